@@ -1,0 +1,1 @@
+"""Real adapters for the hooks in :mod:`portalkit.hookspecs`."""

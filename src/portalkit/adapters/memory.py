@@ -1,0 +1,120 @@
+"""In-memory adapters: storage, mailer and clock, for tests and single-process demos."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator, TypeVar
+
+import attrs
+
+from ..errors import Conflict
+from ..models import UNIQUE
+from ..ports import Mail
+
+T = TypeVar("T")
+
+
+class MemoryStorage:
+    """Dict-backed storage with real transactions: one writer at a time, rollback on error."""
+
+    def __init__(self) -> None:
+        self._tables: dict[type, dict[str, Any]] = {}
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            snapshot = {cls: dict(rows) for cls, rows in self._tables.items()}
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._tables = snapshot
+                raise
+            finally:
+                self._depth = 0
+
+    def _rows(self, cls: type) -> dict[str, Any]:
+        return self._tables.setdefault(cls, {})
+
+    def get(self, cls: type[T], id: str) -> T | None:
+        with self._lock:
+            return self._rows(cls).get(id)
+
+    def find(self, cls: type[T], **where: Any) -> list[T]:
+        with self._lock:
+            return [r for r in self._rows(cls).values() if all(getattr(r, k) == v for k, v in where.items())]
+
+    def _check_unique(self, record: Any) -> None:
+        for field in UNIQUE.get(type(record), ()):
+            value = getattr(record, field)
+            if value is None:
+                continue
+            for other in self._rows(type(record)).values():
+                if other.id != record.id and getattr(other, field) == value:
+                    raise Conflict(f"{type(record).__name__}.{field} {value!r} is already in use")
+
+    def insert(self, record: T) -> T:
+        with self.transaction():
+            rows = self._rows(type(record))
+            if record.id in rows:
+                raise Conflict(f"{type(record).__name__} {record.id} already exists")
+            self._check_unique(record)
+            rows[record.id] = record
+            return record
+
+    def update(self, record: T) -> T:
+        with self.transaction():
+            rows = self._rows(type(record))
+            current = rows.get(record.id)
+            if current is None or current.version != record.version:
+                raise Conflict(f"{type(record).__name__} {record.id} was changed concurrently")
+            self._check_unique(record)
+            stored = attrs.evolve(record, version=record.version + 1)
+            rows[record.id] = stored
+            return stored
+
+
+class MemoryMailer:
+    """Keeps every sent mail in ``outbox`` (a list), newest last."""
+
+    def __init__(self) -> None:
+        self.outbox: list[Mail] = []
+
+    def send(self, mail: Mail) -> None:
+        self.outbox.append(mail)
+
+    def to(self, address: str) -> list[Mail]:
+        return [m for m in self.outbox if address in m.to]
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class FrozenClock:
+    """A clock that moves only when told to, for tests of expiry and windows."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = when

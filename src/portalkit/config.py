@@ -1,0 +1,108 @@
+"""The company's portal configuration (BRD-1). Defaults are the manuals' values."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import attrs
+
+from .errors import ValidationError
+
+_HEX_COLOUR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
+
+
+def _colour(_instance, attribute, value: str) -> None:
+    """BRD-2: colours are #RGB or #RRGGBB, the leading # required."""
+    if not _HEX_COLOUR.fullmatch(value):
+        raise ValidationError(f"{attribute.name} must be a hex colour like #1A2B3C, not {value!r}", field=attribute.name)
+
+
+def _non_negative(_instance, attribute, value) -> None:
+    if value < 0:
+        raise ValidationError(f"{attribute.name} must not be negative", field=attribute.name)
+
+
+DEFAULT_SUBJECT = "[ContactName], you've been invited to the [CompanyName] Customer Portal!"
+DEFAULT_BODY = (
+    "<p>Hello [ContactName],</p>\n"
+    "<p>[CompanyName] invites you to its customer portal, where you can see your invoices, "
+    "proposals and issues.</p>\n<p>[CustomerPortalLink]</p>\n"
+    "<p>This link is valid for [LinkValidDays] days.</p>"
+)
+
+
+@attrs.frozen(kw_only=True)
+class Branding:
+    """Look of the portal: logos, text, fonts and colours (BRD-1, BRD-2)."""
+
+    title: str = "Customer Portal"
+    login_logo_url: str = ""
+    nav_logo_url: str = ""
+    page_text: str = "Welcome to our customer portal."
+    dashboard_text: str = ""
+    display_font: str = "Helvetica, Arial, sans-serif"
+    input_font: str = "Helvetica, Arial, sans-serif"
+    background_colour: str = attrs.field(default="#FFFFFF", validator=_colour)
+    border_colour: str = attrs.field(default="#CCCCCC", validator=_colour)
+    nav_bar_colour: str = attrs.field(default="#1F4E79", validator=_colour)
+    nav_text_colour: str = attrs.field(default="#FFFFFF", validator=_colour)
+    button_colour: str = attrs.field(default="#2E7D32", validator=_colour)
+    button_text_colour: str = attrs.field(default="#FFFFFF", validator=_colour)
+    dashboard_text_colour: str = attrs.field(default="#222222", validator=_colour)
+
+
+@attrs.frozen(kw_only=True)
+class PortalConfig:
+    """Everything a company configures about its portal. Build a new one with ``attrs.evolve``."""
+
+    enabled: bool = False
+    company_name: str = "Your Service Company"
+    base_url: str = "http://localhost:5000"
+    domain: str = ""
+    link_description: str = "Sign up for the Customer Portal"
+    invite_subject: str = DEFAULT_SUBJECT
+    invite_body: str = DEFAULT_BODY
+    invite_body_is_html: bool = True
+    invite_link_days: int = attrs.field(default=30, validator=_non_negative)
+    reset_link_hours: int = attrs.field(default=2, validator=_non_negative)
+    auto_invite_new_contacts: bool = False
+    invite_notification_emails: tuple[str, ...] = ()
+    show_invoices: bool = True
+    show_proposals: bool = True
+    show_issues: bool = True
+    proposal_window_days: int = attrs.field(default=90, validator=_non_negative)
+    electronic_payment_enabled: bool = True
+    convenience_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=Decimal, validator=_non_negative)
+    password_min_length: int = 8
+    bcrypt_rounds: int = attrs.field(default=12)
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    max_issue_attachments: int = 5
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    allowed_attachment_types: tuple[str, ...] = (
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+    )
+    branding: Branding = Branding()
+
+    @bcrypt_rounds.validator
+    def _check_rounds(self, attribute, value: int) -> None:
+        if not 4 <= value <= 31:
+            raise ValidationError("bcrypt_rounds must be between 4 and 31", field="bcrypt_rounds")
+
+    @property
+    def portal_url(self) -> str:
+        return self.base_url.rstrip("/")
+
+    @property
+    def default_view(self) -> str | None:
+        """VIS-4: the dashboard opens on open invoices when invoices are shown."""
+        for name, shown in (("invoices", self.show_invoices), ("proposals", self.show_proposals), ("issues", self.show_issues)):
+            if shown:
+                return name
+        return None

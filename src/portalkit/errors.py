@@ -1,0 +1,108 @@
+"""Typed exceptions. Every refusal the portal makes is one of these; none leaves partial state."""
+
+from __future__ import annotations
+
+
+class PortalError(Exception):
+    """Base of every portalkit error. ``public_message`` is safe to show a customer."""
+
+    public_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.public_message)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class NotFound(PortalError):
+    public_message = "Not found."
+
+
+class PermissionDenied(PortalError):
+    public_message = "You do not have access to this."
+
+
+class PortalDisabled(PermissionDenied):
+    public_message = "The customer portal is not enabled."
+
+
+class ValidationError(PortalError):
+    public_message = "Some of the information entered is not valid."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class TemplateError(ValidationError):
+    public_message = "The invitation template is not valid."
+
+
+class UnknownTokenError(TemplateError):
+    def __init__(self, tokens: list[str]):
+        super().__init__("Unknown token(s): " + ", ".join(f"[{t}]" for t in tokens))
+        self.tokens = tokens
+
+
+class MissingPortalLinkError(TemplateError):
+    public_message = "The invitation body must contain the [CustomerPortalLink] token."
+
+
+class InvalidToken(PortalError):
+    public_message = "This link is not valid."
+
+
+class ExpiredToken(InvalidToken):
+    public_message = "This link has expired. Ask for a new one."
+
+
+class AlreadySignedUp(PortalError):
+    public_message = "You have already signed up. Please log in."
+
+
+class AuthenticationFailed(PortalError):
+    public_message = "The email or password is not correct."
+
+
+class AccountSuspended(AuthenticationFailed):
+    def __init__(self, note: str):
+        super().__init__(note or "Your portal access has been suspended.")
+        self.note = note
+
+
+class TooManyAttempts(AuthenticationFailed):
+    public_message = "Too many failed attempts. Try again later."
+
+    def __init__(self, retry_after_seconds: int):
+        super().__init__()
+        self.retry_after_seconds = retry_after_seconds
+
+
+class SessionExpired(AuthenticationFailed):
+    public_message = "Your session has ended. Please log in again."
+
+
+class InvalidTransition(PortalError):
+    """A state machine refused a step (e.g. signing a proposal in production)."""
+
+    public_message = "That action is not available now."
+
+
+class PaymentPending(InvalidTransition):
+    public_message = "A payment is already pending on this invoice."
+
+
+class PaymentsDisabled(InvalidTransition):
+    public_message = "Electronic payment is not available."
+
+
+class Conflict(PortalError):
+    """A concurrent change won the race; nothing of this request was written."""
+
+    public_message = "This record was changed by someone else. Please reload and try again."
+
+
+class StorageError(PortalError):
+    public_message = "The portal is temporarily unavailable. Please try again."

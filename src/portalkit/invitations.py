@@ -1,0 +1,166 @@
+"""Portal invitations: bulk and single sends, resend, link opening, status history (INV-1..11)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Iterable
+
+import attrs
+
+from .directory import require
+from .errors import AlreadySignedUp, InvalidToken, PortalDisabled
+from .models import Contact, HistoryKind, Permission, PortalStatus, StaffUser
+from .ports import Mail
+from .templates import InvitationTemplate, html_to_text
+from .tokens import INVITE
+
+if TYPE_CHECKING:
+    from .portal import Portal
+
+
+@attrs.frozen
+class Skipped:
+    contact_id: str
+    reason: str
+
+
+@attrs.frozen
+class BulkResult:
+    """What a send did: who was invited, who was skipped and why (INV-7)."""
+
+    sent: tuple[str, ...]
+    skipped: tuple[Skipped, ...]
+
+
+class Invitations:
+    def __init__(self, portal: "Portal"):
+        self._portal = portal
+
+    @property
+    def link_lifetime(self) -> timedelta:
+        return timedelta(days=self._portal.config.invite_link_days)
+
+    def send(
+        self,
+        sender: StaffUser,
+        contact_ids: Iterable[str],
+        *,
+        subject: str | None = None,
+        body: str | None = None,
+    ) -> BulkResult:
+        """Send one invitation per contact, tokens expanded for each (INV-3, INV-4).
+
+        Every contact id must exist (else ``NotFound`` and nothing is sent). Contacts without
+        email, already enrolled or suspended are skipped and reported.
+        """
+        require(sender, Permission.SEND_PORTAL_INVITATION)
+        return self._send(sender.email, sender.name, contact_ids, subject, body)
+
+    def resend(self, sender: StaffUser, contact_id: str) -> BulkResult:
+        """A new link; older links of the contact stop working (INV-6)."""
+        return self.send(sender, [contact_id])
+
+    def send_as_company(self, contact_ids: Iterable[str]) -> BulkResult:
+        """Automatic invitations (INV-9), sent in the company's name."""
+        config = self._portal.config
+        return self._send(None, config.company_name, contact_ids, None, None)
+
+    def _send(self, sender_email, sender_name, contact_ids, subject, body) -> BulkResult:
+        config = self._portal.config
+        if not config.enabled:
+            raise PortalDisabled()
+        template = InvitationTemplate.compile(
+            config.invite_subject if subject is None else subject,
+            config.invite_body if body is None else body,
+            html=config.invite_body_is_html,
+        )
+        sent: list[str] = []
+        skipped: list[Skipped] = []
+        directory = self._portal.directory
+        with self._portal.unit_of_work():
+            contacts = [directory.contact(cid) for cid in dict.fromkeys(contact_ids)]
+            for contact in contacts:
+                reason = self._skip_reason(contact)
+                if reason:
+                    skipped.append(Skipped(contact.id, reason))
+                    continue
+                self._invite(contact, template, sender_email, sender_name)
+                sent.append(contact.id)
+            if sent and config.invite_notification_emails:
+                self._notify_staff(sent, contacts, sender_name)
+        return BulkResult(tuple(sent), tuple(skipped))
+
+    @staticmethod
+    def _skip_reason(contact: Contact) -> str | None:
+        if not contact.email:
+            return "no email"
+        if contact.portal_status is PortalStatus.ENROLLED:
+            return "already enrolled"
+        if contact.suspended:
+            return "suspended"
+        return None
+
+    def _invite(self, contact: Contact, template: InvitationTemplate, sender_email, sender_name) -> None:
+        portal, config = self._portal, self._portal.config
+        contact = portal.storage.update(
+            attrs.evolve(contact, portal_status=PortalStatus.INVITED, invite_nonce=contact.invite_nonce + 1)
+        )
+        link = self.link_for(contact)
+        subject, body = template.render(
+            {
+                "ContactName": contact.name,
+                "ContactFirstName": contact.first_name,
+                "ContactLastName": contact.last_name,
+                "CompanyName": config.company_name,
+                "PortalLinkDescription": config.link_description,
+                "PortalUrl": config.portal_url,
+                "LinkValidDays": str(config.invite_link_days),
+                "SenderName": sender_name,
+            },
+            link,
+        )
+        mail = Mail(
+            to=(contact.email,),
+            subject=subject,
+            text=html_to_text(body) if template.html else body,
+            html=body if template.html else None,
+            sender=sender_email,
+        )
+        portal.outbox.mail(mail, dedup_key=f"invite:{contact.id}:{contact.invite_nonce}")
+        portal.outbox.event("invitation.sent", {"contact_id": contact.id}, f"event:invite:{contact.id}:{contact.invite_nonce}")
+        portal.directory.record(contact.id, HistoryKind.INVITATION_SENT, f"to {contact.email} by {sender_name}")
+
+    def _notify_staff(self, sent: list[str], contacts: list[Contact], sender_name: str) -> None:
+        """INV-10: the configured addresses hear who was invited."""
+        names = [f"{c.name} <{c.email}>" for c in contacts if c.id in sent]
+        first = sent[0]
+        self._portal.outbox.mail(
+            Mail(
+                to=self._portal.config.invite_notification_emails,
+                subject=f"{len(names)} contact(s) invited to the customer portal",
+                text=f"{sender_name} invited:\n" + "\n".join(names),
+            ),
+            dedup_key=f"invite-notice:{first}:{self._portal.directory.contact(first).invite_nonce}:{len(sent)}",
+        )
+
+    def link_for(self, contact: Contact) -> str:
+        token = self._portal.signer.sign(INVITE, contact.id, contact.invite_nonce)
+        return self._portal.config.portal_url + "/signup/" + token
+
+    def open(self, token: str) -> Contact:
+        """Check an invitation link and record that it was opened (INV-8, INV-11).
+
+        Raises ``ExpiredToken`` after the configured days, ``InvalidToken`` for a tampered or
+        superseded link, ``AlreadySignedUp`` once the contact has registered.
+        """
+        contact_id, nonce = self._portal.signer.verify(INVITE, token, self.link_lifetime)
+        with self._portal.unit_of_work():
+            contact = self._portal.storage.get(Contact, contact_id)
+            if contact is None:
+                raise InvalidToken()
+            if contact.portal_status is PortalStatus.ENROLLED:
+                raise AlreadySignedUp()
+            if nonce != contact.invite_nonce:
+                raise InvalidToken("This invitation was replaced by a newer one. Use the latest email.")
+            self._portal.directory.record(contact.id, HistoryKind.LINK_OPENED)
+            return contact

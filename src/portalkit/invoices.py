@@ -1,0 +1,105 @@
+"""Invoice lists and views (PAY-1..3) and the staff side that issues invoices."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import attrs
+
+from . import money
+from .errors import ValidationError
+from .models import Invoice, Property
+from .visibility import Section, invoice_visible
+
+if TYPE_CHECKING:
+    from .models import Contact
+    from .portal import Portal
+
+PAID_RECENTLY_DAYS = 183  # "Paid in last 6 months"
+
+
+class InvoiceFilter(enum.Enum):
+    OPEN = "Open"
+    PAID_LAST_6_MONTHS = "Paid in last 6 months"
+    ALL_PAID = "All paid"
+
+
+@attrs.frozen
+class InvoiceRow:
+    """One row of the Invoices view (PAY-2) with the actions it offers (PAY-3)."""
+
+    invoice: Invoice
+    can_view: bool
+    can_pay: bool
+    pay_label: str
+
+
+class Invoices:
+    def __init__(self, portal: "Portal"):
+        self._portal = portal
+
+    def add(
+        self,
+        property_id: str,
+        number: str,
+        amount: object,
+        invoice_date: date,
+        *,
+        net_days: int = 30,
+        billing_contact_id: str | None = None,
+        amount_due: object | None = None,
+    ) -> Invoice:
+        """Staff: issue an invoice on a property."""
+        value = money.parse(amount)
+        due = value if amount_due is None else money.parse(amount_due, field="amount_due")
+        if value <= 0 or not (0 <= due <= value):
+            raise ValidationError("An invoice amount is positive and its amount due between 0 and it.")
+        if net_days < 0:
+            raise ValidationError("Net terms cannot be negative.", field="net_days")
+        with self._portal.unit_of_work():
+            self._portal.directory.get(Property, property_id)
+            if billing_contact_id:
+                self._portal.directory.contact(billing_contact_id)
+            return self._portal.storage.insert(
+                Invoice(number=number, property_id=property_id, billing_contact_id=billing_contact_id,
+                        amount=value, amount_due=due, invoice_date=invoice_date, net_days=net_days,
+                        paid_on=invoice_date if due == 0 else None)
+            )
+
+    def list(self, contact: "Contact", property_id: str, which: InvoiceFilter = InvoiceFilter.OPEN) -> list[InvoiceRow]:
+        """PAY-1: Open, Paid in last 6 months, or All paid, for one property."""
+        vis = self._portal.visibility
+        vis.require_section(contact, Section.INVOICES)
+        prop = vis.require_property(contact, property_id)
+        today = self._portal.now().date()
+        since = today - timedelta(days=PAID_RECENTLY_DAYS)
+        wanted = {
+            InvoiceFilter.OPEN: lambda i: i.amount_due > 0,
+            InvoiceFilter.PAID_LAST_6_MONTHS: lambda i: i.amount_due == 0 and i.invoice_date >= since,
+            InvoiceFilter.ALL_PAID: lambda i: i.amount_due == 0,
+        }[which]
+        invoices = self._portal.storage.find(Invoice, property_id=prop.id)
+        rows = [self.row(i) for i in invoices if wanted(i) and invoice_visible(contact, i, prop, self._portal.config)]
+        return sorted(rows, key=lambda r: (r.invoice.due_date, r.invoice.number))
+
+    def row(self, invoice: Invoice) -> InvoiceRow:
+        payable = invoice.is_open and self._portal.config.electronic_payment_enabled
+        label = "Pay (Pmt Pending)" if invoice.payment_pending else "Pay"
+        return InvoiceRow(invoice, True, payable and not invoice.payment_pending, label)
+
+    def get(self, contact: "Contact", invoice_id: str) -> Invoice:
+        return self._portal.visibility.require_invoice(contact, invoice_id)[0]
+
+    def pdf(self, contact: "Contact", invoice_id: str) -> bytes:
+        """PAY-3: the invoice as a PDF, always offered."""
+        invoice, prop = self._portal.visibility.require_invoice(contact, invoice_id)
+        return self._portal.pdf.render_invoice(invoice, self._context(prop))
+
+    def _context(self, prop: Property) -> dict:
+        return {"company_name": self._portal.config.company_name, "property_name": prop.name}
+
+    def total_due(self, contact: "Contact", property_id: str) -> Decimal:
+        return sum((r.invoice.amount_due for r in self.list(contact, property_id)), Decimal("0.00"))

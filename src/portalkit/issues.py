@@ -1,0 +1,166 @@
+"""Issues: create with priority and attachments, comments public or internal (ISS-1..5).
+
+    open --staff closes--> closed --staff reopens--> open
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Iterable
+
+import attrs
+
+from .directory import require
+from .errors import Conflict, InvalidTransition, ValidationError
+from .models import (
+    Attachment,
+    Comment,
+    Contact,
+    Counter,
+    Issue,
+    IssueStatus,
+    Permission,
+    Priority,
+    Property,
+    StaffUser,
+)
+from .ports import Mail
+from .visibility import Section, job_visible
+
+if TYPE_CHECKING:
+    from .portal import Portal
+
+MAX_SUBJECT = 200
+
+
+class IssueFilter(enum.Enum):
+    OPEN = "Open"
+    CLOSED = "Closed"
+
+
+class Issues:
+    def __init__(self, portal: "Portal"):
+        self._portal = portal
+
+    def _check_attachments(self, attachments: Iterable[Attachment], limit: int) -> tuple[Attachment, ...]:
+        config = self._portal.config
+        files = tuple(attachments)
+        if len(files) > limit:
+            raise ValidationError(f"Attach at most {limit} file(s).", field="attachments")
+        for f in files:
+            if f.content_type not in config.allowed_attachment_types:
+                raise ValidationError(f"{f.filename}: files of type {f.content_type} cannot be attached.", field="attachments")
+            if not f.data or len(f.data) > config.max_attachment_bytes:
+                raise ValidationError(f"{f.filename}: a file must be between 1 byte and "
+                                      f"{config.max_attachment_bytes // (1024 * 1024)} MB.", field="attachments")
+        return files
+
+    def _next_number(self) -> int:
+        storage = self._portal.storage
+        counter = storage.get(Counter, "issue") or storage.insert(Counter(id="issue"))
+        return storage.update(attrs.evolve(counter, value=counter.value + 1)).value
+
+    # -- customer --------------------------------------------------------------------------
+    def create(self, contact: Contact, property_id: str, subject: str, *, priority: Priority = Priority.MEDIUM,
+               notes: str = "", attachments: Iterable[Attachment] = ()) -> Issue:
+        """ISS-2, ISS-3: open an issue on the current property; staff are mailed."""
+        vis = self._portal.visibility
+        vis.require_section(contact, Section.ISSUES)
+        subject = " ".join((subject or "").split())
+        if not subject:
+            raise ValidationError("Enter a subject.", field="subject")
+        if len(subject) > MAX_SUBJECT:
+            raise ValidationError(f"The subject has at most {MAX_SUBJECT} characters.", field="subject")
+        if not isinstance(priority, Priority):
+            raise ValidationError("Priority is High, Medium or Low.", field="priority")
+        files = self._check_attachments(attachments, self._portal.config.max_issue_attachments)
+        for _ in range(5):
+            try:
+                with self._portal.unit_of_work():
+                    prop = vis.require_property(contact, property_id)
+                    now = self._portal.now()
+                    issue = self._portal.storage.insert(
+                        Issue(number=self._next_number(), property_id=prop.id, subject=subject, priority=priority,
+                              notes=notes.strip(), created_by_contact_id=contact.id, main_contact_id=contact.id,
+                              created_at=now, last_updated=now, attachments=files)
+                    )
+                    self._notify_staff(issue, prop, f"New issue #{issue.number}: {subject}",
+                                       f"{contact.name} opened issue #{issue.number} on {prop.name}.\n"
+                                       f"Priority: {priority.value}\n\n{issue.notes}\n", f"issue-created:{issue.id}")
+                    return issue
+            except Conflict:  # two issues drew the same number at once; draw again
+                continue
+        raise Conflict()
+
+    def list(self, contact: Contact, property_id: str, which: IssueFilter = IssueFilter.OPEN) -> list[Issue]:
+        """ISS-1: Open or Closed issues of one property, most recently updated first."""
+        vis, config = self._portal.visibility, self._portal.config
+        vis.require_section(contact, Section.ISSUES)
+        prop = vis.require_property(contact, property_id)
+        status = IssueStatus.OPEN if which is IssueFilter.OPEN else IssueStatus.CLOSED
+        found = self._portal.storage.find(Issue, property_id=prop.id)
+        issues = [i for i in found if i.status is status and job_visible(contact, i, prop, Section.ISSUES, config)]
+        return sorted(issues, key=lambda i: (i.last_updated, i.number), reverse=True)
+
+    def get(self, contact: Contact, issue_id: str) -> Issue:
+        return self._portal.visibility.require_job(contact, Issue, issue_id, Section.ISSUES)[0]
+
+    def comments(self, contact: Contact, issue_id: str) -> list[Comment]:
+        """ISS-4: customer comments and public staff comments, oldest first."""
+        issue = self.get(contact, issue_id)
+        found = self._portal.storage.find(Comment, issue_id=issue.id)
+        return sorted((c for c in found if c.public or not c.by_staff), key=lambda c: c.at)
+
+    def comment(self, contact: Contact, issue_id: str, text: str, attachments: Iterable[Attachment] = ()) -> Comment:
+        """ISS-5: a customer comment, with an optional attachment, reaches staff."""
+        text = (text or "").strip()
+        if not text:
+            raise ValidationError("Enter a comment.", field="text")
+        files = self._check_attachments(attachments, 1)
+        with self._portal.unit_of_work():
+            issue, prop = self._portal.visibility.require_job(contact, Issue, issue_id, Section.ISSUES)
+            if issue.status is IssueStatus.CLOSED:
+                raise InvalidTransition("This issue is closed.")
+            comment = self._add_comment(issue, contact.name, text, by_staff=False, public=True, attachments=files)
+            self._notify_staff(issue, prop, f"Issue #{issue.number}: new comment from {contact.name}", text,
+                               f"issue-comment:{comment.id}")
+            return comment
+
+    def _add_comment(self, issue: Issue, author: str, text: str, *, by_staff: bool, public: bool,
+                     attachments: tuple[Attachment, ...] = ()) -> Comment:
+        now = self._portal.now()
+        comment = self._portal.storage.insert(
+            Comment(issue_id=issue.id, author_name=author, by_staff=by_staff, text=text, at=now, public=public,
+                    attachments=attachments)
+        )
+        self._portal.storage.update(attrs.evolve(issue, last_updated=now))
+        return comment
+
+    def _notify_staff(self, issue: Issue, prop: Property, subject: str, text: str, dedup_key: str) -> None:
+        """ISS-3: the property's account owner and operations manager."""
+        to = tuple(dict.fromkeys(e for e in (prop.account_owner_email, prop.operations_manager_email) if e))
+        if to:
+            self._portal.outbox.mail(Mail(to=to, subject=subject, text=text), dedup_key=dedup_key)
+        self._portal.outbox.event("issue.updated", {"issue_id": issue.id}, "event:" + dedup_key)
+
+    # -- staff -----------------------------------------------------------------------------
+    def staff_comment(self, staff: StaffUser, issue_id: str, text: str, *, public: bool) -> Comment:
+        """A staff comment; the portal shows it only when ``public`` (ISS-4)."""
+        require(staff, Permission.MANAGE_ISSUES)
+        if not text.strip():
+            raise ValidationError("Enter a comment.", field="text")
+        with self._portal.unit_of_work():
+            issue = self._portal.directory.get(Issue, issue_id)
+            return self._add_comment(issue, staff.name, text.strip(), by_staff=True, public=public)
+
+    def staff_comments(self, staff: StaffUser, issue_id: str) -> list[Comment]:
+        require(staff, Permission.MANAGE_ISSUES)
+        return sorted(self._portal.storage.find(Comment, issue_id=issue_id), key=lambda c: c.at)
+
+    def set_status(self, staff: StaffUser, issue_id: str, status: IssueStatus) -> Issue:
+        require(staff, Permission.MANAGE_ISSUES)
+        with self._portal.unit_of_work():
+            issue = self._portal.directory.get(Issue, issue_id)
+            if issue.status is status:
+                raise InvalidTransition(f"The issue is already {status.value.lower()}.")
+            return self._portal.storage.update(attrs.evolve(issue, status=status, last_updated=self._portal.now()))

@@ -1,0 +1,381 @@
+"""Domain records. Frozen attrs classes: change one with ``attrs.evolve`` and store it back.
+
+Every stored record has an ``id`` and a ``version``; storage bumps ``version`` on each update
+and refuses an update made from a stale copy (optimistic locking).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+import attrs
+
+frozen = attrs.frozen(kw_only=True)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _id_field():
+    return attrs.field(factory=new_id)
+
+
+class PortalStatus(enum.Enum):
+    NOT_ENROLLED = "Not Enrolled"
+    INVITED = "Invited"
+    ENROLLED = "Enrolled"
+
+
+class HistoryKind(enum.Enum):
+    INVITATION_SENT = "invitation sent"
+    LINK_OPENED = "link opened"
+    REGISTERED = "registered"
+    SUSPENDED = "suspended"
+    UNSUSPENDED = "unsuspended"
+    PASSWORD_CHANGED = "password changed"
+    EMAIL_CHANGED = "email changed"
+
+
+class Permission(enum.Enum):
+    SEND_PORTAL_INVITATION = "send_portal_invitation"
+    MANAGE_CONTACTS = "manage_contacts"
+    MANAGE_BILLING = "manage_billing"
+    MANAGE_PROPOSALS = "manage_proposals"
+    MANAGE_ISSUES = "manage_issues"
+
+
+class ProposalStatus(enum.Enum):
+    APPROVED = "Approved"
+    DELIVERED = "Delivered"
+    IN_PRODUCTION = "In Production"
+    WON = "Won"
+    COMPLETE = "Complete"
+    LOST = "Lost"
+
+
+class PaymentStatus(enum.Enum):
+    INITIATED = "initiated"
+    PENDING = "pending"
+    SETTLED = "settled"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class MethodKind(enum.Enum):
+    CARD = "card"
+    ACH = "ach"
+
+
+class Priority(enum.Enum):
+    HIGH = "High"
+    MEDIUM = "Medium"
+    LOW = "Low"
+
+
+class IssueStatus(enum.Enum):
+    OPEN = "Open"
+    CLOSED = "Closed"
+
+
+@frozen
+class Access:
+    """Per-contact access flags (VIS-3)."""
+
+    invoices: bool = True
+    proposals: bool = True
+    issues: bool = True
+    inspection_reports: bool = True
+    service_reports: bool = True
+
+
+@frozen
+class StaffUser:
+    id: str = _id_field()
+    email: str
+    name: str
+    permissions: frozenset[Permission] = frozenset()
+    version: int = 0
+
+
+@frozen
+class Customer:
+    id: str = _id_field()
+    name: str
+    version: int = 0
+
+
+@frozen
+class Property:
+    id: str = _id_field()
+    customer_id: str
+    name: str
+    primary_contact_id: str | None = None
+    account_owner_email: str | None = None
+    operations_manager_email: str | None = None
+    version: int = 0
+
+
+@frozen
+class Contact:
+    id: str = _id_field()
+    customer_id: str
+    first_name: str
+    last_name: str
+    email: str | None = None
+    property_ids: tuple[str, ...] = ()
+    account_wide: bool = False
+    main_contact_only: bool = False
+    access: Access = Access()
+    portal_status: PortalStatus = PortalStatus.NOT_ENROLLED
+    suspended: bool = False
+    suspension_note: str = ""
+    password_hash: str | None = None
+    invite_nonce: int = 0
+    credential_epoch: int = 0
+    receipts_opt_in: bool = False
+    version: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@frozen
+class StatusEvent:
+    """One line of a contact's portal status history (INV-8)."""
+
+    id: str = _id_field()
+    contact_id: str
+    kind: HistoryKind
+    at: datetime
+    detail: str = ""
+    version: int = 0
+
+
+@frozen
+class Invoice:
+    id: str = _id_field()
+    number: str
+    property_id: str
+    billing_contact_id: str | None = None
+    amount: Decimal
+    amount_due: Decimal
+    invoice_date: date
+    net_days: int = 30
+    pending_amount: Decimal = Decimal("0.00")
+    paid_on: date | None = None
+    version: int = 0
+
+    @property
+    def due_date(self) -> date:
+        from datetime import timedelta
+
+        return self.invoice_date + timedelta(days=self.net_days)
+
+    @property
+    def is_open(self) -> bool:
+        return self.amount_due > 0
+
+    @property
+    def payment_pending(self) -> bool:
+        return self.pending_amount > 0
+
+
+@frozen
+class PaymentMethod:
+    id: str = _id_field()
+    contact_id: str
+    kind: MethodKind
+    label: str
+    last4: str
+    brand: str = ""
+    exp_month: int | None = None
+    exp_year: int | None = None
+    routing_number: str = ""
+    is_default: bool = False
+    removed: bool = False
+    version: int = 0
+
+    def expired(self, today: date) -> bool:
+        if self.kind is not MethodKind.CARD or self.exp_year is None or self.exp_month is None:
+            return False
+        return (self.exp_year, self.exp_month) < (today.year, today.month)
+
+
+@frozen
+class Payment:
+    id: str = _id_field()
+    invoice_id: str
+    contact_id: str
+    method_id: str
+    method_kind: MethodKind
+    amount: Decimal
+    fee: Decimal
+    idempotency_key: str
+    status: PaymentStatus = PaymentStatus.INITIATED
+    processor_ref: str = ""
+    failure_reason: str = ""
+    created_at: datetime
+    settled_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return self.amount + self.fee
+
+
+@frozen
+class Service:
+    id: str = _id_field()
+    name: str
+    price: Decimal
+    optional: bool = False
+
+
+@frozen
+class Signature:
+    image_data_url: str
+    signer_contact_id: str
+    signer_name: str
+    signed_at: datetime
+    ip_address: str
+    selected_service_ids: tuple[str, ...] = ()
+    total: Decimal
+
+
+@frozen
+class Proposal:
+    id: str = _id_field()
+    number: str
+    property_id: str
+    description: str
+    status: ProposalStatus
+    estimated_start: date
+    services: tuple[Service, ...] = ()
+    sales_rep_email: str | None = None
+    main_contact_id: str | None = None
+    signature: Signature | None = None
+    version: int = 0
+
+    @property
+    def has_optional_services(self) -> bool:
+        return any(s.optional for s in self.services)
+
+    @property
+    def cost(self) -> Decimal:
+        return sum((s.price for s in self.services if not s.optional), Decimal("0.00"))
+
+
+@frozen
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@frozen
+class Comment:
+    id: str = _id_field()
+    issue_id: str
+    author_name: str
+    by_staff: bool
+    text: str
+    at: datetime
+    public: bool = True
+    attachments: tuple[Attachment, ...] = ()
+    version: int = 0
+
+
+@frozen
+class Issue:
+    id: str = _id_field()
+    number: int
+    property_id: str
+    subject: str
+    priority: Priority = Priority.MEDIUM
+    notes: str = ""
+    status: IssueStatus = IssueStatus.OPEN
+    created_by_contact_id: str | None = None
+    main_contact_id: str | None = None
+    created_at: datetime
+    last_updated: datetime
+    attachments: tuple[Attachment, ...] = ()
+    version: int = 0
+
+
+@frozen
+class Counter:
+    """A named sequence (issue numbers); its version makes increments race-free."""
+
+    id: str
+    value: int = 0
+    version: int = 0
+
+
+@frozen
+class LoginThrottle:
+    """Failed logins for one email within the current window."""
+
+    id: str
+    failures: int = 0
+    window_start: datetime | None = None
+    version: int = 0
+
+
+@frozen
+class OutboxMessage:
+    """A mail or host event, written in the same transaction as the change that caused it."""
+
+    id: str = _id_field()
+    dedup_key: str
+    kind: str
+    payload: dict
+    created_at: datetime
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str = ""
+    sent_at: datetime | None = None
+    version: int = 0
+
+
+RECORD_TYPES: tuple[type, ...] = (
+    StaffUser,
+    Customer,
+    Property,
+    Contact,
+    StatusEvent,
+    Invoice,
+    PaymentMethod,
+    Payment,
+    Proposal,
+    Comment,
+    Issue,
+    Counter,
+    LoginThrottle,
+    OutboxMessage,
+)
+
+# Storage hints: fields that queries filter on, and fields whose values must be unique.
+INDEXED: dict[type, tuple[str, ...]] = {
+    Contact: ("customer_id",),
+    Property: ("customer_id",),
+    StatusEvent: ("contact_id",),
+    Invoice: ("property_id", "billing_contact_id"),
+    PaymentMethod: ("contact_id",),
+    Payment: ("invoice_id", "processor_ref"),
+    Proposal: ("property_id",),
+    Comment: ("issue_id",),
+    Issue: ("property_id",),
+    OutboxMessage: ("status",),
+}
+UNIQUE: dict[type, tuple[str, ...]] = {
+    StaffUser: ("email",),
+    Contact: ("email",),
+    Payment: ("idempotency_key",),
+    OutboxMessage: ("dedup_key",),
+}

@@ -1,0 +1,104 @@
+"""Transactional outbox: mails and host events are written with the change that caused them
+and delivered after commit, with retries and exponential backoff.
+
+Each message has a dedup key, unique in storage, so the same logical message is never queued
+twice; a dispatcher claims a message (compare-and-swap on its version) before sending, so two
+dispatchers never send the same one. Mails carry the dedup key as their Message-ID, so a resend
+after a crash between send and mark is recognisable downstream.
+
+Run the dispatcher in-process (the default: after every portal operation) or as a worker:
+``python -m portalkit.outbox --help``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import Conflict
+from .models import OutboxMessage
+from .ports import Mail
+from .serialization import from_primitive, to_primitive
+
+if TYPE_CHECKING:
+    from .portal import Portal
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+MAX_ATTEMPTS = 8
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+class Outbox:
+    def __init__(self, portal: "Portal"):
+        self._portal = portal
+
+    # -- writing (inside the caller's transaction) ---------------------------------------
+    def mail(self, mail: Mail, dedup_key: str) -> None:
+        self._put("mail", to_primitive(mail), dedup_key)
+
+    def event(self, name: str, payload: dict[str, Any], dedup_key: str) -> None:
+        self._put("event", {"name": name, "payload": {**payload, "dedup_key": dedup_key}}, dedup_key)
+
+    def _put(self, kind: str, payload: dict[str, Any], dedup_key: str) -> None:
+        storage = self._portal.storage
+        if storage.find(OutboxMessage, dedup_key=dedup_key):
+            return
+        storage.insert(OutboxMessage(dedup_key=dedup_key, kind=kind, payload=payload, created_at=self._portal.now()))
+
+    # -- delivering ----------------------------------------------------------------------
+    def pending(self) -> list[OutboxMessage]:
+        storage, now = self._portal.storage, self._portal.now()
+        due = [m for m in storage.find(OutboxMessage, status=PENDING) if not m.next_attempt_at or m.next_attempt_at <= now]
+        stale = [m for m in storage.find(OutboxMessage, status=SENDING) if m.next_attempt_at and m.next_attempt_at <= now]
+        return sorted(due + stale, key=lambda m: m.created_at)
+
+    def dispatch(self, limit: int | None = None) -> int:
+        """Deliver due messages; return how many were delivered."""
+        delivered = 0
+        for message in self.pending()[:limit]:
+            claimed = self._claim(message)
+            if claimed is None:
+                continue
+            try:
+                self._deliver(claimed)
+            except Exception as exc:  # delivery failures are retried, never lost
+                log.warning("outbox message %s failed: %s", claimed.dedup_key, exc)
+                self._retry(claimed, exc)
+            else:
+                self._finish(claimed, status=SENT, sent_at=self._portal.now())
+                delivered += 1
+        return delivered
+
+    def _claim(self, message: OutboxMessage) -> OutboxMessage | None:
+        try:
+            with self._portal.storage.transaction():
+                return self._portal.storage.update(
+                    attrs.evolve(message, status=SENDING, next_attempt_at=self._portal.now() + CLAIM_LEASE)
+                )
+        except Conflict:
+            return None
+
+    def _deliver(self, message: OutboxMessage) -> None:
+        if message.kind == "mail":
+            mail = from_primitive(message.payload, Mail)
+            self._portal.mailer.send(attrs.evolve(mail, message_id=message.dedup_key))
+        else:
+            self._portal.hook.portalkit_event(name=message.payload["name"], payload=message.payload["payload"])
+
+    def _retry(self, message: OutboxMessage, exc: Exception) -> None:
+        attempts = message.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            self._finish(message, status=DEAD, attempts=attempts, last_error=str(exc)[:500])
+            return
+        backoff = timedelta(seconds=min(2 ** attempts, 3600))
+        self._finish(message, status=PENDING, attempts=attempts, last_error=str(exc)[:500],
+                     next_attempt_at=self._portal.now() + backoff)
+
+    def _finish(self, message: OutboxMessage, **changes: Any) -> None:
+        with self._portal.storage.transaction():
+            self._portal.storage.update(attrs.evolve(message, **changes))

@@ -1,0 +1,52 @@
+"""Password rules (ACC-1) and bcrypt hashing. Staff never set a customer's password (ACC-3)."""
+
+from __future__ import annotations
+
+import bcrypt
+
+from .errors import ValidationError
+
+MAX_BYTES = 72  # bcrypt reads no further
+
+
+def rules(min_length: int) -> list[str]:
+    """The rules as shown on the sign-up and reset screens."""
+    return [
+        f"At least {min_length} characters (at most {MAX_BYTES} bytes)",
+        "At least one letter and one digit",
+        "Typed the same twice",
+    ]
+
+
+def check(password: str, confirm: str, min_length: int) -> None:
+    if password != confirm:
+        raise ValidationError("The two passwords do not match.", field="confirm")
+    if len(password) < min_length:
+        raise ValidationError(f"The password must have at least {min_length} characters.", field="password")
+    if len(password.encode("utf-8")) > MAX_BYTES:
+        raise ValidationError(f"The password must be at most {MAX_BYTES} bytes.", field="password")
+    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        raise ValidationError("The password must contain a letter and a digit.", field="password")
+
+
+def hash_password(password: str, rounds: int) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def verify(password: str, hashed: str | None, rounds: int) -> bool:
+    """Constant-time check; with no hash, still spends a bcrypt round so timing tells nothing."""
+    if len(password.encode("utf-8")) > MAX_BYTES:
+        password = password.encode("utf-8")[:MAX_BYTES].decode("utf-8", "ignore")
+    if hashed is None:
+        bcrypt.checkpw(password.encode("utf-8"), _dummy_hash(rounds))
+        return False
+    return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))
+
+
+_DUMMIES: dict[int, bytes] = {}
+
+
+def _dummy_hash(rounds: int) -> bytes:
+    if rounds not in _DUMMIES:
+        _DUMMIES[rounds] = bcrypt.hashpw(b"portalkit-dummy", bcrypt.gensalt(rounds))
+    return _DUMMIES[rounds]

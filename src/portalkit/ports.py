@@ -1,0 +1,64 @@
+"""The adapter interfaces a host supplies through the pluggy hooks in :mod:`portalkit.hookspecs`."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class Mail:
+    """One outgoing message. ``html`` is optional; ``text`` is always there."""
+
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str | None = None
+    sender: str | None = None
+    reply_to: str | None = None
+    message_id: str | None = None
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Record storage. Every portal operation runs inside one ``transaction()``.
+
+    - ``transaction()`` nests: an inner one joins the outer; the outermost commits or rolls
+      back everything.
+    - ``insert`` refuses a duplicate id or unique value with :class:`portalkit.errors.Conflict`.
+    - ``update`` is compare-and-swap on ``version``: it stores ``record`` with ``version + 1``
+      only if the stored version equals ``record.version``, else raises ``Conflict``.
+    - ``find`` filters on equality of scalar fields.
+    """
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+    def get(self, cls: type[T], id: str) -> T | None: ...
+    def find(self, cls: type[T], **where: Any) -> list[T]: ...
+    def insert(self, record: T) -> T: ...
+    def update(self, record: T) -> T: ...
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> None: ...
+
+
+class PdfRenderer(Protocol):
+    def render_invoice(self, invoice: Any, context: dict[str, Any]) -> bytes: ...
+    def render_proposal(self, proposal: Any, context: dict[str, Any]) -> bytes: ...
+
+
+class PaymentProcessor(Protocol):
+    """Takes a charge and answers later: the host calls ``portal.payments.settle`` when it does."""
+
+    def submit(self, payment: Any, method: Any) -> str:
+        """Start the charge; return the processor's reference. Raise to refuse it at once."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

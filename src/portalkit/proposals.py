@@ -1,0 +1,174 @@
+"""Proposals: lists, view, Sign and Select-and-Sign (PRO-1..6).
+
+Sign is open only to Approved and Delivered proposals that carry no signature; In Production
+is view-only. Signing records the signature (image, signer, time, IP, chosen optional services
+and the recomputed total), leaves the status Delivered, and mails the sales representative.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Iterable
+
+import attrs
+
+from . import money
+from .directory import normalise_email, require
+from .errors import Conflict, InvalidTransition, ValidationError
+from .models import Contact, Permission, Property, Proposal, ProposalStatus, Service, Signature, StaffUser
+from .ports import Mail
+from .visibility import Section, job_visible
+
+if TYPE_CHECKING:
+    from .portal import Portal
+
+SIGNABLE = frozenset({ProposalStatus.APPROVED, ProposalStatus.DELIVERED})
+OPEN_STATUSES = frozenset({ProposalStatus.APPROVED, ProposalStatus.DELIVERED})
+WORK_IN_PROCESS = frozenset({ProposalStatus.IN_PRODUCTION})
+_PNG_PREFIX = "data:image/png;base64,"
+MAX_SIGNATURE_BYTES = 512 * 1024
+
+
+class ProposalFilter(enum.Enum):
+    OPEN = "Open"
+    WORK_IN_PROCESS = "Work-In-Process"
+
+
+def can_sign(proposal: Proposal) -> bool:
+    """PRO-2: Approved or Delivered, and not signed yet."""
+    return proposal.status in SIGNABLE and proposal.signature is None
+
+
+def check_signature_image(data_url: str) -> None:
+    """PRO-4: an empty signature cannot be saved; the image is a PNG data URL."""
+    if not data_url or not data_url.startswith(_PNG_PREFIX):
+        raise ValidationError("Sign in the signature area before saving.", field="signature")
+    try:
+        raw = base64.b64decode(data_url[len(_PNG_PREFIX):], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError("The signature image is not readable.", field="signature") from exc
+    if not raw.startswith(b"\x89PNG\r\n\x1a\n") or len(raw) > MAX_SIGNATURE_BYTES:
+        raise ValidationError("The signature image is not readable.", field="signature")
+
+
+def total_for(proposal: Proposal, selected: Iterable[str]) -> Decimal:
+    """Required services plus the chosen optional ones (PRO-3)."""
+    chosen = set(selected)
+    return sum((s.price for s in proposal.services if not s.optional or s.id in chosen), Decimal("0.00"))
+
+
+@attrs.frozen
+class ProposalRow:
+    proposal: Proposal
+    property_name: str
+    can_sign: bool
+    sign_label: str  # "Sign", "Select and Sign", or "" when only View is offered
+
+
+class Proposals:
+    def __init__(self, portal: "Portal"):
+        self._portal = portal
+
+    # -- staff -----------------------------------------------------------------------------
+    def add(self, property_id: str, number: str, description: str, estimated_start: date, *,
+            status: ProposalStatus = ProposalStatus.DELIVERED, services: Iterable[tuple[str, object, bool]] = (),
+            sales_rep_email: str | None = None, main_contact_id: str | None = None) -> Proposal:
+        """Staff: publish a proposal. ``services`` are (name, price, optional) triples."""
+        items = tuple(Service(name=n, price=money.parse(p, field="price"), optional=o) for n, p, o in services)
+        with self._portal.unit_of_work():
+            self._portal.directory.get(Property, property_id)
+            return self._portal.storage.insert(
+                Proposal(number=number, property_id=property_id, description=description, status=status,
+                         estimated_start=estimated_start, services=items,
+                         sales_rep_email=normalise_email(sales_rep_email, field="sales_rep_email"),
+                         main_contact_id=main_contact_id)
+            )
+
+    def set_status(self, staff: StaffUser, proposal_id: str, status: ProposalStatus) -> Proposal:
+        """Staff: win, move to production, complete or lose a proposal (PRO-4)."""
+        require(staff, Permission.MANAGE_PROPOSALS)
+        with self._portal.unit_of_work():
+            proposal = self._portal.directory.get(Proposal, proposal_id)
+            return self._portal.storage.update(attrs.evolve(proposal, status=status))
+
+    def signature(self, staff: StaffUser, proposal_id: str) -> Signature | None:
+        """PRO-6: staff see the signature, the signer and the time."""
+        require(staff, Permission.MANAGE_PROPOSALS)
+        return self._portal.directory.get(Proposal, proposal_id).signature
+
+    # -- customer --------------------------------------------------------------------------
+    def list(self, contact: Contact, property_id: str, which: ProposalFilter = ProposalFilter.OPEN) -> list[ProposalRow]:
+        """PRO-1: Open (not won, start within the window) or Work-In-Process."""
+        vis, config = self._portal.visibility, self._portal.config
+        vis.require_section(contact, Section.PROPOSALS)
+        prop = vis.require_property(contact, property_id)
+        earliest = self._portal.now().date() - timedelta(days=config.proposal_window_days)
+        if which is ProposalFilter.OPEN:
+            wanted = lambda p: p.status in OPEN_STATUSES and p.estimated_start >= earliest  # noqa: E731
+        else:
+            wanted = lambda p: p.status in WORK_IN_PROCESS  # noqa: E731
+        found = self._portal.storage.find(Proposal, property_id=prop.id)
+        rows = [self._row(p, prop) for p in found if wanted(p) and job_visible(contact, p, prop, Section.PROPOSALS, config)]
+        return sorted(rows, key=lambda r: (r.proposal.estimated_start, r.proposal.number))
+
+    def _row(self, proposal: Proposal, prop: Property) -> ProposalRow:
+        signable = can_sign(proposal)
+        label = ("Select and Sign" if proposal.has_optional_services else "Sign") if signable else ""
+        return ProposalRow(proposal, prop.name, signable, label)
+
+    def get(self, contact: Contact, proposal_id: str) -> Proposal:
+        return self._portal.visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)[0]
+
+    def pdf(self, contact: Contact, proposal_id: str) -> bytes:
+        proposal, prop = self._portal.visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)
+        return self._portal.pdf.render_proposal(
+            proposal, {"company_name": self._portal.config.company_name, "property_name": prop.name}
+        )
+
+    def sign(self, contact: Contact, proposal_id: str, image_data_url: str, ip_address: str,
+             selected_service_ids: Iterable[str] = ()) -> Proposal:
+        """Sign (or Select and Sign) a proposal. A second signature, even at the same instant, is refused."""
+        check_signature_image(image_data_url)
+        selected = tuple(dict.fromkeys(selected_service_ids))
+        try:
+            with self._portal.unit_of_work():
+                proposal, prop = self._portal.visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)
+                if proposal.signature is not None:
+                    raise InvalidTransition("This proposal is already signed.")
+                if proposal.status not in SIGNABLE:
+                    raise InvalidTransition(f"A proposal {proposal.status.value} can be viewed but not signed.")
+                optional = {s.id for s in proposal.services if s.optional}
+                if not set(selected) <= optional:
+                    raise ValidationError("Only the proposal's optional services can be selected.", field="services")
+                signature = Signature(image_data_url=image_data_url, signer_contact_id=contact.id,
+                                      signer_name=contact.name, signed_at=self._portal.now(), ip_address=ip_address,
+                                      selected_service_ids=selected, total=total_for(proposal, selected))
+                signed = self._portal.storage.update(
+                    attrs.evolve(proposal, signature=signature, status=ProposalStatus.DELIVERED)
+                )
+                self._notify_sales_rep(signed, prop, contact)
+                return signed
+        except Conflict as exc:  # a double click raced us; the other click signed it
+            raise InvalidTransition("This proposal is already signed.") from exc
+
+    def _notify_sales_rep(self, proposal: Proposal, prop: Property, contact: Contact) -> None:
+        """PRO-5: the sales representative hears of the signature."""
+        sig = proposal.signature
+        chosen = [s.name for s in proposal.services if s.id in sig.selected_service_ids]
+        if proposal.sales_rep_email:
+            self._portal.outbox.mail(
+                Mail(
+                    to=(proposal.sales_rep_email,),
+                    subject=f"Proposal {proposal.number} signed by {contact.name}",
+                    text=(f"{contact.name} signed proposal {proposal.number} ({proposal.description}) for {prop.name} "
+                          f"at {sig.signed_at.isoformat()} from {sig.ip_address}.\n"
+                          f"Optional services chosen: {', '.join(chosen) or 'none'}\nTotal: ${sig.total}\n"),
+                ),
+                dedup_key=f"signed:{proposal.id}",
+            )
+        self._portal.outbox.event("proposal.signed", {"proposal_id": proposal.id, "contact_id": contact.id,
+                                                      "total": str(sig.total)}, f"event:signed:{proposal.id}")

@@ -1,0 +1,104 @@
+"""Who sees what (VIS-1..6). Pure rules first, then the storage-backed lookups that use them.
+
+Every customer-facing read goes through ``Visibility.require_*`` so one contact can never reach
+another's records by guessing ids: an id the contact may not see is ``NotFound``, exactly as
+an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+from .config import PortalConfig
+from .errors import NotFound, PermissionDenied
+from .models import Contact, Invoice, Issue, PortalStatus, Property, Proposal
+
+if TYPE_CHECKING:
+    from .portal import Portal
+
+
+class Section(enum.Enum):
+    INVOICES = "invoices"
+    PROPOSALS = "proposals"
+    ISSUES = "issues"
+
+
+def active(contact: Contact) -> bool:
+    return contact.portal_status is PortalStatus.ENROLLED and not contact.suspended
+
+
+def section_visible(contact: Contact, section: Section, config: PortalConfig) -> bool:
+    """VIS-3 and VIS-4: the contact's access flag and the config's show toggle."""
+    shown = {
+        Section.INVOICES: config.show_invoices and contact.access.invoices,
+        Section.PROPOSALS: config.show_proposals and contact.access.proposals,
+        Section.ISSUES: config.show_issues and contact.access.issues,
+    }
+    return active(contact) and shown[section]
+
+
+def property_visible(contact: Contact, prop: Property) -> bool:
+    """VIS-1: enrolled and linked to the property, to its whole account, or its primary contact."""
+    if not active(contact) or prop.customer_id != contact.customer_id:
+        return False
+    return contact.account_wide or prop.id in contact.property_ids or prop.primary_contact_id == contact.id
+
+
+def invoice_visible(contact: Contact, invoice: Invoice, prop: Property, config: PortalConfig) -> bool:
+    """VIS-2: only the property's primary contact and the invoice's billing contact."""
+    return (
+        invoice.property_id == prop.id
+        and section_visible(contact, Section.INVOICES, config)
+        and property_visible(contact, prop)
+        and contact.id in (prop.primary_contact_id, invoice.billing_contact_id)
+    )
+
+
+def job_visible(contact: Contact, record: Proposal | Issue, prop: Property, section: Section, config: PortalConfig) -> bool:
+    """Proposals and issues: the property, the flag, and VIS-6's main-contact scope."""
+    if record.property_id != prop.id or not section_visible(contact, section, config):
+        return False
+    if not property_visible(contact, prop):
+        return False
+    return not contact.main_contact_only or record.main_contact_id in (None, contact.id)
+
+
+class Visibility:
+    def __init__(self, portal: "Portal"):
+        self._portal = portal
+
+    def properties(self, contact: Contact) -> list[Property]:
+        """VIS-5: the properties a contact can switch between, by name."""
+        if not active(contact):
+            return []
+        props = self._portal.directory.properties_of(contact.customer_id)
+        return sorted((p for p in props if property_visible(contact, p)), key=lambda p: p.name)
+
+    def require_section(self, contact: Contact, section: Section) -> None:
+        if not section_visible(contact, section, self._portal.config):
+            raise PermissionDenied(f"The {section.value} view is not available.")
+
+    def require_property(self, contact: Contact, property_id: str) -> Property:
+        prop = self._portal.storage.get(Property, property_id)
+        if prop is None or not property_visible(contact, prop):
+            raise NotFound("No such property.")
+        return prop
+
+    def require_invoice(self, contact: Contact, invoice_id: str) -> tuple[Invoice, Property]:
+        invoice = self._portal.storage.get(Invoice, invoice_id)
+        prop = invoice and self._portal.storage.get(Property, invoice.property_id)
+        if invoice is None or prop is None or not invoice_visible(contact, invoice, prop, self._portal.config):
+            raise NotFound("No such invoice.")
+        return invoice, prop
+
+    def require_job(self, contact: Contact, cls: type, record_id: str, section: Section):
+        record = self._portal.storage.get(cls, record_id)
+        prop = record and self._portal.storage.get(Property, record.property_id)
+        if record is None or prop is None or not job_visible(contact, record, prop, section, self._portal.config):
+            raise NotFound(f"No such {cls.__name__.lower()}.")
+        return record, prop
+
+    def dashboard_sections(self, contact: Contact) -> list[Section]:
+        """VIS-4: the view buttons to show, in order; the first is where the dashboard opens."""
+        return [s for s in Section if section_visible(contact, s, self._portal.config)]

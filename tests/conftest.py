@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import date
+
+import attrs
+import pytest
+
+from portalkit import Permission, Portal, PortalConfig, hookimpl
+from portalkit.adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
+from portalkit.adapters.payments import FakeProcessor
+
+SECRET = "test-secret-key-0123456789"
+PASSWORD = "garden-2026"
+PNG_SIGNATURE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+class Adapters:
+    """Test plugin: shared storage, a mailer to read, a clock to move, the fake processor."""
+
+    def __init__(self, storage=None):
+        self.storage = storage or MemoryStorage()
+        self.mailer = MemoryMailer()
+        self.clock = FrozenClock()
+        self.processor = FakeProcessor()
+
+    @hookimpl
+    def portalkit_storage(self):
+        return self.storage
+
+    @hookimpl
+    def portalkit_mailer(self):
+        return self.mailer
+
+    @hookimpl
+    def portalkit_clock(self):
+        return self.clock
+
+    @hookimpl
+    def portalkit_payment_processor(self):
+        return self.processor
+
+
+def make_config(**changes) -> PortalConfig:
+    base = PortalConfig(enabled=True, company_name="Green Acres Landscaping", bcrypt_rounds=4,
+                        base_url="https://portal.greenacres.test", domain="greenacres.test")
+    return attrs.evolve(base, **changes)
+
+
+@attrs.define
+class World:
+    portal: Portal
+    adapters: Adapters
+    staff: object
+    customer: object
+    prop: object
+    other_prop: object
+    alice: object  # primary contact of prop
+    bob: object  # linked to prop, not primary
+    stranger: object  # another customer's contact
+
+    @property
+    def mailer(self) -> MemoryMailer:
+        return self.adapters.mailer
+
+    @property
+    def clock(self) -> FrozenClock:
+        return self.adapters.clock
+
+    def enrol(self, contact, password: str = PASSWORD):
+        self.portal.invitations.send(self.staff, [contact.id])
+        token = self.portal.invitations.link_for(self.portal.directory.contact(contact.id)).rsplit("/", 1)[1]
+        self.portal.accounts.sign_up(token, password, password)
+        return self.portal.directory.contact(contact.id)
+
+
+def build_world(storage=None, **config) -> World:
+    adapters = Adapters(storage)
+    portal = Portal(make_config(**config), secret_key=SECRET, plugins=[adapters])
+    d = portal.directory
+    staff = d.add_staff("manager@greenacres.test", "Morgan Manager", permissions=set(Permission))
+    customer = d.add_customer("Oak Street HOA")
+    prop = d.add_property(customer.id, "Oak Street Commons", account_owner_email="owner@greenacres.test",
+                          operations_manager_email="ops@greenacres.test")
+    other_prop = d.add_property(customer.id, "Oak Street Pool")
+    alice = d.add_contact(customer.id, "Alice", "Green", "alice@example.com", property_ids=(prop.id,))
+    d.set_primary_contact(prop.id, alice.id)
+    bob = d.add_contact(customer.id, "Bob", "Stone", "bob@example.com", property_ids=(prop.id,))
+    other = d.add_customer("Maple Court")
+    other_prop_2 = d.add_property(other.id, "Maple Court Lawn")
+    stranger = d.add_contact(other.id, "Sam", "Stranger", "sam@example.com", property_ids=(other_prop_2.id,))
+    d.set_primary_contact(other_prop_2.id, stranger.id)
+    return World(portal, adapters, staff, customer, prop, other_prop, d.contact(alice.id), bob, d.contact(stranger.id))
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world()
+
+
+@pytest.fixture
+def enrolled(world: World) -> World:
+    world.alice = world.enrol(world.alice)
+    world.bob = world.enrol(world.bob)
+    world.stranger = world.enrol(world.stranger)
+    return world
+
+
+def invoice(world: World, number="INV-1", amount="500.00", billing=None, **kw):
+    return world.portal.invoices.add(world.prop.id, number, amount, date(2026, 1, 5), billing_contact_id=billing, **kw)
