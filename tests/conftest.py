@@ -49,7 +49,7 @@ def make_config(**changes) -> PortalConfig:
     return attrs.evolve(base, **changes)
 
 
-@attrs.define
+@attrs.define(slots=False)
 class World:
     portal: Portal
     adapters: Adapters

@@ -1,0 +1,159 @@
+import socket
+import time
+from datetime import date
+from io import BytesIO
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+from pypdf import PdfReader
+
+from portalkit import Mail, hookimpl
+from portalkit.adapters.pdf import render_lines
+from portalkit.adapters.smtp import SmtpMailer
+from portalkit.models import OutboxMessage
+from portalkit.outbox import DEAD, PENDING, SENT
+
+from conftest import build_world, invoice
+
+
+class Collector(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, handler
+    controller.stop()
+
+
+def test_smtp_mailer_delivers_to_a_real_smtp_server(smtp_server):
+    controller, handler = smtp_server
+    mailer = SmtpMailer("127.0.0.1", controller.port, default_sender="portal@greenacres.test")
+    mailer.send(Mail(to=("alice@example.com",), subject="Héllo Alice", text="plain body",
+                     html="<p>html body</p>", message_id="invite:abc:1"))
+    [msg] = handler.messages
+    from email.header import decode_header, make_header
+
+    assert msg["To"] == "alice@example.com" and str(make_header(decode_header(msg["Subject"]))) == "Héllo Alice"
+    from portalkit.adapters.smtp import message_id
+
+    assert msg["Message-ID"] == message_id("invite:abc:1", "greenacres.test")
+    parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in msg.walk() if not p.is_multipart()}
+    assert "plain body" in parts["text/plain"] and "<p>html body</p>" in parts["text/html"]
+
+
+def test_invitation_over_real_smtp_end_to_end(smtp_server):
+    controller, handler = smtp_server
+    mailer = SmtpMailer("127.0.0.1", controller.port)
+
+    class Plugin:
+        @hookimpl
+        def portalkit_mailer(self):
+            return mailer
+
+    from portalkit import Portal
+
+    w = build_world()
+    portal = Portal(w.portal.config, secret_key="another-secret-0123456789", plugins=[w.adapters, Plugin()])
+    portal.invitations.send(w.staff, [w.alice.id])
+    [msg] = handler.messages
+    assert msg["From"] == "manager@greenacres.test" and "Alice Green" in msg["Subject"]
+
+
+def test_outbox_retries_with_backoff_and_loses_nothing_when_smtp_is_down():
+    w = build_world()
+    port = free_port()  # nothing listens here
+    w.portal.mailer = SmtpMailer("127.0.0.1", port, timeout=2)
+    w.portal.invitations.send(w.staff, [w.alice.id])  # the change commits; delivery fails
+    [msg] = w.portal.storage.find(OutboxMessage, kind="mail")
+    assert (msg.status, msg.attempts) == (PENDING, 1) and msg.next_attempt_at > w.clock.now()
+    assert w.portal.outbox.dispatch() == 0  # not due yet
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        w.clock.advance(seconds=3)
+        assert w.portal.outbox.dispatch() == 1
+        assert w.portal.outbox.dispatch() == 0  # never twice
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 1
+    assert w.portal.storage.get(OutboxMessage, msg.id).status == SENT
+
+
+def test_outbox_gives_up_after_max_attempts():
+    w = build_world()
+
+    class Broken:
+        def send(self, mail):
+            raise OSError("no route")
+
+    w.portal.mailer = Broken()
+    w.portal.invitations.send(w.staff, [w.alice.id])
+    for _ in range(10):
+        w.clock.advance(hours=2)
+        w.portal.outbox.dispatch()
+    [msg] = w.portal.storage.find(OutboxMessage, kind="mail")
+    assert msg.status == DEAD and msg.attempts == 8 and "no route" in msg.last_error
+
+
+def test_outbox_dedup_key_queues_a_message_once():
+    w = build_world()
+    with w.portal.unit_of_work():
+        w.portal.outbox.mail(Mail(to=("a@b.co",), subject="s", text="t"), "same-key")
+        w.portal.outbox.mail(Mail(to=("a@b.co",), subject="s", text="t"), "same-key")
+    assert len(w.mailer.outbox) == 1
+
+
+def test_failed_operation_writes_no_mail():
+    w = build_world()
+    from portalkit.errors import NotFound
+
+    with pytest.raises(NotFound):
+        w.portal.invitations.send(w.staff, [w.alice.id, "missing"])
+    assert w.portal.storage.find(OutboxMessage) == [] and w.mailer.outbox == []
+
+
+def test_host_events_reach_plugins():
+    heard = []
+
+    class Listener:
+        @hookimpl
+        def portalkit_event(self, name, payload):
+            heard.append((name, payload["contact_id"]))
+
+    w = build_world()
+    w.portal.plugins.register(Listener())
+    w.portal.invitations.send(w.staff, [w.alice.id])
+    assert heard == [("invitation.sent", w.alice.id)]
+
+
+def test_invoice_pdf_opens_and_holds_number_and_amounts(enrolled):
+    w = enrolled
+    inv = w.portal.invoices.add(w.prop.id, "INV-2026-0042", "1234.50", date(2026, 1, 5), amount_due="234.50")
+    reader = PdfReader(BytesIO(w.portal.invoices.pdf(w.alice, inv.id)))
+    text = reader.pages[0].extract_text()
+    for expected in ("INV-2026-0042", "Invoice amount: $1,234.50", "Amount due: $234.50", "Oak Street Commons",
+                     "Green Acres Landscaping", "Due date: 2026-02-04"):
+        assert expected in text
+
+
+def test_pdf_paginates_and_escapes():
+    pdf = render_lines([(f"line (x) \\ {i}", 11) for i in range(100)])
+    reader = PdfReader(BytesIO(pdf))
+    assert len(reader.pages) == 3 and "line (x) \\ 99" in reader.pages[2].extract_text()
