@@ -9,6 +9,8 @@ from portalkit import Permission, Portal, PortalConfig, hookimpl
 from portalkit.adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
 from portalkit.adapters.payments import FakeProcessor
 
+from storages import KINDS, make_storage
+
 SECRET = "test-secret-key-0123456789"
 PASSWORD = "garden-2026"
 PNG_SIGNATURE = (
@@ -95,9 +97,29 @@ def build_world(storage=None, **config) -> World:
     return World(portal, adapters, staff, customer, prop, other_prop, d.contact(alice.id), bob, d.contact(stranger.id))
 
 
+@pytest.fixture(scope="session")
+def pg_storage():
+    """One PostgreSQL server and schema for the session; each test starts from empty tables."""
+    from portalkit.adapters.sql import SqlStorage
+    from portalkit.testing.postgres import NoPostgres, postgres_url
+
+    try:
+        with postgres_url() as url:
+            storage = SqlStorage(url)
+            yield storage
+            storage.dispose()
+    except NoPostgres as exc:
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+
+
+@pytest.fixture(params=KINDS)
+def storage(request):
+    return make_storage(request.param, request)
+
+
 @pytest.fixture
-def world() -> World:
-    return build_world()
+def world(storage) -> World:
+    return build_world(storage)
 
 
 @pytest.fixture

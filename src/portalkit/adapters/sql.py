@@ -1,0 +1,343 @@
+"""SQL storage on SQLAlchemy 2 Core: SQLite (embedded default) and PostgreSQL (production).
+
+One table per record type, its columns derived from the attrs fields: scalars become typed
+columns (money as NUMERIC on PostgreSQL and exact text on SQLite, times with time zone),
+nested values (tuples, signatures, access flags) become JSON. The schema is created and
+upgraded by Alembic (``portalkit/adapters/migrations``) on first start.
+
+Concurrency: ``update`` is ``UPDATE ... WHERE id = :id AND version = :version``; when another
+transaction changed the row first, no row matches and ``Conflict`` is raised. On PostgreSQL the
+row lock makes the second writer wait, then re-check the version; on SQLite every write
+transaction is ``BEGIN IMMEDIATE``, so writers queue instead of failing with "database is
+locked". Unique values (idempotency keys, dedup keys, emails) are enforced by the database.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import threading
+import types
+import typing
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator, TypeVar
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.pool import StaticPool
+
+from ..errors import Conflict, StorageError
+from ..models import INDEXED, RECORD_TYPES, UNIQUE
+from ..serialization import from_primitive, to_primitive
+
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+# -- column types ----------------------------------------------------------------------------
+class Money(sa.types.TypeDecorator):
+    """Decimal: NUMERIC(18, 2) on PostgreSQL, exact text elsewhere. Never a float."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(sa.Numeric(18, 2) if dialect.name == "postgresql" else sa.Text())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(value) if dialect.name == "postgresql" else str(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(str(value))
+
+
+class Timestamp(sa.types.TypeDecorator):
+    """Timezone-aware datetime: TIMESTAMPTZ on PostgreSQL, ISO 8601 UTC text elsewhere (sortable)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(sa.DateTime(timezone=True) if dialect.name == "postgresql" else sa.Text())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value if dialect.name == "postgresql" else value.isoformat(timespec="microseconds")
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        value = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return value.astimezone(timezone.utc)
+
+
+class Day(sa.types.TypeDecorator):
+    """A calendar date: DATE on PostgreSQL, ISO text elsewhere."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(sa.Date() if dialect.name == "postgresql" else sa.Text())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return value if dialect.name == "postgresql" else value.isoformat()
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return rest[0], True
+    return tp, False
+
+
+def _column_type(tp: Any) -> tuple[Any, bool]:
+    """(SQLAlchemy type, stored natively) for a field type; non-native values go in as JSON."""
+    if tp is str:
+        return sa.Text(), True
+    if tp is bool:
+        return sa.Boolean(), True
+    if tp is int:
+        return sa.BigInteger(), True
+    if tp is Decimal:
+        return Money(), True
+    if tp is datetime:
+        return Timestamp(), True
+    if tp is date:
+        return Day(), True
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return sa.Text(), False
+    return JSON, False
+
+
+def table_name(cls: type) -> str:
+    return "pk_" + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+
+@attrs.frozen
+class Mapping:
+    """How one record type maps onto its table."""
+
+    cls: type
+    table: sa.Table
+    native: frozenset[str]
+
+    def to_row(self, record: Any) -> dict[str, Any]:
+        primitive = to_primitive(record)
+        return {name: getattr(record, name) if name in self.native else primitive[name] for name in primitive}
+
+    def from_row(self, row: Any) -> Any:
+        return from_primitive(dict(row._mapping), self.cls)
+
+    def column_value(self, name: str, value: Any) -> Any:
+        if name in self.native:
+            return value
+        return value.value if isinstance(value, enum.Enum) else value
+
+
+def build_metadata() -> tuple[sa.MetaData, dict[type, Mapping]]:
+    metadata = sa.MetaData()
+    mappings: dict[type, Mapping] = {}
+    for cls in RECORD_TYPES:
+        hints = typing.get_type_hints(cls)
+        columns, native = [], set()
+        for field in attrs.fields(cls):
+            tp, nullable = _unwrap_optional(hints[field.name])
+            col_type, is_native = _column_type(tp)
+            if is_native:
+                native.add(field.name)
+            columns.append(
+                sa.Column(field.name, col_type, primary_key=field.name == "id", nullable=nullable,
+                          unique=field.name in UNIQUE.get(cls, ()), index=field.name in INDEXED.get(cls, ()))
+            )
+        table = sa.Table(table_name(cls), metadata, *columns)
+        mappings[cls] = Mapping(cls, table, frozenset(native))
+    return metadata, mappings
+
+
+METADATA, MAPPINGS = build_metadata()
+
+
+# -- the storage -----------------------------------------------------------------------------
+def make_engine(url: str, **kwargs: Any) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writers."""
+    sa_url = sa.make_url(url)
+    if sa_url.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
+        return sa.create_engine(sa_url, **kwargs)
+    memory = sa_url.database in (None, "", ":memory:")
+    connect_args = {"check_same_thread": False, "timeout": 30}
+    if memory:
+        kwargs.setdefault("poolclass", StaticPool)
+    engine = sa.create_engine(sa_url, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("portalkit_write") else "BEGIN")
+
+    return engine
+
+
+class SqlStorage:
+    """The :class:`portalkit.ports.Storage` on a SQL database.
+
+    ``SqlStorage("sqlite:///portal.db")``, ``SqlStorage("sqlite://")`` (in memory) or
+    ``SqlStorage("postgresql+psycopg://user@host/db")``. ``migrate=True`` brings the schema to
+    the latest Alembic revision on start.
+    """
+
+    def __init__(self, url: str = "sqlite:///portalkit.sqlite3", *, migrate: bool = True, engine: sa.Engine | None = None):
+        self.url = url
+        self.engine = engine or make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self._local = threading.local()
+        # SQLite in memory is one shared connection: transactions must take turns.
+        self._serial = threading.RLock() if self.dialect == "sqlite" and isinstance(self.engine.pool, StaticPool) else None
+        self.statements = 0
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        if migrate:
+            upgrade(self.engine)
+
+    def _count(self, *_args: Any) -> None:
+        self.statements += 1
+
+    # -- transactions ---------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if getattr(self._local, "conn", None) is not None:
+            yield
+            return
+        with self._turn(), self._errors():
+            with self.engine.connect() as conn:
+                conn.info["portalkit_write"] = True
+                try:
+                    with conn.begin():
+                        self._local.conn = conn
+                        try:
+                            yield
+                        finally:
+                            self._local.conn = None
+                finally:
+                    conn.info["portalkit_write"] = False
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        if self._serial is None:
+            yield
+        else:
+            with self._serial:
+                yield
+
+    @contextmanager
+    def _conn(self) -> Iterator[sa.Connection]:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self._turn(), self._errors(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @staticmethod
+    @contextmanager
+    def _errors() -> Iterator[None]:
+        try:
+            yield
+        except sa.exc.IntegrityError as exc:
+            raise Conflict("A record with the same key already exists.") from exc
+        except sa.exc.DBAPIError as exc:
+            if "could not serialize" in str(exc) or "deadlock" in str(exc):
+                raise Conflict() from exc
+            raise StorageError(f"Database error: {type(exc.orig).__name__}") from exc
+
+    # -- records --------------------------------------------------------------------------
+    def get(self, cls: type[T], id: str) -> T | None:
+        m = MAPPINGS[cls]
+        with self._conn() as conn:
+            row = conn.execute(sa.select(m.table).where(m.table.c.id == id)).first()
+        return None if row is None else m.from_row(row)
+
+    def find(self, cls: type[T], **where: Any) -> list[T]:
+        m = MAPPINGS[cls]
+        clauses = [
+            m.table.c[k].is_(None) if v is None else m.table.c[k] == m.column_value(k, v) for k, v in where.items()
+        ]
+        with self._conn() as conn:
+            rows = conn.execute(sa.select(m.table).where(*clauses)).all()
+        return [m.from_row(r) for r in rows]
+
+    def insert(self, record: T) -> T:
+        m = MAPPINGS[type(record)]
+        with self._conn() as conn, self._errors():
+            conn.execute(sa.insert(m.table).values(**m.to_row(record)))
+        return record
+
+    def update(self, record: T) -> T:
+        m = MAPPINGS[type(record)]
+        stored = attrs.evolve(record, version=record.version + 1)
+        t = m.table
+        with self._conn() as conn, self._errors():
+            result = conn.execute(
+                sa.update(t).where(t.c.id == record.id, t.c.version == record.version).values(**m.to_row(stored))
+            )
+        if result.rowcount != 1:
+            raise Conflict(f"{type(record).__name__} {record.id} was changed concurrently")
+        return stored
+
+    # -- maintenance ----------------------------------------------------------------------
+    def truncate_all(self) -> None:
+        """Empty every table (tests)."""
+        with self.transaction(), self._conn() as conn:
+            for table in reversed(METADATA.sorted_tables):
+                conn.execute(table.delete())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(engine: sa.Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema to ``revision`` (schema creation on first start)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)

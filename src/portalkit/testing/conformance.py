@@ -1,0 +1,150 @@
+"""The storage conformance suite: what every :class:`portalkit.ports.Storage` must do.
+
+Run it against your own adapter by subclassing and providing a ``storage`` fixture that
+returns a fresh, empty storage::
+
+    import pytest
+    from portalkit.testing import StorageConformance
+
+    class TestMyStorage(StorageConformance):
+        @pytest.fixture
+        def storage(self):
+            return MyStorage(...)
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from ..errors import Conflict
+from ..models import (Access, Attachment, Comment, Contact, Invoice, OutboxMessage, Payment, MethodKind, PortalStatus,
+                      Proposal, ProposalStatus, Service, Signature, StaffUser, Permission)
+
+WHEN = datetime(2026, 5, 17, 8, 30, 15, 123456, tzinfo=timezone.utc)
+
+
+def samples() -> list:
+    return [
+        StaffUser(email="s@x.co", name="S", permissions=frozenset({Permission.MANAGE_ISSUES})),
+        Contact(customer_id="cu", first_name="Ada", last_name="L", email="ada@x.co", property_ids=("p1", "p2"),
+                access=Access(invoices=False), portal_status=PortalStatus.INVITED),
+        Invoice(number="I-1", property_id="p1", amount=Decimal("12345678.91"), amount_due=Decimal("0.01"),
+                invoice_date=date(2026, 2, 28), paid_on=None),
+        Proposal(number="P-1", property_id="p1", description="Mulch", status=ProposalStatus.DELIVERED,
+                 estimated_start=date(2026, 3, 1), services=(Service(name="A", price=Decimal("9.99"), optional=True),),
+                 signature=Signature(image_data_url="data:image/png;base64,AA==", signer_contact_id="c",
+                                     signer_name="Ada L", signed_at=WHEN, ip_address="::1", total=Decimal("9.99"))),
+        Comment(issue_id="i", author_name="A", by_staff=False, text="héllo ✓", at=WHEN,
+                attachments=(Attachment(filename="a.png", content_type="image/png", data=bytes(range(256))),)),
+        OutboxMessage(dedup_key="d1", kind="mail", payload={"to": ["a@b.co"], "n": 1}, created_at=WHEN),
+    ]
+
+
+class StorageConformance:
+    """Subclass with a ``storage`` fixture; every test here must pass."""
+
+    def test_round_trips_every_kind_of_field(self, storage):
+        for record in samples():
+            with storage.transaction():
+                storage.insert(record)
+            assert storage.get(type(record), record.id) == record
+
+    def test_get_missing_is_none(self, storage):
+        assert storage.get(Contact, "nope") is None
+
+    def test_find_by_equality_including_enums_and_none(self, storage):
+        a = Contact(customer_id="c1", first_name="Ab", last_name="A", email=None)
+        b = Contact(customer_id="c1", first_name="Bc", last_name="B", email="b@x.co", portal_status=PortalStatus.ENROLLED)
+        c = Contact(customer_id="c2", first_name="Cd", last_name="C", email="c@x.co")
+        for r in (a, b, c):
+            storage.insert(r)
+        assert {r.id for r in storage.find(Contact, customer_id="c1")} == {a.id, b.id}
+        assert [r.id for r in storage.find(Contact, portal_status=PortalStatus.ENROLLED)] == [b.id]
+        assert [r.id for r in storage.find(Contact, email=None)] == [a.id]
+        assert [r.id for r in storage.find(Contact, customer_id="c1", email="b@x.co")] == [b.id]
+        assert len(storage.find(Contact)) == 3
+
+    def test_insert_refuses_duplicate_id_and_unique_values(self, storage):
+        c = Contact(customer_id="c", first_name="Ab", last_name="A", email="same@x.co")
+        storage.insert(c)
+        with pytest.raises(Conflict):
+            storage.insert(c)
+        with pytest.raises(Conflict):
+            storage.insert(Contact(customer_id="c", first_name="Cd", last_name="C", email="same@x.co"))
+        storage.insert(Contact(customer_id="c", first_name="Ef", last_name="E", email=None))
+        storage.insert(Contact(customer_id="c", first_name="Gh", last_name="G", email=None))
+
+    def test_update_is_compare_and_swap_on_version(self, storage):
+        inv = storage.insert(Invoice(number="1", property_id="p", amount=Decimal("5.00"), amount_due=Decimal("5.00"),
+                                     invoice_date=date(2026, 1, 1)))
+        first = storage.update(attrs.evolve(inv, amount_due=Decimal("4.00")))
+        assert first.version == 1 and storage.get(Invoice, inv.id) == first
+        with pytest.raises(Conflict):
+            storage.update(attrs.evolve(inv, amount_due=Decimal("3.00")))
+        assert storage.get(Invoice, inv.id).amount_due == Decimal("4.00")
+        with pytest.raises(Conflict):
+            storage.update(Invoice(number="x", property_id="p", amount=Decimal(1), amount_due=Decimal(1),
+                                   invoice_date=date(2026, 1, 1)))
+
+    def test_update_refuses_a_unique_clash(self, storage):
+        a = storage.insert(Contact(customer_id="c", first_name="Ab", last_name="A", email="a@x.co"))
+        storage.insert(Contact(customer_id="c", first_name="Bc", last_name="B", email="b@x.co"))
+        with pytest.raises(Conflict):
+            storage.update(attrs.evolve(a, email="b@x.co"))
+        assert storage.get(Contact, a.id).email == "a@x.co"
+
+    def test_transaction_rolls_back_everything_on_error(self, storage):
+        kept = storage.insert(Contact(customer_id="c", first_name="Ab", last_name="A"))
+        with pytest.raises(RuntimeError):
+            with storage.transaction():
+                storage.insert(Contact(customer_id="c", first_name="Bc", last_name="B"))
+                storage.update(attrs.evolve(kept, first_name="Changed"))
+                with storage.transaction():  # nested joins the outer one
+                    storage.insert(Contact(customer_id="c", first_name="Cd", last_name="C"))
+                raise RuntimeError("boom")
+        assert [c.first_name for c in storage.find(Contact)] == ["Ab"]
+
+    def test_conflict_inside_transaction_rolls_it_back(self, storage):
+        storage.insert(Payment(invoice_id="i", contact_id="c", method_id="m", method_kind=MethodKind.ACH,
+                               amount=Decimal(1), fee=Decimal(0), idempotency_key="k", created_at=WHEN))
+        with pytest.raises(Conflict):
+            with storage.transaction():
+                storage.insert(Contact(customer_id="c", first_name="Ab", last_name="A"))
+                storage.insert(Payment(invoice_id="i", contact_id="c", method_id="m", method_kind=MethodKind.ACH,
+                                       amount=Decimal(1), fee=Decimal(0), idempotency_key="k", created_at=WHEN))
+        assert storage.find(Contact) == []
+
+    def test_concurrent_updates_from_one_version_have_one_winner(self, storage):
+        inv = storage.insert(Invoice(number="1", property_id="p", amount=Decimal("5.00"), amount_due=Decimal("5.00"),
+                                     invoice_date=date(2026, 1, 1)))
+        barrier, outcomes = threading.Barrier(8), []
+
+        def worker(n: int) -> None:
+            barrier.wait()
+            try:
+                with storage.transaction():
+                    current = storage.get(Invoice, inv.id)
+                    if current.pending_amount:
+                        outcomes.append("pending")
+                        return
+                    storage.update(attrs.evolve(current, pending_amount=Decimal(n + 1)))
+                outcomes.append("won")
+            except Conflict:
+                outcomes.append("conflict")
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert outcomes.count("won") == 1 and len(outcomes) == 8
+        assert storage.get(Invoice, inv.id).version == 1
+
+    def test_times_keep_their_instant_and_zone(self, storage):
+        later = WHEN + timedelta(days=1)
+        msg = storage.insert(OutboxMessage(dedup_key="t", kind="event", payload={}, created_at=WHEN, next_attempt_at=later))
+        got = storage.get(OutboxMessage, msg.id)
+        assert got.created_at == WHEN and got.next_attempt_at == later and got.created_at.utcoffset() == timedelta(0)

@@ -1,0 +1,11 @@
+import pytest
+
+from portalkit.testing import StorageConformance
+
+from storages import make_storage
+
+
+class TestStorages(StorageConformance):
+    @pytest.fixture(params=["memory", "sqlite", "sqlite-memory", "postgres"])
+    def storage(self, request):
+        return make_storage(request.param, request)
