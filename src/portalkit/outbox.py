@@ -102,3 +102,34 @@ class Outbox:
     def _finish(self, message: OutboxMessage, **changes: Any) -> None:
         with self._portal.storage.transaction():
             self._portal.storage.update(attrs.evolve(message, **changes))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Worker: ``python -m portalkit.outbox --factory myapp.portal:build [--interval 2] [--once]``.
+
+    ``--factory`` names a callable returning the host's configured :class:`Portal` (built with
+    ``dispatch_inline=False``); the worker delivers its outbox until stopped.
+    """
+    import argparse
+    import importlib
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m portalkit.outbox", description=main.__doc__)
+    parser.add_argument("--factory", required=True, help="module:callable returning a Portal")
+    parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
+    parser.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+    args = parser.parse_args(argv)
+    module, _, name = args.factory.partition(":")
+    portal = getattr(importlib.import_module(module), name)()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    while True:
+        sent = portal.outbox.dispatch()
+        if sent:
+            log.info("delivered %d message(s)", sent)
+        if args.once:
+            return 0
+        time.sleep(args.interval)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""The Flask reference host through Flask's test client: every screen, CSRF, and id isolation."""
+
+import re
+from io import BytesIO
+from urllib.parse import urlparse
+
+import pytest
+
+from examples.flask_host import create_app
+from portalkit.models import Contact, Invoice, Issue, PaymentMethod, Proposal, Property
+
+from conftest import PNG_SIGNATURE
+from hosts import CUSTOMER_PASSWORD, STAFF_PASSWORD, csrf_of, demo_site, link_in_mail
+
+
+class Browser:
+    """A test client that carries the CSRF token like a page would."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def get(self, path, **kw):
+        return self.client.get(path, **kw)
+
+    def post(self, path, data=None, page=None, **kw):
+        html = self.client.get(page or path).get_data(as_text=True)
+        return self.client.post(path, data={"csrf": csrf_of(html), **(data or {})}, **kw)
+
+
+@pytest.fixture
+def site(tmp_path):
+    return demo_site(tmp_path)
+
+
+@pytest.fixture
+def app(site):
+    return create_app(site, secure_cookies=False)
+
+
+def staff_browser(app):
+    b = Browser(app)
+    r = b.post("/staff/login", {"email": "manager@greenacres.example", "password": STAFF_PASSWORD})
+    assert r.status_code == 303
+    return b
+
+
+def enrol(app, site, email):
+    staff = staff_browser(app)
+    contact = site.portal.directory.contact_by_email(email)
+    r = staff.post("/staff/invitations", {"contact": [contact.id]}, page="/staff")
+    assert r.status_code == 303
+    link = urlparse(link_in_mail(site, email)).path
+    b = Browser(app)
+    page = b.get(link)
+    assert page.status_code == 200 and "Choose your password" in page.get_data(as_text=True)
+    r = b.post(link, {"password": CUSTOMER_PASSWORD, "confirm": CUSTOMER_PASSWORD})
+    assert "You are signed up" in r.get_data(as_text=True)
+    r = b.post("/login", {"email": email, "password": CUSTOMER_PASSWORD})
+    assert r.status_code == 303 and r.headers["Location"] == "/dashboard"
+    return b
+
+
+def test_flask_full_customer_journey(app, site):
+    alice = enrol(app, site, "alice@example.com")
+    html = alice.get("/dashboard").get_data(as_text=True)
+    assert "INV-1001" in html and "Oak Street Commons" in html and "Oak Street Pool" in html
+    inv = next(i for i in site.portal.storage.find(Invoice) if i.number == "INV-1001")
+    pdf = alice.get(f"/invoices/{inv.id}/pdf")
+    assert pdf.content_type == "application/pdf" and pdf.data.startswith(b"%PDF")
+    r = alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12", "exp_year": "2031"})
+    assert r.status_code == 303
+    method = site.portal.storage.find(PaymentMethod)[0]
+    pay_page = alice.get(f"/invoices/{inv.id}/pay").get_data(as_text=True)
+    key = re.search(r'name="key" value="([^"]+)"', pay_page).group(1)
+    r = alice.post(f"/invoices/{inv.id}/pay", {"method": method.id, "amount": "250.00", "key": key})
+    assert r.status_code == 303
+    html = alice.get("/dashboard").get_data(as_text=True)
+    assert "Pay (Pmt Pending)" in html and "$250.00" in html
+    proposal = next(p for p in site.portal.storage.find(Proposal) if p.number == "P-502")
+    drip = next(s for s in proposal.services if s.name.startswith("Drip"))
+    r = alice.post(f"/proposals/{proposal.id}/sign", {"signature": PNG_SIGNATURE, "service": [drip.id]})
+    assert r.status_code == 303
+    assert site.portal.storage.get(Proposal, proposal.id).signature.total == 1580
+    prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
+    r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Sprinkler leak", "priority": "High",
+                                                        "notes": "by the gate", "files": [(BytesIO(b"\x89PNG photo"), "leak.png", "image/png")]},
+                   content_type="multipart/form-data")
+    assert r.status_code == 303
+    issue_path = r.headers["Location"]
+    assert "Sprinkler leak" in alice.get(issue_path).get_data(as_text=True)
+    r = alice.post(issue_path + "/comments", {"text": "Still leaking"}, page=issue_path)
+    assert "Still leaking" in alice.get(issue_path).get_data(as_text=True)
+
+
+def test_flask_post_without_csrf_is_refused(app, site):
+    b = Browser(app)
+    r = b.client.post("/login", data={"email": "alice@example.com", "password": "x"})
+    assert r.status_code == 403 and "form has expired" in r.get_data(as_text=True)
+
+
+def test_flask_cookie_flags(site):
+    app = create_app(site)  # production defaults
+    cookie = app.test_client().get("/login").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+
+
+def test_flask_login_is_rate_limited(app, site):
+    enrol(app, site, "bob@example.com")
+    b = Browser(app)
+    for _ in range(5):
+        assert b.post("/login", {"email": "bob@example.com", "password": "wrong-pass1"}).status_code == 401
+    r = b.post("/login", {"email": "bob@example.com", "password": CUSTOMER_PASSWORD})
+    assert r.status_code == 401 and "Too many failed attempts" in r.get_data(as_text=True)
+
+
+def test_flask_no_stack_trace_for_bad_input(app, site):
+    alice = enrol(app, site, "alice@example.com")
+    for path in ("/invoices/zzz/pay", "/proposals/../etc", "/dashboard?property=<script>", "/issues/new?property=nope"):
+        r = alice.get(path)
+        assert r.status_code in (200, 404) and "Traceback" not in r.get_data(as_text=True)
+
+
+def test_flask_every_foreign_id_is_unreachable(app, site):
+    """Sam (another customer) tries every record id in every URL: all 404, nothing changes."""
+    alice = enrol(app, site, "alice@example.com")
+    alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12", "exp_year": "2031"})
+    prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
+    alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Private issue"})
+    sam = enrol(app, site, "sam@example.com")
+    storage = site.portal.storage
+    sams = site.portal.directory.contact_by_email("sam@example.com")
+    visible_props = {p.id for p in site.portal.visibility.properties(sams)}
+    foreign = {
+        "invoice": [i.id for i in storage.find(Invoice) if i.property_id not in visible_props],
+        "proposal": [p.id for p in storage.find(Proposal) if p.property_id not in visible_props],
+        "issue": [i.id for i in storage.find(Issue)],
+        "method": [m.id for m in storage.find(PaymentMethod)],
+        "property": [p.id for p in storage.find(Property) if p.id not in visible_props],
+    }
+    assert all(foreign.values())
+    gets = [f"/invoices/{i}/pdf" for i in foreign["invoice"]] + [f"/invoices/{i}/pay" for i in foreign["invoice"]]
+    gets += [f"/proposals/{i}" for i in foreign["proposal"]] + [f"/proposals/{i}/pdf" for i in foreign["proposal"]]
+    gets += [f"/proposals/{i}/sign" for i in foreign["proposal"]] + [f"/issues/{i}" for i in foreign["issue"]]
+    gets += [f"/issues/new?property={i}" for i in foreign["property"]]
+    for path in gets:
+        r = sam.get(path)
+        assert r.status_code == 404, path
+    for pid in foreign["property"]:
+        html = sam.get(f"/dashboard?property={pid}").get_data(as_text=True)
+        assert "Oak Street" not in html and "INV-1001" not in html
+    csrf = csrf_of(sam.get("/dashboard").get_data(as_text=True))
+    posts = [(f"/invoices/{i}/pay", {"method": m, "amount": "1.00", "key": "k"}) for i in foreign["invoice"] for m in foreign["method"]]
+    posts += [(f"/proposals/{i}/sign", {"signature": PNG_SIGNATURE}) for i in foreign["proposal"]]
+    posts += [(f"/issues/{i}/comments", {"text": "hi"}) for i in foreign["issue"]]
+    posts += [("/payment-methods", {"action": a, "method": m}) for a in ("default", "remove") for m in foreign["method"]]
+    for path, data in posts:
+        r = sam.client.post(path, data={"csrf": csrf, **data})
+        assert r.status_code == 404, path
+    assert all(m.removed is False for m in storage.find(PaymentMethod))
+    assert all(p.signature is None for p in storage.find(Proposal))
+    assert all(i.pending_amount == 0 for i in storage.find(Invoice))
+
+
+def test_flask_staff_pages_need_staff_login(app, site):
+    alice = enrol(app, site, "alice@example.com")
+    for path in ("/staff", "/staff/mail", "/staff/payments"):
+        r = alice.get(path)
+        assert r.status_code == 303 and r.headers["Location"] == "/staff/login"
+
+
+def test_flask_staff_status_history_and_filter(app, site):
+    enrol(app, site, "alice@example.com")
+    staff = staff_browser(app)
+    alice = site.portal.directory.contact_by_email("alice@example.com")
+    html = staff.get(f"/staff/contacts/{alice.id}").get_data(as_text=True)
+    assert html.index("invitation sent") < html.index("link opened") < html.index("registered")
+    html = staff.get("/staff?status=Enrolled").get_data(as_text=True)
+    assert "alice@example.com" in html and "bob@example.com" not in html
