@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Iterable
 import attrs
 
 from .directory import require
-from .errors import AlreadySignedUp, InvalidToken, PortalDisabled
-from .models import Contact, HistoryKind, Permission, PortalStatus, StaffUser
+from .errors import AlreadySignedUp, InvalidToken, NotFound, PortalDisabled
+from .models import Contact, HistoryKind, OutboxMessage, Permission, PortalStatus, StaffUser, StatusEvent, new_id
 from .ports import Mail
 from .templates import InvitationTemplate, html_to_text
 from .tokens import INVITE
@@ -76,18 +76,27 @@ class Invitations:
         )
         sent: list[str] = []
         skipped: list[Skipped] = []
-        directory = self._portal.directory
+        writes: list = []
+        ids = list(dict.fromkeys(contact_ids))
         with self._portal.unit_of_work():
-            contacts = [directory.contact(cid) for cid in dict.fromkeys(contact_ids)]
+            found = self._portal.storage.get_many(Contact, ids)
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise NotFound(f"No contact {missing[0]}")
+            contacts = [found[i] for i in ids]
             for contact in contacts:
                 reason = self._skip_reason(contact)
                 if reason:
                     skipped.append(Skipped(contact.id, reason))
                     continue
-                self._invite(contact, template, sender_email, sender_name)
+                invited = attrs.evolve(contact, portal_status=PortalStatus.INVITED, invite_nonce=contact.invite_nonce + 1)
+                writes += [invited] + self._invite(invited, template, sender_email, sender_name)
                 sent.append(contact.id)
             if sent and config.invite_notification_emails:
-                self._notify_staff(sent, contacts, sender_name)
+                writes.append(self._notice(sent, contacts, sender_name))
+            self._portal.storage.update_many([w for w in writes if isinstance(w, Contact)])
+            self._portal.outbox.queue([w for w in writes if isinstance(w, OutboxMessage)])
+            self._portal.storage.insert_many([w for w in writes if isinstance(w, StatusEvent)])
         return BulkResult(tuple(sent), tuple(skipped))
 
     @staticmethod
@@ -100,11 +109,9 @@ class Invitations:
             return "suspended"
         return None
 
-    def _invite(self, contact: Contact, template: InvitationTemplate, sender_email, sender_name) -> None:
+    def _invite(self, contact: Contact, template: InvitationTemplate, sender_email, sender_name) -> list:
+        """The mail, event and history line that invite ``contact`` (already given its new nonce)."""
         portal, config = self._portal, self._portal.config
-        contact = portal.storage.update(
-            attrs.evolve(contact, portal_status=PortalStatus.INVITED, invite_nonce=contact.invite_nonce + 1)
-        )
         link = self.link_for(contact)
         subject, body = template.render(
             {
@@ -126,22 +133,24 @@ class Invitations:
             html=body if template.html else None,
             sender=sender_email,
         )
-        portal.outbox.mail(mail, dedup_key=f"invite:{contact.id}:{contact.invite_nonce}")
-        portal.outbox.event("invitation.sent", {"contact_id": contact.id}, f"event:invite:{contact.id}:{contact.invite_nonce}")
-        portal.directory.record(contact.id, HistoryKind.INVITATION_SENT, f"to {contact.email} by {sender_name}")
+        key = f"{contact.id}:{contact.invite_nonce}"
+        return [
+            portal.outbox.mail_message(mail, dedup_key=f"invite:{key}"),
+            portal.outbox.event_message("invitation.sent", {"contact_id": contact.id}, f"event:invite:{key}"),
+            StatusEvent(contact_id=contact.id, kind=HistoryKind.INVITATION_SENT, at=portal.now(),
+                        detail=f"to {contact.email} by {sender_name}"),
+        ]
 
-    def _notify_staff(self, sent: list[str], contacts: list[Contact], sender_name: str) -> None:
+    def _notice(self, sent: list[str], contacts: list[Contact], sender_name: str) -> OutboxMessage:
         """INV-10: the configured addresses hear who was invited."""
-        names = [f"{c.name} <{c.email}>" for c in contacts if c.id in sent]
-        first = sent[0]
-        self._portal.outbox.mail(
-            Mail(
-                to=self._portal.config.invite_notification_emails,
-                subject=f"{len(names)} contact(s) invited to the customer portal",
-                text=f"{sender_name} invited:\n" + "\n".join(names),
-            ),
-            dedup_key=f"invite-notice:{first}:{self._portal.directory.contact(first).invite_nonce}:{len(sent)}",
+        chosen = set(sent)
+        names = [f"{c.name} <{c.email}>" for c in contacts if c.id in chosen]
+        mail = Mail(
+            to=self._portal.config.invite_notification_emails,
+            subject=f"{len(names)} contact(s) invited to the customer portal",
+            text=f"{sender_name} invited:\n" + "\n".join(names),
         )
+        return self._portal.outbox.mail_message(mail, dedup_key=f"invite-notice:{new_id()}")
 
     def link_for(self, contact: Contact) -> str:
         token = self._portal.signer.sign(INVITE, contact.id, contact.invite_nonce)

@@ -39,16 +39,21 @@ class Outbox:
 
     # -- writing (inside the caller's transaction) ---------------------------------------
     def mail(self, mail: Mail, dedup_key: str) -> None:
-        self._put("mail", to_primitive(mail), dedup_key)
+        self.queue([self.mail_message(mail, dedup_key)])
 
     def event(self, name: str, payload: dict[str, Any], dedup_key: str) -> None:
-        self._put("event", {"name": name, "payload": {**payload, "dedup_key": dedup_key}}, dedup_key)
+        self.queue([self.event_message(name, payload, dedup_key)])
 
-    def _put(self, kind: str, payload: dict[str, Any], dedup_key: str) -> None:
-        storage = self._portal.storage
-        if storage.find(OutboxMessage, dedup_key=dedup_key):
-            return
-        storage.insert(OutboxMessage(dedup_key=dedup_key, kind=kind, payload=payload, created_at=self._portal.now()))
+    def mail_message(self, mail: Mail, dedup_key: str) -> OutboxMessage:
+        return OutboxMessage(dedup_key=dedup_key, kind="mail", payload=to_primitive(mail), created_at=self._portal.now())
+
+    def event_message(self, name: str, payload: dict[str, Any], dedup_key: str) -> OutboxMessage:
+        return OutboxMessage(dedup_key=dedup_key, kind="event", created_at=self._portal.now(),
+                             payload={"name": name, "payload": {**payload, "dedup_key": dedup_key}})
+
+    def queue(self, messages: list[OutboxMessage]) -> None:
+        """Write messages; one whose dedup key is already queued is skipped."""
+        self._portal.storage.insert_many(messages, skip_existing=True)
 
     # -- delivering ----------------------------------------------------------------------
     def pending(self) -> list[OutboxMessage]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Iterable, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -34,13 +34,19 @@ class Storage(Protocol):
     - ``update`` is compare-and-swap on ``version``: it stores ``record`` with ``version + 1``
       only if the stored version equals ``record.version``, else raises ``Conflict``.
     - ``find`` filters on equality of scalar fields.
+    - ``get_many`` returns the records found, by id; ``insert_many`` inserts a batch and,
+      with ``skip_existing``, silently skips records whose id or unique value is taken;
+      ``update_many`` is ``update`` for a batch of one type: all of them, or ``Conflict``.
     """
 
     def transaction(self) -> AbstractContextManager[None]: ...
     def get(self, cls: type[T], id: str) -> T | None: ...
+    def get_many(self, cls: type[T], ids: Iterable[str]) -> dict[str, T]: ...
     def find(self, cls: type[T], **where: Any) -> list[T]: ...
     def insert(self, record: T) -> T: ...
+    def insert_many(self, records: Iterable[Any], *, skip_existing: bool = False) -> None: ...
     def update(self, record: T) -> T: ...
+    def update_many(self, records: list[T]) -> list[T]: ...
 
 
 class Mailer(Protocol):

@@ -25,15 +25,16 @@ class TokenSigner:
             raise ValueError("secret_key must be at least 16 characters")
         self._secret = secret_key
         self._clock = clock
+        self._serializers = {p: URLSafeSerializer(secret_key, salt=p) for p in (INVITE, RESET, SESSION)}
 
     def sign(self, purpose: str, contact_id: str, counter: int) -> str:
         issued = int(self._clock.now().timestamp())
-        return URLSafeSerializer(self._secret, salt=purpose).dumps([contact_id, counter, issued])
+        return self._serializers[purpose].dumps([contact_id, counter, issued])
 
     def verify(self, purpose: str, token: str, max_age: timedelta) -> tuple[str, int]:
         """Return ``(contact_id, counter)``; raise InvalidToken or ExpiredToken."""
         try:
-            contact_id, counter, issued = URLSafeSerializer(self._secret, salt=purpose).loads(token)
+            contact_id, counter, issued = self._serializers[purpose].loads(token)
         except (BadSignature, ValueError, TypeError) as exc:
             raise InvalidToken() from exc
         if not isinstance(contact_id, str) or not isinstance(counter, int) or not isinstance(issued, int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, TypeVar
 
 import attrs
 
@@ -21,6 +21,7 @@ class MemoryStorage:
 
     def __init__(self) -> None:
         self._tables: dict[type, dict[str, Any]] = {}
+        self._unique: dict[tuple[type, str], dict[Any, str]] = {}  # (type, field) -> value -> id
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -34,12 +35,13 @@ class MemoryStorage:
                 finally:
                     self._depth -= 1
                 return
-            snapshot = {cls: dict(rows) for cls, rows in self._tables.items()}
+            snapshot = ({cls: dict(rows) for cls, rows in self._tables.items()},
+                        {key: dict(index) for key, index in self._unique.items()})
             self._depth = 1
             try:
                 yield
             except BaseException:
-                self._tables = snapshot
+                self._tables, self._unique = snapshot
                 raise
             finally:
                 self._depth = 0
@@ -51,27 +53,51 @@ class MemoryStorage:
         with self._lock:
             return self._rows(cls).get(id)
 
+    def get_many(self, cls: type[T], ids: Iterable[str]) -> dict[str, T]:
+        with self._lock:
+            rows = self._rows(cls)
+            return {i: rows[i] for i in ids if i in rows}
+
     def find(self, cls: type[T], **where: Any) -> list[T]:
         with self._lock:
             return [r for r in self._rows(cls).values() if all(getattr(r, k) == v for k, v in where.items())]
 
-    def _check_unique(self, record: Any) -> None:
+    def _clash(self, record: Any) -> str | None:
+        """The unique field whose value another record already holds, if any."""
         for field in UNIQUE.get(type(record), ()):
             value = getattr(record, field)
-            if value is None:
-                continue
-            for other in self._rows(type(record)).values():
-                if other.id != record.id and getattr(other, field) == value:
-                    raise Conflict(f"{type(record).__name__}.{field} {value!r} is already in use")
+            holder = self._unique.get((type(record), field), {}).get(value)
+            if value is not None and holder not in (None, record.id):
+                return field
+        return None
+
+    def _index(self, record: Any, old: Any = None) -> None:
+        for field in UNIQUE.get(type(record), ()):
+            index = self._unique.setdefault((type(record), field), {})
+            if old is not None:
+                index.pop(getattr(old, field), None)
+            if getattr(record, field) is not None:
+                index[getattr(record, field)] = record.id
 
     def insert(self, record: T) -> T:
+        self.insert_many([record])
+        return record
+
+    def insert_many(self, records: Iterable[Any], *, skip_existing: bool = False) -> None:
         with self.transaction():
-            rows = self._rows(type(record))
-            if record.id in rows:
-                raise Conflict(f"{type(record).__name__} {record.id} already exists")
-            self._check_unique(record)
-            rows[record.id] = record
-            return record
+            for record in records:
+                rows = self._rows(type(record))
+                clash = "id" if record.id in rows else self._clash(record)
+                if clash:
+                    if skip_existing:
+                        continue
+                    raise Conflict(f"{type(record).__name__}.{clash} {getattr(record, clash)!r} is already in use")
+                rows[record.id] = record
+                self._index(record)
+
+    def update_many(self, records: list[T]) -> list[T]:
+        with self.transaction():
+            return [self.update(r) for r in records]
 
     def update(self, record: T) -> T:
         with self.transaction():
@@ -79,9 +105,12 @@ class MemoryStorage:
             current = rows.get(record.id)
             if current is None or current.version != record.version:
                 raise Conflict(f"{type(record).__name__} {record.id} was changed concurrently")
-            self._check_unique(record)
+            clash = self._clash(record)
+            if clash:
+                raise Conflict(f"{type(record).__name__}.{clash} {getattr(record, clash)!r} is already in use")
             stored = attrs.evolve(record, version=record.version + 1)
             rows[record.id] = stored
+            self._index(stored, current)
             return stored
 
 

@@ -23,12 +23,12 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, TypeVar
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
 from ..errors import Conflict, StorageError
@@ -137,11 +137,28 @@ def table_name(cls: type) -> str:
 
 @attrs.frozen
 class Mapping:
-    """How one record type maps onto its table."""
+    """How one record type maps onto its table, with its statements built once."""
 
     cls: type
     table: sa.Table
     native: frozenset[str]
+    select_one: Any = attrs.field(init=False)
+    select_many: Any = attrs.field(init=False)
+    update_one: Any = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        t = self.table
+        object.__setattr__(self, "select_one", sa.select(t).where(t.c.id == sa.bindparam("id")))
+        object.__setattr__(self, "select_many", sa.select(t).where(t.c.id.in_(sa.bindparam("ids", expanding=True))))
+        object.__setattr__(self, "update_one", sa.update(t)
+                           .where(t.c.id == sa.bindparam("_id"), t.c.version == sa.bindparam("_version"))
+                           .values({c.name: sa.bindparam("v_" + c.name) for c in t.c if c.name != "id"}))
+
+    def insert(self, dialect: str, skip_existing: bool) -> Any:
+        if not skip_existing:
+            return self.table.insert()
+        module = postgresql if dialect == "postgresql" else sqlite
+        return module.insert(self.table).on_conflict_do_nothing()
 
     def to_row(self, record: Any) -> dict[str, Any]:
         primitive = to_primitive(record)
@@ -286,8 +303,17 @@ class SqlStorage:
     def get(self, cls: type[T], id: str) -> T | None:
         m = MAPPINGS[cls]
         with self._conn() as conn:
-            row = conn.execute(sa.select(m.table).where(m.table.c.id == id)).first()
+            row = conn.execute(m.select_one, {"id": id}).first()
         return None if row is None else m.from_row(row)
+
+    def get_many(self, cls: type[T], ids: Iterable[str]) -> dict[str, T]:
+        m, ids, found = MAPPINGS[cls], list(dict.fromkeys(ids)), {}
+        with self._conn() as conn:
+            for start in range(0, len(ids), 500):
+                for row in conn.execute(m.select_many, {"ids": ids[start:start + 500]}):
+                    record = m.from_row(row)
+                    found[record.id] = record
+        return found
 
     def find(self, cls: type[T], **where: Any) -> list[T]:
         m = MAPPINGS[cls]
@@ -299,21 +325,36 @@ class SqlStorage:
         return [m.from_row(r) for r in rows]
 
     def insert(self, record: T) -> T:
-        m = MAPPINGS[type(record)]
-        with self._conn() as conn, self._errors():
-            conn.execute(sa.insert(m.table).values(**m.to_row(record)))
+        self.insert_many([record])
         return record
 
-    def update(self, record: T) -> T:
-        m = MAPPINGS[type(record)]
-        stored = attrs.evolve(record, version=record.version + 1)
-        t = m.table
+    def insert_many(self, records: Iterable[Any], *, skip_existing: bool = False) -> None:
+        by_type: dict[type, list[dict[str, Any]]] = {}
+        for record in records:
+            by_type.setdefault(type(record), []).append(MAPPINGS[type(record)].to_row(record))
         with self._conn() as conn, self._errors():
-            result = conn.execute(
-                sa.update(t).where(t.c.id == record.id, t.c.version == record.version).values(**m.to_row(stored))
-            )
-        if result.rowcount != 1:
-            raise Conflict(f"{type(record).__name__} {record.id} was changed concurrently")
+            for cls, rows in by_type.items():
+                conn.execute(MAPPINGS[cls].insert(self.dialect, skip_existing), rows)
+
+    def update(self, record: T) -> T:
+        return self.update_many([record])[0]
+
+    def update_many(self, records: list[T]) -> list[T]:
+        """Compare-and-swap every record, in one round trip where the driver counts rows per batch."""
+        if not records:
+            return []
+        m = MAPPINGS[type(records[0])]
+        stored = [attrs.evolve(r, version=r.version + 1) for r in records]
+        params = [{"_id": r.id, "_version": r.version, **{"v_" + k: v for k, v in m.to_row(s).items() if k != "id"}}
+                  for r, s in zip(records, stored)]
+        batched = len(params) > 1 and self.engine.dialect.supports_sane_multi_rowcount
+        with self._conn() as conn, self._errors():
+            if batched:
+                changed = conn.execute(m.update_one, params).rowcount
+            else:
+                changed = sum(conn.execute(m.update_one, p).rowcount for p in params)
+        if changed != len(records):
+            raise Conflict(f"{type(records[0]).__name__} was changed concurrently")
         return stored
 
     # -- maintenance ----------------------------------------------------------------------

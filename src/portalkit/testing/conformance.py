@@ -148,3 +148,32 @@ class StorageConformance:
         msg = storage.insert(OutboxMessage(dedup_key="t", kind="event", payload={}, created_at=WHEN, next_attempt_at=later))
         got = storage.get(OutboxMessage, msg.id)
         assert got.created_at == WHEN and got.next_attempt_at == later and got.created_at.utcoffset() == timedelta(0)
+
+    def test_get_many_returns_the_found_ones(self, storage):
+        a, b = (Contact(customer_id="c", first_name=n, last_name="X") for n in ("Ab", "Bc"))
+        storage.insert_many([a, b])
+        assert storage.get_many(Contact, [a.id, "missing", b.id]) == {a.id: a, b.id: b}
+        assert storage.get_many(Contact, []) == {}
+
+    def test_insert_many_is_all_or_nothing_unless_skipping(self, storage):
+        first = OutboxMessage(dedup_key="k1", kind="mail", payload={}, created_at=WHEN)
+        storage.insert(first)
+        again = OutboxMessage(dedup_key="k1", kind="mail", payload={"x": 1}, created_at=WHEN)
+        fresh = OutboxMessage(dedup_key="k2", kind="mail", payload={}, created_at=WHEN)
+        with pytest.raises(Conflict):
+            with storage.transaction():
+                storage.insert_many([fresh, again])
+        assert [m.dedup_key for m in storage.find(OutboxMessage)] == ["k1"]
+        storage.insert_many([fresh, again, first], skip_existing=True)
+        assert sorted(m.dedup_key for m in storage.find(OutboxMessage)) == ["k1", "k2"]
+        assert storage.get(OutboxMessage, first.id).payload == {}
+
+    def test_update_many_is_all_or_conflict(self, storage):
+        a, b = (Contact(customer_id="c", first_name=n, last_name="X") for n in ("Ab", "Bc"))
+        storage.insert_many([a, b])
+        done = storage.update_many([attrs.evolve(a, last_name="Y"), attrs.evolve(b, last_name="Y")])
+        assert [r.version for r in done] == [1, 1]
+        with pytest.raises(Conflict):
+            with storage.transaction():
+                storage.update_many([attrs.evolve(done[0], last_name="Z"), attrs.evolve(b, last_name="Z")])
+        assert {r.last_name for r in storage.find(Contact)} == {"Y"}
