@@ -81,7 +81,12 @@ class Invoices:
             InvoiceFilter.PAID_LAST_6_MONTHS: lambda i: i.amount_due == 0 and i.invoice_date >= since,
             InvoiceFilter.ALL_PAID: lambda i: i.amount_due == 0,
         }[which]
-        invoices = self._portal.storage.find(Invoice, property_id=prop.id)
+        where: dict = {"property_id": prop.id}
+        if which is InvoiceFilter.OPEN:
+            where["paid_on"] = None  # open invoices have no paid date; the index narrows the scan
+        if prop.primary_contact_id != contact.id:
+            where["billing_contact_id"] = contact.id  # VIS-2: otherwise only what is billed to them
+        invoices = self._portal.storage.find(Invoice, **where)
         rows = [self.row(i) for i in invoices if wanted(i) and invoice_visible(contact, i, prop, self._portal.config)]
         return sorted(rows, key=lambda r: (r.invoice.due_date, r.invoice.number))
 

@@ -248,8 +248,9 @@ class SqlStorage:
         if migrate:
             upgrade(self.engine)
 
-    def _count(self, *_args: Any) -> None:
-        self.statements += 1
+    def _count(self, _conn, _cursor, statement: str, *_args: Any) -> None:
+        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            self.statements += 1
 
     # -- transactions ---------------------------------------------------------------------
     @contextmanager

@@ -1,0 +1,359 @@
+"""portalkit benchmarks: ``python benchmarks/run.py [--quick] [--postgres] [--json out.json]``.
+
+Each figure comes with a naive baseline measured in the same process where one exists, and is
+reported as a ratio, since absolute times drift on shared machines. ``--quick`` runs small sizes
+(CI runs it) and checks correctness (zero double payments, no bcrypt on the invitation path,
+a constant number of SQL statements per dashboard call), not speed targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import bcrypt  # noqa: E402
+
+from portalkit import Permission, Portal, PortalConfig, hookimpl  # noqa: E402
+from portalkit import passwords  # noqa: E402
+from portalkit.adapters.memory import FrozenClock, MemoryMailer  # noqa: E402
+from portalkit.adapters.payments import FakeProcessor  # noqa: E402
+from portalkit.adapters.sql import SqlStorage  # noqa: E402
+from portalkit.errors import PortalError  # noqa: E402
+from portalkit.models import (Contact, Invoice, Issue, Payment, PaymentStatus, PortalStatus, Property,  # noqa: E402
+                              Proposal, ProposalStatus)
+
+SECRET = "benchmark-secret-key-0123456789"
+
+
+class Adapters:
+    def __init__(self, storage):
+        self.storage, self.mailer, self.clock, self.processor = storage, MemoryMailer(), FrozenClock(), FakeProcessor()
+
+    @hookimpl
+    def portalkit_storage(self):
+        return self.storage
+
+    @hookimpl
+    def portalkit_mailer(self):
+        return self.mailer
+
+    @hookimpl
+    def portalkit_clock(self):
+        return self.clock
+
+    @hookimpl
+    def portalkit_payment_processor(self):
+        return self.processor
+
+
+def make_portal(url: str, **config) -> tuple[Portal, SqlStorage]:
+    storage = SqlStorage(url)
+    storage.truncate_all()
+    cfg = PortalConfig(enabled=True, bcrypt_rounds=4, company_name="Bench Landscaping", **config)
+    return Portal(cfg, secret_key=SECRET, plugins=[Adapters(storage)], dispatch_inline=False), storage
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+@contextmanager
+def counting_bcrypt():
+    calls = {"n": 0}
+    originals = bcrypt.hashpw, bcrypt.checkpw
+
+    def hashpw(*a):
+        calls["n"] += 1
+        return originals[0](*a)
+
+    def checkpw(*a):
+        calls["n"] += 1
+        return originals[1](*a)
+
+    bcrypt.hashpw, bcrypt.checkpw = hashpw, checkpw
+    try:
+        yield calls
+    finally:
+        bcrypt.hashpw, bcrypt.checkpw = originals
+
+
+# -- 1. bulk invitation --------------------------------------------------------------------------
+def bench_bulk_invite(url: str, n: int, baseline_n: int) -> dict:
+    portal, storage = make_portal(url)
+    staff = portal.directory.add_staff("m@bench.test", "M", permissions=set(Permission))
+    customer = portal.directory.add_customer("C")
+    contacts = [Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email=f"c{i}@bench.test") for i in range(n + baseline_n)]
+    storage.insert_many(contacts)
+    bulk_ids, one_by_one = [c.id for c in contacts[:n]], [c.id for c in contacts[n:]]
+    storage.statements = 0
+    with counting_bcrypt() as calls:
+        t = time.perf_counter()
+        result = portal.invitations.send(staff, bulk_ids)
+        bulk = time.perf_counter() - t
+    statements = storage.statements
+    t = time.perf_counter()
+    for cid in one_by_one:
+        portal.invitations.send(staff, [cid])
+    naive = (time.perf_counter() - t) / baseline_n
+    queued = len(storage.find(__import__("portalkit.models", fromlist=["OutboxMessage"]).OutboxMessage, kind="mail"))
+    assert len(result.sent) == n and calls["n"] == 0 and queued == n + baseline_n
+    return {"contacts": n, "seconds": round(bulk, 3), "per_contact_ms": round(bulk / n * 1000, 3),
+            "sql_statements": statements, "bcrypt_calls": calls["n"], "outbox_mails": n,
+            "naive_one_by_one_per_contact_ms": round(naive * 1000, 3), "speedup_vs_naive": round(naive * n / bulk, 1)}
+
+
+# -- 2. dashboard --------------------------------------------------------------------------------
+def bench_dashboard(url: str, n_props: int, n_invoices: int, n_other: int, rounds: int) -> dict:
+    portal, storage = make_portal(url)
+    customer = portal.directory.add_customer("C")
+    contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email="dash@bench.test",
+                      portal_status=PortalStatus.ENROLLED, account_wide=True)
+    props = [Property(customer_id=customer.id, name=f"Property {i:02d}", primary_contact_id=contact.id) for i in range(n_props)]
+    now = datetime.now(timezone.utc)
+    records: list = [contact, *props]
+    for p in props:
+        for j in range(n_invoices):
+            paid = j % 5 != 0  # one in five open
+            records.append(Invoice(number=f"{p.name}-{j}", property_id=p.id, amount=Decimal("120.00"),
+                                   amount_due=Decimal("0.00") if paid else Decimal("120.00"),
+                                   invoice_date=date(2026, 1, 1), paid_on=date(2026, 2, 1) if paid else None))
+    for k in range(n_other):
+        p = props[k % n_props]
+        records.append(Proposal(number=f"P{k}", property_id=p.id, description="d", status=ProposalStatus.DELIVERED,
+                                estimated_start=date(2026, 6, 1)))
+        records.append(Issue(number=k + 1, property_id=p.id, subject="s", created_at=now, last_updated=now))
+    storage.insert_many(records)
+    target = props[len(props) // 2]
+
+    def naive() -> list:  # every invoice of the contact, filtered in Python
+        visible = {p.id for p in portal.visibility.properties(contact)}
+        return sorted((i for i in storage.find(Invoice) if i.property_id in visible and i.property_id == target.id
+                       and i.amount_due > 0), key=lambda i: (i.due_date, i.number))
+
+    def timed(fn, n: int) -> tuple[list[float], int, int]:
+        fn(), fn()  # warm caches
+        times = []
+        storage.statements = 0
+        gc.collect()
+        for _ in range(n):
+            t = time.perf_counter()
+            rows = fn()
+            times.append(time.perf_counter() - t)
+        return times, storage.statements // n, len(rows)
+
+    fast, statements, rows = timed(lambda: portal.invoices.list(contact, target.id), rounds)
+    slow, naive_statements, naive_rows = timed(naive, max(5, rounds // 20))
+    assert rows == naive_rows == n_invoices // 5
+    with storage.engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT * FROM pk_invoice WHERE property_id = ? AND paid_on IS NULL", (target.id,)
+        ).all() if storage.dialect == "sqlite" else conn.exec_driver_sql(
+            "EXPLAIN SELECT * FROM pk_invoice WHERE property_id = %(p)s AND paid_on IS NULL", {"p": target.id}).all()
+    return {"properties": n_props, "invoices_per_property": n_invoices, "open_rows": rows,
+            "p50_ms": round(statistics.median(fast) * 1000, 3), "p95_ms": round(percentile(fast, 95) * 1000, 3),
+            "sql_statements_per_call": statements, "naive_p50_ms": round(statistics.median(slow) * 1000, 3),
+            "naive_sql_statements": naive_statements, "speedup_vs_naive": round(statistics.median(slow) / statistics.median(fast), 1),
+            "query_plan": [" ".join(str(c) for c in row) for row in plan]}
+
+
+# -- 3. concurrent payments ----------------------------------------------------------------------
+def bench_payments(url: str, attempts: int, invoices: int, threads: int) -> dict:
+    portal, storage = make_portal(url)
+    customer = portal.directory.add_customer("C")
+    contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email="pay@bench.test",
+                      portal_status=PortalStatus.ENROLLED, account_wide=True)
+    prop = Property(customer_id=customer.id, name="P", primary_contact_id=contact.id)
+    storage.insert_many([contact, prop])
+    invs = [Invoice(number=f"I{i}", property_id=prop.id, amount=Decimal("500.00"), amount_due=Decimal("500.00"),
+                    invoice_date=date(2026, 1, 1)) for i in range(invoices)]
+    storage.insert_many(invs)
+    card = portal.payments.add_card(contact, "4242424242424242", 12, 2035)
+    rng = random.Random(7)
+    plan = [(rng.choice(invs).id, f"attempt-{k}") for k in range(attempts)]
+    outcomes: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def attempt(job):
+        inv_id, key = job
+        try:
+            status = portal.payments.pay(contact, inv_id, card.id, "100.00", key).status.value
+        except PortalError as exc:
+            status = type(exc).__name__
+        with lock:
+            outcomes[status] = outcomes.get(status, 0) + 1
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(attempt, plan))
+    elapsed = time.perf_counter() - t
+    payments = storage.find(Payment)
+    per_invoice: dict[str, int] = {}
+    for p in payments:
+        if p.status is PaymentStatus.PENDING:
+            per_invoice[p.invoice_id] = per_invoice.get(p.invoice_id, 0) + 1
+    double = sum(1 for v in per_invoice.values() if v > 1)
+    pending_ok = all(storage.get(Invoice, i.id).pending_amount == Decimal("100.00") * per_invoice.get(i.id, 0) for i in invs)
+    assert double == 0 and pending_ok
+    # baseline: the same number of attempts, one thread, fresh invoices
+    portal2, storage2 = make_portal(url)
+    storage2.insert_many([contact, prop, *[Invoice(number=i.number, property_id=prop.id, amount=i.amount, amount_due=i.amount,
+                                                   invoice_date=i.invoice_date, id=i.id) for i in invs]])
+    card2 = portal2.payments.add_card(contact, "4242424242424242", 12, 2035)
+    t = time.perf_counter()
+    for inv_id, key in plan:
+        try:
+            portal2.payments.pay(contact, inv_id, card2.id, "100.00", key)
+        except PortalError:
+            pass
+    serial = time.perf_counter() - t
+    return {"attempts": attempts, "invoices": invoices, "threads": threads, "seconds": round(elapsed, 3),
+            "attempts_per_second": round(attempts / elapsed, 1), "outcomes": outcomes, "double_payments": double,
+            "single_thread_attempts_per_second": round(attempts / serial, 1),
+            "ratio_vs_single_thread": round(serial / elapsed, 2)}
+
+
+# -- 4. passwords --------------------------------------------------------------------------------
+def bench_bcrypt(rounds_list: list[int], n: int) -> dict:
+    out = {}
+    for rounds in rounds_list:
+        hashed = passwords.hash_password("garden-2026", rounds)
+        t = time.perf_counter()
+        for _ in range(n):
+            passwords.verify("garden-2026", hashed, rounds)
+        out[f"cost_{rounds}_ms_per_login"] = round((time.perf_counter() - t) / n * 1000, 2)
+    out["default_cost"] = PortalConfig().bcrypt_rounds
+    out["test_cost"] = 4
+    return out
+
+
+# -- 5. Flask host under load --------------------------------------------------------------------
+def bench_flask(seconds: int) -> dict:
+    wrk = shutil.which("wrk")
+    if not wrk:
+        return {"skipped": "wrk is not installed (apt-get install wrk)"}
+    import socket
+    import urllib.parse
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    tmp = Path(tempfile.mkdtemp(prefix="portalkit-bench-"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PORTALKIT_INSTANCE": str(tmp), "PORTALKIT_BCRYPT_ROUNDS": "4", "PYTHONPATH": str(ROOT),
+           "PORTALKIT_DB_URL": f"sqlite:///{tmp}/portal.sqlite3"}
+    code = ("import sys; from examples.common.host import build_site; from examples.flask_host import create_app;"
+            "from werkzeug.serving import make_server;"
+            f"site = build_site(base_url='{url}');"
+            "c = site.portal.directory.contact_by_email('alice@example.com');"
+            "site.portal.invitations.send_as_company([c.id]);"
+            "t = site.portal.invitations.link_for(site.portal.directory.contact(c.id)).rsplit('/', 1)[1];"
+            "site.portal.accounts.sign_up(t, 'garden-2026', 'garden-2026');"
+            f"make_server('127.0.0.1', {port}, create_app(site, secure_cookies=False), threaded=True).serve_forever()")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        for _ in range(100):
+            try:
+                html = opener.open(url + "/login", timeout=2).read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        import re
+
+        csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+        opener.open(url + "/login", urllib.parse.urlencode({"csrf": csrf, "email": "alice@example.com",
+                                                            "password": "garden-2026"}).encode(), timeout=5).read()
+        cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+
+        def run(path: str, with_cookie: bool) -> float:
+            cmd = [wrk, "-t2", "-c8", f"-d{seconds}s", "--timeout", "5s"]
+            if with_cookie:
+                cmd += ["-H", f"Cookie: {cookie}"]
+            result = subprocess.run(cmd + [url + path], capture_output=True, text=True, timeout=seconds + 30)
+            line = next(l for l in result.stdout.splitlines() if l.startswith("Requests/sec"))
+            return float(line.split()[1])
+
+        check = urllib.request.Request(url + "/dashboard", headers={"Cookie": cookie})
+        assert "INV-1001" in urllib.request.urlopen(check, timeout=5).read().decode()
+        dashboard = run("/dashboard", True)
+        static = run("/static/portal.css", False)
+        return {"tool": "wrk -t2 -c8", "seconds_each": seconds, "dashboard_requests_per_second": dashboard,
+                "static_file_requests_per_second": static, "dashboard_vs_static_ratio": round(dashboard / static, 2)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "sqlite": __import__("sqlite3").sqlite_version, "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, correctness only (CI)")
+    parser.add_argument("--postgres", action="store_true", help="also run the storage benchmarks on PostgreSQL")
+    parser.add_argument("--json", help="write the results to this file")
+    args = parser.parse_args()
+    q = args.quick
+    tmp = Path(tempfile.mkdtemp(prefix="portalkit-bench-"))
+    urls = {"sqlite": f"sqlite:///{tmp}/bench.sqlite3"}
+    results: dict = {"machine": machine(), "mode": "quick" if q else "full"}
+    pg = None
+    if args.postgres:
+        from portalkit.testing.postgres import NoPostgres, postgres_url
+
+        try:
+            pg = postgres_url()
+            urls["postgres"] = pg.__enter__()
+        except NoPostgres as exc:
+            results["postgres"] = f"skipped: {exc}"
+    try:
+        for name, url in urls.items():
+            print(f"[{name}] bulk invitation ...", flush=True)
+            results[f"{name}_bulk_invite"] = bench_bulk_invite(url, 1000 if q else 10000, 50 if q else 300)
+            print(f"[{name}] dashboard ...", flush=True)
+            results[f"{name}_dashboard"] = bench_dashboard(url, 10 if q else 50, 50 if q else 200, 20 if q else 100, 50 if q else 500)
+            print(f"[{name}] concurrent payments ...", flush=True)
+            results[f"{name}_payments"] = bench_payments(url, 200 if q else 1000, 20 if q else 100, 8)
+        print("bcrypt ...", flush=True)
+        results["bcrypt"] = bench_bcrypt([4] if q else [4, 10, 12], 3 if q else 10)
+        print("flask under load ...", flush=True)
+        results["flask_dashboard_load"] = bench_flask(2 if q else 10)
+    finally:
+        if pg is not None:
+            pg.__exit__(None, None, None)
+        shutil.rmtree(tmp, ignore_errors=True)
+    text = json.dumps(results, indent=2, default=str)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
