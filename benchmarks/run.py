@@ -271,7 +271,7 @@ def bench_flask(seconds: int) -> dict:
             "t = site.portal.invitations.link_for(site.portal.directory.contact(c.id)).rsplit('/', 1)[1];"
             "site.portal.accounts.sign_up(t, 'garden-2026', 'garden-2026');"
             f"make_server('127.0.0.1', {port}, create_app(site, secure_cookies=False), threaded=True).serve_forever()")
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         jar = CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -332,18 +332,23 @@ def main() -> int:
             urls["postgres"] = pg.__enter__()
         except NoPostgres as exc:
             results["postgres"] = f"skipped: {exc}"
+    failed = []
+
+    def step(key: str, fn, *fn_args) -> None:
+        print(f"{key} ...", flush=True)
+        try:
+            results[key] = fn(*fn_args)
+        except Exception as exc:  # report and go on; the run fails at the end
+            results[key] = {"error": f"{type(exc).__name__}: {exc}"}
+            failed.append(key)
+
     try:
         for name, url in urls.items():
-            print(f"[{name}] bulk invitation ...", flush=True)
-            results[f"{name}_bulk_invite"] = bench_bulk_invite(url, 1000 if q else 10000, 50 if q else 300)
-            print(f"[{name}] dashboard ...", flush=True)
-            results[f"{name}_dashboard"] = bench_dashboard(url, 10 if q else 50, 50 if q else 200, 20 if q else 100, 50 if q else 500)
-            print(f"[{name}] concurrent payments ...", flush=True)
-            results[f"{name}_payments"] = bench_payments(url, 200 if q else 1000, 20 if q else 100, 8)
-        print("bcrypt ...", flush=True)
-        results["bcrypt"] = bench_bcrypt([4] if q else [4, 10, 12], 3 if q else 10)
-        print("flask under load ...", flush=True)
-        results["flask_dashboard_load"] = bench_flask(2 if q else 10)
+            step(f"{name}_bulk_invite", bench_bulk_invite, url, 1000 if q else 10000, 50 if q else 300)
+            step(f"{name}_dashboard", bench_dashboard, url, 10 if q else 50, 50 if q else 200, 20 if q else 100, 50 if q else 500)
+            step(f"{name}_payments", bench_payments, url, 200 if q else 1000, 20 if q else 100, 8)
+        step("bcrypt", bench_bcrypt, [4] if q else [4, 10, 12], 3 if q else 10)
+        step("flask_dashboard_load", bench_flask, 2 if q else 10)
     finally:
         if pg is not None:
             pg.__exit__(None, None, None)
@@ -352,7 +357,9 @@ def main() -> int:
     print(text)
     if args.json:
         Path(args.json).write_text(text + "\n")
-    return 0
+    if failed:
+        print("benchmarks failed: " + ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

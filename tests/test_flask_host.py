@@ -176,3 +176,22 @@ def test_flask_staff_status_history_and_filter(app, site):
     assert html.index("invitation sent") < html.index("link opened") < html.index("registered")
     html = staff.get("/staff?status=Enrolled").get_data(as_text=True)
     assert "alice@example.com" in html and "bob@example.com" not in html
+
+
+def test_flask_issue_photos_are_served_to_the_owner_only(app, site):
+    alice = enrol(app, site, "alice@example.com")
+    prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Leak",
+                                                        "files": [(BytesIO(png), "leak.png", "image/png"),
+                                                                  (BytesIO(b"hello"), "<x>.txt", "text/plain")]},
+                   content_type="multipart/form-data")
+    path = r.headers["Location"]
+    assert f'src="{path}/files/0"' in alice.get(path).get_data(as_text=True)
+    photo = alice.get(path + "/files/0")
+    assert photo.data == png and photo.content_type == "image/png"
+    text = alice.get(path + "/files/1")
+    assert text.content_type == "application/octet-stream" and "attachment" in text.headers["Content-Disposition"]
+    assert alice.get(path + "/files/2").status_code == 404
+    sam = enrol(app, site, "sam@example.com")
+    assert sam.get(path + "/files/0").status_code == 404

@@ -117,6 +117,8 @@ class PortalSite:
             ("GET,POST", r"/issues/new", self.new_issue),
             ("GET", r"/issues/(?P<id>\w+)", self.issue),
             ("POST", r"/issues/(?P<id>\w+)/comments", self.comment),
+            ("GET", r"/issues/(?P<id>\w+)/files/(?P<index>\d+)", self.issue_file),
+            ("GET", r"/issues/(?P<id>\w+)/comments/(?P<comment_id>\w+)/files/(?P<index>\d+)", self.issue_file),
             ("GET,POST", r"/profile", self.profile),
             ("GET,POST", r"/staff/login", self.staff_login),
             ("POST", r"/staff/logout", self.staff_logout),
@@ -125,6 +127,7 @@ class PortalSite:
             ("GET", r"/staff/contacts/(?P<id>\w+)", self.staff_contact),
             ("POST", r"/staff/contacts/(?P<id>\w+)/(?P<action>suspend|unsuspend|resend)", self.staff_contact_action),
             ("GET", r"/staff/mail", self.staff_mail),
+            ("GET,POST", r"/staff/branding", self.staff_branding),
             ("GET,POST", r"/staff/payments", self.staff_payments),
         ]
 
@@ -180,8 +183,8 @@ class PortalSite:
     def flash(self, req: Request, message: str) -> None:
         req.session["flash"] = message
 
-    def page(self, req: Request, template: str, status: int = 200, **context: Any) -> Response:
-        config = self.portal.config
+    def page(self, req: Request, template: str, status: int = 200, *, portal_config=None, **context: Any) -> Response:
+        config = portal_config or self.portal.config
         b = config.branding
         context.setdefault("contact", None)
         html = self.env.get_template(template).render(
@@ -384,6 +387,16 @@ class PortalSite:
         return self.page(req, "issue.html", contact=contact, issue=issue, prop=prop,
                          comments=self.portal.issues.comments(contact, id))
 
+    INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
+    def issue_file(self, req: Request, id: str, index: str, comment_id: str | None = None) -> Response:
+        """A photo or file of an issue; only image and PDF types are shown inline."""
+        f = self.portal.issues.attachment(self.contact(req), id, int(index), comment_id)
+        inline = f.content_type in self.INLINE_TYPES
+        safe_name = re.sub(r"[^\w.\-]", "_", f.filename)[:100]
+        return Response(f.data, content_type=f.content_type if inline else "application/octet-stream",
+                        headers=(("Content-Disposition", f'{"inline" if inline else "attachment"}; filename="{safe_name}"'),))
+
     def comment(self, req: Request, id: str) -> Response:
         contact = self.contact(req)
         files = [Attachment(filename=u.filename, content_type=u.content_type, data=u.data) for u in req.uploads("file")]
@@ -461,6 +474,34 @@ class PortalSite:
             self.portal.invitations.resend(staff, id)
         self.flash(req, "Done.")
         return redirect(f"/staff/contacts/{id}")
+
+    BRANDING_FIELDS = ("title", "page_text", "dashboard_text", "login_logo_url", "nav_logo_url", "display_font",
+                       "background_colour", "border_colour", "nav_bar_colour", "nav_text_colour", "button_colour",
+                       "button_text_colour", "dashboard_text_colour")
+    TOGGLES = ("show_invoices", "show_proposals", "show_issues")
+
+    def staff_branding(self, req: Request) -> Response:
+        """BRD-1..3: edit the look and the show toggles, preview before saving."""
+        self.staff(req)
+        current = self.portal.config
+        if req.method == "GET":
+            return self.page(req, "staff_branding.html", fields=self.BRANDING_FIELDS, toggles=self.TOGGLES,
+                             candidate=current)
+        from portalkit.config import updated
+
+        branding = {f: req.field(f, getattr(current.branding, f)).strip() for f in self.BRANDING_FIELDS}
+        toggles = {t: bool(req.field(t)) for t in self.TOGGLES}
+        try:
+            candidate = updated(current, branding=branding, **toggles)
+        except PortalError as exc:
+            return self.page(req, "staff_branding.html", status=400, fields=self.BRANDING_FIELDS, toggles=self.TOGGLES,
+                             candidate=current, error=str(exc))
+        if req.field("action") == "save":
+            self.portal.update_config(candidate)
+            self.flash(req, "Portal look saved.")
+            return redirect("/staff/branding")
+        return self.page(req, "staff_branding.html", portal_config=candidate, fields=self.BRANDING_FIELDS,
+                         toggles=self.TOGGLES, candidate=candidate, previewing=True)
 
     def staff_mail(self, req: Request) -> Response:
         self.staff(req)

@@ -106,3 +106,17 @@ class PortalConfig:
             if shown:
                 return name
         return None
+
+
+def updated(config: PortalConfig, **changes) -> PortalConfig:
+    """A checked copy of ``config`` with ``changes`` (``branding`` may be a dict of its own
+    changes). Nothing is saved: a host previews the result (BRD-3), then keeps it or not."""
+    branding = changes.pop("branding", None)
+    try:
+        if isinstance(branding, dict):
+            changes["branding"] = attrs.evolve(config.branding, **branding)
+        elif branding is not None:
+            changes["branding"] = branding
+        return attrs.evolve(config, **changes)
+    except TypeError as exc:
+        raise ValidationError(f"Unknown or malformed setting: {exc}") from exc

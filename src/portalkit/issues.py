@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Iterable
 import attrs
 
 from .directory import require
-from .errors import Conflict, InvalidTransition, ValidationError
+from .errors import Conflict, InvalidTransition, NotFound, ValidationError
 from .models import (
     Attachment,
     Comment,
@@ -109,7 +109,22 @@ class Issues:
         """ISS-4: customer comments and public staff comments, oldest first."""
         issue = self.get(contact, issue_id)
         found = self._portal.storage.find(Comment, issue_id=issue.id)
-        return sorted((c for c in found if c.public or not c.by_staff), key=lambda c: c.at)
+        shown = sorted((c for c in found if c.public or not c.by_staff), key=lambda c: c.at)
+        return [attrs.evolve(c, attachments=tuple(a for a in c.attachments if a.shared)) for c in shown]
+
+    def attachment(self, contact: Contact, issue_id: str, index: int, comment_id: str | None = None) -> Attachment:
+        """One file of an issue (or of one of its comments) as the portal may show it."""
+        issue = self.get(contact, issue_id)
+        if comment_id is None:
+            files = issue.attachments
+        else:
+            comment = next((c for c in self.comments(contact, issue_id) if c.id == comment_id), None)
+            if comment is None:
+                raise NotFound("No such file.")
+            files = comment.attachments
+        if not 0 <= index < len(files):
+            raise NotFound("No such file.")
+        return files[index]
 
     def comment(self, contact: Contact, issue_id: str, text: str, attachments: Iterable[Attachment] = ()) -> Comment:
         """ISS-5: a customer comment, with an optional attachment, reaches staff."""
@@ -144,14 +159,28 @@ class Issues:
         self._portal.outbox.event("issue.updated", {"issue_id": issue.id}, "event:" + dedup_key)
 
     # -- staff -----------------------------------------------------------------------------
-    def staff_comment(self, staff: StaffUser, issue_id: str, text: str, *, public: bool) -> Comment:
-        """A staff comment; the portal shows it only when ``public`` (ISS-4)."""
+    def staff_comment(self, staff: StaffUser, issue_id: str, text: str, *, public: bool,
+                      attachments: Iterable[Attachment] = ()) -> Comment:
+        """A staff comment; the portal shows it only when ``public`` (ISS-4), and its files only
+        once shared (VIS-7)."""
         require(staff, Permission.MANAGE_ISSUES)
         if not text.strip():
             raise ValidationError("Enter a comment.", field="text")
+        files = tuple(attrs.evolve(a, shared=False) for a in
+                      self._check_attachments(attachments, self._portal.config.max_issue_attachments))
         with self._portal.unit_of_work():
             issue = self._portal.directory.get(Issue, issue_id)
-            return self._add_comment(issue, staff.name, text.strip(), by_staff=True, public=public)
+            return self._add_comment(issue, staff.name, text.strip(), by_staff=True, public=public, attachments=files)
+
+    def share_files(self, staff: StaffUser, comment_id: str, filenames: Iterable[str] | None = None) -> Comment:
+        """VIS-7: make a staff comment's files (all, or the named ones) visible in the portal."""
+        require(staff, Permission.MANAGE_ISSUES)
+        chosen = None if filenames is None else set(filenames)
+        with self._portal.unit_of_work():
+            comment = self._portal.directory.get(Comment, comment_id)
+            files = tuple(attrs.evolve(a, shared=True) if chosen is None or a.filename in chosen else a
+                          for a in comment.attachments)
+            return self._portal.storage.update(attrs.evolve(comment, attachments=files))
 
     def staff_comments(self, staff: StaffUser, issue_id: str) -> list[Comment]:
         require(staff, Permission.MANAGE_ISSUES)

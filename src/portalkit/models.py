@@ -90,6 +90,7 @@ class Access:
     issues: bool = True
     inspection_reports: bool = True
     service_reports: bool = True
+    quote_requests: bool = False
 
 
 @frozen
@@ -272,9 +273,12 @@ class Proposal:
 
 @frozen
 class Attachment:
+    """A file on an issue or comment. Staff files stay hidden from the portal until shared (VIS-7)."""
+
     filename: str
     content_type: str
     data: bytes
+    shared: bool = True
 
 
 @frozen
@@ -304,6 +308,19 @@ class Issue:
     created_at: datetime
     last_updated: datetime
     attachments: tuple[Attachment, ...] = ()
+    version: int = 0
+
+
+@frozen
+class QuoteRequest:
+    """New work a customer asks for from the portal (PRO-7)."""
+
+    id: str = _id_field()
+    contact_id: str
+    property_id: str
+    description: str
+    created_at: datetime
+    handled: bool = False
     version: int = 0
 
 
@@ -355,6 +372,7 @@ RECORD_TYPES: tuple[type, ...] = (
     Proposal,
     Comment,
     Issue,
+    QuoteRequest,
     Counter,
     LoginThrottle,
     OutboxMessage,
@@ -371,6 +389,7 @@ INDEXED: dict[type, tuple[str, ...]] = {
     Proposal: ("property_id",),
     Comment: ("issue_id",),
     Issue: ("property_id",),
+    QuoteRequest: ("handled",),
     OutboxMessage: ("status",),
 }
 UNIQUE: dict[type, tuple[str, ...]] = {

@@ -18,8 +18,9 @@ import attrs
 
 from . import money
 from .directory import normalise_email, require
-from .errors import Conflict, InvalidTransition, ValidationError
-from .models import Contact, Permission, Property, Proposal, ProposalStatus, Service, Signature, StaffUser
+from .errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
+from .models import (Contact, Permission, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature,
+                     StaffUser)
 from .ports import Mail
 from .visibility import Section, job_visible
 
@@ -154,6 +155,32 @@ class Proposals:
                 return signed
         except Conflict as exc:  # a double click raced us; the other click signed it
             raise InvalidTransition("This proposal is already signed.") from exc
+
+    # -- quote requests (PRO-7) ---------------------------------------------------------------
+    def request_quote(self, contact: Contact, property_id: str, description: str) -> QuoteRequest:
+        """A contact with the quote-request permission asks for new work; staff are mailed."""
+        if not contact.access.quote_requests:
+            raise PermissionDenied("You cannot request quotes from the portal.")
+        description = (description or "").strip()
+        if not description:
+            raise ValidationError("Describe the work you would like quoted.", field="description")
+        with self._portal.unit_of_work():
+            prop = self._portal.visibility.require_property(contact, property_id)
+            request = self._portal.storage.insert(
+                QuoteRequest(contact_id=contact.id, property_id=prop.id, description=description[:4000],
+                             created_at=self._portal.now()))
+            if prop.account_owner_email:
+                self._portal.outbox.mail(
+                    Mail(to=(prop.account_owner_email,), subject=f"Quote request from {contact.name} for {prop.name}",
+                         text=description),
+                    dedup_key=f"quote-request:{request.id}")
+            self._portal.outbox.event("quote.requested", {"quote_request_id": request.id}, f"event:quote:{request.id}")
+            return request
+
+    def quote_requests(self, staff: StaffUser, *, handled: bool = False) -> list[QuoteRequest]:
+        """PRO-7: the requests staff see, oldest first."""
+        require(staff, Permission.MANAGE_PROPOSALS)
+        return sorted(self._portal.storage.find(QuoteRequest, handled=handled), key=lambda q: q.created_at)
 
     def _notify_sales_rep(self, proposal: Proposal, prop: Property, contact: Contact) -> None:
         """PRO-5: the sales representative hears of the signature."""
