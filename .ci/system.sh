@@ -1,0 +1,32 @@
+# System packages and the PostgreSQL server for CI (Debian). Sourced by .ci/run.
+PG_PORT=54329
+PG_DIR=/tmp/portalkit-ci-pg
+
+install_system_packages() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v wrk >/dev/null || missing+=(wrk)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "ci: installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+start_postgres() {
+  local bin; bin=$(pg_bin); [ -n "$bin" ] || return 1
+  rm -rf "$PG_DIR" && mkdir -p "$PG_DIR" && chown postgres "$PG_DIR" || return 1
+  su postgres -s /bin/sh -c "$bin/initdb -D $PG_DIR/data -A trust -U postgres --no-sync >/dev/null" || return 1
+  su postgres -s /bin/sh -c "$bin/pg_ctl -D $PG_DIR/data -o '-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200' -l $PG_DIR/log -w start >/dev/null" || return 1
+  export PORTALKIT_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/postgres"
+  echo "ci: PostgreSQL running on 127.0.0.1:$PG_PORT"
+}
+
+stop_postgres() {
+  local bin; bin=$(pg_bin)
+  if [ -n "$bin" ] && [ -d "$PG_DIR/data" ]; then
+    su postgres -s /bin/sh -c "$bin/pg_ctl -D $PG_DIR/data -m fast stop >/dev/null" || true
+  fi
+}
