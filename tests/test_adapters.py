@@ -157,3 +157,40 @@ def test_pdf_paginates_and_escapes():
     pdf = render_lines([(f"line (x) \\ {i}", 11) for i in range(100)])
     reader = PdfReader(BytesIO(pdf))
     assert len(reader.pages) == 3 and "line (x) \\ 99" in reader.pages[2].extract_text()
+
+
+def test_outbox_worker_process_delivers_what_the_web_process_queued(tmp_path, smtp_server):
+    import os
+    import subprocess
+    import sys
+
+    from portalkit.adapters.sql import SqlStorage
+
+    controller, handler = smtp_server
+    url = f"sqlite:///{tmp_path}/worker.sqlite3"
+    w = build_world(SqlStorage(url))
+    w.portal.dispatch_inline = False
+    w.portal.invitations.send(w.staff, [w.alice.id, w.bob.id])
+    assert w.mailer.outbox == [] and len(w.portal.outbox.pending()) == 4  # 2 mails + 2 events
+    env = {**os.environ, "WORKER_DB_URL": url, "WORKER_SMTP_PORT": str(controller.port),
+           "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "portalkit.outbox", "--factory", "outbox_worker_factory:build", "--once"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert sorted(m["To"] for m in handler.messages) == ["alice@example.com", "bob@example.com"]
+    assert subprocess.run(cmd, env=env, capture_output=True, timeout=60).returncode == 0
+    assert len(handler.messages) == 2  # a second run sends nothing again
+
+
+def test_lost_database_surfaces_as_storage_error():
+    from portalkit.adapters.sql import SqlStorage
+    from portalkit.errors import StorageError
+    from portalkit.models import Contact
+
+    storage = SqlStorage(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none", migrate=False)
+    with pytest.raises(StorageError) as err:
+        storage.get(Contact, "x")
+    assert err.value.public_message.startswith("The portal is temporarily unavailable")
+    with pytest.raises(StorageError):
+        with storage.transaction():
+            pass

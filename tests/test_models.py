@@ -4,8 +4,10 @@ from decimal import Decimal
 
 from hypothesis import given, strategies as st
 
-from portalkit.models import (RECORD_TYPES, Attachment, Comment, Contact, Invoice, OutboxMessage, Proposal,
-                              ProposalStatus, Service, Signature, StaffUser, Permission)
+from portalkit.models import (RECORD_TYPES, Attachment, Comment, Contact, Counter, Customer, HistoryKind, Invoice, Issue,
+                              LoginThrottle, MethodKind, OutboxMessage, Payment, PaymentMethod, PaymentStatus, Permission,
+                              Priority, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature, StaffUser,
+                              StatusEvent)
 from portalkit.serialization import from_primitive, to_primitive
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
@@ -24,11 +26,23 @@ SAMPLES = [
 
 
 def test_every_record_type_round_trips_through_json():
-    covered = {type(s) for s in SAMPLES}
-    for sample in SAMPLES:
+    from portalkit.testing.conformance import samples
+
+    more = [
+        Customer(name="C"), Property(customer_id="c", name="P", primary_contact_id="x"),
+        StatusEvent(contact_id="c", kind=HistoryKind.LINK_OPENED, at=NOW),
+        PaymentMethod(contact_id="c", kind=MethodKind.CARD, label="Visa", last4="4242", exp_month=1, exp_year=2030),
+        Payment(invoice_id="i", contact_id="c", method_id="m", method_kind=MethodKind.ACH, amount=Decimal("1.00"),
+                fee=Decimal("0.00"), idempotency_key="k", created_at=NOW, settled_at=NOW, status=PaymentStatus.SETTLED),
+        Issue(number=3, property_id="p", subject="s", priority=Priority.HIGH, created_at=NOW, last_updated=NOW),
+        QuoteRequest(contact_id="c", property_id="p", description="d", created_at=NOW),
+        Counter(id="issue", value=4), LoginThrottle(id="a@b.co", failures=2, window_start=NOW),
+    ]
+    everything = SAMPLES + samples() + more
+    assert {type(s) for s in everything} == set(RECORD_TYPES)
+    for sample in everything:
         data = json.loads(json.dumps(to_primitive(sample)))
         assert from_primitive(data, type(sample)) == sample
-    assert len(RECORD_TYPES) >= len(covered)
 
 
 def test_money_is_never_a_float_in_primitives():

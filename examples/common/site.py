@@ -22,7 +22,8 @@ import attrs
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from portalkit import (Attachment, InvoiceFilter, IssueFilter, PortalStatus, Priority, ProposalFilter, Section)
-from portalkit.errors import AuthenticationFailed, NotFound, PermissionDenied, PortalError, SessionExpired
+from portalkit.errors import (AuthenticationFailed, NotFound, PaymentPending, PaymentsDisabled,
+                              PermissionDenied, PortalError, SessionExpired, ValidationError)
 from portalkit.models import Contact, Payment, PaymentStatus, StaffUser
 
 log = logging.getLogger(__name__)
@@ -253,9 +254,7 @@ class PortalSite:
                              who=contact.name, email=contact.email)
         try:
             self.portal.accounts.sign_up(token, req.field("password"), req.field("confirm"))
-        except PortalError as exc:
-            if type(exc).__name__ in ("AlreadySignedUp", "ExpiredToken", "InvalidToken"):
-                raise
+        except ValidationError as exc:
             return self.page(req, "password_form.html", status=400, title="Sign up", rules=rules, action=req.path,
                              error=str(exc))
         return self.page(req, "message.html", title="You are signed up",
@@ -299,9 +298,9 @@ class PortalSite:
             return self.page(req, "pay.html", key=secrets.token_urlsafe(16), **ctx)
         try:
             payment = payments.pay(contact, id, req.field("method"), req.field("amount"), req.field("key"))
+        except (NotFound, PaymentPending, PaymentsDisabled):
+            raise
         except PortalError as exc:
-            if exc.__class__.__name__ in ("NotFound", "PaymentPending", "PaymentsDisabled"):
-                raise
             return self.page(req, "pay.html", status=400, key=req.field("key"), error=str(exc),
                              amount=req.field("amount"), **ctx)
         if payment.status is PaymentStatus.FAILED:
@@ -326,9 +325,9 @@ class PortalSite:
                 elif action == "remove":
                     payments.remove_method(contact, req.field("method"))
                 self.flash(req, "Payment methods updated.")
+            except NotFound:
+                raise
             except PortalError as exc:
-                if isinstance(exc, NotFound):
-                    raise
                 return self.page(req, "methods.html", status=400, contact=contact, methods=payments.methods(contact),
                                  error=str(exc))
             return redirect("/payment-methods")
@@ -353,9 +352,7 @@ class PortalSite:
             return self.page(req, "sign.html", contact=contact, proposal=proposal)
         try:
             self.portal.proposals.sign(contact, id, req.field("signature"), req.ip, req.fields("service"))
-        except PortalError as exc:
-            if exc.__class__.__name__ != "ValidationError":
-                raise
+        except ValidationError as exc:
             return self.page(req, "sign.html", status=400, contact=contact, proposal=proposal, error=str(exc))
         self.flash(req, f"Thank you. Proposal {proposal.number} is signed.")
         return redirect(f"/dashboard?property={proposal.property_id}&view=proposals")
@@ -372,9 +369,7 @@ class PortalSite:
             issue = self.portal.issues.create(contact, prop.id, req.field("subject"),
                                               priority=_choice(Priority, req.field("priority"), Priority.MEDIUM),
                                               notes=req.field("notes"), attachments=files)
-        except PortalError as exc:
-            if exc.__class__.__name__ != "ValidationError":
-                raise
+        except ValidationError as exc:
             return self.page(req, "issue_new.html", status=400, error=str(exc), subject=req.field("subject"),
                              notes=req.field("notes"), **ctx)
         self.flash(req, f"Issue #{issue.number} created.")

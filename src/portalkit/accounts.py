@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from . import passwords
-from .directory import check_names, normalise_email
+from .directory import check_names
 from .errors import (
     AccountSuspended,
     AlreadySignedUp,
@@ -79,7 +79,7 @@ class Accounts:
     def login(self, email: str, password: str) -> Session:
         """ACC-2, ACC-6: log in by email and password; failures are rate limited per email."""
         config = self._portal.config
-        key = (normalise_email(email) if "@" in (email or "") else None) or (email or "").strip().lower()
+        key = (email or "").strip().lower()[:254]
         self._check_throttle(key)
         contact = self._portal.directory.contact_by_email(email)
         enrolled = contact is not None and contact.portal_status is PortalStatus.ENROLLED

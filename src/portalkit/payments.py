@@ -20,7 +20,8 @@ import attrs
 from . import money
 from .directory import require
 from .errors import Conflict, InvalidTransition, NotFound, PaymentPending, PaymentsDisabled, ValidationError
-from .models import Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, StaffUser
+from .models import (Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, Property,
+                     StaffUser)
 from .ports import Mail
 from .visibility import Section
 
@@ -279,8 +280,6 @@ class Payments:
             )
 
     def _receipt_contacts(self, payment: Payment, invoice: Invoice) -> list[Contact]:
-        from .models import Property
-
         prop = self._portal.storage.get(Property, invoice.property_id)
         ids = dict.fromkeys(i for i in (payment.contact_id, prop.primary_contact_id, invoice.billing_contact_id) if i)
         contacts = [self._portal.storage.get(Contact, i) for i in ids]

@@ -13,7 +13,7 @@ from typing import Mapping
 import attrs
 from jinja2 import StrictUndefined, TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .errors import MissingPortalLinkError, TemplateError, UnknownTokenError
 
@@ -90,5 +90,3 @@ def html_to_text(html: str) -> str:
     text = re.sub(r"<[^>]+>", "", text)
     return str(Markup(text).unescape()).strip()
 
-
-__all__ = ["InvitationTemplate", "TOKENS", "tokens_in", "html_to_text", "escape"]

@@ -1,30 +1,75 @@
-"""The Flask reference host through Flask's test client: every screen, CSRF, and id isolation."""
+"""Both reference hosts through their frameworks' test clients: every screen, CSRF, and id isolation."""
 
+import io
+import os
 import re
-from io import BytesIO
+import tempfile
 from urllib.parse import urlparse
 
+import attrs
 import pytest
 
 from examples.flask_host import create_app
-from portalkit.models import Contact, Invoice, Issue, PaymentMethod, Proposal, Property
+from portalkit.models import Invoice, Issue, PaymentMethod, Proposal, Property
 
 from conftest import PNG_SIGNATURE
 from hosts import CUSTOMER_PASSWORD, STAFF_PASSWORD, csrf_of, demo_site, link_in_mail
 
 
+@attrs.frozen
+class File:
+    name: str
+    data: bytes
+    type: str
+
+
+@attrs.frozen
+class Page:
+    status_code: int
+    data: bytes
+    headers: dict
+    content_type: str
+
+    def get_data(self, as_text=False):
+        return self.data.decode() if as_text else self.data
+
+
+def _convert(data: dict, one) -> dict:
+    return {k: [one(x) for x in v] if isinstance(v, list) else one(v) for k, v in data.items()}
+
+
 class Browser:
-    """A test client that carries the CSRF token like a page would."""
+    """One visitor of a host (Flask or Django test client) that carries the CSRF token like a page would."""
 
     def __init__(self, app):
-        self.client = app.test_client()
+        self.kind, flask_app = app
+        if self.kind == "flask":
+            self.client = flask_app.test_client()
+        else:
+            from django.test import Client
 
-    def get(self, path, **kw):
-        return self.client.get(path, **kw)
+            self.client = Client()
 
-    def post(self, path, data=None, page=None, **kw):
-        html = self.client.get(page or path).get_data(as_text=True)
-        return self.client.post(path, data={"csrf": csrf_of(html), **(data or {})}, **kw)
+    def _page(self, r) -> Page:
+        if self.kind == "flask":
+            return Page(r.status_code, r.get_data(), dict(r.headers), r.content_type)
+        return Page(r.status_code, r.content, dict(r.headers), r["Content-Type"])
+
+    def get(self, path):
+        return self._page(self.client.get(path))
+
+    def raw_post(self, path, data):
+        if self.kind == "flask":
+            data = _convert(data, lambda v: (io.BytesIO(v.data), v.name, v.type) if isinstance(v, File) else v)
+            return self._page(self.client.post(path, data=data))
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        data = _convert(data, lambda v: SimpleUploadedFile(v.name, v.data, v.type) if isinstance(v, File) else v)
+        return self._page(self.client.post(path, data))
+
+    def post(self, path, data=None, page=None):
+        html = self.get(page or path).get_data(as_text=True)
+        return self.raw_post(path, {"csrf": csrf_of(html), **(data or {})})
 
 
 @pytest.fixture
@@ -32,9 +77,26 @@ def site(tmp_path):
     return demo_site(tmp_path)
 
 
-@pytest.fixture
-def app(site):
-    return create_app(site, secure_cookies=False)
+@pytest.fixture(scope="module")
+def django_ready():
+    os.environ.setdefault("PORTALKIT_INSTANCE", tempfile.mkdtemp(prefix="portalkit-django-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.django_host.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+@pytest.fixture(params=["flask", "django"])
+def app(request, site):
+    if request.param == "flask":
+        return "flask", create_app(site, secure_cookies=False)
+    request.getfixturevalue("django_ready")
+    from examples.django_host import views
+
+    views.use_site(site)
+    return "django", None
 
 
 def staff_browser(app):
@@ -60,13 +122,13 @@ def enrol(app, site, email):
     return b
 
 
-def test_flask_full_customer_journey(app, site):
+def test_host_full_customer_journey(app, site):
     alice = enrol(app, site, "alice@example.com")
     html = alice.get("/dashboard").get_data(as_text=True)
     assert "INV-1001" in html and "Oak Street Commons" in html and "Oak Street Pool" in html
     inv = next(i for i in site.portal.storage.find(Invoice) if i.number == "INV-1001")
     pdf = alice.get(f"/invoices/{inv.id}/pdf")
-    assert pdf.content_type == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert pdf.content_type == "application/pdf" and pdf.get_data().startswith(b"%PDF")
     r = alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12", "exp_year": "2031"})
     assert r.status_code == 303
     method = site.portal.storage.find(PaymentMethod)[0]
@@ -83,8 +145,7 @@ def test_flask_full_customer_journey(app, site):
     assert site.portal.storage.get(Proposal, proposal.id).signature.total == 1580
     prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
     r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Sprinkler leak", "priority": "High",
-                                                        "notes": "by the gate", "files": [(BytesIO(b"\x89PNG photo"), "leak.png", "image/png")]},
-                   content_type="multipart/form-data")
+                                                        "notes": "by the gate", "files": [File("leak.png", b"\x89PNG photo", "image/png")]})
     assert r.status_code == 303
     issue_path = r.headers["Location"]
     assert "Sprinkler leak" in alice.get(issue_path).get_data(as_text=True)
@@ -92,9 +153,9 @@ def test_flask_full_customer_journey(app, site):
     assert "Still leaking" in alice.get(issue_path).get_data(as_text=True)
 
 
-def test_flask_post_without_csrf_is_refused(app, site):
+def test_host_post_without_csrf_is_refused(app, site):
     b = Browser(app)
-    r = b.client.post("/login", data={"email": "alice@example.com", "password": "x"})
+    r = b.raw_post("/login", {"email": "alice@example.com", "password": "x"})
     assert r.status_code == 403 and "form has expired" in r.get_data(as_text=True)
 
 
@@ -104,7 +165,17 @@ def test_flask_cookie_flags(site):
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
 
 
-def test_flask_login_is_rate_limited(app, site):
+def test_django_cookie_flags(site, django_ready):
+    from django.test import Client
+
+    from examples.django_host import views
+
+    views.use_site(site)
+    cookie = Client().get("/login").cookies["portal_session"]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+
+
+def test_host_login_is_rate_limited(app, site):
     enrol(app, site, "bob@example.com")
     b = Browser(app)
     for _ in range(5):
@@ -113,14 +184,14 @@ def test_flask_login_is_rate_limited(app, site):
     assert r.status_code == 401 and "Too many failed attempts" in r.get_data(as_text=True)
 
 
-def test_flask_no_stack_trace_for_bad_input(app, site):
+def test_host_no_stack_trace_for_bad_input(app, site):
     alice = enrol(app, site, "alice@example.com")
     for path in ("/invoices/zzz/pay", "/proposals/../etc", "/dashboard?property=<script>", "/issues/new?property=nope"):
         r = alice.get(path)
         assert r.status_code in (200, 404) and "Traceback" not in r.get_data(as_text=True)
 
 
-def test_flask_every_foreign_id_is_unreachable(app, site):
+def test_host_every_foreign_id_is_unreachable(app, site):
     """Sam (another customer) tries every record id in every URL: all 404, nothing changes."""
     alice = enrol(app, site, "alice@example.com")
     alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12", "exp_year": "2031"})
@@ -154,21 +225,21 @@ def test_flask_every_foreign_id_is_unreachable(app, site):
     posts += [(f"/issues/{i}/comments", {"text": "hi"}) for i in foreign["issue"]]
     posts += [("/payment-methods", {"action": a, "method": m}) for a in ("default", "remove") for m in foreign["method"]]
     for path, data in posts:
-        r = sam.client.post(path, data={"csrf": csrf, **data})
+        r = sam.raw_post(path, {"csrf": csrf, **data})
         assert r.status_code == 404, path
     assert all(m.removed is False for m in storage.find(PaymentMethod))
     assert all(p.signature is None for p in storage.find(Proposal))
     assert all(i.pending_amount == 0 for i in storage.find(Invoice))
 
 
-def test_flask_staff_pages_need_staff_login(app, site):
+def test_host_staff_pages_need_staff_login(app, site):
     alice = enrol(app, site, "alice@example.com")
     for path in ("/staff", "/staff/mail", "/staff/payments"):
         r = alice.get(path)
         assert r.status_code == 303 and r.headers["Location"] == "/staff/login"
 
 
-def test_flask_staff_status_history_and_filter(app, site):
+def test_host_staff_status_history_and_filter(app, site):
     enrol(app, site, "alice@example.com")
     staff = staff_browser(app)
     alice = site.portal.directory.contact_by_email("alice@example.com")
@@ -178,18 +249,17 @@ def test_flask_staff_status_history_and_filter(app, site):
     assert "alice@example.com" in html and "bob@example.com" not in html
 
 
-def test_flask_issue_photos_are_served_to_the_owner_only(app, site):
+def test_host_issue_photos_are_served_to_the_owner_only(app, site):
     alice = enrol(app, site, "alice@example.com")
     prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
     r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Leak",
-                                                        "files": [(BytesIO(png), "leak.png", "image/png"),
-                                                                  (BytesIO(b"hello"), "<x>.txt", "text/plain")]},
-                   content_type="multipart/form-data")
+                                                        "files": [File("leak.png", png, "image/png"),
+                                                                  File("<x>.txt", b"hello", "text/plain")]})
     path = r.headers["Location"]
     assert f'src="{path}/files/0"' in alice.get(path).get_data(as_text=True)
     photo = alice.get(path + "/files/0")
-    assert photo.data == png and photo.content_type == "image/png"
+    assert photo.get_data() == png and photo.content_type == "image/png"
     text = alice.get(path + "/files/1")
     assert text.content_type == "application/octet-stream" and "attachment" in text.headers["Content-Disposition"]
     assert alice.get(path + "/files/2").status_code == 404

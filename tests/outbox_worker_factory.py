@@ -1,0 +1,23 @@
+"""A host's portal factory for the outbox worker test: ``python -m portalkit.outbox --factory ...``."""
+
+import os
+
+from portalkit import Portal, hookimpl
+from portalkit.adapters.smtp import SmtpMailer
+from portalkit.adapters.sql import SqlStorage
+
+from conftest import SECRET, make_config
+
+
+class Plugin:
+    @hookimpl
+    def portalkit_storage(self):
+        return SqlStorage(os.environ["WORKER_DB_URL"])
+
+    @hookimpl
+    def portalkit_mailer(self):
+        return SmtpMailer("127.0.0.1", int(os.environ["WORKER_SMTP_PORT"]))
+
+
+def build() -> Portal:
+    return Portal(make_config(), secret_key=SECRET, plugins=[Plugin()], dispatch_inline=False)
