@@ -32,10 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 import bcrypt  # noqa: E402
 
-from portalkit import Permission, Portal, PortalConfig, hookimpl  # noqa: E402
+from portalkit import Permission, Portal, PortalConfig  # noqa: E402
 from portalkit import passwords  # noqa: E402
 from portalkit.adapters.memory import FrozenClock, MemoryMailer  # noqa: E402
 from portalkit.adapters.payments import FakeProcessor  # noqa: E402
+from portalkit.adapters.plugin import AdapterPlugin  # noqa: E402
 from portalkit.adapters.sql import SqlStorage  # noqa: E402
 from portalkit.errors import PortalError  # noqa: E402
 from portalkit.models import (Contact, Invoice, Issue, Payment, PaymentStatus, PortalStatus, Property,  # noqa: E402
@@ -44,32 +45,12 @@ from portalkit.models import (Contact, Invoice, Issue, Payment, PaymentStatus, P
 SECRET = "benchmark-secret-key-0123456789"
 
 
-class Adapters:
-    def __init__(self, storage):
-        self.storage, self.mailer, self.clock, self.processor = storage, MemoryMailer(), FrozenClock(), FakeProcessor()
-
-    @hookimpl
-    def portalkit_storage(self):
-        return self.storage
-
-    @hookimpl
-    def portalkit_mailer(self):
-        return self.mailer
-
-    @hookimpl
-    def portalkit_clock(self):
-        return self.clock
-
-    @hookimpl
-    def portalkit_payment_processor(self):
-        return self.processor
-
-
 def make_portal(url: str, **config) -> tuple[Portal, SqlStorage]:
     storage = SqlStorage(url)
     storage.truncate_all()
     cfg = PortalConfig(enabled=True, bcrypt_rounds=4, company_name="Bench Landscaping", **config)
-    return Portal(cfg, secret_key=SECRET, plugins=[Adapters(storage)], dispatch_inline=False), storage
+    adapters = AdapterPlugin(storage=storage, mailer=MemoryMailer(), clock=FrozenClock(), processor=FakeProcessor())
+    return Portal(cfg, secret_key=SECRET, plugins=[adapters], dispatch_inline=False), storage
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -5,9 +5,10 @@ from datetime import date
 import attrs
 import pytest
 
-from portalkit import Permission, Portal, PortalConfig, hookimpl
+from portalkit import Permission, Portal, PortalConfig
 from portalkit.adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
 from portalkit.adapters.payments import FakeProcessor
+from portalkit.adapters.plugin import AdapterPlugin
 
 from storages import KINDS, make_storage
 
@@ -19,30 +20,12 @@ PNG_SIGNATURE = (
 )
 
 
-class Adapters:
-    """Test plugin: shared storage, a mailer to read, a clock to move, the fake processor."""
+class Adapters(AdapterPlugin):
+    """Test plugin: the given storage, a mailer to read, a clock to move, the fake processor."""
 
     def __init__(self, storage=None):
-        self.storage = storage or MemoryStorage()
-        self.mailer = MemoryMailer()
-        self.clock = FrozenClock()
-        self.processor = FakeProcessor()
-
-    @hookimpl
-    def portalkit_storage(self):
-        return self.storage
-
-    @hookimpl
-    def portalkit_mailer(self):
-        return self.mailer
-
-    @hookimpl
-    def portalkit_clock(self):
-        return self.clock
-
-    @hookimpl
-    def portalkit_payment_processor(self):
-        return self.processor
+        super().__init__(storage=storage or MemoryStorage(), mailer=MemoryMailer(), clock=FrozenClock(),
+                         processor=FakeProcessor())
 
 
 def make_config(**changes) -> PortalConfig:

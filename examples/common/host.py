@@ -8,8 +8,9 @@ from pathlib import Path
 
 import attrs
 
-from portalkit import Branding, Portal, PortalConfig, hookimpl
+from portalkit import Branding, Portal, PortalConfig
 from portalkit.adapters.payments import FakeProcessor
+from portalkit.adapters.plugin import AdapterPlugin
 from portalkit.adapters.sql import SqlStorage
 
 from .seed import STAFF_EMAIL, seed
@@ -17,27 +18,6 @@ from .site import DemoMailer, PortalSite
 
 INSTANCE = Path(os.environ.get("PORTALKIT_INSTANCE", Path.cwd() / "instance"))
 DEFAULT_STAFF_PASSWORD = "staff-demo-2026"
-
-
-class DemoAdapters:
-    """The host's plugin: its storage, mailer and payment processor."""
-
-    def __init__(self, db_url: str):
-        self.storage = SqlStorage(db_url)
-        self.mailer = DemoMailer()
-        self.processor = FakeProcessor()
-
-    @hookimpl
-    def portalkit_storage(self):
-        return self.storage
-
-    @hookimpl
-    def portalkit_mailer(self):
-        return self.mailer
-
-    @hookimpl
-    def portalkit_payment_processor(self):
-        return self.processor
 
 
 def _secret_key() -> str:
@@ -71,7 +51,7 @@ def build_site(db_url: str | None = None, *, base_url: str = "http://127.0.0.1:5
     if db_url is None:
         INSTANCE.mkdir(parents=True, exist_ok=True)
         db_url = os.environ.get("PORTALKIT_DB_URL", f"sqlite:///{INSTANCE / 'portal.sqlite3'}")
-    adapters = DemoAdapters(db_url)
+    adapters = AdapterPlugin(storage=SqlStorage(db_url), mailer=DemoMailer(), processor=FakeProcessor())
     portal = Portal(demo_config(base_url, **config_changes), secret_key=secret_key or _secret_key(), plugins=[adapters])
     seed(portal)
     password = staff_password or os.environ.get("PORTALKIT_STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD)
