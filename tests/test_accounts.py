@@ -55,6 +55,19 @@ def test_acc_2_login_is_rate_limited_per_email(enrolled):
     assert acc.login("alice@example.com", PASSWORD).contact.id == enrolled.alice.id
 
 
+def test_acc_2_login_is_rate_limited_per_client_address(enrolled):
+    import attrs
+
+    acc = enrolled.portal.accounts
+    enrolled.portal.update_config(attrs.evolve(enrolled.portal.config, login_max_failures_per_ip=3))
+    for n in range(3):  # password spraying: a different email each time, one address
+        with pytest.raises(AuthenticationFailed):
+            acc.login(f"guess{n}@example.com", "wrong-pass1", "203.0.113.7")
+    with pytest.raises(TooManyAttempts):
+        acc.login("alice@example.com", PASSWORD, "203.0.113.7")
+    assert acc.login("alice@example.com", PASSWORD, "198.51.100.2").contact.id == enrolled.alice.id
+
+
 def test_acc_3_reset_only_for_enrolled_same_answer_either_way(enrolled):
     d = enrolled.portal.directory
     pending = d.add_contact(enrolled.customer.id, "Nia", "New", "nia@example.com")

@@ -216,7 +216,7 @@ class PortalSite:
         if req.method == "GET":
             return self.page(req, "login.html")
         try:
-            session = self.portal.accounts.login(req.field("email"), req.field("password"))
+            session = self.portal.accounts.login(req.field("email"), req.field("password"), req.ip)
         except AuthenticationFailed as exc:
             return self.page(req, "login.html", status=401, error=str(exc),
                              email=req.field("email"))

@@ -76,20 +76,28 @@ class Accounts:
             raise AlreadySignedUp() from exc
 
     # -- login and sessions ----------------------------------------------------------------
-    def login(self, email: str, password: str) -> Session:
-        """ACC-2, ACC-6: log in by email and password; failures are rate limited per email."""
+    def login(self, email: str, password: str, ip_address: str | None = None) -> Session:
+        """ACC-2, ACC-6: log in by email and password.
+
+        Failures are rate limited per email and, when the host passes it, per client address
+        (``login_max_failures`` and ``login_max_failures_per_ip`` within ``login_window_seconds``).
+        """
         config = self._portal.config
-        key = (email or "").strip().lower()[:254]
-        self._check_throttle(key)
+        limits = {"email:" + (email or "").strip().lower()[:254]: config.login_max_failures}
+        if ip_address:
+            limits["ip:" + ip_address[:64]] = config.login_max_failures_per_ip
+        for key, limit in limits.items():
+            self._check_throttle(key, limit)
         contact = self._portal.directory.contact_by_email(email)
         enrolled = contact is not None and contact.portal_status is PortalStatus.ENROLLED
         ok = passwords.verify(password, contact.password_hash if enrolled else None, config.bcrypt_rounds)
         if not ok:
-            self._record_failure(key)
+            for key in limits:
+                self._record_failure(key)
             raise AuthenticationFailed()
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
-        self._clear_failures(key)
+        self._clear_failures(next(iter(limits)))
         return Session(self._portal.signer.sign(SESSION, contact.id, contact.credential_epoch), contact)
 
     def authenticate(self, token: str) -> Contact:
@@ -110,12 +118,12 @@ class Accounts:
             current = self._portal.directory.contact(contact.id)
             self._portal.storage.update(attrs.evolve(current, credential_epoch=current.credential_epoch + 1))
 
-    def _check_throttle(self, key: str) -> None:
+    def _check_throttle(self, key: str, limit: int) -> None:
         config, now = self._portal.config, self._portal.now()
         throttle = self._portal.storage.get(LoginThrottle, key)
         if throttle and throttle.window_start:
             elapsed = (now - throttle.window_start).total_seconds()
-            if elapsed < config.login_window_seconds and throttle.failures >= config.login_max_failures:
+            if elapsed < config.login_window_seconds and throttle.failures >= limit:
                 raise TooManyAttempts(int(config.login_window_seconds - elapsed) + 1)
 
     def _record_failure(self, key: str) -> None:

@@ -77,6 +77,7 @@ class PortalConfig:
     password_min_length: int = 8
     bcrypt_rounds: int = attrs.field(default=12)
     login_max_failures: int = 5
+    login_max_failures_per_ip: int = 30
     login_window_seconds: int = 900
     max_issue_attachments: int = 5
     max_attachment_bytes: int = 10 * 1024 * 1024

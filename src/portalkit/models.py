@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import attrs
@@ -173,8 +173,6 @@ class Invoice:
 
     @property
     def due_date(self) -> date:
-        from datetime import timedelta
-
         return self.invoice_date + timedelta(days=self.net_days)
 
     @property
