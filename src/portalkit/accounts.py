@@ -89,9 +89,9 @@ class Accounts:
         for key, limit in limits.items():
             self._check_throttle(key, limit)
         contact = self._portal.directory.contact_by_email(email)
-        enrolled = contact is not None and contact.portal_status is PortalStatus.ENROLLED
-        ok = passwords.verify(password, contact.password_hash if enrolled else None, config.bcrypt_rounds)
-        if not ok:
+        hashed = contact.password_hash if contact and contact.portal_status is PortalStatus.ENROLLED else None
+        ok = passwords.verify(password, hashed, config.bcrypt_rounds)
+        if not ok or contact is None:
             for key in limits:
                 self._record_failure(key)
             raise AuthenticationFailed()
@@ -180,7 +180,7 @@ class Accounts:
             with self._portal.unit_of_work():
                 self._portal.outbox.mail(
                     Mail(
-                        to=(contact.email,),
+                        to=(contact.address,),
                         subject=f"Reset your {self._portal.config.company_name} portal password",
                         text=f"Hello {contact.name},\n\nSet a new password here (valid {hours} hours, once):\n{link}\n\n"
                         "If you did not ask for this, ignore this mail.",
@@ -218,7 +218,7 @@ class Accounts:
             if opt_in and not fresh.receipts_opt_in:
                 self._portal.outbox.mail(
                     Mail(
-                        to=(fresh.email,),
+                        to=(fresh.address,),
                         subject="You will receive electronic payment receipts",
                         text=f"Hello {fresh.name},\n\nYou are now subscribed to electronic receipts from "
                         f"{self._portal.config.company_name}.",

@@ -73,10 +73,10 @@ class Directory:
 
     def contact_by_email(self, email: str) -> Contact | None:
         try:
-            email = normalise_email(email)
+            address = normalise_email(email)
         except ValidationError:
             return None
-        found = self._portal.storage.find(Contact, email=email) if email else []
+        found = self._portal.storage.find(Contact, email=address) if address else []
         return found[0] if found else None
 
     def properties_of(self, customer_id: str) -> list[Property]:
@@ -94,10 +94,11 @@ class Directory:
 
     # -- creation --------------------------------------------------------------------------
     def add_staff(self, email: str, name: str, permissions: Iterable[Permission] = ()) -> StaffUser:
+        address = normalise_email(email)
+        if address is None:
+            raise ValidationError("Enter a valid email", field="email")
         with self._portal.unit_of_work():
-            return self._portal.storage.insert(
-                StaffUser(email=normalise_email(email), name=name, permissions=frozenset(permissions))
-            )
+            return self._portal.storage.insert(StaffUser(email=address, name=name, permissions=frozenset(permissions)))
 
     def add_customer(self, name: str) -> Customer:
         if not name.strip():

@@ -127,7 +127,7 @@ class Invitations:
             link,
         )
         mail = Mail(
-            to=(contact.email,),
+            to=(contact.address,),
             subject=subject,
             text=html_to_text(body) if template.html else body,
             html=body if template.html else None,

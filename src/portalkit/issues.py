@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 from typing import TYPE_CHECKING, Iterable
 
@@ -105,7 +106,7 @@ class Issues:
     def get(self, contact: Contact, issue_id: str) -> Issue:
         return self._portal.visibility.require_job(contact, Issue, issue_id, Section.ISSUES)[0]
 
-    def comments(self, contact: Contact, issue_id: str) -> list[Comment]:
+    def comments(self, contact: Contact, issue_id: str) -> builtins.list[Comment]:
         """ISS-4: customer comments and public staff comments, oldest first."""
         issue = self.get(contact, issue_id)
         found = self._portal.storage.find(Comment, issue_id=issue.id)
@@ -182,7 +183,7 @@ class Issues:
                           for a in comment.attachments)
             return self._portal.storage.update(attrs.evolve(comment, attachments=files))
 
-    def staff_comments(self, staff: StaffUser, issue_id: str) -> list[Comment]:
+    def staff_comments(self, staff: StaffUser, issue_id: str) -> builtins.list[Comment]:
         require(staff, Permission.MANAGE_ISSUES)
         return sorted(self._portal.storage.find(Comment, issue_id=issue_id), key=lambda c: c.at)
 

@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import attrs
 
-frozen = attrs.frozen(kw_only=True)
 
 
 def new_id() -> str:
@@ -81,7 +80,7 @@ class IssueStatus(enum.Enum):
     CLOSED = "Closed"
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Access:
     """Per-contact access flags (VIS-3)."""
 
@@ -93,7 +92,7 @@ class Access:
     quote_requests: bool = False
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class StaffUser:
     id: str = _id_field()
     email: str
@@ -102,14 +101,14 @@ class StaffUser:
     version: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Customer:
     id: str = _id_field()
     name: str
     version: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Property:
     id: str = _id_field()
     customer_id: str
@@ -120,7 +119,7 @@ class Property:
     version: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Contact:
     id: str = _id_field()
     customer_id: str
@@ -144,8 +143,15 @@ class Contact:
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    @property
+    def address(self) -> str:
+        """The contact's email, for mail that must have one."""
+        if not self.email:
+            raise ValueError(f"contact {self.id} has no email")
+        return self.email
 
-@frozen
+
+@attrs.frozen(kw_only=True)
 class StatusEvent:
     """One line of a contact's portal status history (INV-8)."""
 
@@ -157,7 +163,7 @@ class StatusEvent:
     version: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Invoice:
     id: str = _id_field()
     number: str
@@ -184,7 +190,7 @@ class Invoice:
         return self.pending_amount > 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class PaymentMethod:
     id: str = _id_field()
     contact_id: str
@@ -205,7 +211,7 @@ class PaymentMethod:
         return (self.exp_year, self.exp_month) < (today.year, today.month)
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Payment:
     id: str = _id_field()
     invoice_id: str
@@ -227,7 +233,7 @@ class Payment:
         return self.amount + self.fee
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Service:
     id: str = _id_field()
     name: str
@@ -235,7 +241,7 @@ class Service:
     optional: bool = False
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Signature:
     image_data_url: str
     signer_contact_id: str
@@ -246,7 +252,7 @@ class Signature:
     total: Decimal
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Proposal:
     id: str = _id_field()
     number: str
@@ -269,7 +275,7 @@ class Proposal:
         return sum((s.price for s in self.services if not s.optional), Decimal("0.00"))
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Attachment:
     """A file on an issue or comment. Staff files stay hidden from the portal until shared (VIS-7)."""
 
@@ -279,7 +285,7 @@ class Attachment:
     shared: bool = True
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Comment:
     id: str = _id_field()
     issue_id: str
@@ -292,7 +298,7 @@ class Comment:
     version: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Issue:
     id: str = _id_field()
     number: int
@@ -309,7 +315,7 @@ class Issue:
     version: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class QuoteRequest:
     """New work a customer asks for from the portal (PRO-7)."""
 
@@ -322,7 +328,7 @@ class QuoteRequest:
     version: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class Counter:
     """A named sequence (issue numbers); its version makes increments race-free."""
 
@@ -331,7 +337,7 @@ class Counter:
     version: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class LoginThrottle:
     """Failed logins for one email within the current window."""
 
@@ -341,7 +347,7 @@ class LoginThrottle:
     version: int = 0
 
 
-@frozen
+@attrs.frozen(kw_only=True)
 class OutboxMessage:
     """A mail or host event, written in the same transaction as the change that caused it."""
 

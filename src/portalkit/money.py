@@ -14,7 +14,12 @@ def parse(value: object, *, field: str = "amount") -> Decimal:
     if isinstance(value, float) or isinstance(value, bool):
         raise ValidationError("Amounts must be given as Decimal or text, not float.", field=field)
     try:
-        amount = Decimal(str(value).strip().replace(",", "")) if isinstance(value, str) else Decimal(value)
+        if isinstance(value, str):
+            amount = Decimal(value.strip().replace(",", ""))
+        elif isinstance(value, (Decimal, int)):
+            amount = Decimal(value)
+        else:
+            raise TypeError(type(value).__name__)
     except (InvalidOperation, TypeError, ValueError) as exc:
         raise ValidationError("Enter an amount like 125.00.", field=field) from exc
     if not amount.is_finite():

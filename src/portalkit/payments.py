@@ -269,7 +269,7 @@ class Payments:
         for contact in self._receipt_contacts(payment, invoice):
             outbox.mail(
                 Mail(
-                    to=(contact.email,),
+                    to=(contact.address,),
                     subject=f"Receipt: payment on invoice {invoice.number}",
                     text=(f"Hello {contact.name},\n\n{self._portal.config.company_name} received your payment.\n\n"
                           f"Invoice: {invoice.number}\nAmount paid: ${payment.amount}\n"

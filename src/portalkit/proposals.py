@@ -8,6 +8,7 @@ and the recomputed total), leaves the status Delivered, and mails the sales repr
 from __future__ import annotations
 
 import base64
+import builtins
 import binascii
 import enum
 from datetime import date, timedelta
@@ -177,7 +178,7 @@ class Proposals:
             self._portal.outbox.event("quote.requested", {"quote_request_id": request.id}, f"event:quote:{request.id}")
             return request
 
-    def quote_requests(self, staff: StaffUser, *, handled: bool = False) -> list[QuoteRequest]:
+    def quote_requests(self, staff: StaffUser, *, handled: bool = False) -> builtins.list[QuoteRequest]:
         """PRO-7: the requests staff see, oldest first."""
         require(staff, Permission.MANAGE_PROPOSALS)
         return sorted(self._portal.storage.find(QuoteRequest, handled=handled), key=lambda q: q.created_at)
@@ -185,6 +186,8 @@ class Proposals:
     def _notify_sales_rep(self, proposal: Proposal, prop: Property, contact: Contact) -> None:
         """PRO-5: the sales representative hears of the signature."""
         sig = proposal.signature
+        if sig is None:
+            return
         chosen = [s.name for s in proposal.services if s.id in sig.selected_service_ids]
         if proposal.sales_rep_email:
             self._portal.outbox.mail(

@@ -8,7 +8,7 @@ a line break.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Any, Mapping
 
 import attrs
 from jinja2 import StrictUndefined, TemplateError as JinjaTemplateError
@@ -48,8 +48,8 @@ class InvitationTemplate:
     subject_source: str
     body_source: str
     html: bool
-    _subject: object = attrs.field(repr=False)
-    _body: object = attrs.field(repr=False)
+    _subject: Any = attrs.field(repr=False)
+    _body: Any = attrs.field(repr=False)
 
     @classmethod
     def compile(cls, subject: str, body: str, *, html: bool) -> "InvitationTemplate":
@@ -71,6 +71,7 @@ class InvitationTemplate:
         """Return ``(subject, body)`` for one contact."""
         plain = {k: _LINE_BREAKS.sub(" ", str(v)) for k, v in values.items()}
         description = plain.get("PortalLinkDescription", link_url)
+        link: str
         if self.html:
             link = Markup('<a href="{}">{}</a>').format(link_url, description)
         else:

@@ -79,7 +79,7 @@ class MemoryStorage:
             if getattr(record, field) is not None:
                 index[getattr(record, field)] = record.id
 
-    def insert(self, record: T) -> T:
+    def insert(self, record: Any) -> Any:
         self.insert_many([record])
         return record
 
@@ -95,11 +95,11 @@ class MemoryStorage:
                 rows[record.id] = record
                 self._index(record)
 
-    def update_many(self, records: list[T]) -> list[T]:
+    def update_many(self, records: list[Any]) -> list[Any]:
         with self.transaction():
             return [self.update(r) for r in records]
 
-    def update(self, record: T) -> T:
+    def update(self, record: Any) -> Any:
         with self.transaction():
             rows = self._rows(type(record))
             current = rows.get(record.id)

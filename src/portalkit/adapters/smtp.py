@@ -43,6 +43,7 @@ class SmtpMailer:
     def send(self, mail: Mail) -> None:
         msg = self.build(mail)
         context = ssl.create_default_context()
+        client: smtplib.SMTP
         if self.use_ssl:
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         else:

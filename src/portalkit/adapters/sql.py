@@ -325,7 +325,7 @@ class SqlStorage:
             rows = conn.execute(sa.select(m.table).where(*clauses)).all()
         return [m.from_row(r) for r in rows]
 
-    def insert(self, record: T) -> T:
+    def insert(self, record: Any) -> Any:
         self.insert_many([record])
         return record
 
@@ -337,10 +337,10 @@ class SqlStorage:
             for cls, rows in by_type.items():
                 conn.execute(MAPPINGS[cls].insert(self.dialect, skip_existing), rows)
 
-    def update(self, record: T) -> T:
+    def update(self, record: Any) -> Any:
         return self.update_many([record])[0]
 
-    def update_many(self, records: list[T]) -> list[T]:
+    def update_many(self, records: list[Any]) -> list[Any]:
         """Compare-and-swap every record, in one round trip where the driver counts rows per batch."""
         if not records:
             return []

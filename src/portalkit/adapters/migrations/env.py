@@ -10,7 +10,7 @@ engine = config.attributes.get("engine")
 if engine is None:
     import sqlalchemy as sa
 
-    engine = sa.create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = sa.create_engine(str(config.get_main_option("sqlalchemy.url")))
 
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=METADATA, render_as_batch=True)
