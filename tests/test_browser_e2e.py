@@ -168,12 +168,15 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     assert "submitted; it is pending" in text(d)
     row = d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1002']").text
     assert "Pay (Pmt Pending)" in row and "$100.00" in row
+    shots = Path(os.environ.get("PORTALKIT_SCREENSHOTS", tmp_path))
+    d.save_screenshot(str(shots / f"{kind}-dashboard.png"))
 
     # sign: select-and-sign with the signature pad
     navigate(d, d.find_element(By.ID, "tab-proposals"))
     navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='P-502'] a.button"))
     save = d.find_element(By.ID, "save-signature")
     assert not save.is_enabled()  # an empty signature cannot be saved
+    d.save_screenshot(str(shots / f"{kind}-sign-empty.png"))
     d.find_element(By.CSS_SELECTOR, "input[name=service]").click()
     assert d.find_element(By.ID, "sign-total").text == "1,580.00"
     pad = d.find_element(By.ID, "signature-pad")
@@ -199,7 +202,7 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     fill(d, "text", "It is flooding the path")
     submit(d, "#add-comment")
     assert "It is flooding the path" in d.find_element(By.ID, "comments").text
-    d.save_screenshot(str(Path(os.environ.get("PORTALKIT_SCREENSHOTS", tmp_path)) / f"{kind}-issue.png"))
+    d.save_screenshot(str(shots / f"{kind}-issue.png"))
 
     # staff: the payment settles through the processor, the status history shows the journey
     d.delete_all_cookies()
