@@ -25,6 +25,7 @@ from portalkit import (Attachment, InvoiceFilter, IssueFilter, PortalStatus, Pri
 from portalkit.errors import (AuthenticationFailed, NotFound, PaymentPending, PaymentsDisabled,
                               PermissionDenied, PortalError, SessionExpired, ValidationError)
 from portalkit.models import Contact, Payment, PaymentStatus, StaffUser
+from portalkit.proposals import can_sign
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -336,8 +337,6 @@ class PortalSite:
     # -- proposals ------------------------------------------------------------------------
     def proposal(self, req: Request, id: str) -> Response:
         contact = self.contact(req)
-        from portalkit.proposals import can_sign
-
         proposal = self.portal.proposals.get(contact, id)
         return self.page(req, "proposal.html", contact=contact, proposal=proposal, signable=can_sign(proposal))
 
