@@ -194,3 +194,22 @@ def test_lost_database_surfaces_as_storage_error():
     with pytest.raises(StorageError):
         with storage.transaction():
             pass
+
+
+def test_outbox_message_claimed_by_a_crashed_dispatcher_is_sent_after_its_lease():
+    import attrs
+
+    from portalkit.outbox import CLAIM_LEASE, SENDING
+
+    w = build_world()
+    w.portal.dispatch_inline = False
+    w.portal.invitations.send(w.staff, [w.alice.id])
+    [msg] = w.portal.storage.find(OutboxMessage, kind="mail")
+    # a dispatcher claimed it, then died before sending
+    w.portal.storage.update(attrs.evolve(msg, status=SENDING, next_attempt_at=w.clock.now() + CLAIM_LEASE))
+    w.portal.outbox.dispatch()
+    assert w.mailer.outbox == []  # still leased: nobody else sends it
+    w.clock.advance(seconds=CLAIM_LEASE.total_seconds() + 1)
+    w.portal.outbox.dispatch()
+    w.portal.outbox.dispatch()
+    assert len(w.mailer.outbox) == 1 and w.mailer.outbox[0].message_id == msg.dedup_key

@@ -265,3 +265,47 @@ def test_host_issue_photos_are_served_to_the_owner_only(app, site):
     assert alice.get(path + "/files/2").status_code == 404
     sam = enrol(app, site, "sam@example.com")
     assert sam.get(path + "/files/0").status_code == 404
+
+
+def test_host_forgot_and_reset_password(app, site):
+    enrol(app, site, "alice@example.com")
+    b = Browser(app)
+    r = b.post("/forgot-password", {"email": "alice@example.com"})
+    assert r.status_code == 303
+    assert "If that email belongs to a portal account" in b.get("/login").get_data(as_text=True)
+    link = urlparse(link_in_mail(site, "alice@example.com", "reset-password")).path
+    r = b.post(link, {"password": "new-garden-7", "confirm": "other-garden-7"})
+    assert r.status_code == 400 and "do not match" in r.get_data(as_text=True)
+    r = b.post(link, {"password": "new-garden-7", "confirm": "new-garden-7"})
+    assert r.status_code == 303
+    assert b.post(link, {"password": "new-garden-8", "confirm": "new-garden-8"}).status_code == 400  # single use
+    assert b.post("/login", {"email": "alice@example.com", "password": CUSTOMER_PASSWORD}).status_code == 401
+    assert b.post("/login", {"email": "alice@example.com", "password": "new-garden-7"}).status_code == 303
+
+
+def test_host_profile_receipts_and_password_change_logs_out(app, site):
+    alice = enrol(app, site, "alice@example.com")
+    other_device = Browser(app)
+    other_device.post("/login", {"email": "alice@example.com", "password": CUSTOMER_PASSWORD})
+    assert alice.post("/profile", {"action": "names", "first_name": "A1", "last_name": "Green"}).status_code == 400
+    alice.post("/profile", {"action": "names", "first_name": "Alicia", "last_name": "Green"})
+    alice.post("/profile", {"action": "receipts", "receipts": "1"})
+    assert site.portal.directory.contact_by_email("alice@example.com").receipts_opt_in
+    r = alice.post("/profile", {"action": "password", "current": CUSTOMER_PASSWORD, "password": "fresh-pass-9",
+                                "confirm": "fresh-pass-9"})
+    assert r.status_code == 303 and r.headers["Location"] == "/login"
+    for device in (alice, other_device):
+        r = device.get("/dashboard")
+        assert r.status_code == 303 and r.headers["Location"] == "/login"
+
+
+def test_host_property_switcher_and_filters(app, site):
+    alice = enrol(app, site, "alice@example.com")
+    pool = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Pool")
+    html = alice.get(f"/dashboard?property={pool.id}&view=invoices").get_data(as_text=True)
+    assert "INV-1003" in html and "INV-1001" not in html
+    commons = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
+    html = alice.get(f"/dashboard?property={commons.id}&view=invoices&filter=All+paid").get_data(as_text=True)
+    assert "INV-0950" in html and "INV-1001" not in html
+    html = alice.get(f"/dashboard?property={commons.id}&view=proposals&filter=Work-In-Process").get_data(as_text=True)
+    assert "P-480" in html and "P-501" not in html and "Sign" not in html.split('id="proposals"')[1]
