@@ -309,3 +309,33 @@ def test_host_property_switcher_and_filters(app, site):
     assert "INV-0950" in html and "INV-1001" not in html
     html = alice.get(f"/dashboard?property={commons.id}&view=proposals&filter=Work-In-Process").get_data(as_text=True)
     assert "P-480" in html and "P-501" not in html and "Sign" not in html.split('id="proposals"')[1]
+
+
+def test_host_staff_issue_workflow_and_quote_requests(app, site):
+    alice = enrol(app, site, "alice@example.com")
+    prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
+    issue_path = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Dead shrub"}).headers["Location"]
+    issue_id = issue_path.rsplit("/", 1)[1]
+    staff = staff_browser(app)
+    assert "Dead shrub" in staff.get("/staff/issues").get_data(as_text=True)
+    page = f"/staff/issues/{issue_id}"
+    staff.post(f"{page}/comment", {"text": "Crew notes: replace next week", "files": [File("plan.pdf", b"%PDF-1.4", "application/pdf")]},
+               page=page)
+    staff.post(f"{page}/comment", {"text": "We will replace it on Tuesday", "public": "1",
+                                   "files": [File("shrub.jpg", b"\xff\xd8jpeg", "image/jpeg")]}, page=page)
+    html = alice.get(issue_path).get_data(as_text=True)
+    assert "We will replace it on Tuesday" in html and "Crew notes" not in html and "shrub.jpg" not in html
+    public = next(c for c in site.portal.storage.find(__import__("portalkit").models.Comment) if c.public and c.by_staff)
+    staff.post(f"{page}/share", {"comment": public.id}, page=page)
+    assert "shrub.jpg" in alice.get(issue_path).get_data(as_text=True)
+    staff.post(f"{page}/close", {}, page=page)
+    assert "Add Comment" not in alice.get(issue_path).get_data(as_text=True)
+
+    assert "Request a quote" not in alice.get(f"/dashboard?property={prop.id}&view=proposals").get_data(as_text=True)
+    alice_id = site.portal.directory.contact_by_email("alice@example.com").id
+    staff.post(f"/staff/contacts/{alice_id}/access", {"invoices": "1", "proposals": "1", "issues": "1",
+                                                     "quote_requests": "1"}, page=f"/staff/contacts/{alice_id}")
+    assert "Request a quote" in alice.get(f"/dashboard?property={prop.id}&view=proposals").get_data(as_text=True)
+    r = alice.post(f"/quotes/new?property={prop.id}", {"property": prop.id, "description": "Holiday lights on the oak"})
+    assert r.status_code == 303
+    assert "Holiday lights on the oak" in staff.get("/staff/quotes").get_data(as_text=True)

@@ -21,16 +21,18 @@ from typing import Any, Callable, Mapping, MutableMapping
 import attrs
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from portalkit import (Attachment, InvoiceFilter, IssueFilter, PortalStatus, Priority, ProposalFilter, Section)
+from portalkit import (Access, Attachment, InvoiceFilter, IssueFilter, IssueStatus, PortalStatus, Priority, ProposalFilter,
+                       Section)
 from portalkit.errors import (AuthenticationFailed, NotFound, PaymentPending, PaymentsDisabled,
                               PermissionDenied, PortalError, SessionExpired, ValidationError)
-from portalkit.models import Contact, Payment, PaymentStatus, StaffUser
+from portalkit.models import Contact, Issue, Payment, PaymentStatus, Property, StaffUser
 from portalkit.proposals import can_sign
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 _FONT = re.compile(r"[^A-Za-z0-9 ,'\"\-]")
+ACCESS_FLAGS = tuple(f.name for f in attrs.fields(Access))
 
 
 @attrs.frozen
@@ -127,7 +129,12 @@ class PortalSite:
             ("GET", r"/staff", self.staff_contacts),
             ("POST", r"/staff/invitations", self.staff_invite),
             ("GET", r"/staff/contacts/(?P<id>\w+)", self.staff_contact),
-            ("POST", r"/staff/contacts/(?P<id>\w+)/(?P<action>suspend|unsuspend|resend)", self.staff_contact_action),
+            ("POST", r"/staff/contacts/(?P<id>\w+)/(?P<action>suspend|unsuspend|resend|access)", self.staff_contact_action),
+            ("GET", r"/staff/issues", self.staff_issues),
+            ("GET", r"/staff/issues/(?P<id>\w+)", self.staff_issue),
+            ("POST", r"/staff/issues/(?P<id>\w+)/(?P<action>comment|share|close|reopen)", self.staff_issue_action),
+            ("GET", r"/staff/quotes", self.staff_quotes),
+            ("GET,POST", r"/quotes/new", self.new_quote),
             ("GET", r"/staff/mail", self.staff_mail),
             ("GET,POST", r"/staff/branding", self.staff_branding),
             ("GET,POST", r"/staff/payments", self.staff_payments),
@@ -455,7 +462,54 @@ class PortalSite:
     def staff_contact(self, req: Request, id: str) -> Response:
         self.staff(req)
         contact = self.portal.directory.contact(id)
-        return self.page(req, "staff_contact.html", person=contact, history=self.portal.directory.history(id))
+        return self.page(req, "staff_contact.html", person=contact, history=self.portal.directory.history(id),
+                         flags=ACCESS_FLAGS)
+
+    def staff_issues(self, req: Request) -> Response:
+        staff = self.staff(req)
+        status = _choice(IssueStatus, req.arg("status"))
+        issues = self.portal.issues.staff_issues(staff, status)
+        names = {p.id: p.name for p in self.portal.storage.get_many(Property, {i.property_id for i in issues}).values()}
+        return self.page(req, "staff_issues.html", issues=issues, names=names, status_filter=status,
+                         statuses=list(IssueStatus))
+
+    def staff_issue(self, req: Request, id: str) -> Response:
+        staff = self.staff(req)
+        issue = self.portal.directory.get(Issue, id)
+        return self.page(req, "staff_issue.html", issue=issue, comments=self.portal.issues.staff_comments(staff, id))
+
+    def staff_issue_action(self, req: Request, id: str, action: str) -> Response:
+        staff = self.staff(req)
+        issues = self.portal.issues
+        if action == "comment":
+            files = [Attachment(filename=u.filename, content_type=u.content_type, data=u.data) for u in req.uploads("files")]
+            issues.staff_comment(staff, id, req.field("text"), public=bool(req.field("public")), attachments=files)
+        elif action == "share":
+            issues.share_files(staff, req.field("comment"))
+        else:
+            issues.set_status(staff, id, IssueStatus.CLOSED if action == "close" else IssueStatus.OPEN)
+        self.flash(req, "Issue updated.")
+        return redirect(f"/staff/issues/{id}")
+
+    def staff_quotes(self, req: Request) -> Response:
+        staff = self.staff(req)
+        requests = self.portal.proposals.quote_requests(staff)
+        contacts = self.portal.storage.get_many(Contact, {q.contact_id for q in requests})
+        props = self.portal.storage.get_many(Property, {q.property_id for q in requests})
+        return self.page(req, "staff_quotes.html", requests=requests, contacts=contacts, props=props)
+
+    def new_quote(self, req: Request) -> Response:
+        """PRO-7: a contact with the permission asks for new work."""
+        contact = self.contact(req)
+        prop = self.portal.visibility.require_property(contact, req.arg("property") or req.field("property"))
+        if req.method == "GET":
+            return self.page(req, "quote_new.html", contact=contact, prop=prop)
+        try:
+            self.portal.proposals.request_quote(contact, prop.id, req.field("description"))
+        except ValidationError as exc:
+            return self.page(req, "quote_new.html", status=400, contact=contact, prop=prop, error=str(exc))
+        self.flash(req, "Thank you. Your request was sent to our team.")
+        return redirect(f"/dashboard?property={prop.id}&view=proposals")
 
     def staff_contact_action(self, req: Request, id: str, action: str) -> Response:
         staff = self.staff(req)
@@ -464,6 +518,9 @@ class PortalSite:
             d.suspend(staff, id, req.field("note"))
         elif action == "unsuspend":
             d.unsuspend(staff, id)
+        elif action == "access":
+            d.update_contact(id, access=Access(**{f: bool(req.field(f)) for f in ACCESS_FLAGS}),
+                             main_contact_only=bool(req.field("main_contact_only")))
         else:
             self.portal.invitations.resend(staff, id)
         self.flash(req, "Done.")

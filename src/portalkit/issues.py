@@ -183,6 +183,12 @@ class Issues:
                           for a in comment.attachments)
             return self._portal.storage.update(attrs.evolve(comment, attachments=files))
 
+    def staff_issues(self, staff: StaffUser, status: IssueStatus = IssueStatus.OPEN) -> builtins.list[Issue]:
+        """Every issue in ``status``, most recently updated first, for the staff's work list."""
+        require(staff, Permission.MANAGE_ISSUES)
+        found = self._portal.storage.find(Issue, status=status)
+        return sorted(found, key=lambda i: (i.last_updated, i.number), reverse=True)
+
     def staff_comments(self, staff: StaffUser, issue_id: str) -> builtins.list[Comment]:
         require(staff, Permission.MANAGE_ISSUES)
         return sorted(self._portal.storage.find(Comment, issue_id=issue_id), key=lambda c: c.at)
