@@ -213,3 +213,18 @@ def test_outbox_message_claimed_by_a_crashed_dispatcher_is_sent_after_its_lease(
     w.portal.outbox.dispatch()
     w.portal.outbox.dispatch()
     assert len(w.mailer.outbox) == 1 and w.mailer.outbox[0].message_id == msg.dedup_key
+
+
+def test_outbox_purge_keeps_recent_and_undelivered_messages():
+    from datetime import timedelta
+
+    w = build_world()
+    w.portal.invitations.send(w.staff, [w.alice.id])  # delivered inline
+    w.clock.advance(days=10)
+    w.portal.dispatch_inline = False
+    w.portal.invitations.send(w.staff, [w.bob.id])  # queued, not delivered
+    assert w.portal.outbox.purge(timedelta(days=30)) == 0
+    w.clock.advance(days=25)
+    assert w.portal.outbox.purge(timedelta(days=30)) == 2  # alice's mail and event
+    left = w.portal.storage.find(OutboxMessage)
+    assert len(left) == 2 and all(m.status == PENDING for m in left)

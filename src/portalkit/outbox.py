@@ -79,6 +79,15 @@ class Outbox:
                 delivered += 1
         return delivered
 
+    def purge(self, older_than: timedelta = timedelta(days=30)) -> int:
+        """Delete messages sent (or dead) longer ago than ``older_than``; return how many."""
+        storage, cutoff = self._portal.storage, self._portal.now() - older_than
+        with storage.transaction():
+            done = storage.find(OutboxMessage, status=SENT) + storage.find(OutboxMessage, status=DEAD)
+            old = [m.id for m in done if (m.sent_at or m.next_attempt_at or m.created_at) < cutoff]
+            storage.delete_many(OutboxMessage, old)
+        return len(old)
+
     def _claim(self, message: OutboxMessage) -> OutboxMessage | None:
         try:
             with self._portal.storage.transaction():
@@ -123,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--factory", required=True, help="module:callable returning a Portal")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
     parser.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+    parser.add_argument("--keep-days", type=float, default=30.0, help="purge sent and dead messages older than this")
     args = parser.parse_args(argv)
     module, _, name = args.factory.partition(":")
     portal = getattr(importlib.import_module(module), name)()
@@ -131,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         sent = portal.outbox.dispatch()
         if sent:
             log.info("delivered %d message(s)", sent)
+        purged = portal.outbox.purge(timedelta(days=args.keep_days))
+        if purged:
+            log.info("purged %d old message(s)", purged)
         if args.once:
             return 0
         time.sleep(args.interval)

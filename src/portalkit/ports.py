@@ -36,7 +36,8 @@ class Storage(Protocol):
     - ``find`` filters on equality of scalar fields.
     - ``get_many`` returns the records found, by id; ``insert_many`` inserts a batch and,
       with ``skip_existing``, silently skips records whose id or unique value is taken;
-      ``update_many`` is ``update`` for a batch of one type: all of them, or ``Conflict``.
+      ``update_many`` is ``update`` for a batch of one type: all of them, or ``Conflict``;
+      ``delete_many`` removes the records of those ids that exist.
     """
 
     def transaction(self) -> AbstractContextManager[None]: ...
@@ -47,6 +48,7 @@ class Storage(Protocol):
     def insert_many(self, records: Iterable[Any], *, skip_existing: bool = False) -> None: ...
     def update(self, record: T) -> T: ...
     def update_many(self, records: list[T]) -> list[T]: ...
+    def delete_many(self, cls: type, ids: Iterable[str]) -> None: ...
 
 
 class Mailer(Protocol):

@@ -95,6 +95,15 @@ class MemoryStorage:
                 rows[record.id] = record
                 self._index(record)
 
+    def delete_many(self, cls: type, ids: Iterable[str]) -> None:
+        with self.transaction():
+            rows = self._rows(cls)
+            for i in ids:
+                old = rows.pop(i, None)
+                if old is not None:
+                    for field in UNIQUE.get(cls, ()):
+                        self._unique.get((cls, field), {}).pop(getattr(old, field), None)
+
     def update_many(self, records: list[Any]) -> list[Any]:
         with self.transaction():
             return [self.update(r) for r in records]

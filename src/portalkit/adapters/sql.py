@@ -358,6 +358,12 @@ class SqlStorage:
             raise Conflict(f"{type(records[0]).__name__} was changed concurrently")
         return stored
 
+    def delete_many(self, cls: type, ids: Iterable[str]) -> None:
+        t, ids = MAPPINGS[cls].table, list(ids)
+        with self._conn() as conn, self._errors():
+            for start in range(0, len(ids), 500):
+                conn.execute(t.delete().where(t.c.id.in_(ids[start:start + 500])))
+
     # -- maintenance ----------------------------------------------------------------------
     def truncate_all(self) -> None:
         """Empty every table (tests)."""

@@ -168,6 +168,18 @@ class StorageConformance:
         assert sorted(m.dedup_key for m in storage.find(OutboxMessage)) == ["k1", "k2"]
         assert storage.get(OutboxMessage, first.id).payload == {}
 
+    def test_delete_many_removes_and_frees_unique_values(self, storage):
+        a = storage.insert(Contact(customer_id="c", first_name="Ab", last_name="X", email="a@x.co"))
+        b = storage.insert(Contact(customer_id="c", first_name="Bc", last_name="X"))
+        storage.delete_many(Contact, [a.id, "missing"])
+        assert [c.id for c in storage.find(Contact)] == [b.id] and storage.get(Contact, a.id) is None
+        storage.insert(Contact(customer_id="c", first_name="Cd", last_name="X", email="a@x.co"))
+        with pytest.raises(RuntimeError):
+            with storage.transaction():
+                storage.delete_many(Contact, [b.id])
+                raise RuntimeError("boom")
+        assert storage.get(Contact, b.id) == b
+
     def test_update_many_is_all_or_conflict(self, storage):
         a, b = (Contact(customer_id="c", first_name=n, last_name="X") for n in ("Ab", "Bc"))
         storage.insert_many([a, b])
