@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from portalkit.adapters.memory import MemoryStorage
 
 KINDS = ["memory", "sqlite", "postgres"]

@@ -1,5 +1,4 @@
 import socket
-import time
 from datetime import date
 from io import BytesIO
 
@@ -14,7 +13,7 @@ from portalkit.adapters.smtp import SmtpMailer
 from portalkit.models import OutboxMessage
 from portalkit.outbox import DEAD, PENDING, SENT
 
-from conftest import build_world, invoice
+from conftest import build_world
 
 
 class Collector(Message):

@@ -1,4 +1,3 @@
-import attrs
 import pytest
 
 from portalkit import Branding, PortalConfig

@@ -4,8 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from portalkit import InvoiceFilter, MethodKind, PaymentStatus
 from portalkit.errors import (InvalidTransition, NotFound, PaymentPending, PaymentsDisabled, PortalError,
@@ -13,7 +13,7 @@ from portalkit.errors import (InvalidTransition, NotFound, PaymentPending, Payme
 from portalkit.models import Invoice, Payment
 from portalkit.payments import aba_checksum_ok, parse_ach
 
-from conftest import build_world, invoice
+from conftest import invoice
 
 VISA = "4242 4242 4242 4242"
 DECLINED = "4000000000000002"

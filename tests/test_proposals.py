@@ -1,5 +1,5 @@
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest

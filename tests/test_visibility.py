@@ -4,12 +4,12 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from portalkit import Access, InvoiceFilter, PortalStatus, Section
+from portalkit import Access, PortalStatus, Section
 from portalkit.errors import NotFound, PermissionDenied
 from portalkit.models import Contact, Invoice, Property
 from portalkit.visibility import invoice_visible, property_visible
 
-from conftest import PASSWORD, build_world, invoice, make_config
+from conftest import build_world, invoice, make_config
 
 
 def test_vis_1_nothing_until_enrolled_and_linked(world):
