@@ -7,7 +7,7 @@ import re
 import secrets
 from typing import Any
 
-from portalkit import Attachment, InvoiceFilter, IssueFilter, Priority, ProposalFilter, Section
+from portalkit import InvoiceFilter, IssueFilter, Priority, ProposalFilter, Section
 from portalkit.errors import AuthenticationFailed, NotFound, PaymentPending, PaymentsDisabled, PortalError, ValidationError
 from portalkit.models import PaymentStatus
 from portalkit.proposals import can_sign
@@ -196,11 +196,10 @@ class CustomerPages:
         ctx = dict(contact=contact, prop=prop, priorities=list(Priority))
         if req.method == "GET":
             return self.page(req, "issue_new.html", **ctx)
-        files = [Attachment(filename=u.filename, content_type=u.content_type, data=u.data) for u in req.uploads("files")]
         try:
             issue = self.portal.issues.create(contact, prop.id, req.field("subject"),
                                               priority=choice(Priority, req.field("priority"), Priority.MEDIUM),
-                                              notes=req.field("notes"), attachments=files)
+                                              notes=req.field("notes"), attachments=req.uploads("files"))
         except ValidationError as exc:
             return self.page(req, "issue_new.html", status=400, error=str(exc), subject=req.field("subject"),
                              notes=req.field("notes"), **ctx)
@@ -226,8 +225,7 @@ class CustomerPages:
 
     def comment(self, req: Request, id: str) -> Response:
         contact = self.contact(req)
-        files = [Attachment(filename=u.filename, content_type=u.content_type, data=u.data) for u in req.uploads("file")]
-        self.portal.issues.comment(contact, id, req.field("text"), files)
+        self.portal.issues.comment(contact, id, req.field("text"), req.uploads("file"))
         self.flash(req, "Comment added.")
         return redirect(f"/issues/{id}")
 

@@ -27,9 +27,9 @@ from portalkit.models import Contact, StaffUser
 
 from .customer_pages import CustomerPages
 from .staff_pages import StaffPages
-from .web import CsrfRejected, DemoMailer, Request, Response, StaffLoginRequired, Upload, redirect
+from .web import CsrfRejected, DemoMailer, Request, Response, StaffLoginRequired, redirect
 
-__all__ = ["PortalSite", "Request", "Response", "Upload", "DemoMailer", "STATIC_DIR"]
+__all__ = ["PortalSite", "Request", "Response", "DemoMailer", "STATIC_DIR"]
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent

@@ -7,7 +7,7 @@ import hmac
 
 import attrs
 
-from portalkit import Access, Attachment, IssueStatus, PortalStatus
+from portalkit import Access, IssueStatus, PortalStatus
 from portalkit.config import updated
 from portalkit.errors import PortalError
 from portalkit.models import Contact, Issue, Payment, Property, StaffUser
@@ -89,8 +89,8 @@ class StaffPages:
         staff = self.staff(req)
         issues = self.portal.issues
         if action == "comment":
-            files = [Attachment(filename=u.filename, content_type=u.content_type, data=u.data) for u in req.uploads("files")]
-            issues.staff_comment(staff, id, req.field("text"), public=bool(req.field("public")), attachments=files)
+            issues.staff_comment(staff, id, req.field("text"), public=bool(req.field("public")),
+                                 attachments=req.uploads("files"))
         elif action == "share":
             issues.share_files(staff, req.field("comment"))
         else:

@@ -6,14 +6,8 @@ from typing import Any, Mapping, MutableMapping
 
 import attrs
 
+from portalkit import Attachment
 from portalkit.errors import PermissionDenied, SessionExpired
-
-
-@attrs.frozen
-class Upload:
-    filename: str
-    content_type: str
-    data: bytes
 
 
 @attrs.frozen(kw_only=True)
@@ -23,7 +17,7 @@ class Request:
     session: MutableMapping[str, Any]
     args: Mapping[str, str] = {}
     form: Mapping[str, list[str]] = {}
-    files: Mapping[str, list[Upload]] = {}
+    files: Mapping[str, list[Attachment]] = {}  # uploaded files, by form field
     ip: str = "127.0.0.1"
 
     def arg(self, name: str, default: str = "") -> str:
@@ -36,7 +30,7 @@ class Request:
     def fields(self, name: str) -> list[str]:
         return list(self.form.get(name, []))
 
-    def uploads(self, name: str) -> list[Upload]:
+    def uploads(self, name: str) -> list[Attachment]:
         return [u for u in self.files.get(name, []) if u.filename]
 
 

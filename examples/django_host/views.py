@@ -10,7 +10,9 @@ from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..common.host import build_site
-from ..common.site import STATIC_DIR, PortalSite, Request, Upload
+from portalkit import Attachment
+
+from ..common.site import STATIC_DIR, PortalSite, Request
 
 _site: PortalSite | None = None
 _lock = threading.Lock()
@@ -39,8 +41,8 @@ def static_file(request, name: str):
 
 @csrf_exempt  # the portal pages carry their own per-session CSRF token
 def portal_page(request, path: str):
-    files = {k: [Upload(f.name, f.content_type or "application/octet-stream", f.read()) for f in request.FILES.getlist(k)]
-             for k in request.FILES}
+    files = {k: [Attachment(filename=f.name, content_type=f.content_type or "application/octet-stream", data=f.read())
+                 for f in request.FILES.getlist(k)] for k in request.FILES}
     before = request.session.get("token")
     req = Request(method=request.method, path="/" + path, session=request.session, args=request.GET.dict(),
                   form={k: request.POST.getlist(k) for k in request.POST}, files=files,

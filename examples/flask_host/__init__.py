@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask, Response as FlaskResponse, request, send_from_directory, session
 
-from ..common.site import STATIC_DIR, PortalSite, Request, Upload
+from portalkit import Attachment
+
+from ..common.site import STATIC_DIR, PortalSite, Request
 
 
 def create_app(site: PortalSite, *, secure_cookies: bool = True) -> Flask:
@@ -25,8 +27,8 @@ def create_app(site: PortalSite, *, secure_cookies: bool = True) -> Flask:
     @app.route("/", defaults={"path": ""}, methods=["GET", "POST"])
     @app.route("/<path:path>", methods=["GET", "POST"])
     def portal_page(path: str):
-        files = {k: [Upload(f.filename or "", f.mimetype or "application/octet-stream", f.read()) for f in request.files.getlist(k)]
-                 for k in request.files}
+        files = {k: [Attachment(filename=f.filename or "", content_type=f.mimetype or "application/octet-stream",
+                                data=f.read()) for f in request.files.getlist(k)] for k in request.files}
         req = Request(method=request.method, path="/" + path, session=session, args=request.args.to_dict(),
                       form=request.form.to_dict(flat=False), files=files, ip=request.remote_addr or "")
         res = site.handle(req)
