@@ -115,10 +115,9 @@ class Issues:
 
     def attachment(self, contact: Contact, issue_id: str, index: int, comment_id: str | None = None) -> Attachment:
         """One file of an issue (or of one of its comments) as the portal may show it."""
-        issue = self.get(contact, issue_id)
         if comment_id is None:
-            files = issue.attachments
-        else:
+            files = self.get(contact, issue_id).attachments
+        else:  # comments() checks the issue's visibility and drops unshared files
             comment = next((c for c in self.comments(contact, issue_id) if c.id == comment_id), None)
             if comment is None:
                 raise NotFound("No such file.")
