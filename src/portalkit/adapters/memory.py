@@ -72,12 +72,15 @@ class MemoryStorage:
         return None
 
     def _index(self, record: Any, old: Any = None) -> None:
+        if old is not None:
+            self._unindex(old)
         for field in UNIQUE.get(type(record), ()):
-            index = self._unique.setdefault((type(record), field), {})
-            if old is not None:
-                index.pop(getattr(old, field), None)
             if getattr(record, field) is not None:
-                index[getattr(record, field)] = record.id
+                self._unique.setdefault((type(record), field), {})[getattr(record, field)] = record.id
+
+    def _unindex(self, record: Any) -> None:
+        for field in UNIQUE.get(type(record), ()):
+            self._unique.get((type(record), field), {}).pop(getattr(record, field), None)
 
     def insert(self, record: Any) -> Any:
         self.insert_many([record])
@@ -101,8 +104,7 @@ class MemoryStorage:
             for i in ids:
                 old = rows.pop(i, None)
                 if old is not None:
-                    for field in UNIQUE.get(cls, ()):
-                        self._unique.get((cls, field), {}).pop(getattr(old, field), None)
+                    self._unindex(old)
 
     def update_many(self, records: list[Any]) -> list[Any]:
         with self.transaction():
