@@ -74,9 +74,10 @@ class Invitations:
             config.invite_body if body is None else body,
             html=config.invite_body_is_html,
         )
-        sent: list[str] = []
         skipped: list[Skipped] = []
-        writes: list = []
+        invited: list[Contact] = []
+        messages: list[OutboxMessage] = []
+        history: list[StatusEvent] = []
         ids = list(dict.fromkeys(contact_ids))
         with self._portal.unit_of_work():
             found = self._portal.storage.get_many(Contact, ids)
@@ -89,14 +90,17 @@ class Invitations:
                 if reason:
                     skipped.append(Skipped(contact.id, reason))
                     continue
-                invited = attrs.evolve(contact, portal_status=PortalStatus.INVITED, invite_nonce=contact.invite_nonce + 1)
-                writes += [invited] + self._invite(invited, template, sender_email, sender_name)
-                sent.append(contact.id)
+                invited.append(attrs.evolve(contact, portal_status=PortalStatus.INVITED,
+                                            invite_nonce=contact.invite_nonce + 1))
+                mails, line = self._invite(invited[-1], template, sender_email, sender_name)
+                messages += mails
+                history.append(line)
+            sent = [c.id for c in invited]
             if sent and config.invite_notification_emails:
-                writes.append(self._notice(sent, contacts, sender_name))
-            self._portal.storage.update_many([w for w in writes if isinstance(w, Contact)])
-            self._portal.outbox.queue([w for w in writes if isinstance(w, OutboxMessage)])
-            self._portal.storage.insert_many([w for w in writes if isinstance(w, StatusEvent)])
+                messages.append(self._notice(sent, contacts, sender_name))
+            self._portal.storage.update_many(invited)
+            self._portal.outbox.queue(messages)
+            self._portal.storage.insert_many(history)
         return BulkResult(tuple(sent), tuple(skipped))
 
     @staticmethod
@@ -109,8 +113,9 @@ class Invitations:
             return "suspended"
         return None
 
-    def _invite(self, contact: Contact, template: InvitationTemplate, sender_email, sender_name) -> list:
-        """The mail, event and history line that invite ``contact`` (already given its new nonce)."""
+    def _invite(self, contact: Contact, template: InvitationTemplate, sender_email,
+                sender_name) -> tuple[list[OutboxMessage], StatusEvent]:
+        """The mail and event, and the history line, that invite ``contact`` (already given its new nonce)."""
         portal, config = self._portal, self._portal.config
         link = self.link_for(contact)
         subject, body = template.render(
@@ -134,12 +139,13 @@ class Invitations:
             sender=sender_email,
         )
         key = f"{contact.id}:{contact.invite_nonce}"
-        return [
+        messages = [
             portal.outbox.mail_message(mail, dedup_key=f"invite:{key}"),
             portal.outbox.event_message("invitation.sent", {"contact_id": contact.id}, f"event:invite:{key}"),
-            StatusEvent(contact_id=contact.id, kind=HistoryKind.INVITATION_SENT, at=portal.now(),
-                        detail=f"to {contact.email} by {sender_name}"),
         ]
+        line = StatusEvent(contact_id=contact.id, kind=HistoryKind.INVITATION_SENT, at=portal.now(),
+                           detail=f"to {contact.email} by {sender_name}")
+        return messages, line
 
     def _notice(self, sent: list[str], contacts: list[Contact], sender_name: str) -> OutboxMessage:
         """INV-10: the configured addresses hear who was invited."""
