@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=5)
+PURGE_EVERY_SECONDS = 3600.0
 
 
 class Outbox:
@@ -137,13 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     module, _, name = args.factory.partition(":")
     portal = getattr(importlib.import_module(module), name)()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    next_purge = 0.0
     while True:
         sent = portal.outbox.dispatch()
         if sent:
             log.info("delivered %d message(s)", sent)
-        purged = portal.outbox.purge(timedelta(days=args.keep_days))
-        if purged:
-            log.info("purged %d old message(s)", purged)
+        if time.monotonic() >= next_purge:  # a scan of old messages, not on every poll
+            purged = portal.outbox.purge(timedelta(days=args.keep_days))
+            if purged:
+                log.info("purged %d old message(s)", purged)
+            next_purge = time.monotonic() + PURGE_EVERY_SECONDS
         if args.once:
             return 0
         time.sleep(args.interval)
