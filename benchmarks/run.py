@@ -15,6 +15,7 @@ import os
 import platform
 import random
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -39,8 +40,8 @@ from portalkit.adapters.payments import FakeProcessor  # noqa: E402
 from portalkit.adapters.plugin import AdapterPlugin  # noqa: E402
 from portalkit.adapters.sql import SqlStorage  # noqa: E402
 from portalkit.errors import PortalError  # noqa: E402
-from portalkit.models import (Contact, Invoice, Issue, Payment, PaymentStatus, PortalStatus, Property,  # noqa: E402
-                              Proposal, ProposalStatus)
+from portalkit.models import (Contact, Invoice, Issue, OutboxMessage, Payment, PaymentStatus,  # noqa: E402
+                              PortalStatus, Property, Proposal, ProposalStatus)
 
 SECRET = "benchmark-secret-key-0123456789"
 
@@ -96,7 +97,7 @@ def bench_bulk_invite(url: str, n: int, baseline_n: int) -> dict:
     for cid in one_by_one:
         portal.invitations.send(staff, [cid])
     naive = (time.perf_counter() - t) / baseline_n
-    queued = len(storage.find(__import__("portalkit.models", fromlist=["OutboxMessage"]).OutboxMessage, kind="mail"))
+    queued = len(storage.find(OutboxMessage, kind="mail"))
     assert len(result.sent) == n and calls["n"] == 0 and queued == n + baseline_n
     return {"contacts": n, "seconds": round(bulk, 3), "per_contact_ms": round(bulk / n * 1000, 3),
             "sql_statements": statements, "bcrypt_calls": calls["n"], "outbox_mails": n,
@@ -291,7 +292,7 @@ def bench_flask(seconds: int) -> dict:
 
 def machine() -> dict:
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "sqlite": __import__("sqlite3").sqlite_version, "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "sqlite": sqlite3.sqlite_version, "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def main() -> int:

@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 from examples.flask_host import create_app
-from portalkit.models import Invoice, Issue, PaymentMethod, Proposal, Property
+from portalkit.models import Comment, Invoice, Issue, PaymentMethod, Proposal, Property
 
 from conftest import PNG_SIGNATURE
 from hosts import CUSTOMER_PASSWORD, STAFF_PASSWORD, csrf_of, demo_site, link_in_mail
@@ -325,7 +325,7 @@ def test_host_staff_issue_workflow_and_quote_requests(app, site):
                                    "files": [File("shrub.jpg", b"\xff\xd8jpeg", "image/jpeg")]}, page=page)
     html = alice.get(issue_path).get_data(as_text=True)
     assert "We will replace it on Tuesday" in html and "Crew notes" not in html and "shrub.jpg" not in html
-    public = next(c for c in site.portal.storage.find(__import__("portalkit").models.Comment) if c.public and c.by_staff)
+    public = next(c for c in site.portal.storage.find(Comment) if c.public and c.by_staff)
     staff.post(f"{page}/share", {"comment": public.id}, page=page)
     assert "shrub.jpg" in alice.get(issue_path).get_data(as_text=True)
     staff.post(f"{page}/close", {}, page=page)
