@@ -33,14 +33,14 @@ sys.path.insert(0, str(ROOT))
 
 import bcrypt  # noqa: E402
 
-from portalkit import Permission, Portal, PortalConfig  # noqa: E402
+from portalkit import Portal, PortalConfig  # noqa: E402
 from portalkit import passwords  # noqa: E402
 from portalkit.adapters.memory import FrozenClock, MemoryMailer  # noqa: E402
 from portalkit.adapters.payments import FakeProcessor  # noqa: E402
 from portalkit.adapters.plugin import AdapterPlugin  # noqa: E402
 from portalkit.adapters.sql import SqlStorage  # noqa: E402
 from portalkit.errors import PortalError  # noqa: E402
-from portalkit.models import (Contact, Invoice, Issue, OutboxMessage, Payment, PaymentStatus,  # noqa: E402
+from portalkit.models import (Contact, Customer, Invoice, Issue, OutboxMessage, Payment, PaymentStatus,  # noqa: E402
                               PortalStatus, Property, Proposal, ProposalStatus)
 
 SECRET = "benchmark-secret-key-0123456789"
@@ -82,8 +82,8 @@ def counting_bcrypt():
 # -- 1. bulk invitation --------------------------------------------------------------------------
 def bench_bulk_invite(url: str, n: int, baseline_n: int) -> dict:
     portal, storage = make_portal(url)
-    staff = portal.directory.add_staff("m@bench.test", "M", permissions=set(Permission))
-    customer = portal.directory.add_customer("C")
+    staff = portal.directory.create_first_admin("m@bench.test", "M")
+    customer = portal.directory.add_customer(staff, "C")
     contacts = [Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email=f"c{i}@bench.test") for i in range(n + baseline_n)]
     storage.insert_many(contacts)
     bulk_ids, one_by_one = [c.id for c in contacts[:n]], [c.id for c in contacts[n:]]
@@ -107,7 +107,7 @@ def bench_bulk_invite(url: str, n: int, baseline_n: int) -> dict:
 # -- 2. dashboard --------------------------------------------------------------------------------
 def bench_dashboard(url: str, n_props: int, n_invoices: int, n_other: int, rounds: int) -> dict:
     portal, storage = make_portal(url)
-    customer = portal.directory.add_customer("C")
+    customer = storage.insert(Customer(name="C"))
     contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email="dash@bench.test",
                       portal_status=PortalStatus.ENROLLED, account_wide=True)
     props = [Property(customer_id=customer.id, name=f"Property {i:02d}", primary_contact_id=contact.id) for i in range(n_props)]
@@ -161,7 +161,7 @@ def bench_dashboard(url: str, n_props: int, n_invoices: int, n_other: int, round
 # -- 3. concurrent payments ----------------------------------------------------------------------
 def bench_payments(url: str, attempts: int, invoices: int, threads: int) -> dict:
     portal, storage = make_portal(url)
-    customer = portal.directory.add_customer("C")
+    customer = storage.insert(Customer(name="C"))
     contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email="pay@bench.test",
                       portal_status=PortalStatus.ENROLLED, account_wide=True)
     prop = Property(customer_id=customer.id, name="P", primary_contact_id=contact.id)

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import base64
+import io
 from datetime import date
 
 import attrs
 import pytest
+from PIL import Image, ImageDraw
 
 from portalkit import Permission, Portal, PortalConfig
 from portalkit.adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
@@ -14,10 +17,19 @@ from storages import KINDS, make_storage
 
 SECRET = "test-secret-key-0123456789"
 PASSWORD = "garden-2026"
-PNG_SIGNATURE = (
-    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
-    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
+
+
+def signature_png(ink: bool = True, background=(0, 0, 0, 0)) -> str:
+    """A signature pad's PNG data URL: a stroke on a transparent pad, or the untouched pad."""
+    image = Image.new("RGBA", (300, 100), background)
+    if ink:
+        ImageDraw.Draw(image).line([(20, 70), (80, 20), (140, 75), (260, 30)], fill=(20, 20, 60, 255), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+PNG_SIGNATURE = signature_png()
 
 
 class Adapters(AdapterPlugin):
@@ -65,18 +77,18 @@ def build_world(storage=None, **config) -> World:
     adapters = Adapters(storage)
     portal = Portal(make_config(**config), secret_key=SECRET, plugins=[adapters])
     d = portal.directory
-    staff = d.add_staff("manager@greenacres.test", "Morgan Manager", permissions=set(Permission))
-    customer = d.add_customer("Oak Street HOA")
-    prop = d.add_property(customer.id, "Oak Street Commons", account_owner_email="owner@greenacres.test",
+    staff = d.create_first_admin("manager@greenacres.test", "Morgan Manager")
+    customer = d.add_customer(staff, "Oak Street HOA")
+    prop = d.add_property(staff, customer.id, "Oak Street Commons", account_owner_email="owner@greenacres.test",
                           operations_manager_email="ops@greenacres.test")
-    other_prop = d.add_property(customer.id, "Oak Street Pool")
-    alice = d.add_contact(customer.id, "Alice", "Green", "alice@example.com", property_ids=(prop.id,))
-    d.set_primary_contact(prop.id, alice.id)
-    bob = d.add_contact(customer.id, "Bob", "Stone", "bob@example.com", property_ids=(prop.id,))
-    other = d.add_customer("Maple Court")
-    other_prop_2 = d.add_property(other.id, "Maple Court Lawn")
-    stranger = d.add_contact(other.id, "Sam", "Stranger", "sam@example.com", property_ids=(other_prop_2.id,))
-    d.set_primary_contact(other_prop_2.id, stranger.id)
+    other_prop = d.add_property(staff, customer.id, "Oak Street Pool")
+    alice = d.add_contact(staff, customer.id, "Alice", "Green", "alice@example.com", property_ids=(prop.id,))
+    d.set_primary_contact(staff, prop.id, alice.id)
+    bob = d.add_contact(staff, customer.id, "Bob", "Stone", "bob@example.com", property_ids=(prop.id,))
+    other = d.add_customer(staff, "Maple Court")
+    other_prop_2 = d.add_property(staff, other.id, "Maple Court Lawn")
+    stranger = d.add_contact(staff, other.id, "Sam", "Stranger", "sam@example.com", property_ids=(other_prop_2.id,))
+    d.set_primary_contact(staff, other_prop_2.id, stranger.id)
     return World(portal, adapters, staff, customer, prop, other_prop, d.contact(alice.id), bob, d.contact(stranger.id))
 
 
@@ -114,4 +126,4 @@ def enrolled(world: World) -> World:
 
 
 def invoice(world: World, number="INV-1", amount="500.00", billing=None, **kw):
-    return world.portal.invoices.add(world.prop.id, number, amount, date(2026, 1, 5), billing_contact_id=billing, **kw)
+    return world.portal.invoices.add(world.staff, world.prop.id, number, amount, date(2026, 1, 5), billing_contact_id=billing, **kw)

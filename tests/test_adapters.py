@@ -144,7 +144,7 @@ def test_host_events_reach_plugins():
 
 def test_invoice_pdf_opens_and_holds_number_and_amounts(enrolled):
     w = enrolled
-    inv = w.portal.invoices.add(w.prop.id, "INV-2026-0042", "1234.50", date(2026, 1, 5), amount_due="234.50")
+    inv = w.portal.invoices.add(w.staff, w.prop.id, "INV-2026-0042", "1234.50", date(2026, 1, 5), amount_due="234.50")
     reader = PdfReader(BytesIO(w.portal.invoices.pdf(w.alice, inv.id)))
     text = reader.pages[0].extract_text()
     for expected in ("INV-2026-0042", "Invoice amount: $1,234.50", "Amount due: $234.50", "Oak Street Commons",

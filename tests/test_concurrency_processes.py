@@ -80,7 +80,7 @@ def test_processes_signing_one_proposal_sign_it_once(shared):
 
     url, w = shared
     w.alice = w.enrol(w.alice)
-    prop = w.portal.proposals.add(w.prop.id, "P-1", "Cleanup", date(2026, 2, 1), sales_rep_email="rep@x.co")
+    prop = w.portal.proposals.add(w.staff, w.prop.id, "P-1", "Cleanup", date(2026, 2, 1), sales_rep_email="rep@x.co")
     outcomes = race(url, "sign", {"contact": w.alice.id, "proposal": prop.id})
     assert outcomes == ["InvalidTransition"] * 5 + ["signed"]
 

@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 from examples.flask_host import create_app
-from portalkit.models import Comment, Invoice, Issue, PaymentMethod, Proposal, Property
+from portalkit.models import Comment, Invoice, Issue, PaymentMethod, Permission, Proposal, Property, StaffUser
 
 from conftest import PNG_SIGNATURE
 from hosts import CUSTOMER_PASSWORD, STAFF_PASSWORD, csrf_of, demo_site, link_in_mail
@@ -113,9 +113,12 @@ def enrol(app, site, email):
     assert r.status_code == 303
     link = urlparse(link_in_mail(site, email)).path
     b = Browser(app)
-    page = b.get(link)
+    r = b.get(link)  # ASVS 3.1.1: the token is exchanged for the session, then out of the URL
+    assert r.status_code == 303 and r.headers["Location"] == "/signup"
+    page = b.get("/signup")
     assert page.status_code == 200 and "Choose your password" in page.get_data(as_text=True)
-    r = b.post(link, {"password": CUSTOMER_PASSWORD, "confirm": CUSTOMER_PASSWORD})
+    assert "/signup/" not in page.get_data(as_text=True)
+    r = b.post("/signup", {"password": CUSTOMER_PASSWORD, "confirm": CUSTOMER_PASSWORD})
     assert "You are signed up" in r.get_data(as_text=True)
     r = b.post("/login", {"email": email, "password": CUSTOMER_PASSWORD})
     assert r.status_code == 303 and r.headers["Location"] == "/dashboard"
@@ -274,11 +277,14 @@ def test_host_forgot_and_reset_password(app, site):
     assert r.status_code == 303
     assert "If that email belongs to a portal account" in b.get("/login").get_data(as_text=True)
     link = urlparse(link_in_mail(site, "alice@example.com", "reset-password")).path
-    r = b.post(link, {"password": "new-garden-7", "confirm": "other-garden-7"})
+    r = b.get(link)
+    assert r.status_code == 303 and r.headers["Location"] == "/reset-password"
+    r = b.post("/reset-password", {"password": "new-garden-7", "confirm": "other-garden-7"})
     assert r.status_code == 400 and "do not match" in r.get_data(as_text=True)
-    r = b.post(link, {"password": "new-garden-7", "confirm": "new-garden-7"})
+    r = b.post("/reset-password", {"password": "new-garden-7", "confirm": "new-garden-7"})
     assert r.status_code == 303
-    assert b.post(link, {"password": "new-garden-8", "confirm": "new-garden-8"}).status_code == 400  # single use
+    r = b.get(link)  # single use
+    assert r.status_code == 400 and "already been used" in r.get_data(as_text=True)
     assert b.post("/login", {"email": "alice@example.com", "password": CUSTOMER_PASSWORD}).status_code == 401
     assert b.post("/login", {"email": "alice@example.com", "password": "new-garden-7"}).status_code == 303
 
@@ -339,3 +345,38 @@ def test_host_staff_issue_workflow_and_quote_requests(app, site):
     r = alice.post(f"/quotes/new?property={prop.id}", {"property": prop.id, "description": "Holiday lights on the oak"})
     assert r.status_code == 303
     assert "Holiday lights on the oak" in staff.get("/staff/quotes").get_data(as_text=True)
+
+
+def limited_staff_browser(app, site, permissions=()):
+    admin = site.portal.storage.find(StaffUser, email="manager@greenacres.example")[0]
+    site.portal.directory.add_staff(admin, "clerk@greenacres.example", "Casey Clerk", permissions=permissions)
+    b = Browser(app)
+    assert b.post("/staff/login", {"email": "clerk@greenacres.example", "password": STAFF_PASSWORD}).status_code == 303
+    return b
+
+
+def test_brd_3_host_branding_save_needs_the_settings_permission(app, site):
+    clerk = limited_staff_browser(app, site, [Permission.MANAGE_ISSUES])
+    r = clerk.post("/staff/branding", {"action": "save", "title": "Hacked", "button_colour": "#000000"})
+    assert r.status_code == 403 and site.portal.config.branding.title != "Hacked"
+
+
+def test_pay_6_host_settlement_needs_the_billing_permission(app, site):
+    clerk = limited_staff_browser(app, site, [Permission.MANAGE_ISSUES])
+    assert clerk.post("/staff/payments", {}).status_code == 403
+
+
+def test_acc_3_host_staff_never_see_sign_up_or_reset_links(app, site):
+    enrol(app, site, "alice@example.com")
+    Browser(app).post("/forgot-password", {"email": "alice@example.com"})
+    html = staff_browser(app).get("/staff/mail").get_data(as_text=True)
+    assert "/signup/" not in html and "/reset-password/" not in html and "personal link" in html
+
+
+def test_django_host_keeps_existing_loggers(django_ready):
+    import logging
+
+    from django.conf import settings
+
+    assert settings.LOGGING["disable_existing_loggers"] is False
+    assert not logging.getLogger("examples.common.site").disabled

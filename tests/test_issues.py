@@ -87,10 +87,10 @@ def test_issue_views_respect_flag_toggle_and_ownership(enrolled):
         w.portal.issues.get(w.stranger, issue.id)
     with pytest.raises(NotFound):
         w.portal.issues.comment(w.stranger, issue.id, "hi")
-    w.portal.directory.update_contact(w.bob.id, access=Access(issues=False))
+    w.portal.directory.update_contact(w.staff, w.bob.id, access=Access(issues=False))
     with pytest.raises(PermissionDenied):
         w.portal.issues.list(w.portal.directory.contact(w.bob.id), w.prop.id)
-    w.portal.update_config(attrs.evolve(w.portal.config, show_issues=False))
+    w.portal.update_config(w.staff, attrs.evolve(w.portal.config, show_issues=False))
     with pytest.raises(PermissionDenied):
         w.portal.issues.create(w.alice, w.prop.id, "x")
 

@@ -37,8 +37,8 @@ def test_pay_1_lists_open_paid_recently_all_paid(enrolled):
     w = enrolled
     w.clock.set(w.clock.now().replace(year=2026, month=11, day=1))
     invoice(w, "OPEN", "100.00")
-    w.portal.invoices.add(w.prop.id, "RECENT", "50.00", date(2026, 9, 1), amount_due="0.00")
-    w.portal.invoices.add(w.prop.id, "OLD", "50.00", date(2025, 1, 1), amount_due="0.00")
+    w.portal.invoices.add(w.staff, w.prop.id, "RECENT", "50.00", date(2026, 9, 1), amount_due="0.00")
+    w.portal.invoices.add(w.staff, w.prop.id, "OLD", "50.00", date(2025, 1, 1), amount_due="0.00")
     nums = lambda f: [r.invoice.number for r in w.portal.invoices.list(w.alice, w.prop.id, f)]  # noqa: E731
     assert nums(InvoiceFilter.OPEN) == ["OPEN"]
     assert nums(InvoiceFilter.PAID_LAST_6_MONTHS) == ["RECENT"]
@@ -46,7 +46,7 @@ def test_pay_1_lists_open_paid_recently_all_paid(enrolled):
 
 
 def test_pay_2_row_fields_due_date_from_net_terms(enrolled):
-    inv = enrolled.portal.invoices.add(enrolled.prop.id, "N45", "120.00", date(2026, 1, 10), net_days=45)
+    inv = enrolled.portal.invoices.add(enrolled.staff, enrolled.prop.id, "N45", "120.00", date(2026, 1, 10), net_days=45)
     [row] = enrolled.portal.invoices.list(enrolled.alice, enrolled.prop.id)
     assert row.invoice.due_date == date(2026, 2, 24)
     assert (row.invoice.number, row.invoice.amount_due, row.invoice.amount, row.invoice.pending_amount) == \
@@ -67,7 +67,7 @@ def test_pay_3_pending_payment_disables_pay_and_blocks_double_pay(billing):
 
 def test_pay_3_pay_unavailable_when_electronic_payment_disabled(billing):
     w = billing
-    w.portal.update_config(attrs.evolve(w.portal.config, electronic_payment_enabled=False))
+    w.portal.update_config(w.staff, attrs.evolve(w.portal.config, electronic_payment_enabled=False))
     [row] = w.portal.invoices.list(w.alice, w.prop.id)
     assert not row.can_pay and row.can_view
     with pytest.raises(PaymentsDisabled):

@@ -16,13 +16,13 @@ def props(enrolled):
     w = enrolled
     p = w.portal.proposals
     start = w.clock.now().date() + timedelta(days=10)
-    w.plain = p.add(w.prop.id, "P-100", "Spring cleanup", start, services=[("Cleanup", "400.00", False)],
+    w.plain = p.add(w.staff, w.prop.id, "P-100", "Spring cleanup", start, services=[("Cleanup", "400.00", False)],
                     sales_rep_email="rep@greenacres.test")
-    w.optional = p.add(w.prop.id, "P-101", "Irrigation", start, status=ProposalStatus.APPROVED,
+    w.optional = p.add(w.staff, w.prop.id, "P-101", "Irrigation", start, status=ProposalStatus.APPROVED,
                        services=[("Install", "1000.00", False), ("Drip line", "250.00", True), ("Timer", "80.00", True)],
                        sales_rep_email="rep@greenacres.test")
-    w.wip = p.add(w.prop.id, "P-102", "Weekly mowing", start, status=ProposalStatus.IN_PRODUCTION)
-    w.old = p.add(w.prop.id, "P-099", "Last year's mulch", start - timedelta(days=200))
+    w.wip = p.add(w.staff, w.prop.id, "P-102", "Weekly mowing", start, status=ProposalStatus.IN_PRODUCTION)
+    w.old = p.add(w.staff, w.prop.id, "P-099", "Last year's mulch", start - timedelta(days=200))
     return w
 
 

@@ -25,7 +25,7 @@ def test_pro_7_quote_request_needs_permission_and_reaches_staff(enrolled):
     w = enrolled
     with pytest.raises(PermissionDenied):
         w.portal.proposals.request_quote(w.alice, w.prop.id, "New flower beds")
-    w.portal.directory.update_contact(w.alice.id, access=Access(quote_requests=True))
+    w.portal.directory.update_contact(w.staff, w.alice.id, access=Access(quote_requests=True))
     alice = w.portal.directory.contact(w.alice.id)
     with pytest.raises(ValidationError):
         w.portal.proposals.request_quote(alice, w.prop.id, "  ")

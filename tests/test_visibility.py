@@ -15,16 +15,16 @@ from conftest import build_world, invoice, make_config
 def test_vis_1_nothing_until_enrolled_and_linked(world):
     assert world.portal.visibility.properties(world.alice) == []  # not enrolled
     d = world.portal.directory
-    loner = d.add_contact(world.customer.id, "Lou", "Loner", "lou@example.com")
+    loner = d.add_contact(world.staff, world.customer.id, "Lou", "Loner", "lou@example.com")
     loner = world.enrol(loner)
     assert world.portal.visibility.properties(loner) == []
-    d.link_property(loner.id, world.prop.id)
+    d.link_property(world.staff, loner.id, world.prop.id)
     assert [p.id for p in world.portal.visibility.properties(d.contact(loner.id))] == [world.prop.id]
 
 
 def test_vis_1_account_link_shows_all_properties(enrolled):
     d = enrolled.portal.directory
-    acct = d.add_contact(enrolled.customer.id, "Ann", "Account", "ann@example.com", account_wide=True)
+    acct = d.add_contact(enrolled.staff, enrolled.customer.id, "Ann", "Account", "ann@example.com", account_wide=True)
     acct = enrolled.enrol(acct)
     names = [p.name for p in enrolled.portal.visibility.properties(acct)]
     assert names == ["Oak Street Commons", "Oak Street Pool"]
@@ -48,7 +48,7 @@ def test_vis_2_invoice_only_to_primary_and_billing_contact(enrolled):
 def test_vis_3_access_flags(enrolled):
     w = enrolled
     invoice(w)
-    w.portal.directory.update_contact(w.alice.id, access=Access(invoices=False))
+    w.portal.directory.update_contact(w.staff, w.alice.id, access=Access(invoices=False))
     alice = w.portal.directory.contact(w.alice.id)
     with pytest.raises(PermissionDenied):
         w.portal.invoices.list(alice, w.prop.id)
@@ -59,7 +59,7 @@ def test_vis_4_config_toggles_hide_views_and_dashboard_opens_on_invoices(enrolle
     w = enrolled
     assert w.portal.visibility.dashboard_sections(w.alice) == [Section.INVOICES, Section.PROPOSALS, Section.ISSUES]
     assert w.portal.config.default_view == "invoices"
-    w.portal.update_config(attrs.evolve(w.portal.config, show_invoices=False, show_issues=False))
+    w.portal.update_config(w.staff, attrs.evolve(w.portal.config, show_invoices=False, show_issues=False))
     assert w.portal.visibility.dashboard_sections(w.alice) == [Section.PROPOSALS]
     assert w.portal.config.default_view == "proposals"
     with pytest.raises(PermissionDenied):
@@ -69,10 +69,10 @@ def test_vis_4_config_toggles_hide_views_and_dashboard_opens_on_invoices(enrolle
 def test_vis_5_multi_property_switching_is_per_property(enrolled):
     w = enrolled
     d = w.portal.directory
-    d.link_property(w.alice.id, w.other_prop.id, primary=True)
+    d.link_property(w.staff, w.alice.id, w.other_prop.id, primary=True)
     alice = d.contact(w.alice.id)
     invoice(w, "INV-A")
-    w.portal.invoices.add(w.other_prop.id, "INV-B", "75.00", date(2026, 1, 2))
+    w.portal.invoices.add(w.staff, w.other_prop.id, "INV-B", "75.00", date(2026, 1, 2))
     assert [p.name for p in w.portal.visibility.properties(alice)] == ["Oak Street Commons", "Oak Street Pool"]
     assert [r.invoice.number for r in w.portal.invoices.list(alice, w.prop.id)] == ["INV-A"]
     assert [r.invoice.number for r in w.portal.invoices.list(alice, w.other_prop.id)] == ["INV-B"]
@@ -83,9 +83,9 @@ def test_vis_5_multi_property_switching_is_per_property(enrolled):
 def test_vis_6_main_contact_only_scope(enrolled):
     w = enrolled
     p = w.portal.proposals
-    mine = p.add(w.prop.id, "P-1", "Spring cleanup", date(2026, 2, 1), main_contact_id=w.bob.id)
-    theirs = p.add(w.prop.id, "P-2", "Tree work", date(2026, 2, 1), main_contact_id=w.alice.id)
-    w.portal.directory.update_contact(w.bob.id, main_contact_only=True)
+    mine = p.add(w.staff, w.prop.id, "P-1", "Spring cleanup", date(2026, 2, 1), main_contact_id=w.bob.id)
+    theirs = p.add(w.staff, w.prop.id, "P-2", "Tree work", date(2026, 2, 1), main_contact_id=w.alice.id)
+    w.portal.directory.update_contact(w.staff, w.bob.id, main_contact_only=True)
     bob = w.portal.directory.contact(w.bob.id)
     assert [r.proposal.number for r in p.list(bob, w.prop.id)] == ["P-1"]
     with pytest.raises(NotFound):
@@ -151,7 +151,7 @@ def test_vis_2_property_through_the_portal_every_invoice_id(specs):
     made = []
     for n, (_, where, billing) in enumerate(specs):
         prop = getattr(w, where)
-        made.append(w.portal.invoices.add(prop.id, f"N{n}", "10.00", date(2026, 1, 1),
+        made.append(w.portal.invoices.add(w.staff, prop.id, f"N{n}", "10.00", date(2026, 1, 1),
                                           billing_contact_id=getattr(w, billing).id if billing else None))
     for who in ("alice", "bob", "stranger"):
         contact = getattr(w, who)

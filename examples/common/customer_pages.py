@@ -24,8 +24,10 @@ class CustomerPages:
             ("GET,POST", r"/login", self.login),
             ("POST", r"/logout", self.logout),
             ("GET,POST", r"/forgot-password", self.forgot_password),
-            ("GET,POST", r"/reset-password/(?P<token>[\w.\-]+)", self.reset_password),
-            ("GET,POST", r"/signup/(?P<token>[\w.\-]+)", self.signup),
+            ("GET", r"/reset-password/(?P<token>[\w.\-]+)", self.open_reset_link),
+            ("GET,POST", r"/reset-password", self.reset_password),
+            ("GET", r"/signup/(?P<token>[\w.\-]+)", self.open_signup_link),
+            ("GET,POST", r"/signup", self.signup),
             ("GET", r"/dashboard", self.dashboard),
             ("GET", r"/invoices/(?P<id>\w+)/pdf", self.invoice_pdf),
             ("GET,POST", r"/invoices/(?P<id>\w+)/pay", self.pay),
@@ -51,8 +53,8 @@ class CustomerPages:
             return self.page(req, "login.html")
         try:
             session = self.portal.accounts.login(req.field("email"), req.field("password"), req.ip)
-        except AuthenticationFailed as exc:
-            return self.page(req, "login.html", status=401, error=str(exc),
+        except (AuthenticationFailed, ValidationError) as exc:
+            return self.page(req, "login.html", status=401, error=exc.public_message,
                              email=req.field("email"))
         req.session.clear()
         req.session["token"] = session.token
@@ -65,32 +67,58 @@ class CustomerPages:
     def forgot_password(self, req: Request) -> Response:
         if req.method == "GET":
             return self.page(req, "forgot.html")
-        self.flash(req, self.portal.accounts.request_reset(req.field("email")))
+        try:
+            answer = self.portal.accounts.request_reset(req.field("email"), req.ip)
+        except ValidationError as exc:
+            return self.page(req, "forgot.html", status=400, error=exc.public_message)
+        self.flash(req, answer)
         return redirect("/login")
 
-    def reset_password(self, req: Request, token: str) -> Response:
+    # Links from mail carry a token. The page exchanges it for a place in the session and
+    # redirects to a URL without it, so the token is in no later URL, log line or referrer.
+    def open_reset_link(self, req: Request, token: str) -> Response:
+        self.portal.accounts.check_reset_link(token)  # an expired or used link renders as a message
+        req.session["reset_token"] = token
+        return redirect("/reset-password")
+
+    def reset_password(self, req: Request) -> Response:
         rules = self.portal.accounts.password_rules
+        token = req.session.get("reset_token")
+        if not token:
+            return redirect("/forgot-password")
         if req.method == "GET":
+            self.portal.accounts.check_reset_link(token)
             return self.page(req, "password_form.html", title="Choose a new password", rules=rules, action=req.path)
         try:
             self.portal.accounts.reset_password(token, req.field("password"), req.field("confirm"))
-        except PortalError as exc:
+        except ValidationError as exc:
             return self.page(req, "password_form.html", status=400, title="Choose a new password", rules=rules,
-                             action=req.path, error=str(exc))
+                             action=req.path, error=exc.public_message)
+        req.session.pop("reset_token", None)
         self.flash(req, "Your password was changed. Log in with the new one.")
         return redirect("/login")
 
-    def signup(self, req: Request, token: str) -> Response:
+    def open_signup_link(self, req: Request, token: str) -> Response:
+        self.portal.invitations.open(token)  # AlreadySignedUp / ExpiredToken render as messages
+        req.session["signup_token"] = token
+        return redirect("/signup")
+
+    def signup(self, req: Request) -> Response:
         rules = self.portal.accounts.password_rules
+        token = req.session.get("signup_token")
+        if not token:
+            return redirect("/login")
+        invitations = self.portal.invitations
         if req.method == "GET":
-            contact = self.portal.invitations.open(token)  # AlreadySignedUp / ExpiredToken render as messages
+            contact = invitations.invited_contact(*invitations.check_link(token))
             return self.page(req, "password_form.html", title="Sign up", rules=rules, action=req.path,
                              who=contact.name, email=contact.email)
         try:
             self.portal.accounts.sign_up(token, req.field("password"), req.field("confirm"))
         except ValidationError as exc:
             return self.page(req, "password_form.html", status=400, title="Sign up", rules=rules, action=req.path,
-                             error=str(exc))
+                             error=exc.public_message)
+        req.session.pop("signup_token", None)
         return self.page(req, "message.html", title="You are signed up",
                          message="Your portal account is ready.", link=("/login", "Log in"))
 
@@ -135,7 +163,7 @@ class CustomerPages:
         except (NotFound, PaymentPending, PaymentsDisabled):
             raise
         except PortalError as exc:
-            return self.page(req, "pay.html", status=400, key=req.field("key"), error=str(exc),
+            return self.page(req, "pay.html", status=400, key=req.field("key"), error=exc.public_message,
                              amount=req.field("amount"), **ctx)
         if payment.status is PaymentStatus.FAILED:
             self.flash(req, f"The payment was refused: {payment.failure_reason}")
@@ -163,7 +191,7 @@ class CustomerPages:
                 raise
             except PortalError as exc:
                 return self.page(req, "methods.html", status=400, contact=contact, methods=payments.methods(contact),
-                                 error=str(exc))
+                                 error=exc.public_message)
             return redirect("/payment-methods")
         return self.page(req, "methods.html", contact=contact, methods=payments.methods(contact))
 
@@ -185,7 +213,7 @@ class CustomerPages:
         try:
             self.portal.proposals.sign(contact, id, req.field("signature"), req.ip, req.fields("service"))
         except ValidationError as exc:
-            return self.page(req, "sign.html", status=400, contact=contact, proposal=proposal, error=str(exc))
+            return self.page(req, "sign.html", status=400, contact=contact, proposal=proposal, error=exc.public_message)
         self.flash(req, f"Thank you. Proposal {proposal.number} is signed.")
         return redirect(f"/dashboard?property={proposal.property_id}&view=proposals")
 
@@ -201,7 +229,7 @@ class CustomerPages:
                                               priority=choice(Priority, req.field("priority"), Priority.MEDIUM),
                                               notes=req.field("notes"), attachments=req.uploads("files"))
         except ValidationError as exc:
-            return self.page(req, "issue_new.html", status=400, error=str(exc), subject=req.field("subject"),
+            return self.page(req, "issue_new.html", status=400, error=exc.public_message, subject=req.field("subject"),
                              notes=req.field("notes"), **ctx)
         self.flash(req, f"Issue #{issue.number} created.")
         return redirect(f"/issues/{issue.id}")
@@ -250,7 +278,7 @@ class CustomerPages:
                 return redirect("/login")
         except PortalError as exc:
             return self.page(req, "profile.html", status=400, contact=self.contact(req), rules=acc.password_rules,
-                             error=str(exc))
+                             error=exc.public_message)
         return redirect("/profile")
 
     def new_quote(self, req: Request) -> Response:
@@ -262,6 +290,6 @@ class CustomerPages:
         try:
             self.portal.proposals.request_quote(contact, prop.id, req.field("description"))
         except ValidationError as exc:
-            return self.page(req, "quote_new.html", status=400, contact=contact, prop=prop, error=str(exc))
+            return self.page(req, "quote_new.html", status=400, contact=contact, prop=prop, error=exc.public_message)
         self.flash(req, "Thank you. Your request was sent to our team.")
         return redirect(f"/dashboard?property={prop.id}&view=proposals")

@@ -51,14 +51,16 @@ def build_site(db_url: str | None = None, *, base_url: str = "http://127.0.0.1:5
     if db_url is None:
         INSTANCE.mkdir(parents=True, exist_ok=True)
         db_url = os.environ.get("PORTALKIT_DB_URL", f"sqlite:///{INSTANCE / 'portal.sqlite3'}")
-    adapters = AdapterPlugin(storage=SqlStorage(db_url), mailer=DemoMailer(), processor=FakeProcessor())
-    portal = Portal(demo_config(base_url, **config_changes), secret_key=secret_key or _secret_key(), plugins=[adapters])
+    adapters = AdapterPlugin(storage=SqlStorage(db_url), mailer=DemoMailer(INSTANCE / "mail"), processor=FakeProcessor())
+    secret_key = secret_key or _secret_key()
+    portal = Portal(demo_config(base_url, **config_changes), secret_key=secret_key, plugins=[adapters])
     seed(portal)
     password = staff_password or os.environ.get("PORTALKIT_STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD)
-    return PortalSite(portal, staff_password=password, mailer=adapters.mailer)
+    return PortalSite(portal, staff_password=password, mailer=adapters.mailer, secret_key=secret_key)
 
 
 def banner(url: str, site: PortalSite) -> str:
     return (f"portalkit demo on {url}\n  customers: {url}/login (sign up from the invitation mail)\n"
             f"  staff:     {url}/staff/login as {STAFF_EMAIL} / {site.staff_password}\n"
+            f"  mail:      {INSTANCE / 'mail'} (one .eml file per message)\n"
             f"  database:  {site.portal.storage.url}")

@@ -34,12 +34,12 @@ __all__ = ["PortalSite", "Request", "Response", "DemoMailer", "STATIC_DIR"]
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
-_FONT = re.compile(r"[^A-Za-z0-9 ,'\"\-]")
 
 
 class PortalSite(CustomerPages, StaffPages):
-    def __init__(self, portal, *, staff_password: str, mailer: DemoMailer | None = None):
+    def __init__(self, portal, *, staff_password: str, secret_key: str, mailer: DemoMailer | None = None):
         self.portal = portal
+        self.secret_key = secret_key  # for the host's own session cookies
         self.staff_password = staff_password
         self.mailer = mailer
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
@@ -106,7 +106,6 @@ class PortalSite(CustomerPages, StaffPages):
         context.setdefault("contact", None)
         html = self.env.get_template(template).render(
             config=config, brand=b, csrf=self.csrf_token(req), flash=req.session.pop("flash", None),
-            fonts={"display": _FONT.sub("", b.display_font), "input": _FONT.sub("", b.input_font)},
             staff_in=bool(req.session.get("staff_id")), **context,
         )
         return Response(html.encode("utf-8"), status)

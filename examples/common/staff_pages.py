@@ -4,17 +4,27 @@ quote requests, mail, payments and the portal's look."""
 from __future__ import annotations
 
 import hmac
+import re
 
 import attrs
 
-from portalkit import Access, IssueStatus, PortalStatus
+from portalkit import Access, IssueStatus, Permission, PortalStatus
 from portalkit.config import updated
+from portalkit.directory import require
 from portalkit.errors import PortalError
 from portalkit.models import Contact, Issue, Payment, Property, StaffUser
 
 from .web import Request, Response, choice, redirect
 
 ACCESS_FLAGS = tuple(f.name for f in attrs.fields(Access))
+_ACCOUNT_LINK = re.compile(r"https?://\S+?/(?:signup|reset-password)/[\w.\-]+")
+HIDDEN_LINK = "[personal link, sent to the customer only]"
+
+
+def redact_links(mail):
+    """``mail`` with its sign-up and reset links replaced by a placeholder."""
+    return attrs.evolve(mail, text=_ACCOUNT_LINK.sub(HIDDEN_LINK, mail.text),
+                        html=_ACCOUNT_LINK.sub(HIDDEN_LINK, mail.html) if mail.html else None)
 
 
 class StaffPages:
@@ -113,7 +123,7 @@ class StaffPages:
         elif action == "unsuspend":
             d.unsuspend(staff, id)
         elif action == "access":
-            d.update_contact(id, access=Access(**{f: bool(req.field(f)) for f in ACCESS_FLAGS}),
+            d.update_contact(staff, id, access=Access(**{f: bool(req.field(f)) for f in ACCESS_FLAGS}),
                              main_contact_only=bool(req.field("main_contact_only")))
         else:
             self.portal.invitations.resend(staff, id)
@@ -121,13 +131,14 @@ class StaffPages:
         return redirect(f"/staff/contacts/{id}")
 
     BRANDING_FIELDS = ("title", "page_text", "dashboard_text", "login_logo_url", "nav_logo_url", "display_font",
+                       "input_font", "button_font", "dashboard_font",
                        "background_colour", "border_colour", "nav_bar_colour", "nav_text_colour", "button_colour",
                        "button_text_colour", "dashboard_text_colour")
     TOGGLES = ("show_invoices", "show_proposals", "show_issues")
 
     def staff_branding(self, req: Request) -> Response:
         """BRD-1..3: edit the look and the show toggles, preview before saving."""
-        self.staff(req)
+        staff = require(self.staff(req), Permission.MANAGE_SETTINGS)
         current = self.portal.config
         if req.method == "GET":
             return self.page(req, "staff_branding.html", fields=self.BRANDING_FIELDS, toggles=self.TOGGLES,
@@ -138,21 +149,25 @@ class StaffPages:
             candidate = updated(current, branding=branding, **toggles)
         except PortalError as exc:
             return self.page(req, "staff_branding.html", status=400, fields=self.BRANDING_FIELDS, toggles=self.TOGGLES,
-                             candidate=current, error=str(exc))
+                             candidate=current, error=exc.public_message)
         if req.field("action") == "save":
-            self.portal.update_config(candidate)
+            self.portal.update_config(staff, candidate)
             self.flash(req, "Portal look saved.")
             return redirect("/staff/branding")
         return self.page(req, "staff_branding.html", portal_config=candidate, fields=self.BRANDING_FIELDS,
                          toggles=self.TOGGLES, candidate=candidate, previewing=True)
 
     def staff_mail(self, req: Request) -> Response:
+        """The demo's sent mail, with every sign-up and reset link hidden: those belong to the
+        customer alone (a staff user following one could take over the account)."""
         self.staff(req)
-        return self.page(req, "staff_mail.html", mails=list(reversed(self.mailer.mails if self.mailer else [])))
+        mails = [redact_links(m) for m in reversed(self.mailer.mails if self.mailer else [])]
+        return self.page(req, "staff_mail.html", mails=mails)
 
     def staff_payments(self, req: Request) -> Response:
-        self.staff(req)
+        staff = self.staff(req)
         if req.method == "POST":
+            require(staff, Permission.MANAGE_BILLING)
             count = self.portal.processor.settle_due(self.portal.payments.settle)
             self.flash(req, f"The processor answered {count} payment(s).")
             return redirect("/staff/payments")

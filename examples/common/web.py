@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import time
+from pathlib import Path
 from typing import Any, Mapping, MutableMapping
 
 import attrs
 
 from portalkit import Attachment
+from portalkit.adapters.smtp import SmtpMailer
 from portalkit.errors import PermissionDenied, SessionExpired
 
 
@@ -43,14 +48,23 @@ class Response:
 
 
 class DemoMailer:
-    """Keeps the last mails so the demo's staff can read them at /staff/mail."""
+    """The demo's mail: each message is written to ``folder`` as an ``.eml`` file (the way
+    Django's file e-mail backend does), for the person running the demo to open, and the last
+    ones are kept for the staff Mail page, which hides personal links."""
 
-    def __init__(self, keep: int = 500):
+    def __init__(self, folder: Path | None = None, keep: int = 500):
         self.mails: list = []
         self.keep = keep
+        self.folder = folder
+        self._count = itertools.count(1)
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
 
     def send(self, mail) -> None:
         self.mails = (self.mails + [mail])[-self.keep:]
+        if self.folder is not None:
+            name = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{next(self._count):05d}.eml"
+            (self.folder / name).write_bytes(SmtpMailer("localhost").build(mail).as_bytes())
 
 
 def redirect(location: str) -> Response:

@@ -30,7 +30,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 USE_TZ = True
 TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-LOGGING = {"version": 1, "handlers": {"console": {"class": "logging.StreamHandler"}},
+LOGGING = {"version": 1, "disable_existing_loggers": False, "handlers": {"console": {"class": "logging.StreamHandler"}},
            "root": {"handlers": ["console"], "level": "WARNING"}}
 # The portal: its own SQLAlchemy database (SQLite by default) and its base URL for links in mail.
 PORTALKIT_DB_URL = os.environ.get("PORTALKIT_DB_URL")

@@ -11,7 +11,7 @@ from ..common.site import STATIC_DIR, PortalSite, Request
 
 def create_app(site: PortalSite, *, secure_cookies: bool = True) -> Flask:
     app = Flask(__name__, static_folder=None)
-    app.secret_key = site.portal.signer._secret
+    app.secret_key = site.secret_key
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from . import passwords
+from . import inputs, passwords
 from .directory import check_names
 from .errors import (
     AccountSuspended,
@@ -16,10 +16,11 @@ from .errors import (
     Conflict,
     InvalidToken,
     SessionExpired,
-    TooManyAttempts,
+    ValidationError,
 )
-from .models import Contact, HistoryKind, LoginThrottle, PortalStatus
+from .models import Contact, HistoryKind, PortalStatus
 from .ports import Mail
+from .throttle import Throttle
 from .tokens import INVITE, RESET, SESSION
 
 if TYPE_CHECKING:
@@ -40,30 +41,28 @@ class Session:
 class Accounts:
     def __init__(self, portal: "Portal"):
         self._portal = portal
+        self._throttle = Throttle(portal.storage, portal.clock, portal.storage.transaction)
 
     @property
     def password_rules(self) -> list[str]:
         return passwords.rules(self._portal.config.password_min_length)
 
-    def _hash(self, password: str, confirm: str) -> str:
+    def _hash(self, password: object, confirm: object) -> str:
         config = self._portal.config
         passwords.check(password, confirm, config.password_min_length)
-        return passwords.hash_password(password, config.bcrypt_rounds)
+        return passwords.hash_password(str(password), config.bcrypt_rounds)
 
     # -- sign-up ---------------------------------------------------------------------------
     def sign_up(self, token: str, password: str, confirm: str) -> Contact:
-        """ACC-1: set the password from a valid invitation; enrols the contact (INV-8)."""
-        contact_id, nonce = self._portal.signer.verify(INVITE, token, self._portal.invitations.link_lifetime)
+        """ACC-1: set the password from a valid invitation; enrols the contact (INV-8).
+
+        A contact who already signed up hears so (INV-11), whatever the age of the link.
+        """
+        contact_id, nonce = self._portal.invitations.check_link(token)
         hashed = self._hash(password, confirm)
         try:
             with self._portal.unit_of_work():
-                contact = self._portal.storage.get(Contact, contact_id)
-                if contact is None:
-                    raise InvalidToken()
-                if contact.portal_status is PortalStatus.ENROLLED:
-                    raise AlreadySignedUp()
-                if nonce != contact.invite_nonce:
-                    raise InvalidToken("This invitation was replaced by a newer one. Use the latest email.")
+                contact = self._portal.invitations.invited_contact(contact_id, nonce)
                 if contact.suspended:
                     raise AccountSuspended(contact.suspension_note)
                 contact = self._portal.storage.update(
@@ -79,26 +78,37 @@ class Accounts:
     def login(self, email: str, password: str, ip_address: str | None = None) -> Session:
         """ACC-2, ACC-6: log in by email and password.
 
-        Failures are rate limited per email and, when the host passes it, per client address
-        (``login_max_failures`` and ``login_max_failures_per_ip`` within ``login_window_seconds``).
+        Each attempt is reserved against the account's limit (``login_max_failures``) and, when
+        the host passes it, the client address's (``login_max_failures_per_ip``) within
+        ``login_window_seconds`` *before* the password is checked, so concurrent guesses are
+        counted too. A successful login hands the reservations back.
         """
         config = self._portal.config
-        limits = {"email:" + (email or "").strip().lower()[:254]: config.login_max_failures}
-        if ip_address:
-            limits["ip:" + ip_address[:64]] = config.login_max_failures_per_ip
-        for key, limit in limits.items():
-            self._check_throttle(key, limit)
-        contact = self._portal.directory.contact_by_email(email)
+        address = inputs.text(email, "email", max_length=inputs.MAX_EMAIL, required=False).lower()
+        if not isinstance(password, str):
+            raise ValidationError("Enter your password.", field="password")
+        ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
+        contact = self._portal.directory.contact_by_email(address)
+        limits = {self._account_key(contact, address): config.login_max_failures}
+        if ip:
+            limits["ip:" + ip] = config.login_max_failures_per_ip
+        self._throttle.reserve_all(limits, config.login_window_seconds)
         hashed = contact.password_hash if contact and contact.portal_status is PortalStatus.ENROLLED else None
-        ok = passwords.verify(password, hashed, config.bcrypt_rounds)
-        if not ok or contact is None:
-            for key in limits:
-                self._record_failure(key)
+        if not passwords.verify(password, hashed, config.bcrypt_rounds) or contact is None:
             raise AuthenticationFailed()
+        account_key, *ip_keys = limits
+        self._throttle.reset(account_key)
+        for key in ip_keys:
+            self._throttle.release(key)
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
-        self._clear_failures(next(iter(limits)))
         return Session(self._portal.signer.sign(SESSION, contact.id, contact.credential_epoch), contact)
+
+    @staticmethod
+    def _account_key(contact: Contact | None, address: str) -> str:
+        """One limit per account, shared by login and the current-password check; per typed
+        address for unknown ones."""
+        return f"contact:{contact.id}" if contact else "email:" + address
 
     def authenticate(self, token: str) -> Contact:
         """The contact behind a session token; ``SessionExpired`` once logged out everywhere."""
@@ -118,46 +128,20 @@ class Accounts:
             current = self._portal.directory.contact(contact.id)
             self._portal.storage.update(attrs.evolve(current, credential_epoch=current.credential_epoch + 1))
 
-    def _check_throttle(self, key: str, limit: int) -> None:
-        config, now = self._portal.config, self._portal.now()
-        throttle = self._portal.storage.get(LoginThrottle, key)
-        if throttle and throttle.window_start:
-            elapsed = (now - throttle.window_start).total_seconds()
-            if elapsed < config.login_window_seconds and throttle.failures >= limit:
-                raise TooManyAttempts(int(config.login_window_seconds - elapsed) + 1)
-
-    def _record_failure(self, key: str) -> None:
-        config, now, storage = self._portal.config, self._portal.now(), self._portal.storage
-        for _ in range(3):  # concurrent failures race on the counter; retry the increment
-            try:
-                with self._portal.unit_of_work():
-                    throttle = storage.get(LoginThrottle, key)
-                    if throttle is None:
-                        storage.insert(LoginThrottle(id=key, failures=1, window_start=now))
-                    elif (now - throttle.window_start).total_seconds() >= config.login_window_seconds:
-                        storage.update(attrs.evolve(throttle, failures=1, window_start=now))
-                    else:
-                        storage.update(attrs.evolve(throttle, failures=throttle.failures + 1))
-                return
-            except Conflict:
-                continue
-
-    def _clear_failures(self, key: str) -> None:
-        throttle = self._portal.storage.get(LoginThrottle, key)
-        if throttle and throttle.failures:
-            try:
-                with self._portal.unit_of_work():
-                    self._portal.storage.update(attrs.evolve(throttle, failures=0, window_start=None))
-            except Conflict:
-                pass
-
     # -- passwords -------------------------------------------------------------------------
     def change_password(self, contact: Contact, current: str, new: str, confirm: str) -> None:
-        """ACC-4: a new password logs the contact out everywhere, this session included."""
+        """ACC-4: a new password logs the contact out everywhere, this session included.
+
+        The current-password check counts against the same limit as logins to the account.
+        """
         config = self._portal.config
         fresh = self._portal.directory.contact(contact.id)
+        passwords.check(new, confirm, config.password_min_length)
+        key = self._account_key(fresh, "")
+        self._throttle.reserve(key, config.login_max_failures, config.login_window_seconds)
         if not passwords.verify(current, fresh.password_hash, config.bcrypt_rounds):
             raise AuthenticationFailed("The current password is not correct.")
+        self._throttle.reset(key)
         self._set_password(fresh, self._hash(new, confirm))
 
     def _set_password(self, contact: Contact, hashed: str) -> None:
@@ -170,37 +154,55 @@ class Accounts:
             )
             self._portal.directory.record(contact.id, HistoryKind.PASSWORD_CHANGED)
 
-    def request_reset(self, email: str) -> str:
-        """ACC-3: mail a reset link to an enrolled contact; the answer is the same either way."""
-        contact = self._portal.directory.contact_by_email(email)
-        if contact is not None and contact.portal_status is PortalStatus.ENROLLED and not contact.suspended:
-            token = self._portal.signer.sign(RESET, contact.id, contact.credential_epoch)
-            link = self._portal.config.portal_url + "/reset-password/" + token
-            hours = self._portal.config.reset_link_hours
-            with self._portal.unit_of_work():
-                self._portal.outbox.mail(
-                    Mail(
-                        to=(contact.address,),
-                        subject=f"Reset your {self._portal.config.company_name} portal password",
-                        text=f"Hello {contact.name},\n\nSet a new password here (valid {hours} hours, once):\n{link}\n\n"
-                        "If you did not ask for this, ignore this mail.",
-                    ),
-                    dedup_key=f"reset:{contact.id}:{token[-16:]}",
-                )
+    def request_reset(self, email: str, ip_address: str | None = None) -> str:
+        """ACC-3: mail a reset link to an enrolled contact; the answer is the same either way.
+
+        Requests are limited per address and per client address. Every request does the same
+        work: an active account gets the reset link, any other address a note that it has no
+        active portal account, so neither the answer nor its timing tells them apart.
+        """
+        config = self._portal.config
+        address = inputs.email(email)
+        ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
+        limits = {"reset:" + address: config.reset_max_requests}
+        if ip:
+            limits["reset-ip:" + ip] = config.reset_max_requests_per_ip
+        self._throttle.reserve_all(limits, config.reset_window_seconds)
+        found = self._portal.directory.contact_by_email(address)
+        contact = found if found and found.portal_status is PortalStatus.ENROLLED and not found.suspended else None
+        token = self._portal.signer.sign(RESET, *((contact.id, contact.credential_epoch) if contact else ("none", 0)))
+        company = config.company_name
+        if contact is not None:
+            mail = Mail(to=(address,), subject=f"Reset your {company} portal password",
+                        text=f"Hello {contact.name},\n\nSet a new password here (valid {config.reset_link_hours} hours, "
+                        f"once):\n{config.portal_url}/reset-password/{token}\n\nIf you did not ask for this, ignore this mail.")
+        else:
+            mail = Mail(to=(address,), subject=f"Your {company} portal password",
+                        text=f"Hello,\n\nSomeone asked to reset the {company} customer portal password for this "
+                        f"address, but it has no active portal account. If you expected one, ask {company} for an "
+                        "invitation.\n\nIf you did not ask for this, ignore this mail.")
+        with self._portal.unit_of_work():
+            self._portal.outbox.mail(mail, dedup_key=f"reset:{address}:{token[-16:]}")
         return RESET_ANSWER
 
-    def reset_password(self, token: str, password: str, confirm: str) -> Contact:
-        """Single use: the reset bumps the credential epoch the token was signed with."""
+    def check_reset_link(self, token: str) -> Contact:
+        """The contact a reset link is for, while it is unused and unexpired (``InvalidToken``
+        or ``ExpiredToken`` otherwise); a host checks this before showing the form."""
         lifetime = timedelta(hours=self._portal.config.reset_link_hours)
         contact_id, epoch = self._portal.signer.verify(RESET, token, lifetime)
         contact = self._portal.storage.get(Contact, contact_id)
         if contact is None or contact.credential_epoch != epoch:
             raise InvalidToken("This link has already been used.")
+        return contact
+
+    def reset_password(self, token: str, password: str, confirm: str) -> Contact:
+        """Single use: the reset bumps the credential epoch the token was signed with."""
+        contact = self.check_reset_link(token)
         try:
             self._set_password(contact, self._hash(password, confirm))
         except Conflict as exc:
             raise InvalidToken("This link has already been used.") from exc
-        return self._portal.directory.contact(contact_id)
+        return self._portal.directory.contact(contact.id)
 
     # -- profile ---------------------------------------------------------------------------
     def update_profile(self, contact: Contact, first_name: str, last_name: str) -> Contact:
@@ -212,6 +214,7 @@ class Accounts:
 
     def set_receipts(self, contact: Contact, opt_in: bool) -> Contact:
         """PAY-7: opt in to electronic receipts; a confirmation is mailed."""
+        opt_in = inputs.flag(opt_in, "receipts")
         with self._portal.unit_of_work():
             fresh = self._portal.directory.contact(contact.id)
             updated = self._portal.storage.update(attrs.evolve(fresh, receipts_opt_in=opt_in))

@@ -7,20 +7,42 @@ from decimal import Decimal
 
 import attrs
 
+from . import inputs, money
 from .errors import ValidationError
 
 _HEX_COLOUR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
+_FONT = re.compile(r"[A-Za-z0-9 ,'\"\-]{1,120}")
 
 
-def _colour(_instance, attribute, value: str) -> None:
+def _colour(_instance, attribute, value: object) -> None:
     """BRD-2: colours are #RGB or #RRGGBB, the leading # required."""
-    if not _HEX_COLOUR.fullmatch(value):
+    if not isinstance(value, str) or not _HEX_COLOUR.fullmatch(value):
         raise ValidationError(f"{attribute.name} must be a hex colour like #1A2B3C, not {value!r}", field=attribute.name)
 
 
+def _font(_instance, attribute, value: object) -> None:
+    """A CSS font-family list: letters, digits, spaces, commas, quotes and hyphens only."""
+    if not isinstance(value, str) or not _FONT.fullmatch(value):
+        raise ValidationError(f"{attribute.name} must be a font list like 'Helvetica, Arial, sans-serif'",
+                              field=attribute.name)
+
+
+def _line(_instance, attribute, value: object) -> None:
+    inputs.text(value, attribute.name, required=False)
+
+
+def _paragraph(_instance, attribute, value: object) -> None:
+    inputs.text(value, attribute.name, required=False, multiline=True, max_length=2000)
+
+
 def _non_negative(_instance, attribute, value) -> None:
-    if value < 0:
-        raise ValidationError(f"{attribute.name} must not be negative", field=attribute.name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{attribute.name} must be a whole number, not negative", field=attribute.name)
+
+
+def _fee_percent(value: object) -> Decimal:
+    """PAY-5: an exact percent; a float such as 2.9 is refused, since it is not 2.9 in binary."""
+    return money.percent(value, field="convenience_fee_percent")
 
 
 DEFAULT_SUBJECT = "[ContactName], you've been invited to the [CompanyName] Customer Portal!"
@@ -36,13 +58,15 @@ DEFAULT_BODY = (
 class Branding:
     """Look of the portal: logos, text, fonts and colours (BRD-1, BRD-2)."""
 
-    title: str = "Customer Portal"
-    login_logo_url: str = ""
-    nav_logo_url: str = ""
-    page_text: str = "Welcome to our customer portal."
-    dashboard_text: str = ""
-    display_font: str = "Helvetica, Arial, sans-serif"
-    input_font: str = "Helvetica, Arial, sans-serif"
+    title: str = attrs.field(default="Customer Portal", validator=_line)
+    login_logo_url: str = attrs.field(default="", validator=_line)
+    nav_logo_url: str = attrs.field(default="", validator=_line)
+    page_text: str = attrs.field(default="Welcome to our customer portal.", validator=_paragraph)
+    dashboard_text: str = attrs.field(default="", validator=_paragraph)
+    display_font: str = attrs.field(default="Helvetica, Arial, sans-serif", validator=_font)
+    input_font: str = attrs.field(default="Helvetica, Arial, sans-serif", validator=_font)
+    button_font: str = attrs.field(default="Helvetica, Arial, sans-serif", validator=_font)
+    dashboard_font: str = attrs.field(default="Helvetica, Arial, sans-serif", validator=_font)
     background_colour: str = attrs.field(default="#FFFFFF", validator=_colour)
     border_colour: str = attrs.field(default="#CCCCCC", validator=_colour)
     nav_bar_colour: str = attrs.field(default="#1F4E79", validator=_colour)
@@ -73,12 +97,15 @@ class PortalConfig:
     show_issues: bool = True
     proposal_window_days: int = attrs.field(default=90, validator=_non_negative)
     electronic_payment_enabled: bool = True
-    convenience_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=Decimal, validator=_non_negative)
+    convenience_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
     password_min_length: int = 8
     bcrypt_rounds: int = attrs.field(default=12)
     login_max_failures: int = 5
     login_max_failures_per_ip: int = 30
     login_window_seconds: int = 900
+    reset_max_requests: int = 3
+    reset_max_requests_per_ip: int = 20
+    reset_window_seconds: int = 3600
     max_issue_attachments: int = 5
     max_attachment_bytes: int = 10 * 1024 * 1024
     allowed_attachment_types: tuple[str, ...] = (

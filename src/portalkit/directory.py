@@ -1,4 +1,10 @@
-"""Staff-side records: staff users, customers, properties and contacts (ACC-5, ACC-6, ACC-7, INV-9)."""
+"""Staff-side records: staff users, customers, properties and contacts (ACC-5, ACC-6, ACC-7, INV-9).
+
+Every change here is made by a staff user holding a permission: ``MANAGE_CONTACTS`` for
+customers, properties and contacts, ``MANAGE_STAFF`` for staff users (who can grant only the
+permissions they hold themselves). ``create_first_admin`` makes the one staff user a new
+portal starts from.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import attrs
 
+from . import inputs
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .models import (
     Access,
     Contact,
+    Counter,
     Customer,
     HistoryKind,
     Permission,
@@ -23,22 +31,19 @@ from .models import (
 if TYPE_CHECKING:
     from .portal import Portal
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 _NAME = re.compile(r"[^\W\d_]+(?:[ '\-.][^\W\d_]+)*")
-
-def normalise_email(email: str | None, *, field: str = "email") -> str | None:
-    """Lower-cased, trimmed, checked address; ``None`` stays ``None``."""
-    if email is None or not email.strip():
-        return None
-    email = email.strip().lower()
-    if not _EMAIL.fullmatch(email) or len(email) > 254:
-        raise ValidationError("Enter a valid email", field=field)
-    return email
+_FIRST_ADMIN = "first-admin"
 
 
-def check_names(first_name: str, last_name: str) -> tuple[str, str]:
+def normalise_email(email: object, *, field: str = "email") -> str | None:
+    """Lower-cased, trimmed, checked address; empty stays ``None``."""
+    return inputs.optional_email(email, field)
+
+
+def check_names(first_name: object, last_name: object) -> tuple[str, str]:
     """ACC-7: first name at least 2 letters, last name at least 1, no digits or symbols."""
-    first, last = first_name.strip(), last_name.strip()
+    first = inputs.text(first_name, "first_name", required=False)
+    last = inputs.text(last_name, "last_name", required=False)
     if len(first) < 2 or not _NAME.fullmatch(first):
         raise ValidationError(
             "First name must have at least 2 characters. Numbers and special characters are not allowed.",
@@ -52,9 +57,17 @@ def check_names(first_name: str, last_name: str) -> tuple[str, str]:
     return first, last
 
 
-def require(staff: StaffUser, permission: Permission) -> None:
+def require(staff: object, permission: Permission) -> StaffUser:
+    """Deny by default: ``staff`` must be a staff user holding ``permission``."""
+    if not isinstance(staff, StaffUser):
+        raise PermissionDenied("Only a signed-in staff user can do this.")
     if permission not in staff.permissions:
         raise PermissionDenied(f"{staff.name} lacks the {permission.value} permission")
+    return staff
+
+
+def _permissions(values: object) -> frozenset[Permission]:
+    return frozenset(inputs.member(v, Permission, "permissions") for v in inputs.items(values, "permissions"))
 
 
 class Directory:
@@ -62,8 +75,8 @@ class Directory:
         self._portal = portal
 
     # -- lookups ---------------------------------------------------------------------------
-    def get(self, cls: type, id: str) -> Any:
-        record = self._portal.storage.get(cls, id)
+    def get(self, cls: type, id: object) -> Any:
+        record = self._portal.storage.get(cls, id) if inputs.is_identifier(id) else None
         if record is None:
             raise NotFound(f"No {cls.__name__.lower()} {id}")
         return record
@@ -92,65 +105,83 @@ class Directory:
         """INV-8: the contact's portal status history, oldest first."""
         return sorted(self._portal.storage.find(StatusEvent, contact_id=contact_id), key=lambda e: e.at)
 
-    # -- creation --------------------------------------------------------------------------
-    def add_staff(self, email: str, name: str, permissions: Iterable[Permission] = ()) -> StaffUser:
-        address = normalise_email(email)
-        if address is None:
-            raise ValidationError("Enter a valid email", field="email")
+    # -- staff users -----------------------------------------------------------------------
+    def create_first_admin(self, email: str, name: str) -> StaffUser:
+        """The first staff user, holding every permission; refused once any staff user exists."""
+        user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"), permissions=frozenset(Permission))
         with self._portal.unit_of_work():
-            return self._portal.storage.insert(StaffUser(email=address, name=name, permissions=frozenset(permissions)))
+            if self._portal.storage.find(StaffUser) or self._portal.storage.get(Counter, _FIRST_ADMIN):
+                raise PermissionDenied("The portal already has staff users; an administrator adds more.")
+            self._portal.storage.insert(Counter(id=_FIRST_ADMIN, value=1))
+            return self._insert_staff(user)
 
-    def add_customer(self, name: str) -> Customer:
-        if not name.strip():
-            raise ValidationError("A customer needs a name", field="name")
+    def add_staff(self, by: StaffUser, email: str, name: str, permissions: Iterable[Permission] = ()) -> StaffUser:
+        """``MANAGE_STAFF``: a staff user, with no permission that ``by`` does not hold."""
+        require(by, Permission.MANAGE_STAFF)
+        granted = _permissions(permissions)
+        if not granted <= by.permissions:
+            raise PermissionDenied("You can grant only permissions you hold.")
+        user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"), permissions=granted)
         with self._portal.unit_of_work():
-            return self._portal.storage.insert(Customer(name=name.strip()))
+            return self._insert_staff(user)
 
-    def add_property(self, customer_id: str, name: str, **fields: Any) -> Property:
+    def _insert_staff(self, user: StaffUser) -> StaffUser:
+        try:
+            return self._portal.storage.insert(user)
+        except Conflict as exc:
+            raise ValidationError("That email is already used by another staff user.", field="email") from exc
+
+    # -- customers, properties, contacts ---------------------------------------------------
+    def add_customer(self, staff: StaffUser, name: str) -> Customer:
+        require(staff, Permission.MANAGE_CONTACTS)
+        customer = Customer(name=inputs.text(name, "name"))
+        with self._portal.unit_of_work():
+            return self._portal.storage.insert(customer)
+
+    def add_property(self, staff: StaffUser, customer_id: str, name: str, *, account_owner_email: str | None = None,
+                     operations_manager_email: str | None = None) -> Property:
+        require(staff, Permission.MANAGE_CONTACTS)
+        prop = Property(customer_id=inputs.identifier(customer_id, "customer_id"), name=inputs.text(name, "name"),
+                        account_owner_email=normalise_email(account_owner_email, field="account_owner_email"),
+                        operations_manager_email=normalise_email(operations_manager_email,
+                                                                 field="operations_manager_email"))
         with self._portal.unit_of_work():
             self.get(Customer, customer_id)
-            for key in ("account_owner_email", "operations_manager_email"):
-                if key in fields:
-                    fields[key] = normalise_email(fields[key], field=key)
-            return self._portal.storage.insert(Property(customer_id=customer_id, name=name, **fields))
+            return self._portal.storage.insert(prop)
 
     def add_contact(
         self,
+        staff: StaffUser,
         customer_id: str,
         first_name: str,
         last_name: str,
         email: str | None = None,
         *,
-        property_ids: tuple[str, ...] = (),
+        property_ids: Iterable[str] = (),
         account_wide: bool = False,
         access: Access = Access(),
         invite: bool = False,
-        invited_by: StaffUser | None = None,
     ) -> Contact:
-        """Create a contact; invite it when asked or when the config auto-invites (INV-9)."""
+        """Create a contact; invite it when ``invite`` is ticked (needs ``SEND_PORTAL_INVITATION``)
+        or when the config auto-invites new contacts and the portal is enabled (INV-9)."""
+        require(staff, Permission.MANAGE_CONTACTS)
+        if inputs.flag(invite, "invite"):
+            require(staff, Permission.SEND_PORTAL_INVITATION)
         first, last = check_names(first_name, last_name)
+        contact = Contact(customer_id=inputs.identifier(customer_id, "customer_id"), first_name=first, last_name=last,
+                          email=normalise_email(email), property_ids=tuple(inputs.identifiers(property_ids, "property_ids")),
+                          account_wide=inputs.flag(account_wide, "account_wide"), access=_access(access))
+        config = self._portal.config
         with self._portal.unit_of_work():
             self.get(Customer, customer_id)
-            for pid in property_ids:
+            for pid in contact.property_ids:
                 self._check_property(customer_id, pid)
-            contact = self._insert_contact(
-                Contact(
-                    customer_id=customer_id,
-                    first_name=first,
-                    last_name=last,
-                    email=normalise_email(email),
-                    property_ids=tuple(property_ids),
-                    account_wide=account_wide,
-                    access=access,
-                )
-            )
-            if (invite or self._portal.config.auto_invite_new_contacts) and contact.email:
-                if invited_by is not None:
-                    self._portal.invitations.send(invited_by, [contact.id])
-                else:
-                    self._portal.invitations.send_as_company([contact.id])
-                contact = self.contact(contact.id)
-            return contact
+            contact = self._insert_contact(contact)
+            if contact.email and invite:
+                self._portal.invitations.send(staff, [contact.id])
+            elif contact.email and config.auto_invite_new_contacts and config.enabled:
+                self._portal.invitations.send_as_company([contact.id])
+            return self.contact(contact.id)
 
     def _insert_contact(self, contact: Contact) -> Contact:
         try:
@@ -165,8 +196,10 @@ class Directory:
         return prop
 
     # -- changes ---------------------------------------------------------------------------
-    def link_property(self, contact_id: str, property_id: str, *, primary: bool = False) -> Contact:
+    def link_property(self, staff: StaffUser, contact_id: str, property_id: str, *, primary: bool = False) -> Contact:
         """VIS-1: link a contact to a building; ``primary`` makes it the property's primary contact."""
+        require(staff, Permission.MANAGE_CONTACTS)
+        primary = inputs.flag(primary, "primary")
         with self._portal.unit_of_work():
             contact = self.contact(contact_id)
             prop = self._check_property(contact.customer_id, property_id)
@@ -178,20 +211,27 @@ class Directory:
                 self._portal.storage.update(attrs.evolve(prop, primary_contact_id=contact.id))
             return contact
 
-    def set_primary_contact(self, property_id: str, contact_id: str | None) -> Property:
+    def set_primary_contact(self, staff: StaffUser, property_id: str, contact_id: str | None) -> Property:
+        require(staff, Permission.MANAGE_CONTACTS)
+        contact_id = inputs.optional_identifier(contact_id, "contact_id")
         with self._portal.unit_of_work():
             prop = self.get(Property, property_id)
             if contact_id is not None:
-                self.link_property(contact_id, property_id)
+                self.link_property(staff, contact_id, property_id)
                 prop = self.get(Property, property_id)
             return self._portal.storage.update(attrs.evolve(prop, primary_contact_id=contact_id))
 
-    def update_contact(self, contact_id: str, **changes: Any) -> Contact:
+    def update_contact(self, staff: StaffUser, contact_id: str, **changes: Any) -> Contact:
         """Staff edits: access flags, account_wide, main_contact_only, receipts, names."""
-        allowed = {"access", "account_wide", "main_contact_only", "receipts_opt_in", "first_name", "last_name"}
-        unknown = set(changes) - allowed
+        require(staff, Permission.MANAGE_CONTACTS)
+        checks = {"access": _access, "account_wide": lambda v: inputs.flag(v, "account_wide"),
+                  "main_contact_only": lambda v: inputs.flag(v, "main_contact_only"),
+                  "receipts_opt_in": lambda v: inputs.flag(v, "receipts_opt_in"),
+                  "first_name": lambda v: v, "last_name": lambda v: v}
+        unknown = set(changes) - set(checks)
         if unknown:
             raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} here")
+        changes = {k: checks[k](v) for k, v in changes.items()}
         with self._portal.unit_of_work():
             contact = self.contact(contact_id)
             if "first_name" in changes or "last_name" in changes:
@@ -203,9 +243,7 @@ class Directory:
     def change_email(self, staff: StaffUser, contact_id: str, new_email: str) -> Contact:
         """ACC-5: the same password works with the new email."""
         require(staff, Permission.MANAGE_CONTACTS)
-        email = normalise_email(new_email)
-        if email is None:
-            raise ValidationError("Enter a valid email", field="email")
+        email = inputs.email(new_email)
         with self._portal.unit_of_work():
             contact = self.contact(contact_id)
             try:
@@ -218,15 +256,14 @@ class Directory:
     def suspend(self, staff: StaffUser, contact_id: str, note: str) -> Contact:
         """ACC-6: the contact cannot log in and is shown ``note``."""
         require(staff, Permission.MANAGE_CONTACTS)
-        if not note.strip():
-            raise ValidationError("Enter the note the customer will see", field="note")
+        note = inputs.text(note, "note", max_length=1000, multiline=True)
         with self._portal.unit_of_work():
             contact = self.contact(contact_id)
             updated = self._portal.storage.update(
-                attrs.evolve(contact, suspended=True, suspension_note=note.strip(),
+                attrs.evolve(contact, suspended=True, suspension_note=note,
                              credential_epoch=contact.credential_epoch + 1)
             )
-            self.record(contact_id, HistoryKind.SUSPENDED, note.strip())
+            self.record(contact_id, HistoryKind.SUSPENDED, note)
             return updated
 
     def unsuspend(self, staff: StaffUser, contact_id: str) -> Contact:
@@ -239,3 +276,9 @@ class Directory:
 
     def record(self, contact_id: str, kind: HistoryKind, detail: str = "") -> None:
         self._portal.storage.insert(StatusEvent(contact_id=contact_id, kind=kind, at=self._portal.now(), detail=detail))
+
+
+def _access(value: object) -> Access:
+    if not isinstance(value, Access):
+        raise ValidationError("Access flags must be an Access.", field="access")
+    return value

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 
 class PortalError(Exception):
-    """Base of every portalkit error. ``public_message`` is safe to show a customer."""
+    """Base of every portalkit error. ``public_message`` is safe to show a customer.
+
+    ``str(error)`` may carry detail for logs and staff (ids, permission names). Where a class
+    sets ``message_is_public``, its messages are written for the customer ("Enter an amount
+    like 125.00.") and become the ``public_message`` too; elsewhere the class's own stays.
+    """
 
     public_message = "The request could not be completed."
+    message_is_public = False
 
     def __init__(self, message: str | None = None):
         super().__init__(message or self.public_message)
-
-    @property
-    def message(self) -> str:
-        return str(self)
+        if message and self.message_is_public:
+            self.public_message = message
 
 
 class NotFound(PortalError):
@@ -30,6 +34,7 @@ class PortalDisabled(PermissionDenied):
 
 class ValidationError(PortalError):
     public_message = "Some of the information entered is not valid."
+    message_is_public = True
 
     def __init__(self, message: str | None = None, *, field: str | None = None):
         super().__init__(message)
@@ -52,6 +57,7 @@ class MissingPortalLinkError(TemplateError):
 
 class InvalidToken(PortalError):
     public_message = "This link is not valid."
+    message_is_public = True
 
 
 class ExpiredToken(InvalidToken):
@@ -64,6 +70,7 @@ class AlreadySignedUp(PortalError):
 
 class AuthenticationFailed(PortalError):
     public_message = "The email or password is not correct."
+    message_is_public = True
 
 
 class AccountSuspended(AuthenticationFailed):
@@ -88,6 +95,7 @@ class InvalidTransition(PortalError):
     """A state machine refused a step (e.g. signing a proposal in production)."""
 
     public_message = "That action is not available now."
+    message_is_public = True
 
 
 class PaymentPending(InvalidTransition):

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Iterable
 
 import attrs
 
+from . import inputs
 from .directory import require
-from .errors import AlreadySignedUp, InvalidToken, NotFound, PortalDisabled
+from .errors import AlreadySignedUp, ExpiredToken, InvalidToken, NotFound, PortalDisabled
 from .models import Contact, HistoryKind, OutboxMessage, Permission, PortalStatus, StaffUser, StatusEvent, new_id
 from .ports import Mail
 from .templates import InvitationTemplate, html_to_text
@@ -54,7 +55,7 @@ class Invitations:
         email, already enrolled or suspended are skipped and reported.
         """
         require(sender, Permission.SEND_PORTAL_INVITATION)
-        return self._send(sender.email, sender.name, contact_ids, subject, body)
+        return self._send(sender.email, sender.name, inputs.identifiers(contact_ids, "contact_ids"), subject, body)
 
     def resend(self, sender: StaffUser, contact_id: str) -> BulkResult:
         """A new link; older links of the contact stop working (INV-6)."""
@@ -63,7 +64,7 @@ class Invitations:
     def send_as_company(self, contact_ids: Iterable[str]) -> BulkResult:
         """Automatic invitations (INV-9), sent in the company's name."""
         config = self._portal.config
-        return self._send(None, config.company_name, contact_ids, None, None)
+        return self._send(None, config.company_name, inputs.identifiers(contact_ids, "contact_ids"), None, None)
 
     def _send(self, sender_email, sender_name, contact_ids, subject, body) -> BulkResult:
         config = self._portal.config
@@ -78,7 +79,7 @@ class Invitations:
         invited: list[Contact] = []
         messages: list[OutboxMessage] = []
         history: list[StatusEvent] = []
-        ids = list(dict.fromkeys(contact_ids))
+        ids = list(contact_ids)
         with self._portal.unit_of_work():
             found = self._portal.storage.get_many(Contact, ids)
             missing = [i for i in ids if i not in found]
@@ -162,20 +163,39 @@ class Invitations:
         token = self._portal.signer.sign(INVITE, contact.id, contact.invite_nonce)
         return self._portal.config.portal_url + "/signup/" + token
 
+    def check_link(self, token: str) -> tuple[str, int]:
+        """``(contact_id, nonce)`` of a genuine, unexpired invitation link (INV-6).
+
+        A contact who has signed up hears ``AlreadySignedUp`` (INV-11) however old the link is;
+        otherwise an old link is ``ExpiredToken`` and a forged one ``InvalidToken``.
+        """
+        claims = self._portal.signer.read(INVITE, token)
+        if self._portal.signer.expired(claims, self.link_lifetime):
+            contact = self._portal.storage.get(Contact, claims.contact_id)
+            if contact is not None and contact.portal_status is PortalStatus.ENROLLED:
+                raise AlreadySignedUp()
+            raise ExpiredToken()
+        return claims.contact_id, claims.counter
+
+    def invited_contact(self, contact_id: str, nonce: int) -> Contact:
+        """The contact a checked link invites, while that link is its latest and unused."""
+        contact = self._portal.storage.get(Contact, contact_id)
+        if contact is None:
+            raise InvalidToken()
+        if contact.portal_status is PortalStatus.ENROLLED:
+            raise AlreadySignedUp()
+        if nonce != contact.invite_nonce:
+            raise InvalidToken("This invitation was replaced by a newer one. Use the latest email.")
+        return contact
+
     def open(self, token: str) -> Contact:
         """Check an invitation link and record that it was opened (INV-8, INV-11).
 
         Raises ``ExpiredToken`` after the configured days, ``InvalidToken`` for a tampered or
         superseded link, ``AlreadySignedUp`` once the contact has registered.
         """
-        contact_id, nonce = self._portal.signer.verify(INVITE, token, self.link_lifetime)
+        contact_id, nonce = self.check_link(token)
         with self._portal.unit_of_work():
-            contact = self._portal.storage.get(Contact, contact_id)
-            if contact is None:
-                raise InvalidToken()
-            if contact.portal_status is PortalStatus.ENROLLED:
-                raise AlreadySignedUp()
-            if nonce != contact.invite_nonce:
-                raise InvalidToken("This invitation was replaced by a newer one. Use the latest email.")
+            contact = self.invited_contact(contact_id, nonce)
             self._portal.directory.record(contact.id, HistoryKind.LINK_OPENED)
             return contact

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from . import money
+from . import inputs, money
+from .directory import require
 from .errors import ValidationError
-from .models import Invoice, Property
+from .models import Invoice, Permission, Property, StaffUser
 from .visibility import Section, invoice_visible
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Invoices:
 
     def add(
         self,
+        staff: StaffUser,
         property_id: str,
         number: str,
         amount: object,
@@ -52,13 +54,17 @@ class Invoices:
         billing_contact_id: str | None = None,
         amount_due: object | None = None,
     ) -> Invoice:
-        """Staff: issue an invoice on a property."""
+        """Staff (``MANAGE_BILLING``): issue an invoice on a property."""
+        require(staff, Permission.MANAGE_BILLING)
+        number = inputs.text(number, "number")
         value = money.parse(amount)
         due = value if amount_due is None else money.parse(amount_due, field="amount_due")
         if value <= 0 or not (0 <= due <= value):
             raise ValidationError("An invoice amount is positive and its amount due between 0 and it.")
-        if net_days < 0:
-            raise ValidationError("Net terms cannot be negative.", field="net_days")
+        net_days = inputs.integer(net_days, "net_days", minimum=0, maximum=3650)
+        if not isinstance(invoice_date, date):
+            raise ValidationError("The invoice date must be a date.", field="invoice_date")
+        billing_contact_id = inputs.optional_identifier(billing_contact_id, "billing_contact_id")
         with self._portal.unit_of_work():
             self._portal.directory.get(Property, property_id)
             if billing_contact_id:

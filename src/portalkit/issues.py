@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import attrs
 
+from . import inputs
 from .directory import require
 from .errors import Conflict, InvalidTransition, NotFound, ValidationError
 from .models import (
@@ -45,10 +46,12 @@ class Issues:
 
     def _check_attachments(self, attachments: Iterable[Attachment], limit: int) -> tuple[Attachment, ...]:
         config = self._portal.config
-        files = tuple(attachments)
+        files = tuple(inputs.items(attachments, "attachments"))
         if len(files) > limit:
             raise ValidationError(f"Attach at most {limit} file(s).", field="attachments")
         for f in files:
+            if not isinstance(f, Attachment) or not isinstance(f.data, bytes) or not isinstance(f.filename, str):
+                raise ValidationError("Attachments must be files.", field="attachments")
             if f.content_type not in config.allowed_attachment_types:
                 raise ValidationError(f"{f.filename}: files of type {f.content_type} cannot be attached.", field="attachments")
             if not f.data or len(f.data) > config.max_attachment_bytes:
@@ -67,13 +70,9 @@ class Issues:
         """ISS-2, ISS-3: open an issue on the current property; staff are mailed."""
         vis = self._portal.visibility
         vis.require_section(contact, Section.ISSUES)
-        subject = " ".join((subject or "").split())
-        if not subject:
-            raise ValidationError("Enter a subject.", field="subject")
-        if len(subject) > MAX_SUBJECT:
-            raise ValidationError(f"The subject has at most {MAX_SUBJECT} characters.", field="subject")
-        if not isinstance(priority, Priority):
-            raise ValidationError("Priority is High, Medium or Low.", field="priority")
+        subject = inputs.text(subject, "subject", max_length=MAX_SUBJECT)
+        priority = inputs.member(priority, Priority, "priority")
+        notes = inputs.text(notes, "notes", max_length=inputs.MAX_LONG_TEXT, multiline=True, required=False)
         files = self._check_attachments(attachments, self._portal.config.max_issue_attachments)
         for _ in range(5):
             try:
@@ -82,7 +81,7 @@ class Issues:
                     now = self._portal.now()
                     issue = self._portal.storage.insert(
                         Issue(number=self._next_number(), property_id=prop.id, subject=subject, priority=priority,
-                              notes=notes.strip(), created_by_contact_id=contact.id, main_contact_id=contact.id,
+                              notes=notes, created_by_contact_id=contact.id, main_contact_id=contact.id,
                               created_at=now, last_updated=now, attachments=files)
                     )
                     self._notify_staff(issue, prop, f"New issue #{issue.number}: {subject}",
@@ -122,15 +121,13 @@ class Issues:
             if comment is None:
                 raise NotFound("No such file.")
             files = comment.attachments
-        if not 0 <= index < len(files):
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(files):
             raise NotFound("No such file.")
         return files[index]
 
     def comment(self, contact: Contact, issue_id: str, text: str, attachments: Iterable[Attachment] = ()) -> Comment:
         """ISS-5: a customer comment, with an optional attachment, reaches staff."""
-        text = (text or "").strip()
-        if not text:
-            raise ValidationError("Enter a comment.", field="text")
+        text = inputs.text(text, "comment", max_length=inputs.MAX_LONG_TEXT, multiline=True)
         files = self._check_attachments(attachments, 1)
         with self._portal.unit_of_work():
             issue, prop = self._portal.visibility.require_job(contact, Issue, issue_id, Section.ISSUES)
@@ -164,18 +161,18 @@ class Issues:
         """A staff comment; the portal shows it only when ``public`` (ISS-4), and its files only
         once shared (VIS-7)."""
         require(staff, Permission.MANAGE_ISSUES)
-        if not text.strip():
-            raise ValidationError("Enter a comment.", field="text")
+        text = inputs.text(text, "comment", max_length=inputs.MAX_LONG_TEXT, multiline=True)
+        public = inputs.flag(public, "public")
         files = tuple(attrs.evolve(a, shared=False) for a in
                       self._check_attachments(attachments, self._portal.config.max_issue_attachments))
         with self._portal.unit_of_work():
             issue = self._portal.directory.get(Issue, issue_id)
-            return self._add_comment(issue, staff.name, text.strip(), by_staff=True, public=public, attachments=files)
+            return self._add_comment(issue, staff.name, text, by_staff=True, public=public, attachments=files)
 
     def share_files(self, staff: StaffUser, comment_id: str, filenames: Iterable[str] | None = None) -> Comment:
         """VIS-7: make a staff comment's files (all, or the named ones) visible in the portal."""
         require(staff, Permission.MANAGE_ISSUES)
-        chosen = None if filenames is None else set(filenames)
+        chosen = None if filenames is None else {inputs.text(f, "filenames") for f in inputs.items(filenames, "filenames")}
         with self._portal.unit_of_work():
             comment = self._portal.directory.get(Comment, comment_id)
             files = tuple(attrs.evolve(a, shared=True) if chosen is None or a.filename in chosen else a
@@ -194,6 +191,7 @@ class Issues:
 
     def set_status(self, staff: StaffUser, issue_id: str, status: IssueStatus) -> Issue:
         require(staff, Permission.MANAGE_ISSUES)
+        status = inputs.member(status, IssueStatus, "status")
         with self._portal.unit_of_work():
             issue = self._portal.directory.get(Issue, issue_id)
             if issue.status is status:

@@ -45,6 +45,8 @@ class Permission(enum.Enum):
     MANAGE_BILLING = "manage_billing"
     MANAGE_PROPOSALS = "manage_proposals"
     MANAGE_ISSUES = "manage_issues"
+    MANAGE_SETTINGS = "manage_settings"
+    MANAGE_STAFF = "manage_staff"
 
 
 class ProposalStatus(enum.Enum):

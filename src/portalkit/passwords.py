@@ -18,7 +18,9 @@ def rules(min_length: int) -> list[str]:
     ]
 
 
-def check(password: str, confirm: str, min_length: int) -> None:
+def check(password: object, confirm: object, min_length: int) -> None:
+    if not isinstance(password, str) or not isinstance(confirm, str):
+        raise ValidationError("Enter the password twice.", field="password")
     if password != confirm:
         raise ValidationError("The two passwords do not match.", field="confirm")
     if len(password) < min_length:
@@ -33,14 +35,17 @@ def hash_password(password: str, rounds: int) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
 
 
-def verify(password: str, hashed: str | None, rounds: int) -> bool:
-    """Constant-time check; with no hash, still spends a bcrypt round so timing tells nothing."""
-    if len(password.encode("utf-8")) > MAX_BYTES:
-        password = password.encode("utf-8")[:MAX_BYTES].decode("utf-8", "ignore")
-    if hashed is None:
-        bcrypt.checkpw(password.encode("utf-8"), _dummy_hash(rounds))
+def verify(password: object, hashed: str | None, rounds: int) -> bool:
+    """Constant-time check; with no hash, still spends a bcrypt round so timing tells nothing.
+
+    A password longer than ``MAX_BYTES`` never matches: bcrypt would read only its first 72
+    bytes, so "the password + anything" would otherwise log in. No stored password is longer.
+    """
+    candidate = password.encode("utf-8", "surrogatepass")[:MAX_BYTES + 1] if isinstance(password, str) else b""
+    if hashed is None or len(candidate) > MAX_BYTES or not candidate:
+        bcrypt.checkpw(candidate[:MAX_BYTES], _dummy_hash(rounds))
         return False
-    return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))
+    return bcrypt.checkpw(candidate, hashed.encode("ascii"))
 
 
 _DUMMIES: dict[int, bytes] = {}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from . import money
+from . import inputs, money
 from .directory import require
 from .errors import Conflict, InvalidTransition, NotFound, PaymentPending, PaymentsDisabled, ValidationError
 from .models import (Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, Property,
@@ -28,7 +28,7 @@ from .visibility import Section
 if TYPE_CHECKING:
     from .portal import Portal
 
-_ACH = re.compile(r"(\d{9})/(\d{4,17})")
+_ACH = re.compile(r"([0-9]{9})/([0-9]{4,17})", re.ASCII)
 _CARD_BRANDS = (("4", "Visa"), ("5", "Mastercard"), ("34", "American Express"), ("37", "American Express"), ("6", "Discover"))
 
 TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
@@ -42,14 +42,14 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
 
 def aba_checksum_ok(routing: str) -> bool:
     """ABA routing number check: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10)."""
-    if len(routing) != 9 or not routing.isdigit():
+    if len(routing) != 9 or not inputs.ascii_digits(routing):
         return False
     d = [int(c) for c in routing]
     return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])) % 10 == 0
 
 
 def luhn_ok(number: str) -> bool:
-    if not number.isdigit() or not 12 <= len(number) <= 19:
+    if not inputs.ascii_digits(number) or not 12 <= len(number) <= 19:
         return False
     total = 0
     for i, c in enumerate(reversed(number)):
@@ -60,7 +60,7 @@ def luhn_ok(number: str) -> bool:
 
 def parse_ach(entry: str) -> tuple[str, str]:
     """PAY-4: ``routing/account``, digits and one "/" only, routing passing the ABA checksum."""
-    match = _ACH.fullmatch(entry.strip())
+    match = _ACH.fullmatch(entry.strip()) if isinstance(entry, str) else None
     if not match:
         raise ValidationError('Enter the bank account as routing/account: digits and one "/" only.', field="ach")
     routing, account = match.groups()
@@ -93,11 +93,12 @@ class Payments:
     # -- payment methods -------------------------------------------------------------------
     def add_card(self, contact: Contact, number: str, exp_month: int, exp_year: int, *, make_default: bool = False) -> PaymentMethod:
         """A credit or debit card; only brand, last 4 and expiry are kept."""
-        number = re.sub(r"[ -]", "", number or "")
+        number = re.sub(r"[ -]", "", number) if isinstance(number, str) else ""
         if not luhn_ok(number):
             raise ValidationError("That card number is not valid.", field="number")
-        if not (1 <= exp_month <= 12) or not (2000 <= exp_year <= 2100):
-            raise ValidationError("Enter the expiry as month and year.", field="expiry")
+        inputs.integer(exp_month, "exp_month", minimum=1, maximum=12)
+        inputs.integer(exp_year, "exp_year", minimum=2000, maximum=2100)
+        make_default = inputs.flag(make_default, "make_default")
         method = PaymentMethod(
             contact_id=contact.id, kind=MethodKind.CARD, last4=number[-4:], exp_month=exp_month, exp_year=exp_year,
             brand=next((b for p, b in _CARD_BRANDS if number.startswith(p)), "Card"),
@@ -109,6 +110,7 @@ class Payments:
 
     def add_ach(self, contact: Contact, entry: str, *, make_default: bool = False) -> PaymentMethod:
         routing, account = parse_ach(entry)
+        make_default = inputs.flag(make_default, "make_default")
         method = PaymentMethod(contact_id=contact.id, kind=MethodKind.ACH, last4=account[-4:], routing_number=routing,
                                label=f"Bank account ending {account[-4:]}")
         return self._add_method(contact, method, make_default)
@@ -123,13 +125,16 @@ class Payments:
             return method
 
     def methods(self, contact: Contact) -> list[PaymentMethod]:
-        """PAY-4: the contact's usable methods; expired cards are never listed."""
+        """PAY-4: the contact's usable methods; expired cards are never listed. Like every
+        payment-method call, it needs electronic payment on and the invoices access flag (VIS-3)."""
+        self._require_payments(contact)
         today = self._today()
         found = self._portal.storage.find(PaymentMethod, contact_id=contact.id)
         usable = [m for m in found if not m.removed and not m.expired(today)]
         return sorted(usable, key=lambda m: (not m.is_default, m.label))
 
     def set_default(self, contact: Contact, method_id: str) -> PaymentMethod:
+        self._require_payments(contact)
         with self._portal.unit_of_work():
             chosen = self._own_method(contact, method_id)
             for m in self._portal.storage.find(PaymentMethod, contact_id=contact.id):
@@ -138,12 +143,13 @@ class Payments:
             return self._portal.storage.update(attrs.evolve(chosen, is_default=True))
 
     def remove_method(self, contact: Contact, method_id: str) -> None:
+        self._require_payments(contact)
         with self._portal.unit_of_work():
             method = self._own_method(contact, method_id)
             self._portal.storage.update(attrs.evolve(method, removed=True, is_default=False))
 
     def _own_method(self, contact: Contact, method_id: str) -> PaymentMethod:
-        method = self._portal.storage.get(PaymentMethod, method_id)
+        method = self._portal.storage.get(PaymentMethod, method_id) if inputs.is_identifier(method_id) else None
         if method is None or method.contact_id != contact.id or method.removed:
             raise NotFound("No such payment method.")
         if method.expired(self._today()):
@@ -165,7 +171,7 @@ class Payments:
 
         Repeating a call with the same ``idempotency_key`` returns the same payment.
         """
-        if not idempotency_key or len(idempotency_key) > 128:
+        if not isinstance(idempotency_key, str) or not idempotency_key or len(idempotency_key) > 128:
             raise ValidationError("Each payment attempt needs an idempotency key.", field="idempotency_key")
         existing = self._by_key(idempotency_key)
         if existing is not None:
@@ -226,6 +232,9 @@ class Payments:
     # -- settlement (the processor's callback) ---------------------------------------------
     def settle(self, processor_ref: str, succeeded: bool, reason: str = "") -> Payment:
         """Apply the processor's answer exactly once; repeats of the same answer change nothing."""
+        processor_ref = inputs.text(processor_ref, "processor_ref", max_length=255)
+        succeeded = inputs.flag(succeeded, "succeeded")
+        reason = inputs.text(reason, "reason", max_length=500, required=False)
         found = self._portal.storage.find(Payment, processor_ref=processor_ref)
         if not found:
             raise NotFound(f"No payment with processor reference {processor_ref}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 from datetime import datetime
@@ -11,9 +12,14 @@ import pluggy
 
 from . import hookspecs
 from .config import PortalConfig
+from .errors import ValidationError
+from .directory import require
 from .hookspecs import hookimpl
+from .models import Permission, StaffUser
 from .outbox import Outbox
 from .tokens import TokenSigner
+
+log = logging.getLogger(__name__)
 
 
 class _Defaults:
@@ -106,7 +112,11 @@ class Portal:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:
-        """One transaction; the outbox is delivered after the outermost one commits."""
+        """One transaction; the outbox is delivered after the outermost one commits.
+
+        The operation has committed by then, so a delivery problem is logged and left to the
+        outbox's retries (or the worker): it never turns a done operation into an error.
+        """
         depth = getattr(self._local, "depth", 0)
         self._local.depth = depth + 1
         try:
@@ -115,7 +125,14 @@ class Portal:
         finally:
             self._local.depth = depth
         if depth == 0 and self.dispatch_inline:
-            self.outbox.dispatch()
+            try:
+                self.outbox.dispatch()
+            except Exception:
+                log.exception("inline outbox delivery failed; the messages stay queued for a retry")
 
-    def update_config(self, config: PortalConfig) -> None:
+    def update_config(self, staff: StaffUser, config: PortalConfig) -> None:
+        """``MANAGE_SETTINGS``: replace the portal's configuration (BRD-1)."""
+        require(staff, Permission.MANAGE_SETTINGS)
+        if not isinstance(config, PortalConfig):
+            raise ValidationError("update_config takes a PortalConfig", field="config")
         self.config = config

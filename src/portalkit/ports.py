@@ -8,15 +8,18 @@ from typing import Any, Iterable, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from .inputs import one_line
+
 T = TypeVar("T")
 
 
 @attrs.frozen(kw_only=True)
 class Mail:
-    """One outgoing message. ``html`` is optional; ``text`` is always there."""
+    """One outgoing message. ``html`` is optional; ``text`` is always there. The subject is
+    always one line: every line break or control character in it becomes a space (INV-5)."""
 
     to: tuple[str, ...]
-    subject: str
+    subject: str = attrs.field(converter=one_line)
     text: str
     html: str | None = None
     sender: str | None = None

@@ -8,16 +8,18 @@ and the recomputed total), leaves the status Delivered, and mails the sales repr
 from __future__ import annotations
 
 import base64
-import builtins
 import binascii
+import builtins
 import enum
+import io
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import attrs
+from PIL import Image, UnidentifiedImageError
 
-from . import money
+from . import inputs, money
 from .directory import normalise_email, require
 from .errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from .models import (Contact, Permission, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature,
@@ -33,6 +35,7 @@ OPEN_STATUSES = frozenset({ProposalStatus.APPROVED, ProposalStatus.DELIVERED})
 WORK_IN_PROCESS = frozenset({ProposalStatus.IN_PRODUCTION})
 _PNG_PREFIX = "data:image/png;base64,"
 MAX_SIGNATURE_BYTES = 512 * 1024
+MAX_SIGNATURE_PIXELS = 4000 * 1000
 
 
 class ProposalFilter(enum.Enum):
@@ -45,22 +48,46 @@ def can_sign(proposal: Proposal) -> bool:
     return proposal.status in SIGNABLE and proposal.signature is None
 
 
-def check_signature_image(data_url: str) -> None:
-    """PRO-4: an empty signature cannot be saved; the image is a PNG data URL."""
-    if not data_url or not data_url.startswith(_PNG_PREFIX):
+def check_signature_image(data_url: object) -> None:
+    """PRO-4: an empty signature cannot be saved. The image is a PNG data URL with ink on it:
+    an untouched pad (every pixel transparent, or every pixel white) is refused."""
+    if not isinstance(data_url, str) or not data_url.startswith(_PNG_PREFIX):
         raise ValidationError("Sign in the signature area before saving.", field="signature")
+    if len(data_url) > MAX_SIGNATURE_BYTES * 4 // 3 + len(_PNG_PREFIX) + 4:
+        raise ValidationError("The signature image is too large.", field="signature")
     try:
         raw = base64.b64decode(data_url[len(_PNG_PREFIX):], validate=True)
-    except (binascii.Error, ValueError) as exc:
+        with Image.open(io.BytesIO(raw), formats=["PNG"]) as image:
+            if image.width * image.height > MAX_SIGNATURE_PIXELS:
+                raise ValidationError("The signature image is too large.", field="signature")
+            inked = _has_ink(image)
+    except (binascii.Error, ValueError, OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise ValidationError("The signature image is not readable.", field="signature") from exc
-    if not raw.startswith(b"\x89PNG\r\n\x1a\n") or len(raw) > MAX_SIGNATURE_BYTES:
-        raise ValidationError("The signature image is not readable.", field="signature")
+    if not inked:
+        raise ValidationError("Sign in the signature area before saving.", field="signature")
+
+
+def _has_ink(image: Image.Image) -> bool:
+    """True when some pixel, laid over white, is not white."""
+    rgba = image.convert("RGBA")
+    page = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    extrema: Any = Image.alpha_composite(page, rgba).convert("L").getextrema()
+    return bool(extrema[0] < 250)
 
 
 def total_for(proposal: Proposal, selected: Iterable[str]) -> Decimal:
     """Required services plus the chosen optional ones (PRO-3)."""
     chosen = set(selected)
     return sum((s.price for s in proposal.services if not s.optional or s.id in chosen), Decimal("0.00"))
+
+
+def _service(entry: object) -> Service:
+    """One ``(name, price, optional)`` triple of a proposal."""
+    if not isinstance(entry, tuple) or len(entry) != 3:
+        raise ValidationError("Each service is a (name, price, optional) triple.", field="services")
+    name, price, optional = entry
+    return Service(name=inputs.text(name, "service"), price=money.parse(price, field="price"),
+                   optional=inputs.flag(optional, "optional"))
 
 
 @attrs.frozen
@@ -76,11 +103,18 @@ class Proposals:
         self._portal = portal
 
     # -- staff -----------------------------------------------------------------------------
-    def add(self, property_id: str, number: str, description: str, estimated_start: date, *,
+    def add(self, staff: StaffUser, property_id: str, number: str, description: str, estimated_start: date, *,
             status: ProposalStatus = ProposalStatus.DELIVERED, services: Iterable[tuple[str, object, bool]] = (),
             sales_rep_email: str | None = None, main_contact_id: str | None = None) -> Proposal:
-        """Staff: publish a proposal. ``services`` are (name, price, optional) triples."""
-        items = tuple(Service(name=n, price=money.parse(p, field="price"), optional=o) for n, p, o in services)
+        """Staff (``MANAGE_PROPOSALS``): publish a proposal. ``services`` are (name, price, optional) triples."""
+        require(staff, Permission.MANAGE_PROPOSALS)
+        number = inputs.text(number, "number")
+        description = inputs.text(description, "description", max_length=inputs.MAX_LONG_TEXT, multiline=True)
+        if not isinstance(estimated_start, date):
+            raise ValidationError("The estimated start must be a date.", field="estimated_start")
+        status = inputs.member(status, ProposalStatus, "status")
+        main_contact_id = inputs.optional_identifier(main_contact_id, "main_contact_id")
+        items = tuple(_service(entry) for entry in inputs.items(services, "services", max_count=200))
         with self._portal.unit_of_work():
             self._portal.directory.get(Property, property_id)
             return self._portal.storage.insert(
@@ -93,6 +127,7 @@ class Proposals:
     def set_status(self, staff: StaffUser, proposal_id: str, status: ProposalStatus) -> Proposal:
         """Staff: win, move to production, complete or lose a proposal (PRO-4)."""
         require(staff, Permission.MANAGE_PROPOSALS)
+        status = inputs.member(status, ProposalStatus, "status")
         with self._portal.unit_of_work():
             proposal = self._portal.directory.get(Proposal, proposal_id)
             return self._portal.storage.update(attrs.evolve(proposal, status=status))
@@ -135,7 +170,8 @@ class Proposals:
              selected_service_ids: Iterable[str] = ()) -> Proposal:
         """Sign (or Select and Sign) a proposal. A second signature, even at the same instant, is refused."""
         check_signature_image(image_data_url)
-        selected = tuple(dict.fromkeys(selected_service_ids))
+        ip_address = inputs.text(ip_address, "ip_address", max_length=64, required=False)
+        selected = tuple(inputs.identifiers(selected_service_ids, "services"))
         try:
             with self._portal.unit_of_work():
                 proposal, prop = self._portal.visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)
@@ -162,13 +198,13 @@ class Proposals:
         """A contact with the quote-request permission asks for new work; staff are mailed."""
         if not contact.access.quote_requests:
             raise PermissionDenied("You cannot request quotes from the portal.")
-        description = (description or "").strip()
+        description = inputs.text(description, "description", max_length=4000, multiline=True, required=False)
         if not description:
             raise ValidationError("Describe the work you would like quoted.", field="description")
         with self._portal.unit_of_work():
             prop = self._portal.visibility.require_property(contact, property_id)
             request = self._portal.storage.insert(
-                QuoteRequest(contact_id=contact.id, property_id=prop.id, description=description[:4000],
+                QuoteRequest(contact_id=contact.id, property_id=prop.id, description=description,
                              created_at=self._portal.now()))
             if prop.account_owner_email:
                 self._portal.outbox.mail(

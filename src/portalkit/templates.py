@@ -1,20 +1,20 @@
-"""Invitation templates: ``[Token]`` expansion rendered by a sandboxed Jinja2 environment (INV-5).
+"""Invitation templates written by staff: ``[Token]`` substitution and nothing else (INV-5).
 
-``[ContactName]`` style tokens become Jinja2 variables; the template is compiled once per send
-and rendered per contact. In HTML bodies every expanded value is escaped; a subject never gains
-a line break.
+Staff text is data, not code: only the bracket tokens are replaced, everything else (``{{ }}``,
+``{% %}``, ``{# #}``) stays as written. Subject and body are bounded in length and every token
+value is bounded too, so rendering is linear in size and cheap. In HTML bodies every expanded
+value is escaped; a subject never gains a line break.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Mapping
 
 import attrs
-from jinja2 import StrictUndefined, TemplateError as JinjaTemplateError
-from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from . import inputs
 from .errors import MissingPortalLinkError, TemplateError, UnknownTokenError
 
 TOKENS: dict[str, str] = {
@@ -29,30 +29,27 @@ TOKENS: dict[str, str] = {
     "SenderName": "Name of the staff user sending the invitation",
 }
 PORTAL_LINK = "CustomerPortalLink"
+MAX_SUBJECT = 255
+MAX_BODY = inputs.MAX_LONG_TEXT
 _TOKEN = re.compile(r"\[([A-Za-z][A-Za-z0-9]*)\]")
-_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 
 
 def tokens_in(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def _to_jinja(text: str) -> str:
-    return _TOKEN.sub(lambda m: "{{ " + m.group(1) + " }}", text)
-
-
 @attrs.frozen
 class InvitationTemplate:
-    """A checked, compiled subject + body pair."""
+    """A checked subject + body pair."""
 
-    subject_source: str
-    body_source: str
+    subject: str
+    body: str
     html: bool
-    _subject: Any = attrs.field(repr=False)
-    _body: Any = attrs.field(repr=False)
 
     @classmethod
-    def compile(cls, subject: str, body: str, *, html: bool) -> "InvitationTemplate":
+    def compile(cls, subject: object, body: object, *, html: bool) -> "InvitationTemplate":
+        subject = inputs.text(subject, "subject", max_length=MAX_SUBJECT)
+        body = inputs.text(body, "body", max_length=MAX_BODY, multiline=True)
         unknown = sorted({t for t in tokens_in(subject) + tokens_in(body) if t not in TOKENS})
         if unknown:
             raise UnknownTokenError(unknown)
@@ -60,28 +57,24 @@ class InvitationTemplate:
             raise MissingPortalLinkError()
         if PORTAL_LINK in tokens_in(subject):
             raise TemplateError("[CustomerPortalLink] belongs in the body, not the subject.")
-        try:
-            subject_t = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined).from_string(_to_jinja(subject))
-            body_t = SandboxedEnvironment(autoescape=html, undefined=StrictUndefined).from_string(_to_jinja(body))
-        except JinjaTemplateError as exc:
-            raise TemplateError(f"The template cannot be read: {exc}") from exc
-        return cls(subject, body, html, subject_t, body_t)
+        return cls(subject, body, html)
 
     def render(self, values: Mapping[str, str], link_url: str) -> tuple[str, str]:
         """Return ``(subject, body)`` for one contact."""
-        plain = {k: _LINE_BREAKS.sub(" ", str(v)) for k, v in values.items()}
+        plain = {k: inputs.one_line(str(v))[:inputs.MAX_SHORT_TEXT] for k, v in values.items()}
         description = plain.get("PortalLinkDescription", link_url)
-        link: str
         if self.html:
-            link = Markup('<a href="{}">{}</a>').format(link_url, description)
+            link = str(Markup('<a href="{}">{}</a>').format(link_url, description))
+            body_values = {k: str(escape(v)) for k, v in plain.items()}
         else:
-            link = f"{description}: {link_url}"
-        try:
-            subject = self._subject.render({**plain, PORTAL_LINK: ""})
-            body = self._body.render({**plain, PORTAL_LINK: link})
-        except JinjaTemplateError as exc:
-            raise TemplateError(f"The template cannot be rendered: {exc}") from exc
-        return _LINE_BREAKS.sub(" ", subject).strip(), body
+            link, body_values = f"{description}: {link_url}", plain
+        subject = _substitute(self.subject, {**plain, PORTAL_LINK: ""})
+        body = _substitute(self.body, {**body_values, PORTAL_LINK: link})
+        return inputs.one_line(subject), body
+
+
+def _substitute(text: str, values: Mapping[str, str]) -> str:
+    return _TOKEN.sub(lambda m: values[m.group(1)], text)
 
 
 def html_to_text(html: str) -> str:
@@ -90,4 +83,3 @@ def html_to_text(html: str) -> str:
     text = re.sub(r"<br\s*/?>|</p>", "\n", text, flags=re.I)
     text = re.sub(r"<[^>]+>", "", text)
     return str(Markup(text).unescape()).strip()
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
+from . import inputs
 from .config import PortalConfig
 from .errors import NotFound, PermissionDenied
 from .models import Contact, Invoice, Issue, PortalStatus, Property, Proposal
@@ -61,7 +62,7 @@ def job_visible(contact: Contact, record: Proposal | Issue, prop: Property, sect
         return False
     if not property_visible(contact, prop):
         return False
-    return not contact.main_contact_only or record.main_contact_id in (None, contact.id)
+    return not contact.main_contact_only or record.main_contact_id == contact.id
 
 
 class Visibility:
@@ -79,21 +80,25 @@ class Visibility:
         if not section_visible(contact, section, self._portal.config):
             raise PermissionDenied(f"The {section.value} view is not available.")
 
+    def _get(self, cls: type, record_id: object):
+        """A record by an id the caller typed; anything that is no id finds nothing."""
+        return self._portal.storage.get(cls, record_id) if inputs.is_identifier(record_id) else None
+
     def require_property(self, contact: Contact, property_id: str) -> Property:
-        prop = self._portal.storage.get(Property, property_id)
+        prop = self._get(Property, property_id)
         if prop is None or not property_visible(contact, prop):
             raise NotFound("No such property.")
         return prop
 
     def require_invoice(self, contact: Contact, invoice_id: str) -> tuple[Invoice, Property]:
-        invoice = self._portal.storage.get(Invoice, invoice_id)
+        invoice = self._get(Invoice, invoice_id)
         prop = invoice and self._portal.storage.get(Property, invoice.property_id)
         if invoice is None or prop is None or not invoice_visible(contact, invoice, prop, self._portal.config):
             raise NotFound("No such invoice.")
         return invoice, prop
 
     def require_job(self, contact: Contact, cls: type, record_id: str, section: Section):
-        record = self._portal.storage.get(cls, record_id)
+        record = self._get(cls, record_id)
         prop = record and self._portal.storage.get(Property, record.property_id)
         if record is None or prop is None or not job_visible(contact, record, prop, section, self._portal.config):
             raise NotFound(f"No such {cls.__name__.lower()}.")

@@ -1,0 +1,139 @@
+"""Checks for what callers hand to public calls: every value of the wrong type, size or shape
+becomes a ``ValidationError`` with a ``field``, before anything is read or written.
+
+Services call these at their entry points, so a ``None``, a number or a megabyte where text is
+expected is a typed refusal, never an ``AttributeError`` or ``TypeError`` from deep inside.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from typing import Any, Iterable, TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+
+from .errors import ValidationError
+
+E = TypeVar("E", bound=enum.Enum)
+
+MAX_EMAIL = 254
+MAX_ID = 64
+MAX_SHORT_TEXT = 200  # names, subjects, numbers
+MAX_LONG_TEXT = 20_000  # notes, comments, descriptions, mail bodies
+_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
+# Characters that end a line for str.splitlines(), and every other control character.
+_LINE_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def text(value: object, field: str, *, max_length: int = MAX_SHORT_TEXT, required: bool = True,
+         multiline: bool = False) -> str:
+    """Trimmed text of at most ``max_length`` characters; one line unless ``multiline``.
+
+    One-line text has every line break and control character turned into a space (so it can
+    never split a mail header); multi-line text keeps ``\\n`` and ``\\t`` and drops other controls.
+    """
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{_label(field)} must be text.", field=field)
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        value = "".join(c for c in value if c in "\n\t" or not _LINE_OR_CONTROL.match(c))
+    else:
+        value = " ".join(_LINE_OR_CONTROL.sub(" ", value).split())
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(f"Enter the {_label(field).lower()}.", field=field)
+    if len(value) > max_length:
+        raise ValidationError(f"{_label(field)} has at most {max_length} characters.", field=field)
+    return value
+
+
+def one_line(value: str) -> str:
+    """``value`` with every line break and control character made a space (mail headers)."""
+    return " ".join(_LINE_OR_CONTROL.sub(" ", value).split())
+
+
+def is_identifier(value: object) -> bool:
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def identifier(value: object, field: str = "id") -> str:
+    """A record id as callers pass it: short, ASCII letters, digits, ``_`` and ``-``.
+
+    Anything else cannot name a record, so it is refused as not found would be: the caller
+    learns nothing about which ids exist.
+    """
+    if not is_identifier(value):
+        raise ValidationError("That reference is not valid.", field=field)
+    return str(value)
+
+
+def items(values: object, field: str, *, max_count: int = 100_000) -> list[Any]:
+    """The elements of a list, tuple, set or other iterable that is not text; at most ``max_count``."""
+    if isinstance(values, (str, bytes, bytearray, dict)) or not isinstance(values, Iterable):
+        raise ValidationError(f"{_label(field)} must be a list.", field=field)
+    found = list(values)
+    if len(found) > max_count:
+        raise ValidationError(f"At most {max_count} {_label(field).lower()} at once.", field=field)
+    return found
+
+
+def identifiers(values: object, field: str = "ids", *, max_count: int = 100_000) -> list[str]:
+    """A list of record ids, without repeats, in the order given."""
+    return list(dict.fromkeys(identifier(v, field) for v in items(values, field, max_count=max_count)))
+
+
+def optional_identifier(value: object, field: str) -> str | None:
+    return None if value is None or value == "" else identifier(value, field)
+
+
+def flag(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{_label(field)} must be true or false.", field=field)
+    return value
+
+
+def integer(value: object, field: str, *, minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ValidationError(f"{_label(field)} must be a whole number from {minimum} to {maximum}.", field=field)
+    return value
+
+
+def member(value: object, enum_cls: type[E], field: str) -> E:
+    if not isinstance(value, enum_cls):
+        choices = ", ".join(str(m.value) for m in enum_cls)
+        raise ValidationError(f"{_label(field)} must be one of: {choices}.", field=field)
+    return value
+
+
+def optional_email(value: object, field: str = "email") -> str | None:
+    """``email`` for a value that may be left empty (then ``None``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return email(value, field)
+
+
+def email(value: object, field: str = "email") -> str:
+    """A single, syntactically valid address (email-validator), lower-cased. Lists (``a,b@x``),
+    quoted local parts, display names and non-ASCII addresses are refused."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_EMAIL:
+        raise ValidationError("Enter a valid email.", field=field)
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False,
+                                 allow_quoted_local=False, allow_domain_literal=False, allow_display_name=False,
+                                 test_environment=True)  # also takes the reserved .test names
+    except EmailNotValidError as exc:
+        raise ValidationError("Enter a valid email.", field=field) from exc
+    return checked.normalized.lower()
+
+
+def ascii_digits(value: str) -> bool:
+    """True when ``value`` is only ASCII ``0``-``9`` (``str.isdigit`` also takes ``²`` and ``٣``)."""
+    return value.isascii() and value.isdigit()
+
+
+def _label(field: str) -> str:
+    return unicodedata.normalize("NFC", field.replace("_", " ")).capitalize()

@@ -1,0 +1,76 @@
+"""Attempt limits (ASVS V2.2.1): at most ``limit`` attempts per key within a sliding window.
+
+An attempt is *reserved* before the expensive or secret-revealing check runs (bcrypt, a mail),
+in its own compare-and-swap write, so concurrent guesses cannot all slip through between a
+read and an increment: the (limit + 1)-th reservation in a window is refused, however many run
+at once. A successful login hands its reservation back with ``succeeded``; a failed one keeps
+it. The window restarts when it has run out.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Callable
+
+import attrs
+
+from .errors import TooManyAttempts
+from .models import LoginThrottle
+from .ports import Clock, Storage
+from .retry import retry_on_conflict
+
+
+class Throttle:
+    def __init__(self, storage: Storage, clock: Clock, transaction: Callable[[], AbstractContextManager[None]]):
+        self._storage, self._clock, self._transaction = storage, clock, transaction
+
+    def reserve(self, key: str, limit: int, window_seconds: int) -> None:
+        """Count one attempt for ``key``, or raise ``TooManyAttempts`` when the window is full."""
+        retry_on_conflict(lambda: self._reserve(key, limit, window_seconds))
+
+    def reserve_all(self, limits: dict[str, int], window_seconds: int) -> None:
+        """Reserve one attempt on every key; when one is full, hand back the others taken."""
+        taken: list[str] = []
+        try:
+            for key, limit in limits.items():
+                self.reserve(key, limit, window_seconds)
+                taken.append(key)
+        except TooManyAttempts:
+            for key in taken:
+                self.release(key)
+            raise
+
+    def _reserve(self, key: str, limit: int, window_seconds: int) -> None:
+        now = self._clock.now()
+        with self._transaction():
+            current = self._storage.get(LoginThrottle, key)
+            if current is None:
+                self._storage.insert(LoginThrottle(id=key, failures=1, window_start=now))
+                return
+            elapsed = _elapsed(current.window_start, now)
+            if elapsed >= window_seconds:
+                self._storage.update(attrs.evolve(current, failures=1, window_start=now))
+                return
+            if current.failures >= limit:
+                raise TooManyAttempts(int(window_seconds - elapsed) + 1)
+            self._storage.update(attrs.evolve(current, failures=current.failures + 1))
+
+    def release(self, key: str) -> None:
+        """Hand back one reservation (the attempt turned out not to be a failure)."""
+        retry_on_conflict(lambda: self._change(key, lambda n: max(n - 1, 0)))
+
+    def reset(self, key: str) -> None:
+        """Forget the failures of ``key`` (a successful login); the window keeps its start."""
+        retry_on_conflict(lambda: self._change(key, lambda n: 0))
+
+    def _change(self, key: str, to: Callable[[int], int]) -> None:
+        with self._transaction():
+            current = self._storage.get(LoginThrottle, key)
+            if current is not None and current.failures != to(current.failures):
+                self._storage.update(attrs.evolve(current, failures=to(current.failures)))
+
+
+def _elapsed(start: datetime | None, now: datetime) -> float:
+    return float("inf") if start is None else (now - start).total_seconds()
+
