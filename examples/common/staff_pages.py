@@ -77,9 +77,9 @@ class StaffPages:
         return redirect("/staff")
 
     def staff_contact(self, req: Request, id: str) -> Response:
-        self.staff(req)
+        staff = self.staff(req)
         contact = self.portal.directory.contact(id)
-        return self.page(req, "staff_contact.html", person=contact, history=self.portal.directory.history(id),
+        return self.page(req, "staff_contact.html", person=contact, history=self.portal.directory.history(staff, id),
                          flags=ACCESS_FLAGS)
 
     def staff_issues(self, req: Request) -> Response:

@@ -95,14 +95,17 @@ class Directory:
     def properties_of(self, customer_id: str) -> list[Property]:
         return self._portal.storage.find(Property, customer_id=customer_id)
 
-    def contacts_by_status(self, status: PortalStatus, customer_id: str | None = None) -> list[Contact]:
+    def contacts_by_status(self, staff: StaffUser, status: PortalStatus, customer_id: str | None = None) -> list[Contact]:
         """INV-8: staff filter contacts by portal status."""
+        require(staff, Permission.MANAGE_CONTACTS)
+        status = inputs.member(status, PortalStatus, "status")
         where = {"customer_id": customer_id} if customer_id else {}
         found = self._portal.storage.find(Contact, **where)
         return sorted((c for c in found if c.portal_status is status), key=lambda c: (c.last_name, c.first_name))
 
-    def history(self, contact_id: str) -> list[StatusEvent]:
+    def history(self, staff: StaffUser, contact_id: str) -> list[StatusEvent]:
         """INV-8: the contact's portal status history, oldest first."""
+        require(staff, Permission.MANAGE_CONTACTS)
         return sorted(self._portal.storage.find(StatusEvent, contact_id=contact_id), key=lambda e: e.at)
 
     # -- staff users -----------------------------------------------------------------------
