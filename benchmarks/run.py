@@ -37,7 +37,7 @@ from portalkit import Portal, PortalConfig  # noqa: E402
 from portalkit import passwords  # noqa: E402
 from portalkit.adapters.memory import FrozenClock, MemoryMailer  # noqa: E402
 from portalkit.adapters.payments import FakeProcessor  # noqa: E402
-from portalkit.adapters.plugin import AdapterPlugin  # noqa: E402
+from portalkit.plugins import AdapterPlugin  # noqa: E402
 from portalkit.adapters.sql import SqlStorage  # noqa: E402
 from portalkit.errors import PortalError  # noqa: E402
 from portalkit.models import (Contact, Customer, Invoice, Issue, OutboxMessage, Payment, PaymentStatus,  # noqa: E402

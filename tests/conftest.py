@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from portalkit import Permission, Portal, PortalConfig
 from portalkit.adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
 from portalkit.adapters.payments import FakeProcessor
-from portalkit.adapters.plugin import AdapterPlugin
+from portalkit.plugins import AdapterPlugin
 
 from storages import KINDS, make_storage
 
@@ -35,8 +35,8 @@ PNG_SIGNATURE = signature_png()
 class Adapters(AdapterPlugin):
     """Test plugin: the given storage, a mailer to read, a clock to move, the fake processor."""
 
-    def __init__(self, storage=None):
-        super().__init__(storage=storage or MemoryStorage(), mailer=MemoryMailer(), clock=FrozenClock(),
+    def __init__(self, storage=None, mailer=None):
+        super().__init__(storage=storage or MemoryStorage(), mailer=mailer or MemoryMailer(), clock=FrozenClock(),
                          processor=FakeProcessor())
 
 
@@ -73,8 +73,8 @@ class World:
         return self.portal.directory.contact(contact.id)
 
 
-def build_world(storage=None, **config) -> World:
-    adapters = Adapters(storage)
+def build_world(storage=None, *, mailer=None, **config) -> World:
+    adapters = Adapters(storage, mailer)
     portal = Portal(make_config(**config), secret_key=SECRET, plugins=[adapters])
     d = portal.directory
     staff = d.create_first_admin("manager@greenacres.test", "Morgan Manager")

@@ -3,6 +3,7 @@
 import os
 
 from portalkit import Portal, hookimpl
+from portalkit.adapters.payments import FakeProcessor
 from portalkit.adapters.smtp import SmtpMailer
 from portalkit.adapters.sql import SqlStorage
 
@@ -17,6 +18,10 @@ class Plugin:
     @hookimpl
     def portalkit_mailer(self):
         return SmtpMailer("127.0.0.1", int(os.environ["WORKER_SMTP_PORT"]))
+
+    @hookimpl
+    def portalkit_payment_processor(self):
+        return FakeProcessor()
 
 
 def build() -> Portal:

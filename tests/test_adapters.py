@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from portalkit import Mail, hookimpl
 from portalkit.adapters.pdf import render_lines
+from portalkit.events import InvitationSent
 from portalkit.adapters.smtp import SmtpMailer
 from portalkit.models import OutboxMessage
 from portalkit.outbox import DEAD, PENDING, SENT
@@ -75,9 +76,8 @@ def test_invitation_over_real_smtp_end_to_end(smtp_server):
 
 
 def test_outbox_retries_with_backoff_and_loses_nothing_when_smtp_is_down():
-    w = build_world()
     port = free_port()  # nothing listens here
-    w.portal.mailer = SmtpMailer("127.0.0.1", port, timeout=2)
+    w = build_world(mailer=SmtpMailer("127.0.0.1", port, timeout=2))
     w.portal.invitations.send(w.staff, [w.alice.id])  # the change commits; delivery fails
     [msg] = w.portal.storage.find(OutboxMessage, kind="mail")
     assert (msg.status, msg.attempts) == (PENDING, 1) and msg.next_attempt_at > w.clock.now()
@@ -96,13 +96,11 @@ def test_outbox_retries_with_backoff_and_loses_nothing_when_smtp_is_down():
 
 
 def test_outbox_gives_up_after_max_attempts():
-    w = build_world()
-
     class Broken:
         def send(self, mail):
             raise OSError("no route")
 
-    w.portal.mailer = Broken()
+    w = build_world(mailer=Broken())
     w.portal.invitations.send(w.staff, [w.alice.id])
     for _ in range(10):
         w.clock.advance(hours=2)
@@ -133,13 +131,15 @@ def test_host_events_reach_plugins():
 
     class Listener:
         @hookimpl
-        def portalkit_event(self, name, payload):
-            heard.append((name, payload["contact_id"]))
+        def portalkit_event(self, event):
+            heard.append(event)
 
     w = build_world()
     w.portal.plugins.register(Listener())
     w.portal.invitations.send(w.staff, [w.alice.id])
-    assert heard == [("invitation.sent", w.alice.id)]
+    [event] = heard
+    assert isinstance(event, InvitationSent) and event.name == "invitation.sent"
+    assert (event.contact_id, event.sent_by, event.company_id) == (w.alice.id, w.staff.email, "default")
 
 
 def test_invoice_pdf_opens_and_holds_number_and_amounts(enrolled):

@@ -47,3 +47,29 @@ def test_rules_page_lists_every_rule_test():
     rules_on_page = {m["rule"] for m in map(_ROW.match, expected.splitlines()) if m}
     assert set(rule_tests()) <= rules_on_page, "a test names a rule the page does not list"
     assert "**none**" not in expected, "a rule has no test"
+
+
+def test_every_hook_event_and_mail_is_documented():
+    """datasette-style: a hookspec, event class or mail template without a doc section fails."""
+    import inspect
+
+    from portalkit import hookspecs
+    from portalkit.events import EVENT_TYPES
+    from portalkit.mails import MAIL_NAMES
+
+    page = (ROOT / "docs" / "hooks.md").read_text()
+    hooks = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("portalkit_")]
+    assert len(hooks) == 7
+    for name in hooks + list(EVENT_TYPES) + list(MAIL_NAMES):
+        assert f"### `{name}`" in page, f"docs/hooks.md has no section for {name}"
+
+
+def test_every_mail_has_its_three_templates():
+    from portalkit.mails import MAIL_NAMES
+
+    folder = ROOT / "src" / "portalkit" / "mail_templates"
+    for name in MAIL_NAMES:
+        for suffix in ("_subject.txt", ".txt", ".html"):
+            assert (folder / f"{name}{suffix}").is_file(), f"{name}{suffix} is missing"
+    names = {p.name.removesuffix("_subject.txt") for p in folder.glob("*_subject.txt")}
+    assert names == set(MAIL_NAMES), "a template set is not listed in MAIL_NAMES"

@@ -71,7 +71,7 @@ def test_iss_5_customer_comment_reaches_staff(enrolled):
     issue = w.portal.issues.create(w.alice, w.prop.id, "Broken sprinkler")
     w.portal.issues.comment(w.bob, issue.id, "Saw it too")
     mail = w.mailer.to("ops@greenacres.test")[-1]
-    assert "new comment from Bob Stone" in mail.subject and mail.text == "Saw it too"
+    assert "new comment from Bob Stone" in mail.subject and "Saw it too" in mail.text
     with pytest.raises(ValidationError):
         w.portal.issues.comment(w.bob, issue.id, "two files", [PNG, PNG])
 

@@ -10,7 +10,7 @@ import attrs
 
 from portalkit import Branding, Portal, PortalConfig
 from portalkit.adapters.payments import FakeProcessor
-from portalkit.adapters.plugin import AdapterPlugin
+from portalkit.plugins import AdapterPlugin
 from portalkit.adapters.sql import SqlStorage
 
 from .seed import STAFF_EMAIL, seed

@@ -1,33 +1,115 @@
-"""portalkit: an embeddable, framework-agnostic customer portal core for field-service apps."""
+"""portalkit: an embeddable, framework-agnostic customer portal core for field-service apps.
 
+Everything a host touches is importable from here; the submodules are the implementation.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .accounts import Session
+from .plugins import AdapterPlugin
 from .config import Branding, PortalConfig
+from .errors import (AccountSuspended, AlreadySignedUp, AuthenticationFailed, ConfigurationError, Conflict,
+                     ExpiredToken, InvalidToken, InvalidTransition, MissingPortalLinkError, NotFound, PaymentPending,
+                     PaymentsDisabled, PermissionDenied, PortalDisabled, PortalError, SessionExpired, StorageError,
+                     TemplateError, TooManyAttempts, UnknownTokenError, ValidationError)
+from .events import (ContactEnrolled, Event, InvitationSent, IssueCommented, IssueCreated, PaymentEvent, PaymentFailed,
+                     PaymentRefunded, PaymentSettled, ProposalSigned, QuoteRequested)
 from .hookspecs import hookimpl
-from .invoices import InvoiceFilter
+from .invitations import BulkResult, Skipped
+from .invoices import InvoiceFilter, InvoiceRow
 from .issues import IssueFilter
-from .models import (
-    Access,
-    Attachment,
-    Contact,
-    Invoice,
-    Issue,
-    IssueStatus,
-    MethodKind,
-    Payment,
-    PaymentStatus,
-    Permission,
-    PortalStatus,
-    Priority,
-    Proposal,
-    ProposalStatus,
-    StaffUser,
-)
+from .models import (Access, Attachment, Comment, Contact, Customer, Invoice, Issue, IssueStatus, MethodKind, Payment,
+                     PaymentMethod, PaymentStatus, Permission, PortalStatus, Priority, Property, Proposal,
+                     ProposalStatus, QuoteRequest, Service, Signature, StaffUser, StatusEvent)
+from .payments import Quote
 from .portal import Portal
-from .ports import Mail
-from .proposals import ProposalFilter
+from .ports import Clock, Mail, Mailer, PaymentProcessor, PdfRenderer, Storage
+from .proposals import ProposalFilter, ProposalRow
 from .visibility import Section
+from .warnings import PortalkitDeprecationWarning
+
+try:
+    __version__ = version("portalkit")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
-    "Access", "Attachment", "Branding", "Contact", "Invoice", "InvoiceFilter", "Issue", "IssueFilter",
-    "IssueStatus", "Mail", "MethodKind", "Payment", "PaymentStatus", "Permission", "Portal", "PortalConfig",
-    "PortalStatus", "Priority", "Proposal", "ProposalFilter", "ProposalStatus", "Section", "StaffUser", "hookimpl",
+    "Access",
+    "AccountSuspended",
+    "AdapterPlugin",
+    "AlreadySignedUp",
+    "Attachment",
+    "AuthenticationFailed",
+    "Branding",
+    "BulkResult",
+    "Clock",
+    "Comment",
+    "ConfigurationError",
+    "Conflict",
+    "Contact",
+    "ContactEnrolled",
+    "Customer",
+    "Event",
+    "ExpiredToken",
+    "InvalidToken",
+    "InvalidTransition",
+    "InvitationSent",
+    "Invoice",
+    "InvoiceFilter",
+    "InvoiceRow",
+    "Issue",
+    "IssueCommented",
+    "IssueCreated",
+    "IssueFilter",
+    "IssueStatus",
+    "Mail",
+    "Mailer",
+    "MethodKind",
+    "MissingPortalLinkError",
+    "NotFound",
+    "Payment",
+    "PaymentEvent",
+    "PaymentFailed",
+    "PaymentMethod",
+    "PaymentPending",
+    "PaymentProcessor",
+    "PaymentRefunded",
+    "PaymentSettled",
+    "PaymentStatus",
+    "PaymentsDisabled",
+    "PdfRenderer",
+    "Permission",
+    "PermissionDenied",
+    "Portal",
+    "PortalConfig",
+    "PortalDisabled",
+    "PortalError",
+    "PortalStatus",
+    "PortalkitDeprecationWarning",
+    "Priority",
+    "Property",
+    "Proposal",
+    "ProposalFilter",
+    "ProposalRow",
+    "ProposalSigned",
+    "ProposalStatus",
+    "Quote",
+    "QuoteRequest",
+    "QuoteRequested",
+    "Section",
+    "Service",
+    "Session",
+    "SessionExpired",
+    "Signature",
+    "Skipped",
+    "StaffUser",
+    "StatusEvent",
+    "Storage",
+    "StorageError",
+    "TemplateError",
+    "TooManyAttempts",
+    "UnknownTokenError",
+    "ValidationError",
+    "__version__",
+    "hookimpl",
 ]

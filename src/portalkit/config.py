@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from typing import Any
+
 import attrs
 
 from . import inputs, money
@@ -14,28 +16,28 @@ _HEX_COLOUR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
 _FONT = re.compile(r"[A-Za-z0-9 ,'\"\-]{1,120}")
 
 
-def _colour(_instance, attribute, value: object) -> None:
+def _colour(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """BRD-2: colours are #RGB or #RRGGBB, the leading # required."""
     if not isinstance(value, str) or not _HEX_COLOUR.fullmatch(value):
         raise ValidationError(f"{attribute.name} must be a hex colour like #1A2B3C, not {value!r}", field=attribute.name)
 
 
-def _font(_instance, attribute, value: object) -> None:
+def _font(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """A CSS font-family list: letters, digits, spaces, commas, quotes and hyphens only."""
     if not isinstance(value, str) or not _FONT.fullmatch(value):
         raise ValidationError(f"{attribute.name} must be a font list like 'Helvetica, Arial, sans-serif'",
                               field=attribute.name)
 
 
-def _line(_instance, attribute, value: object) -> None:
+def _line(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     inputs.text(value, attribute.name, required=False)
 
 
-def _paragraph(_instance, attribute, value: object) -> None:
+def _paragraph(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     inputs.text(value, attribute.name, required=False, multiline=True, max_length=2000)
 
 
-def _non_negative(_instance, attribute, value) -> None:
+def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(f"{attribute.name} must be a whole number, not negative", field=attribute.name)
 
@@ -81,6 +83,7 @@ class PortalConfig:
     """Everything a company configures about its portal. Build a new one with ``attrs.evolve``."""
 
     enabled: bool = False
+    company_id: str = "default"
     company_name: str = "Your Service Company"
     base_url: str = "http://localhost:5000"
     domain: str = ""
@@ -119,7 +122,7 @@ class PortalConfig:
     branding: Branding = Branding()
 
     @bcrypt_rounds.validator
-    def _check_rounds(self, attribute, value: int) -> None:
+    def _check_rounds(self, attribute: attrs.Attribute[Any], value: int) -> None:
         if not 4 <= value <= 31:
             raise ValidationError("bcrypt_rounds must be between 4 and 31", field="bcrypt_rounds")
 
@@ -136,7 +139,7 @@ class PortalConfig:
         return None
 
 
-def updated(config: PortalConfig, **changes) -> PortalConfig:
+def updated(config: PortalConfig, **changes: Any) -> PortalConfig:
     """A checked copy of ``config`` with ``changes`` (``branding`` may be a dict of its own
     changes). Nothing is saved: a host previews the result (BRD-3), then keeps it or not."""
     branding = changes.pop("branding", None)

@@ -9,11 +9,11 @@ portal starts from.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import attrs
 
-from . import inputs
+from . import history, inputs
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
 from .models import (
     Access,
@@ -28,8 +28,13 @@ from .models import (
     StatusEvent,
 )
 
-if TYPE_CHECKING:
-    from .portal import Portal
+from .permissions import require
+from .ports import Clock, Storage
+from .settings import Settings
+from .invitations import Invitations
+from .uow import UnitOfWork
+
+R = TypeVar("R")
 
 _NAME = re.compile(r"[^\W\d_]+(?:[ '\-.][^\W\d_]+)*")
 _FIRST_ADMIN = "first-admin"
@@ -57,13 +62,22 @@ def check_names(first_name: object, last_name: object) -> tuple[str, str]:
     return first, last
 
 
-def require(staff: object, permission: Permission) -> StaffUser:
-    """Deny by default: ``staff`` must be a staff user holding ``permission``."""
-    if not isinstance(staff, StaffUser):
-        raise PermissionDenied("Only a signed-in staff user can do this.")
-    if permission not in staff.permissions:
-        raise PermissionDenied(f"{staff.name} lacks the {permission.value} permission")
-    return staff
+def lookup(storage: Storage, cls: type[R], id: object) -> R:
+    """The record of type ``cls`` with id ``id``; ``NotFound`` when there is none (or ``id`` is no id)."""
+    record = storage.get(cls, id) if inputs.is_identifier(id) else None
+    if record is None:
+        raise NotFound(f"No {cls.__name__.lower()} {id}")
+    return record
+
+
+def contact_by_email(storage: Storage, email: object) -> Contact | None:
+    """The contact with this address, if the address is valid and someone has it."""
+    try:
+        address = normalise_email(email)
+    except ValidationError:
+        return None
+    found = storage.find(Contact, email=address) if address else []
+    return found[0] if found else None
 
 
 def _permissions(values: object) -> frozenset[Permission]:
@@ -71,52 +85,44 @@ def _permissions(values: object) -> frozenset[Permission]:
 
 
 class Directory:
-    def __init__(self, portal: "Portal"):
-        self._portal = portal
+    """Contacts created with "invite" ticked, or auto-invited, are invited through ``invitations``."""
+
+    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, invitations: Invitations):
+        self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
+        self._invitations = invitations
 
     # -- lookups ---------------------------------------------------------------------------
-    def get(self, cls: type, id: object) -> Any:
-        record = self._portal.storage.get(cls, id) if inputs.is_identifier(id) else None
-        if record is None:
-            raise NotFound(f"No {cls.__name__.lower()} {id}")
-        return record
+    def get(self, cls: type[R], id: object) -> R:
+        return lookup(self._storage, cls, id)
 
     def contact(self, contact_id: str) -> Contact:
-        return self.get(Contact, contact_id)
+        return lookup(self._storage, Contact, contact_id)
 
     def contact_by_email(self, email: str) -> Contact | None:
-        try:
-            address = normalise_email(email)
-        except ValidationError:
-            return None
-        found = self._portal.storage.find(Contact, email=address) if address else []
-        return found[0] if found else None
-
-    def properties_of(self, customer_id: str) -> list[Property]:
-        return self._portal.storage.find(Property, customer_id=customer_id)
+        return contact_by_email(self._storage, email)
 
     def contacts_by_status(self, staff: StaffUser, status: PortalStatus, customer_id: str | None = None) -> list[Contact]:
         """INV-8: staff filter contacts by portal status."""
         require(staff, Permission.MANAGE_CONTACTS)
         status = inputs.member(status, PortalStatus, "status")
         where = {"customer_id": customer_id} if customer_id else {}
-        found = self._portal.storage.find(Contact, **where)
+        found = self._storage.find(Contact, **where)
         return sorted((c for c in found if c.portal_status is status), key=lambda c: (c.last_name, c.first_name))
 
     def history(self, staff: StaffUser, contact_id: str) -> list[StatusEvent]:
         """INV-8: the contact's portal status history, oldest first."""
         require(staff, Permission.MANAGE_CONTACTS)
-        return sorted(self._portal.storage.find(StatusEvent, contact_id=contact_id), key=lambda e: e.at)
+        return sorted(self._storage.find(StatusEvent, contact_id=contact_id), key=lambda e: e.at)
 
     # -- staff users -----------------------------------------------------------------------
     def create_first_admin(self, email: str, name: str) -> StaffUser:
         """The first staff user, holding every permission; refused once any staff user exists."""
         user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"), permissions=frozenset(Permission))
-        with self._portal.unit_of_work():
-            if self._portal.storage.find(StaffUser) or self._portal.storage.get(Counter, _FIRST_ADMIN):
+        with self._uow():
+            if self._storage.find(StaffUser) or self._storage.get(Counter, _FIRST_ADMIN) is not None:
                 raise PermissionDenied("The portal already has staff users; an administrator adds more.")
-            self._portal.storage.insert(Counter(id=_FIRST_ADMIN, value=1))
-            return self._insert_staff(user)
+            self._storage.insert(Counter(id=_FIRST_ADMIN, value=1))
+            return self._insert_with_email(user, "staff user")
 
     def add_staff(self, by: StaffUser, email: str, name: str, permissions: Iterable[Permission] = ()) -> StaffUser:
         """``MANAGE_STAFF``: a staff user, with no permission that ``by`` does not hold."""
@@ -125,21 +131,22 @@ class Directory:
         if not granted <= by.permissions:
             raise PermissionDenied("You can grant only permissions you hold.")
         user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"), permissions=granted)
-        with self._portal.unit_of_work():
-            return self._insert_staff(user)
+        with self._uow():
+            return self._insert_with_email(user, "staff user")
 
-    def _insert_staff(self, user: StaffUser) -> StaffUser:
+    def _insert_with_email(self, record: R, who: str) -> R:
+        """Insert a staff user or contact; an email someone else has is a ``ValidationError``."""
         try:
-            return self._portal.storage.insert(user)
+            return self._storage.insert(record)
         except Conflict as exc:
-            raise ValidationError("That email is already used by another staff user.", field="email") from exc
+            raise ValidationError(f"That email is already used by another {who}.", field="email") from exc
 
     # -- customers, properties, contacts ---------------------------------------------------
     def add_customer(self, staff: StaffUser, name: str) -> Customer:
         require(staff, Permission.MANAGE_CONTACTS)
         customer = Customer(name=inputs.text(name, "name"))
-        with self._portal.unit_of_work():
-            return self._portal.storage.insert(customer)
+        with self._uow():
+            return self._storage.insert(customer)
 
     def add_property(self, staff: StaffUser, customer_id: str, name: str, *, account_owner_email: str | None = None,
                      operations_manager_email: str | None = None) -> Property:
@@ -148,9 +155,9 @@ class Directory:
                         account_owner_email=normalise_email(account_owner_email, field="account_owner_email"),
                         operations_manager_email=normalise_email(operations_manager_email,
                                                                  field="operations_manager_email"))
-        with self._portal.unit_of_work():
+        with self._uow():
             self.get(Customer, customer_id)
-            return self._portal.storage.insert(prop)
+            return self._storage.insert(prop)
 
     def add_contact(
         self,
@@ -174,23 +181,17 @@ class Directory:
         contact = Contact(customer_id=inputs.identifier(customer_id, "customer_id"), first_name=first, last_name=last,
                           email=normalise_email(email), property_ids=tuple(inputs.identifiers(property_ids, "property_ids")),
                           account_wide=inputs.flag(account_wide, "account_wide"), access=_access(access))
-        config = self._portal.config
-        with self._portal.unit_of_work():
+        config = self._settings.current
+        with self._uow():
             self.get(Customer, customer_id)
             for pid in contact.property_ids:
                 self._check_property(customer_id, pid)
-            contact = self._insert_contact(contact)
+            contact = self._insert_with_email(contact, "contact")
             if contact.email and invite:
-                self._portal.invitations.send(staff, [contact.id])
+                self._invitations.send(staff, [contact.id])
             elif contact.email and config.auto_invite_new_contacts and config.enabled:
-                self._portal.invitations.send_as_company([contact.id])
+                self._invitations.send_as_company([contact.id])
             return self.contact(contact.id)
-
-    def _insert_contact(self, contact: Contact) -> Contact:
-        try:
-            return self._portal.storage.insert(contact)
-        except Conflict as exc:
-            raise ValidationError("That email is already used by another contact.", field="email") from exc
 
     def _check_property(self, customer_id: str, property_id: str) -> Property:
         prop = self.get(Property, property_id)
@@ -203,31 +204,31 @@ class Directory:
         """VIS-1: link a contact to a building; ``primary`` makes it the property's primary contact."""
         require(staff, Permission.MANAGE_CONTACTS)
         primary = inputs.flag(primary, "primary")
-        with self._portal.unit_of_work():
+        with self._uow():
             contact = self.contact(contact_id)
             prop = self._check_property(contact.customer_id, property_id)
             if property_id not in contact.property_ids:
-                contact = self._portal.storage.update(
+                contact = self._storage.update(
                     attrs.evolve(contact, property_ids=contact.property_ids + (property_id,))
                 )
             if primary:
-                self._portal.storage.update(attrs.evolve(prop, primary_contact_id=contact.id))
+                self._storage.update(attrs.evolve(prop, primary_contact_id=contact.id))
             return contact
 
     def set_primary_contact(self, staff: StaffUser, property_id: str, contact_id: str | None) -> Property:
         require(staff, Permission.MANAGE_CONTACTS)
         contact_id = inputs.optional_identifier(contact_id, "contact_id")
-        with self._portal.unit_of_work():
+        with self._uow():
             prop = self.get(Property, property_id)
             if contact_id is not None:
                 self.link_property(staff, contact_id, property_id)
                 prop = self.get(Property, property_id)
-            return self._portal.storage.update(attrs.evolve(prop, primary_contact_id=contact_id))
+            return self._storage.update(attrs.evolve(prop, primary_contact_id=contact_id))
 
     def update_contact(self, staff: StaffUser, contact_id: str, **changes: Any) -> Contact:
         """Staff edits: access flags, account_wide, main_contact_only, receipts, names."""
         require(staff, Permission.MANAGE_CONTACTS)
-        checks = {"access": _access, "account_wide": lambda v: inputs.flag(v, "account_wide"),
+        checks: dict[str, Callable[[Any], Any]] = {"access": _access, "account_wide": lambda v: inputs.flag(v, "account_wide"),
                   "main_contact_only": lambda v: inputs.flag(v, "main_contact_only"),
                   "receipts_opt_in": lambda v: inputs.flag(v, "receipts_opt_in"),
                   "first_name": lambda v: v, "last_name": lambda v: v}
@@ -235,22 +236,22 @@ class Directory:
         if unknown:
             raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} here")
         changes = {k: checks[k](v) for k, v in changes.items()}
-        with self._portal.unit_of_work():
+        with self._uow():
             contact = self.contact(contact_id)
             if "first_name" in changes or "last_name" in changes:
                 changes["first_name"], changes["last_name"] = check_names(
                     changes.get("first_name", contact.first_name), changes.get("last_name", contact.last_name)
                 )
-            return self._portal.storage.update(attrs.evolve(contact, **changes))
+            return self._storage.update(attrs.evolve(contact, **changes))
 
     def change_email(self, staff: StaffUser, contact_id: str, new_email: str) -> Contact:
         """ACC-5: the same password works with the new email."""
         require(staff, Permission.MANAGE_CONTACTS)
         email = inputs.email(new_email)
-        with self._portal.unit_of_work():
+        with self._uow():
             contact = self.contact(contact_id)
             try:
-                updated = self._portal.storage.update(attrs.evolve(contact, email=email))
+                updated = self._storage.update(attrs.evolve(contact, email=email))
             except Conflict as exc:
                 raise ValidationError("That email is already used by another contact.", field="email") from exc
             self.record(contact_id, HistoryKind.EMAIL_CHANGED, f"{contact.email} -> {email}")
@@ -260,9 +261,9 @@ class Directory:
         """ACC-6: the contact cannot log in and is shown ``note``."""
         require(staff, Permission.MANAGE_CONTACTS)
         note = inputs.text(note, "note", max_length=1000, multiline=True)
-        with self._portal.unit_of_work():
+        with self._uow():
             contact = self.contact(contact_id)
-            updated = self._portal.storage.update(
+            updated = self._storage.update(
                 attrs.evolve(contact, suspended=True, suspension_note=note,
                              credential_epoch=contact.credential_epoch + 1)
             )
@@ -271,14 +272,14 @@ class Directory:
 
     def unsuspend(self, staff: StaffUser, contact_id: str) -> Contact:
         require(staff, Permission.MANAGE_CONTACTS)
-        with self._portal.unit_of_work():
+        with self._uow():
             contact = self.contact(contact_id)
-            updated = self._portal.storage.update(attrs.evolve(contact, suspended=False, suspension_note=""))
+            updated = self._storage.update(attrs.evolve(contact, suspended=False, suspension_note=""))
             self.record(contact_id, HistoryKind.UNSUSPENDED)
             return updated
 
     def record(self, contact_id: str, kind: HistoryKind, detail: str = "") -> None:
-        self._portal.storage.insert(StatusEvent(contact_id=contact_id, kind=kind, at=self._portal.now(), detail=detail))
+        history.record(self._storage, self._clock, contact_id, kind, detail)
 
 
 def _access(value: object) -> Access:

@@ -112,5 +112,12 @@ class Conflict(PortalError):
     public_message = "This record was changed by someone else. Please reload and try again."
 
 
+class ConfigurationError(PortalError):
+    """The host wired the portal wrongly: a missing or misspelt hook, an adapter that is not one.
+    Raised when the ``Portal`` is built, never while serving a customer."""
+
+    public_message = "The portal is not set up correctly."
+
+
 class StorageError(PortalError):
     public_message = "The portal is temporarily unavailable. Please try again."

@@ -2,7 +2,7 @@
 
 A host registers a plugin object (a module or class instance) whose methods are decorated with
 ``portalkit.hookimpl``. Adapter hooks are ``firstresult``: the last registered plugin that
-answers wins, so a host's plugin overrides the defaults.
+answers (returns something other than ``None``) wins, so a host's plugin overrides the defaults.
 
 Example::
 
@@ -12,10 +12,13 @@ Example::
             return SmtpMailer("smtp.example.com", 587)
 
         @hookimpl
-        def portalkit_event(self, name, payload):
-            audit_log.write(name, payload)
+        def portalkit_event(self, event):
+            audit_log.write(event.name, event.event_id)
 
-    portal = Portal(config, plugins=[MyHost()])
+    portal = Portal(config, secret_key=..., plugins=[MyHost(), ...])
+
+Storage, mailer and payment processor have no default: a portal without them, or with a
+misspelt hook name, raises ``ConfigurationError`` when it is built.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from __future__ import annotations
 from typing import Any
 
 import pluggy
+
+from .events import Event
 
 PROJECT = "portalkit"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -55,9 +60,18 @@ def portalkit_clock() -> Any:
 
 
 @hookspec
-def portalkit_event(name: str, payload: dict) -> None:
-    """Hear a committed portal event (``invitation.sent``, ``payment.settled``, ...).
+def portalkit_template_dirs() -> list[str]:  # type: ignore[empty-body]
+    """Return folders whose templates override portalkit's own, searched before the package's.
+
+    Mail templates are looked up in ``<folder>/mail/<name>_subject.txt``, ``<name>.txt`` and
+    ``<name>.html`` (see ``portalkit.mails.MAIL_NAMES``).
+    """
+
+
+@hookspec
+def portalkit_event(event: Event) -> None:
+    """Hear a committed portal event: one of the classes in :mod:`portalkit.events`.
 
     Called by the outbox dispatcher after the change committed, at least once per event; the
-    payload carries a ``dedup_key`` for hosts that must act exactly once.
+    event's ``event_id`` is the same on every delivery, for hosts that must act exactly once.
     """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from typing import Any, Iterable, TypeVar
+from typing import Any, Iterable, TypeGuard, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -56,7 +56,7 @@ def one_line(value: str) -> str:
     return " ".join(_LINE_OR_CONTROL.sub(" ", value).split())
 
 
-def is_identifier(value: object) -> bool:
+def is_identifier(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _ID.fullmatch(value) is not None
 
 

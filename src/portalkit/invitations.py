@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 import attrs
+from markupsafe import Markup, escape
 
-from . import inputs
-from .directory import require
+from . import history, inputs
 from .errors import AlreadySignedUp, ExpiredToken, InvalidToken, NotFound, PortalDisabled
+from .events import InvitationSent
+from .mails import MailTemplates
 from .models import Contact, HistoryKind, OutboxMessage, Permission, PortalStatus, StaffUser, StatusEvent, new_id
-from .ports import Mail
+from .outbox import Outbox
+from .permissions import require
+from .ports import Clock, Storage
+from .settings import Settings
 from .templates import InvitationTemplate, html_to_text
-from .tokens import INVITE
-
-if TYPE_CHECKING:
-    from .portal import Portal
+from .tokens import INVITE, TokenSigner
+from .uow import UnitOfWork
 
 
 @attrs.frozen
@@ -34,12 +37,14 @@ class BulkResult:
 
 
 class Invitations:
-    def __init__(self, portal: "Portal"):
-        self._portal = portal
+    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, signer: TokenSigner,
+                 outbox: Outbox, mails: MailTemplates):
+        self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
+        self._signer, self._outbox, self._mails = signer, outbox, mails
 
     @property
     def link_lifetime(self) -> timedelta:
-        return timedelta(days=self._portal.config.invite_link_days)
+        return timedelta(days=self._settings.current.invite_link_days)
 
     def send(
         self,
@@ -63,11 +68,12 @@ class Invitations:
 
     def send_as_company(self, contact_ids: Iterable[str]) -> BulkResult:
         """Automatic invitations (INV-9), sent in the company's name."""
-        config = self._portal.config
+        config = self._settings.current
         return self._send(None, config.company_name, inputs.identifiers(contact_ids, "contact_ids"), None, None)
 
-    def _send(self, sender_email, sender_name, contact_ids, subject, body) -> BulkResult:
-        config = self._portal.config
+    def _send(self, sender_email: str | None, sender_name: str, contact_ids: list[str], subject: object,
+              body: object) -> BulkResult:
+        config = self._settings.current
         if not config.enabled:
             raise PortalDisabled()
         template = InvitationTemplate.compile(
@@ -78,10 +84,10 @@ class Invitations:
         skipped: list[Skipped] = []
         invited: list[Contact] = []
         messages: list[OutboxMessage] = []
-        history: list[StatusEvent] = []
+        lines: list[StatusEvent] = []
         ids = list(contact_ids)
-        with self._portal.unit_of_work():
-            found = self._portal.storage.get_many(Contact, ids)
+        with self._uow():
+            found = self._storage.get_many(Contact, ids)
             missing = [i for i in ids if i not in found]
             if missing:
                 raise NotFound(f"No contact {missing[0]}")
@@ -95,13 +101,13 @@ class Invitations:
                                             invite_nonce=contact.invite_nonce + 1))
                 mails, line = self._invite(invited[-1], template, sender_email, sender_name)
                 messages += mails
-                history.append(line)
+                lines.append(line)
             sent = [c.id for c in invited]
             if sent and config.invite_notification_emails:
                 messages.append(self._notice(sent, contacts, sender_name))
-            self._portal.storage.update_many(invited)
-            self._portal.outbox.queue(messages)
-            self._portal.storage.insert_many(history)
+            self._storage.update_many(invited)
+            self._outbox.queue(messages)
+            self._storage.insert_many(lines)
         return BulkResult(tuple(sent), tuple(skipped))
 
     @staticmethod
@@ -114,10 +120,10 @@ class Invitations:
             return "suspended"
         return None
 
-    def _invite(self, contact: Contact, template: InvitationTemplate, sender_email,
-                sender_name) -> tuple[list[OutboxMessage], StatusEvent]:
+    def _invite(self, contact: Contact, template: InvitationTemplate, sender_email: str | None,
+                sender_name: str) -> tuple[list[OutboxMessage], StatusEvent]:
         """The mail and event, and the history line, that invite ``contact`` (already given its new nonce)."""
-        portal, config = self._portal, self._portal.config
+        config = self._settings.current
         link = self.link_for(contact)
         subject, body = template.render(
             {
@@ -132,19 +138,16 @@ class Invitations:
             },
             link,
         )
-        mail = Mail(
-            to=(contact.address,),
-            subject=subject,
-            text=html_to_text(body) if template.html else body,
-            html=body if template.html else None,
-            sender=sender_email,
-        )
+        html = body if template.html else str(escape(body)).replace("\n", "<br>\n")
+        mail = self._mails.render("invitation", (contact.address,), sender=sender_email, subject=subject,
+                                  body_html=Markup(html), body_text=html_to_text(body) if template.html else body)
         key = f"{contact.id}:{contact.invite_nonce}"
         messages = [
-            portal.outbox.mail_message(mail, dedup_key=f"invite:{key}"),
-            portal.outbox.event_message("invitation.sent", {"contact_id": contact.id}, f"event:invite:{key}"),
+            self._outbox.mail_message(mail, dedup_key=f"invite:{key}"),
+            self._outbox.event_message(InvitationSent(event_id=f"invite:{key}", company_id=config.company_id,
+                                                      contact_id=contact.id, sent_by=sender_email)),
         ]
-        line = StatusEvent(contact_id=contact.id, kind=HistoryKind.INVITATION_SENT, at=portal.now(),
+        line = StatusEvent(contact_id=contact.id, kind=HistoryKind.INVITATION_SENT, at=self._clock.now(),
                            detail=f"to {contact.email} by {sender_name}")
         return messages, line
 
@@ -152,16 +155,13 @@ class Invitations:
         """INV-10: the configured addresses hear who was invited."""
         chosen = set(sent)
         names = [f"{c.name} <{c.email}>" for c in contacts if c.id in chosen]
-        mail = Mail(
-            to=self._portal.config.invite_notification_emails,
-            subject=f"{len(names)} contact(s) invited to the customer portal",
-            text=f"{sender_name} invited:\n" + "\n".join(names),
-        )
-        return self._portal.outbox.mail_message(mail, dedup_key=f"invite-notice:{new_id()}")
+        mail = self._mails.render("invitation_notice", self._settings.current.invite_notification_emails,
+                                  sender_name=sender_name, names=names)
+        return self._outbox.mail_message(mail, dedup_key=f"invite-notice:{new_id()}")
 
     def link_for(self, contact: Contact) -> str:
-        token = self._portal.signer.sign(INVITE, contact.id, contact.invite_nonce)
-        return self._portal.config.portal_url + "/signup/" + token
+        token = self._signer.sign(INVITE, contact.id, contact.invite_nonce)
+        return self._settings.current.portal_url + "/signup/" + token
 
     def check_link(self, token: str) -> tuple[str, int]:
         """``(contact_id, nonce)`` of a genuine, unexpired invitation link (INV-6).
@@ -169,9 +169,9 @@ class Invitations:
         A contact who has signed up hears ``AlreadySignedUp`` (INV-11) however old the link is;
         otherwise an old link is ``ExpiredToken`` and a forged one ``InvalidToken``.
         """
-        claims = self._portal.signer.read(INVITE, token)
-        if self._portal.signer.expired(claims, self.link_lifetime):
-            contact = self._portal.storage.get(Contact, claims.contact_id)
+        claims = self._signer.read(INVITE, token)
+        if self._signer.expired(claims, self.link_lifetime):
+            contact = self._storage.get(Contact, claims.contact_id)
             if contact is not None and contact.portal_status is PortalStatus.ENROLLED:
                 raise AlreadySignedUp()
             raise ExpiredToken()
@@ -179,7 +179,7 @@ class Invitations:
 
     def invited_contact(self, contact_id: str, nonce: int) -> Contact:
         """The contact a checked link invites, while that link is its latest and unused."""
-        contact = self._portal.storage.get(Contact, contact_id)
+        contact = self._storage.get(Contact, contact_id)
         if contact is None:
             raise InvalidToken()
         if contact.portal_status is PortalStatus.ENROLLED:
@@ -195,7 +195,7 @@ class Invitations:
         superseded link, ``AlreadySignedUp`` once the contact has registered.
         """
         contact_id, nonce = self.check_link(token)
-        with self._portal.unit_of_work():
+        with self._uow():
             contact = self.invited_contact(contact_id, nonce)
-            self._portal.directory.record(contact.id, HistoryKind.LINK_OPENED)
+            history.record(self._storage, self._clock, contact.id, HistoryKind.LINK_OPENED)
             return contact

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import enum
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any, Callable
 
 import attrs
 
 from . import inputs, money
-from .directory import require
+from .directory import lookup
 from .errors import ValidationError
-from .models import Invoice, Permission, Property, StaffUser
-from .visibility import Section, invoice_visible
-
-if TYPE_CHECKING:
-    from .models import Contact
-    from .portal import Portal
+from .models import Contact, Invoice, Permission, Property, StaffUser
+from .permissions import require
+from .ports import Clock, PdfRenderer, Storage
+from .settings import Settings
+from .uow import UnitOfWork
+from .visibility import Section, Visibility, invoice_visible
 
 PAID_RECENTLY_DAYS = 183  # "Paid in last 6 months"
 
@@ -30,17 +29,18 @@ class InvoiceFilter(enum.Enum):
 
 @attrs.frozen
 class InvoiceRow:
-    """One row of the Invoices view (PAY-2) with the actions it offers (PAY-3)."""
+    """One row of the Invoices view (PAY-2) with the actions it offers (PAY-3; View is always offered)."""
 
     invoice: Invoice
-    can_view: bool
     can_pay: bool
     pay_label: str
 
 
 class Invoices:
-    def __init__(self, portal: "Portal"):
-        self._portal = portal
+    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
+                 pdf: PdfRenderer):
+        self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
+        self._visibility, self._pdf = visibility, pdf
 
     def add(
         self,
@@ -65,52 +65,49 @@ class Invoices:
         if not isinstance(invoice_date, date):
             raise ValidationError("The invoice date must be a date.", field="invoice_date")
         billing_contact_id = inputs.optional_identifier(billing_contact_id, "billing_contact_id")
-        with self._portal.unit_of_work():
-            self._portal.directory.get(Property, property_id)
+        with self._uow():
+            lookup(self._storage, Property, property_id)
             if billing_contact_id:
-                self._portal.directory.contact(billing_contact_id)
-            return self._portal.storage.insert(
+                lookup(self._storage, Contact, billing_contact_id)
+            return self._storage.insert(
                 Invoice(number=number, property_id=property_id, billing_contact_id=billing_contact_id,
                         amount=value, amount_due=due, invoice_date=invoice_date, net_days=net_days,
                         paid_on=invoice_date if due == 0 else None)
             )
 
-    def list(self, contact: "Contact", property_id: str, which: InvoiceFilter = InvoiceFilter.OPEN) -> list[InvoiceRow]:
+    def list(self, contact: Contact, property_id: str, which: InvoiceFilter = InvoiceFilter.OPEN) -> list[InvoiceRow]:
         """PAY-1: Open, Paid in last 6 months, or All paid, for one property."""
-        vis = self._portal.visibility
+        vis = self._visibility
         vis.require_section(contact, Section.INVOICES)
         prop = vis.require_property(contact, property_id)
-        today = self._portal.now().date()
+        which = inputs.member(which, InvoiceFilter, "filter")
+        today = self._clock.now().date()
         since = today - timedelta(days=PAID_RECENTLY_DAYS)
-        wanted = {
+        wanted: Callable[[Invoice], bool] = {
             InvoiceFilter.OPEN: lambda i: i.amount_due > 0,
             InvoiceFilter.PAID_LAST_6_MONTHS: lambda i: i.amount_due == 0 and i.invoice_date >= since,
             InvoiceFilter.ALL_PAID: lambda i: i.amount_due == 0,
         }[which]
-        where: dict = {"property_id": prop.id}
+        where: dict[str, Any] = {"property_id": prop.id}
         if which is InvoiceFilter.OPEN:
             where["paid_on"] = None  # open invoices have no paid date; the index narrows the scan
         if prop.primary_contact_id != contact.id:
             where["billing_contact_id"] = contact.id  # VIS-2: otherwise only what is billed to them
-        invoices = self._portal.storage.find(Invoice, **where)
-        rows = [self.row(i) for i in invoices if wanted(i) and invoice_visible(contact, i, prop, self._portal.config)]
+        invoices = self._storage.find(Invoice, **where)
+        config = self._settings.current
+        rows = [self.row(i) for i in invoices if wanted(i) and invoice_visible(contact, i, prop, config)]
         return sorted(rows, key=lambda r: (r.invoice.due_date, r.invoice.number))
 
     def row(self, invoice: Invoice) -> InvoiceRow:
-        payable = invoice.is_open and self._portal.config.electronic_payment_enabled
+        payable = invoice.is_open and self._settings.current.electronic_payment_enabled
         label = "Pay (Pmt Pending)" if invoice.payment_pending else "Pay"
-        return InvoiceRow(invoice, True, payable and not invoice.payment_pending, label)
+        return InvoiceRow(invoice, payable and not invoice.payment_pending, label)
 
-    def get(self, contact: "Contact", invoice_id: str) -> Invoice:
-        return self._portal.visibility.require_invoice(contact, invoice_id)[0]
+    def get(self, contact: Contact, invoice_id: str) -> Invoice:
+        return self._visibility.require_invoice(contact, invoice_id)[0]
 
-    def pdf(self, contact: "Contact", invoice_id: str) -> bytes:
+    def pdf(self, contact: Contact, invoice_id: str) -> bytes:
         """PAY-3: the invoice as a PDF, always offered."""
-        invoice, prop = self._portal.visibility.require_invoice(contact, invoice_id)
-        return self._portal.pdf.render_invoice(invoice, self._context(prop))
-
-    def _context(self, prop: Property) -> dict:
-        return {"company_name": self._portal.config.company_name, "property_name": prop.name}
-
-    def total_due(self, contact: "Contact", property_id: str) -> Decimal:
-        return sum((r.invoice.amount_due for r in self.list(contact, property_id)), Decimal("0.00"))
+        invoice, prop = self._visibility.require_invoice(contact, invoice_id)
+        return self._pdf.render_invoice(invoice, {"company_name": self._settings.current.company_name,
+                                                  "property_name": prop.name})

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import builtins
 import enum
-from typing import TYPE_CHECKING, Iterable
+from typing import Any, Iterable
 
 import attrs
 
 from . import inputs
-from .directory import require
-from .errors import Conflict, InvalidTransition, NotFound, ValidationError
+from .directory import lookup
+from .errors import InvalidTransition, NotFound, ValidationError
+from .events import IssueCommented, IssueCreated
+from .mails import MailTemplates
 from .models import (
     Attachment,
     Comment,
@@ -26,11 +28,13 @@ from .models import (
     Property,
     StaffUser,
 )
-from .ports import Mail
-from .visibility import Section, job_visible
-
-if TYPE_CHECKING:
-    from .portal import Portal
+from .outbox import Outbox
+from .permissions import require
+from .ports import Clock, Storage
+from .retry import retry_on_conflict
+from .settings import Settings
+from .uow import UnitOfWork
+from .visibility import Section, Visibility, job_visible
 
 MAX_SUBJECT = 200
 
@@ -41,11 +45,13 @@ class IssueFilter(enum.Enum):
 
 
 class Issues:
-    def __init__(self, portal: "Portal"):
-        self._portal = portal
+    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
+                 outbox: Outbox, mails: MailTemplates):
+        self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
+        self._visibility, self._outbox, self._mails = visibility, outbox, mails
 
     def _check_attachments(self, attachments: Iterable[Attachment], limit: int) -> tuple[Attachment, ...]:
-        config = self._portal.config
+        config = self._settings.current
         files = tuple(inputs.items(attachments, "attachments"))
         if len(files) > limit:
             raise ValidationError(f"Attach at most {limit} file(s).", field="attachments")
@@ -60,7 +66,7 @@ class Issues:
         return files
 
     def _next_number(self) -> int:
-        storage = self._portal.storage
+        storage = self._storage
         counter = storage.get(Counter, "issue") or storage.insert(Counter(id="issue"))
         return storage.update(attrs.evolve(counter, value=counter.value + 1)).value
 
@@ -68,47 +74,48 @@ class Issues:
     def create(self, contact: Contact, property_id: str, subject: str, *, priority: Priority = Priority.MEDIUM,
                notes: str = "", attachments: Iterable[Attachment] = ()) -> Issue:
         """ISS-2, ISS-3: open an issue on the current property; staff are mailed."""
-        vis = self._portal.visibility
-        vis.require_section(contact, Section.ISSUES)
+        self._visibility.require_section(contact, Section.ISSUES)
         subject = inputs.text(subject, "subject", max_length=MAX_SUBJECT)
         priority = inputs.member(priority, Priority, "priority")
         notes = inputs.text(notes, "notes", max_length=inputs.MAX_LONG_TEXT, multiline=True, required=False)
-        files = self._check_attachments(attachments, self._portal.config.max_issue_attachments)
-        for _ in range(5):
-            try:
-                with self._portal.unit_of_work():
-                    prop = vis.require_property(contact, property_id)
-                    now = self._portal.now()
-                    issue = self._portal.storage.insert(
-                        Issue(number=self._next_number(), property_id=prop.id, subject=subject, priority=priority,
-                              notes=notes, created_by_contact_id=contact.id, main_contact_id=contact.id,
-                              created_at=now, last_updated=now, attachments=files)
-                    )
-                    self._notify_staff(issue, prop, f"New issue #{issue.number}: {subject}",
-                                       f"{contact.name} opened issue #{issue.number} on {prop.name}.\n"
-                                       f"Priority: {priority.value}\n\n{issue.notes}\n", f"issue-created:{issue.id}")
-                    return issue
-            except Conflict:  # two issues drew the same number at once; draw again
-                continue
-        raise Conflict()
+        files = self._check_attachments(attachments, self._settings.current.max_issue_attachments)
+        return retry_on_conflict(lambda: self._create_once(contact, property_id, subject, priority, notes, files))
+
+    def _create_once(self, contact: Contact, property_id: str, subject: str, priority: Priority, notes: str,
+                     files: tuple[Attachment, ...]) -> Issue:
+        """One attempt; two issues drawing the same number at once conflict and draw again."""
+        with self._uow():
+            prop = self._visibility.require_property(contact, property_id)
+            now = self._clock.now()
+            issue = self._storage.insert(
+                Issue(number=self._next_number(), property_id=prop.id, subject=subject, priority=priority,
+                      notes=notes, created_by_contact_id=contact.id, main_contact_id=contact.id,
+                      created_at=now, last_updated=now, attachments=files)
+            )
+            self._mail_staff(prop, "issue_created", f"issue-created:{issue.id}", contact=contact, issue=issue,
+                             property=prop)
+            self._outbox.event(IssueCreated(event_id=f"issue-created:{issue.id}",
+                                            company_id=self._settings.current.company_id, issue_id=issue.id,
+                                            property_id=prop.id, contact_id=contact.id))
+            return issue
 
     def list(self, contact: Contact, property_id: str, which: IssueFilter = IssueFilter.OPEN) -> list[Issue]:
         """ISS-1: Open or Closed issues of one property, most recently updated first."""
-        vis, config = self._portal.visibility, self._portal.config
+        vis, config = self._visibility, self._settings.current
         vis.require_section(contact, Section.ISSUES)
         prop = vis.require_property(contact, property_id)
         status = IssueStatus.OPEN if which is IssueFilter.OPEN else IssueStatus.CLOSED
-        found = self._portal.storage.find(Issue, property_id=prop.id)
+        found = self._storage.find(Issue, property_id=prop.id)
         issues = [i for i in found if i.status is status and job_visible(contact, i, prop, Section.ISSUES, config)]
         return sorted(issues, key=lambda i: (i.last_updated, i.number), reverse=True)
 
     def get(self, contact: Contact, issue_id: str) -> Issue:
-        return self._portal.visibility.require_job(contact, Issue, issue_id, Section.ISSUES)[0]
+        return self._visibility.require_job(contact, Issue, issue_id, Section.ISSUES)[0]
 
     def comments(self, contact: Contact, issue_id: str) -> builtins.list[Comment]:
         """ISS-4: customer comments and public staff comments, oldest first."""
         issue = self.get(contact, issue_id)
-        found = self._portal.storage.find(Comment, issue_id=issue.id)
+        found = self._storage.find(Comment, issue_id=issue.id)
         shown = sorted((c for c in found if c.public or not c.by_staff), key=lambda c: c.at)
         return [attrs.evolve(c, attachments=tuple(a for a in c.attachments if a.shared)) for c in shown]
 
@@ -129,31 +136,33 @@ class Issues:
         """ISS-5: a customer comment, with an optional attachment, reaches staff."""
         text = inputs.text(text, "comment", max_length=inputs.MAX_LONG_TEXT, multiline=True)
         files = self._check_attachments(attachments, 1)
-        with self._portal.unit_of_work():
-            issue, prop = self._portal.visibility.require_job(contact, Issue, issue_id, Section.ISSUES)
+        with self._uow():
+            issue, prop = self._visibility.require_job(contact, Issue, issue_id, Section.ISSUES)
             if issue.status is IssueStatus.CLOSED:
                 raise InvalidTransition("This issue is closed.")
             comment = self._add_comment(issue, contact.name, text, by_staff=False, public=True, attachments=files)
-            self._notify_staff(issue, prop, f"Issue #{issue.number}: new comment from {contact.name}", text,
-                               f"issue-comment:{comment.id}")
+            self._mail_staff(prop, "issue_comment", f"issue-comment:{comment.id}", contact=contact, issue=issue,
+                             property=prop, comment=comment)
             return comment
 
     def _add_comment(self, issue: Issue, author: str, text: str, *, by_staff: bool, public: bool,
                      attachments: tuple[Attachment, ...] = ()) -> Comment:
-        now = self._portal.now()
-        comment = self._portal.storage.insert(
+        now = self._clock.now()
+        comment = self._storage.insert(
             Comment(issue_id=issue.id, author_name=author, by_staff=by_staff, text=text, at=now, public=public,
                     attachments=attachments)
         )
-        self._portal.storage.update(attrs.evolve(issue, last_updated=now))
+        self._storage.update(attrs.evolve(issue, last_updated=now))
+        self._outbox.event(IssueCommented(event_id=f"issue-comment:{comment.id}",
+                                          company_id=self._settings.current.company_id, issue_id=issue.id,
+                                          comment_id=comment.id, by_staff=by_staff, public=public))
         return comment
 
-    def _notify_staff(self, issue: Issue, prop: Property, subject: str, text: str, dedup_key: str) -> None:
-        """ISS-3: the property's account owner and operations manager."""
+    def _mail_staff(self, prop: Property, mail: str, dedup_key: str, **context: Any) -> None:
+        """ISS-3, ISS-5: the property's account owner and operations manager."""
         to = tuple(dict.fromkeys(e for e in (prop.account_owner_email, prop.operations_manager_email) if e))
         if to:
-            self._portal.outbox.mail(Mail(to=to, subject=subject, text=text), dedup_key=dedup_key)
-        self._portal.outbox.event("issue.updated", {"issue_id": issue.id}, "event:" + dedup_key)
+            self._outbox.mail(self._mails.render(mail, to, **context), dedup_key=dedup_key)
 
     # -- staff -----------------------------------------------------------------------------
     def staff_comment(self, staff: StaffUser, issue_id: str, text: str, *, public: bool,
@@ -164,36 +173,36 @@ class Issues:
         text = inputs.text(text, "comment", max_length=inputs.MAX_LONG_TEXT, multiline=True)
         public = inputs.flag(public, "public")
         files = tuple(attrs.evolve(a, shared=False) for a in
-                      self._check_attachments(attachments, self._portal.config.max_issue_attachments))
-        with self._portal.unit_of_work():
-            issue = self._portal.directory.get(Issue, issue_id)
+                      self._check_attachments(attachments, self._settings.current.max_issue_attachments))
+        with self._uow():
+            issue = lookup(self._storage, Issue, issue_id)
             return self._add_comment(issue, staff.name, text, by_staff=True, public=public, attachments=files)
 
     def share_files(self, staff: StaffUser, comment_id: str, filenames: Iterable[str] | None = None) -> Comment:
         """VIS-7: make a staff comment's files (all, or the named ones) visible in the portal."""
         require(staff, Permission.MANAGE_ISSUES)
         chosen = None if filenames is None else {inputs.text(f, "filenames") for f in inputs.items(filenames, "filenames")}
-        with self._portal.unit_of_work():
-            comment = self._portal.directory.get(Comment, comment_id)
+        with self._uow():
+            comment = lookup(self._storage, Comment, comment_id)
             files = tuple(attrs.evolve(a, shared=True) if chosen is None or a.filename in chosen else a
                           for a in comment.attachments)
-            return self._portal.storage.update(attrs.evolve(comment, attachments=files))
+            return self._storage.update(attrs.evolve(comment, attachments=files))
 
     def staff_issues(self, staff: StaffUser, status: IssueStatus = IssueStatus.OPEN) -> builtins.list[Issue]:
         """Every issue in ``status``, most recently updated first, for the staff's work list."""
         require(staff, Permission.MANAGE_ISSUES)
-        found = self._portal.storage.find(Issue, status=status)
+        found = self._storage.find(Issue, status=status)
         return sorted(found, key=lambda i: (i.last_updated, i.number), reverse=True)
 
     def staff_comments(self, staff: StaffUser, issue_id: str) -> builtins.list[Comment]:
         require(staff, Permission.MANAGE_ISSUES)
-        return sorted(self._portal.storage.find(Comment, issue_id=issue_id), key=lambda c: c.at)
+        return sorted(self._storage.find(Comment, issue_id=issue_id), key=lambda c: c.at)
 
     def set_status(self, staff: StaffUser, issue_id: str, status: IssueStatus) -> Issue:
         require(staff, Permission.MANAGE_ISSUES)
         status = inputs.member(status, IssueStatus, "status")
-        with self._portal.unit_of_work():
-            issue = self._portal.directory.get(Issue, issue_id)
+        with self._uow():
+            issue = lookup(self._storage, Issue, issue_id)
             if issue.status is status:
                 raise InvalidTransition(f"The issue is already {status.value.lower()}.")
-            return self._portal.storage.update(attrs.evolve(issue, status=status, last_updated=self._portal.now()))
+            return self._storage.update(attrs.evolve(issue, status=status, last_updated=self._clock.now()))

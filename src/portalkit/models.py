@@ -10,6 +10,7 @@ import enum
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -19,7 +20,7 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def _id_field():
+def _id_field() -> Any:
     return attrs.field(factory=new_id)
 
 
@@ -356,7 +357,7 @@ class OutboxMessage:
     id: str = _id_field()
     dedup_key: str
     kind: str
-    payload: dict
+    payload: dict[str, Any]
     created_at: datetime
     status: str = "pending"
     attempts: int = 0

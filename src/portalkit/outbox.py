@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable
 
 import attrs
 
 from .errors import Conflict
+from .events import EVENT_TYPES, Event
 from .models import OutboxMessage
-from .ports import Mail
+from .ports import Clock, Mail, Mailer, Storage
 from .serialization import from_primitive, to_primitive
-
-if TYPE_CHECKING:
-    from .portal import Portal
 
 log = logging.getLogger(__name__)
 
@@ -35,32 +33,34 @@ PURGE_EVERY_SECONDS = 3600.0
 
 
 class Outbox:
-    def __init__(self, portal: "Portal"):
-        self._portal = portal
+    """``emit`` hands a delivered event to the host (the ``portalkit_event`` hook)."""
+
+    def __init__(self, storage: Storage, clock: Clock, mailer: Mailer, emit: Callable[[Event], Any]):
+        self._storage, self._clock, self._mailer, self._emit = storage, clock, mailer, emit
 
     # -- writing (inside the caller's transaction) ---------------------------------------
     def mail(self, mail: Mail, dedup_key: str) -> None:
         self.queue([self.mail_message(mail, dedup_key)])
 
-    def event(self, name: str, payload: dict[str, Any], dedup_key: str) -> None:
-        self.queue([self.event_message(name, payload, dedup_key)])
+    def event(self, event: Event) -> None:
+        self.queue([self.event_message(event)])
 
     def mail_message(self, mail: Mail, dedup_key: str) -> OutboxMessage:
-        return OutboxMessage(dedup_key=dedup_key, kind="mail", payload=to_primitive(mail), created_at=self._portal.now())
+        return OutboxMessage(dedup_key=dedup_key, kind="mail", payload=to_primitive(mail), created_at=self._clock.now())
 
-    def event_message(self, name: str, payload: dict[str, Any], dedup_key: str) -> OutboxMessage:
-        return OutboxMessage(dedup_key=dedup_key, kind="event", created_at=self._portal.now(),
-                             payload={"name": name, "payload": {**payload, "dedup_key": dedup_key}})
+    def event_message(self, event: Event) -> OutboxMessage:
+        return OutboxMessage(dedup_key="event:" + event.event_id, kind="event", created_at=self._clock.now(),
+                             payload={"name": event.name, "event": to_primitive(event)})
 
     def queue(self, messages: list[OutboxMessage]) -> None:
         """Write messages; one whose dedup key is already queued is skipped."""
-        self._portal.storage.insert_many(messages, skip_existing=True)
+        self._storage.insert_many(messages, skip_existing=True)
 
     # -- delivering ----------------------------------------------------------------------
     def pending(self) -> list[OutboxMessage]:
-        storage, now = self._portal.storage, self._portal.now()
-        due = [m for m in storage.find(OutboxMessage, status=PENDING) if not m.next_attempt_at or m.next_attempt_at <= now]
-        stale = [m for m in storage.find(OutboxMessage, status=SENDING) if m.next_attempt_at and m.next_attempt_at <= now]
+        now = self._clock.now()
+        due = [m for m in self._storage.find(OutboxMessage, status=PENDING) if not m.next_attempt_at or m.next_attempt_at <= now]
+        stale = [m for m in self._storage.find(OutboxMessage, status=SENDING) if m.next_attempt_at and m.next_attempt_at <= now]
         return sorted(due + stale, key=lambda m: m.created_at)
 
     def dispatch(self, limit: int | None = None) -> int:
@@ -76,24 +76,24 @@ class Outbox:
                 log.warning("outbox message %s failed: %s", claimed.dedup_key, exc)
                 self._retry(claimed, exc)
             else:
-                self._finish(claimed, status=SENT, sent_at=self._portal.now())
+                self._finish(claimed, status=SENT, sent_at=self._clock.now())
                 delivered += 1
         return delivered
 
     def purge(self, older_than: timedelta = timedelta(days=30)) -> int:
         """Delete messages sent (or dead) longer ago than ``older_than``; return how many."""
-        storage, cutoff = self._portal.storage, self._portal.now() - older_than
-        with storage.transaction():
-            done = storage.find(OutboxMessage, status=SENT) + storage.find(OutboxMessage, status=DEAD)
+        cutoff = self._clock.now() - older_than
+        with self._storage.transaction():
+            done = self._storage.find(OutboxMessage, status=SENT) + self._storage.find(OutboxMessage, status=DEAD)
             old = [m.id for m in done if (m.sent_at or m.next_attempt_at or m.created_at) < cutoff]
-            storage.delete_many(OutboxMessage, old)
+            self._storage.delete_many(OutboxMessage, old)
         return len(old)
 
     def _claim(self, message: OutboxMessage) -> OutboxMessage | None:
         try:
-            with self._portal.storage.transaction():
-                return self._portal.storage.update(
-                    attrs.evolve(message, status=SENDING, next_attempt_at=self._portal.now() + CLAIM_LEASE)
+            with self._storage.transaction():
+                return self._storage.update(
+                    attrs.evolve(message, status=SENDING, next_attempt_at=self._clock.now() + CLAIM_LEASE)
                 )
         except Conflict:
             return None
@@ -101,9 +101,10 @@ class Outbox:
     def _deliver(self, message: OutboxMessage) -> None:
         if message.kind == "mail":
             mail = from_primitive(message.payload, Mail)
-            self._portal.mailer.send(attrs.evolve(mail, message_id=message.dedup_key))
+            self._mailer.send(attrs.evolve(mail, message_id=message.dedup_key))
         else:
-            self._portal.hook.portalkit_event(name=message.payload["name"], payload=message.payload["payload"])
+            cls = EVENT_TYPES[message.payload["name"]]
+            self._emit(from_primitive(message.payload["event"], cls))
 
     def _retry(self, message: OutboxMessage, exc: Exception) -> None:
         attempts = message.attempts + 1
@@ -112,11 +113,11 @@ class Outbox:
             return
         backoff = timedelta(seconds=min(2 ** attempts, 3600))
         self._finish(message, status=PENDING, attempts=attempts, last_error=str(exc)[:500],
-                     next_attempt_at=self._portal.now() + backoff)
+                     next_attempt_at=self._clock.now() + backoff)
 
     def _finish(self, message: OutboxMessage, **changes: Any) -> None:
-        with self._portal.storage.transaction():
-            self._portal.storage.update(attrs.evolve(message, **changes))
+        with self._storage.transaction():
+            self._storage.update(attrs.evolve(message, **changes))
 
 
 def main(argv: list[str] | None = None) -> int:

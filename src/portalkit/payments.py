@@ -13,20 +13,24 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any
 
 import attrs
 
 from . import inputs, money
-from .directory import require
+from .directory import lookup
 from .errors import Conflict, InvalidTransition, NotFound, PaymentPending, PaymentsDisabled, ValidationError
+from .events import PaymentFailed, PaymentRefunded, PaymentSettled
+from .mails import MailTemplates
 from .models import (Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, Property,
                      StaffUser)
-from .ports import Mail
-from .visibility import Section
-
-if TYPE_CHECKING:
-    from .portal import Portal
+from .outbox import Outbox
+from .permissions import require
+from .ports import Clock, PaymentProcessor, Storage
+from .retry import retry_on_conflict
+from .settings import Settings
+from .uow import UnitOfWork
+from .visibility import Section, Visibility
 
 _ACH = re.compile(r"([0-9]{9})/([0-9]{4,17})", re.ASCII)
 _CARD_BRANDS = (("4", "Visa"), ("5", "Mastercard"), ("34", "American Express"), ("37", "American Express"), ("6", "Discover"))
@@ -69,7 +73,7 @@ def parse_ach(entry: str) -> tuple[str, str]:
     return routing, account
 
 
-def step(payment: Payment, to: PaymentStatus, **changes) -> Payment:
+def step(payment: Payment, to: PaymentStatus, **changes: Any) -> Payment:
     """The one place a payment changes state; refused moves raise ``InvalidTransition``."""
     if to not in TRANSITIONS[payment.status]:
         raise InvalidTransition(f"A {payment.status.value} payment cannot become {to.value}.")
@@ -87,8 +91,10 @@ class Quote:
 
 
 class Payments:
-    def __init__(self, portal: "Portal"):
-        self._portal = portal
+    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
+                 outbox: Outbox, mails: MailTemplates, processor: PaymentProcessor):
+        self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
+        self._visibility, self._outbox, self._mails, self._processor = visibility, outbox, mails, processor
 
     # -- payment methods -------------------------------------------------------------------
     def add_card(self, contact: Contact, number: str, exp_month: int, exp_year: int, *, make_default: bool = False) -> PaymentMethod:
@@ -117,9 +123,9 @@ class Payments:
 
     def _add_method(self, contact: Contact, method: PaymentMethod, make_default: bool) -> PaymentMethod:
         self._require_payments(contact)
-        with self._portal.unit_of_work():
+        with self._uow():
             first = not self.methods(contact)
-            method = self._portal.storage.insert(attrs.evolve(method, is_default=False))
+            method = self._storage.insert(attrs.evolve(method, is_default=False))
             if make_default or first:
                 method = self.set_default(contact, method.id)
             return method
@@ -129,27 +135,27 @@ class Payments:
         payment-method call, it needs electronic payment on and the invoices access flag (VIS-3)."""
         self._require_payments(contact)
         today = self._today()
-        found = self._portal.storage.find(PaymentMethod, contact_id=contact.id)
+        found = self._storage.find(PaymentMethod, contact_id=contact.id)
         usable = [m for m in found if not m.removed and not m.expired(today)]
         return sorted(usable, key=lambda m: (not m.is_default, m.label))
 
     def set_default(self, contact: Contact, method_id: str) -> PaymentMethod:
         self._require_payments(contact)
-        with self._portal.unit_of_work():
+        with self._uow():
             chosen = self._own_method(contact, method_id)
-            for m in self._portal.storage.find(PaymentMethod, contact_id=contact.id):
+            for m in self._storage.find(PaymentMethod, contact_id=contact.id):
                 if m.is_default and m.id != chosen.id:
-                    self._portal.storage.update(attrs.evolve(m, is_default=False))
-            return self._portal.storage.update(attrs.evolve(chosen, is_default=True))
+                    self._storage.update(attrs.evolve(m, is_default=False))
+            return self._storage.update(attrs.evolve(chosen, is_default=True))
 
     def remove_method(self, contact: Contact, method_id: str) -> None:
         self._require_payments(contact)
-        with self._portal.unit_of_work():
+        with self._uow():
             method = self._own_method(contact, method_id)
-            self._portal.storage.update(attrs.evolve(method, removed=True, is_default=False))
+            self._storage.update(attrs.evolve(method, removed=True, is_default=False))
 
     def _own_method(self, contact: Contact, method_id: str) -> PaymentMethod:
-        method = self._portal.storage.get(PaymentMethod, method_id) if inputs.is_identifier(method_id) else None
+        method = self._storage.get(PaymentMethod, method_id) if inputs.is_identifier(method_id) else None
         if method is None or method.contact_id != contact.id or method.removed:
             raise NotFound("No such payment method.")
         if method.expired(self._today()):
@@ -163,7 +169,7 @@ class Payments:
         value = money.parse(amount)
         if value <= 0 or value > invoice.amount_due:
             raise ValidationError(f"Enter an amount above 0 and at most {invoice.amount_due}.", field="amount")
-        fee = money.percent_of(value, self._portal.config.convenience_fee_percent) if method.kind is MethodKind.CARD else Decimal("0.00")
+        fee = money.percent_of(value, self._settings.current.convenience_fee_percent) if method.kind is MethodKind.CARD else Decimal("0.00")
         return Quote(value, fee, value + fee, invoice.amount_due)
 
     def pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str) -> Payment:
@@ -179,14 +185,14 @@ class Payments:
         quote = self.quote(contact, invoice_id, method_id, amount)
         method = self._own_method(contact, method_id)
         try:
-            with self._portal.unit_of_work():
+            with self._uow():
                 invoice = self._payable(contact, invoice_id)
-                payment = self._portal.storage.insert(
+                payment = self._storage.insert(
                     Payment(invoice_id=invoice.id, contact_id=contact.id, method_id=method.id, method_kind=method.kind,
                             amount=quote.amount, fee=quote.fee, idempotency_key=idempotency_key,
-                            created_at=self._portal.now())
+                            created_at=self._clock.now())
                 )
-                self._portal.storage.update(attrs.evolve(invoice, pending_amount=quote.amount))
+                self._storage.update(attrs.evolve(invoice, pending_amount=quote.amount))
         except Conflict as exc:
             existing = self._by_key(idempotency_key)
             if existing is not None:
@@ -196,17 +202,17 @@ class Payments:
 
     def _submit(self, payment: Payment, method: PaymentMethod) -> Payment:
         try:
-            ref = self._portal.processor.submit(payment, method)
+            ref = self._processor.submit(payment, method)
         except Exception as exc:  # the processor refused at once: lift the block, change no balance
             return self._finish(payment, PaymentStatus.FAILED, reason=str(exc) or "declined")
-        with self._portal.unit_of_work():
-            current = self._portal.storage.get(Payment, payment.id)
+        with self._uow():
+            current = lookup(self._storage, Payment, payment.id)
             if current.status is not PaymentStatus.INITIATED:  # settled before we recorded the ref
                 return current
-            return self._portal.storage.update(step(current, PaymentStatus.PENDING, processor_ref=ref))
+            return self._storage.update(step(current, PaymentStatus.PENDING, processor_ref=ref))
 
     def _by_key(self, key: str) -> Payment | None:
-        found = self._portal.storage.find(Payment, idempotency_key=key)
+        found = self._storage.find(Payment, idempotency_key=key)
         return found[0] if found else None
 
     @staticmethod
@@ -217,7 +223,7 @@ class Payments:
 
     def _payable(self, contact: Contact, invoice_id: str) -> Invoice:
         self._require_payments(contact)
-        invoice, _ = self._portal.visibility.require_invoice(contact, invoice_id)
+        invoice, _ = self._visibility.require_invoice(contact, invoice_id)
         if invoice.payment_pending:
             raise PaymentPending()
         if not invoice.is_open:
@@ -225,9 +231,9 @@ class Payments:
         return invoice
 
     def _require_payments(self, contact: Contact) -> None:
-        if not self._portal.config.electronic_payment_enabled:
+        if not self._settings.current.electronic_payment_enabled:
             raise PaymentsDisabled()
-        self._portal.visibility.require_section(contact, Section.INVOICES)
+        self._visibility.require_section(contact, Section.INVOICES)
 
     # -- settlement (the processor's callback) ---------------------------------------------
     def settle(self, processor_ref: str, succeeded: bool, reason: str = "") -> Payment:
@@ -235,7 +241,7 @@ class Payments:
         processor_ref = inputs.text(processor_ref, "processor_ref", max_length=255)
         succeeded = inputs.flag(succeeded, "succeeded")
         reason = inputs.text(reason, "reason", max_length=500, required=False)
-        found = self._portal.storage.find(Payment, processor_ref=processor_ref)
+        found = self._storage.find(Payment, processor_ref=processor_ref)
         if not found:
             raise NotFound(f"No payment with processor reference {processor_ref}")
         payment = found[0]
@@ -244,70 +250,73 @@ class Payments:
         return self._finish(payment, PaymentStatus.SETTLED if succeeded else PaymentStatus.FAILED, reason=reason)
 
     def _finish(self, payment: Payment, to: PaymentStatus, reason: str = "") -> Payment:
-        for _ in range(5):
-            try:
-                with self._portal.unit_of_work():
-                    current = self._portal.storage.get(Payment, payment.id)
-                    if current.status not in (PaymentStatus.INITIATED, PaymentStatus.PENDING):
-                        return current
-                    invoice = self._portal.storage.get(Invoice, current.invoice_id)
-                    pending = max(invoice.pending_amount - current.amount, Decimal("0.00"))
-                    if to is PaymentStatus.SETTLED:
-                        due = invoice.amount_due - current.amount
-                        invoice = attrs.evolve(invoice, amount_due=due, pending_amount=pending,
-                                               paid_on=self._today() if due == 0 else invoice.paid_on)
-                        done = step(current, to, settled_at=self._portal.now())
-                    else:
-                        invoice = attrs.evolve(invoice, pending_amount=pending)
-                        done = step(current, PaymentStatus.FAILED, failure_reason=reason or "declined")
-                    self._portal.storage.update(invoice)
-                    done = self._portal.storage.update(done)
-                    self._announce(done, invoice)
-                    return done
-            except Conflict:
-                continue
-        raise Conflict("The invoice kept changing; the settlement will be retried.")
+        return retry_on_conflict(lambda: self._finish_once(payment, to, reason))
+
+    def _finish_once(self, payment: Payment, to: PaymentStatus, reason: str) -> Payment:
+        with self._uow():
+            current = lookup(self._storage, Payment, payment.id)
+            if current.status not in (PaymentStatus.INITIATED, PaymentStatus.PENDING):
+                return current
+            invoice = lookup(self._storage, Invoice, current.invoice_id)
+            pending = max(invoice.pending_amount - current.amount, Decimal("0.00"))
+            if to is PaymentStatus.SETTLED:
+                due = invoice.amount_due - current.amount
+                invoice = attrs.evolve(invoice, amount_due=due, pending_amount=pending,
+                                       paid_on=self._today() if due == 0 else invoice.paid_on)
+                done = step(current, to, settled_at=self._clock.now())
+            else:
+                invoice = attrs.evolve(invoice, pending_amount=pending)
+                done = step(current, PaymentStatus.FAILED, failure_reason=reason or "declined")
+            self._storage.update(invoice)
+            done = self._storage.update(done)
+            self._announce(done, invoice)
+            return done
 
     def _announce(self, payment: Payment, invoice: Invoice) -> None:
-        """PAY-7: receipts to subscribed contacts who can see the invoice; an event for the host."""
-        outbox = self._portal.outbox
-        outbox.event(f"payment.{payment.status.value}", {"payment_id": payment.id, "invoice_id": invoice.id,
-                                                          "amount": str(payment.amount)}, f"event:payment:{payment.id}:{payment.status.value}")
-        if payment.status is not PaymentStatus.SETTLED:
+        """PAY-6, PAY-7: an event for the host; receipts to subscribed contacts who can see the
+        invoice when settled; the paying contact is told when it failed."""
+        company = self._settings.current.company_id
+        common: dict[str, Any] = dict(event_id=f"payment:{payment.id}:{payment.status.value}", company_id=company,
+                      payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id,
+                      amount=payment.amount, fee=payment.fee, processor_ref=payment.processor_ref)
+        if payment.status is PaymentStatus.SETTLED:
+            self._outbox.event(PaymentSettled(amount_due=invoice.amount_due, **common))
+            for contact in self._receipt_contacts(payment, invoice):
+                self._outbox.mail(self._mails.render("payment_receipt", (contact.address,), contact=contact,
+                                                     invoice=invoice, payment=payment),
+                                  dedup_key=f"receipt:{payment.id}:{contact.id}")
             return
-        for contact in self._receipt_contacts(payment, invoice):
-            outbox.mail(
-                Mail(
-                    to=(contact.address,),
-                    subject=f"Receipt: payment on invoice {invoice.number}",
-                    text=(f"Hello {contact.name},\n\n{self._portal.config.company_name} received your payment.\n\n"
-                          f"Invoice: {invoice.number}\nAmount paid: ${payment.amount}\n"
-                          f"Convenience fee: ${payment.fee}\nTotal charged: ${payment.total}\n"
-                          f"Remaining due: ${invoice.amount_due}\nReference: {payment.processor_ref}\n"),
-                ),
-                dedup_key=f"receipt:{payment.id}:{contact.id}",
-            )
+        self._outbox.event(PaymentFailed(reason=payment.failure_reason, **common))
+        payer = self._storage.get(Contact, payment.contact_id)
+        if payer is not None and payer.email:
+            self._outbox.mail(self._mails.render("payment_failed", (payer.email,), contact=payer, invoice=invoice,
+                                                 payment=payment), dedup_key=f"payment-failed:{payment.id}")
 
     def _receipt_contacts(self, payment: Payment, invoice: Invoice) -> list[Contact]:
-        prop = self._portal.storage.get(Property, invoice.property_id)
-        ids = dict.fromkeys(i for i in (payment.contact_id, prop.primary_contact_id, invoice.billing_contact_id) if i)
-        contacts = [self._portal.storage.get(Contact, i) for i in ids]
-        return [c for c in contacts if c and c.receipts_opt_in and c.email]
+        prop = lookup(self._storage, Property, invoice.property_id)
+        ids = list(dict.fromkeys(i for i in (payment.contact_id, prop.primary_contact_id, invoice.billing_contact_id) if i))
+        contacts = self._storage.get_many(Contact, ids)
+        return [c for c in contacts.values() if c.receipts_opt_in and c.email]
 
     def refund(self, staff: StaffUser, payment_id: str) -> Payment:
         """Staff: a settled payment is refunded and its amount is due again."""
         require(staff, Permission.MANAGE_BILLING)
-        with self._portal.unit_of_work():
-            payment = self._portal.directory.get(Payment, payment_id)
-            refunded = self._portal.storage.update(step(payment, PaymentStatus.REFUNDED))
-            invoice = self._portal.storage.get(Invoice, payment.invoice_id)
-            self._portal.storage.update(attrs.evolve(invoice, amount_due=invoice.amount_due + payment.amount, paid_on=None))
-            self._portal.outbox.event("payment.refunded", {"payment_id": payment.id}, f"event:payment:{payment.id}:refunded")
+        with self._uow():
+            payment = lookup(self._storage, Payment, payment_id)
+            refunded = self._storage.update(step(payment, PaymentStatus.REFUNDED))
+            invoice = lookup(self._storage, Invoice, payment.invoice_id)
+            invoice = self._storage.update(attrs.evolve(invoice, amount_due=invoice.amount_due + payment.amount,
+                                                        paid_on=None))
+            self._outbox.event(PaymentRefunded(
+                event_id=f"payment:{payment.id}:refunded", company_id=self._settings.current.company_id,
+                payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id, amount=payment.amount,
+                fee=payment.fee, processor_ref=payment.processor_ref, refunded_by=staff.email,
+                amount_due=invoice.amount_due))
             return refunded
 
     def history(self, contact: Contact, invoice_id: str) -> list[Payment]:
-        invoice, _ = self._portal.visibility.require_invoice(contact, invoice_id)
-        return sorted(self._portal.storage.find(Payment, invoice_id=invoice.id), key=lambda p: p.created_at)
+        invoice, _ = self._visibility.require_invoice(contact, invoice_id)
+        return sorted(self._storage.find(Payment, invoice_id=invoice.id), key=lambda p: p.created_at)
 
     def _today(self) -> date:
-        return self._portal.now().date()
+        return self._clock.now().date()

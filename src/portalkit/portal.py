@@ -1,138 +1,143 @@
-"""The ``Portal``: what a host builds once, with its config, secret key and plugins."""
+"""The ``Portal``: what a host builds once, with its config, secret key and plugins.
+
+This is the composition root: it asks the plugins for the adapters, checks them, and hands
+each service exactly the collaborators it uses. No other module of the core imports it.
+"""
 
 from __future__ import annotations
 
-import logging
-import threading
-from contextlib import contextmanager
+import importlib
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import pluggy
 
 from . import hookspecs
+from .accounts import Accounts
 from .config import PortalConfig
-from .errors import ValidationError
-from .directory import require
-from .hookspecs import hookimpl
-from .models import Permission, StaffUser
+from .directory import Directory
+from .errors import ConfigurationError
+from .events import Event
+from .invitations import Invitations
+from .invoices import Invoices
+from .issues import Issues
+from .mails import MailTemplates
+from .models import StaffUser
 from .outbox import Outbox
+from .payments import Payments
+from .ports import Clock, Mailer, PaymentProcessor, PdfRenderer, Storage
+from .proposals import Proposals
+from .settings import Settings
+from .throttle import Throttle
 from .tokens import TokenSigner
+from .uow import UnitOfWork
+from .visibility import Visibility
 
-log = logging.getLogger(__name__)
-
-
-class _Defaults:
-    """Fallback adapters, consulted only when no host plugin answers a hook."""
-
-    @hookimpl
-    def portalkit_storage(self):
-        from .adapters.memory import MemoryStorage
-
-        return MemoryStorage()
-
-    @hookimpl
-    def portalkit_mailer(self):
-        from .adapters.memory import MemoryMailer
-
-        return MemoryMailer()
-
-    @hookimpl
-    def portalkit_clock(self):
-        from .adapters.memory import SystemClock
-
-        return SystemClock()
-
-    @hookimpl
-    def portalkit_payment_processor(self):
-        from .adapters.payments import FakeProcessor
-
-        return FakeProcessor()
-
-    @hookimpl
-    def portalkit_pdf_renderer(self):
-        from .adapters.pdf import SimplePdfRenderer
-
-        return SimplePdfRenderer()
+# The defaults are ordinary plugins (as datasette's are): a clock and a PDF renderer. Storage,
+# mail and payments have no default: a portal that silently kept records in memory or took fake
+# payments would lose data in production.
+DEFAULT_PLUGINS = ("portalkit.adapters.defaults",)
+REQUIRED: dict[str, type] = {
+    "portalkit_storage": Storage,
+    "portalkit_mailer": Mailer,
+    "portalkit_payment_processor": PaymentProcessor,
+    "portalkit_pdf_renderer": PdfRenderer,
+    "portalkit_clock": Clock,
+}
 
 
 class Portal:
     """One company's customer portal.
 
-    ``plugins`` are objects with ``@hookimpl`` methods (see :mod:`portalkit.hookspecs`).
-    With ``dispatch_inline`` the outbox is delivered right after each operation commits; turn
-    it off when a separate worker runs ``portal.outbox.dispatch()``.
+    ``plugins`` are objects with ``@hookimpl`` methods (see :mod:`portalkit.hookspecs`); a
+    hook name that matches no hookspec, or a required adapter that no plugin supplies, is a
+    ``ConfigurationError`` naming it. With ``dispatch_inline`` the outbox is delivered right
+    after each operation commits; turn it off when a worker runs ``portal.outbox.dispatch()``.
     """
 
-    def __init__(
-        self,
-        config: PortalConfig,
-        *,
-        secret_key: str,
-        plugins: Iterable[Any] = (),
-        dispatch_inline: bool = True,
-    ):
-        self.config = config
+    def __init__(self, config: PortalConfig, *, secret_key: str, plugins: Iterable[Any] = (),
+                 dispatch_inline: bool = True):
         self.plugins = pluggy.PluginManager(hookspecs.PROJECT)
         self.plugins.add_hookspecs(hookspecs)
-        self.plugins.register(_Defaults(), name="portalkit-defaults")
+        for name in DEFAULT_PLUGINS:
+            self.plugins.register(importlib.import_module(name), name=name)
         for plugin in plugins:
             self.plugins.register(plugin)
+        try:
+            self.plugins.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise ConfigurationError(f"A plugin implements a hook that portalkit does not have: {exc}. "
+                                     "Check the spelling against docs/hooks.md.") from exc
         self.hook = self.plugins.hook
-        self.storage = self.hook.portalkit_storage()
-        self.mailer = self.hook.portalkit_mailer()
-        self.clock = self.hook.portalkit_clock()
-        self.processor = self.hook.portalkit_payment_processor()
-        self.pdf = self.hook.portalkit_pdf_renderer()
+        adapters = {name: self._adapter(name, port) for name, port in REQUIRED.items()}
+        self.storage: Storage = adapters["portalkit_storage"]
+        self.mailer: Mailer = adapters["portalkit_mailer"]
+        self.processor: PaymentProcessor = adapters["portalkit_payment_processor"]
+        self.pdf: PdfRenderer = adapters["portalkit_pdf_renderer"]
+        self.clock: Clock = adapters["portalkit_clock"]
+        if not secret_key or len(secret_key) < 16:
+            raise ConfigurationError("secret_key must be at least 16 characters")
+
+        self.settings = Settings(config)
         self.signer = TokenSigner(secret_key, self.clock)
-        self.dispatch_inline = dispatch_inline
-        self.outbox = Outbox(self)
-        self._local = threading.local()
+        self.outbox = Outbox(self.storage, self.clock, self.mailer, self._emit)
+        self.unit_of_work = UnitOfWork(self.storage, self.outbox.dispatch if dispatch_inline else None)
+        self.mails = MailTemplates(self.settings, self._template_dirs())
+        core = dict(storage=self.storage, clock=self.clock, uow=self.unit_of_work, settings=self.settings)
+        self.visibility = Visibility(self.storage, self.settings)
+        self.invitations = Invitations(**core, signer=self.signer, outbox=self.outbox, mails=self.mails)
+        self.directory = Directory(**core, invitations=self.invitations)
+        self.accounts = Accounts(**core, signer=self.signer, outbox=self.outbox, mails=self.mails,
+                                 invitations=self.invitations,
+                                 throttle=Throttle(self.storage, self.clock, self.storage.transaction))
+        self.invoices = Invoices(**core, visibility=self.visibility, pdf=self.pdf)
+        self.payments = Payments(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
+                                 processor=self.processor)
+        self.proposals = Proposals(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
+                                   pdf=self.pdf)
+        self.issues = Issues(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails)
 
-        from .accounts import Accounts
-        from .directory import Directory
-        from .invitations import Invitations
-        from .invoices import Invoices
-        from .issues import Issues
-        from .payments import Payments
-        from .proposals import Proposals
-        from .visibility import Visibility
+    @property
+    def dispatch_inline(self) -> bool:
+        """Whether the outbox is delivered right after each operation commits."""
+        return self.unit_of_work.after_commit is not None
 
-        self.directory = Directory(self)
-        self.invitations = Invitations(self)
-        self.accounts = Accounts(self)
-        self.visibility = Visibility(self)
-        self.invoices = Invoices(self)
-        self.payments = Payments(self)
-        self.proposals = Proposals(self)
-        self.issues = Issues(self)
+    @dispatch_inline.setter
+    def dispatch_inline(self, inline: bool) -> None:
+        self.unit_of_work.after_commit = self.outbox.dispatch if inline else None
+
+    def _adapter(self, hook_name: str, port: type) -> Any:
+        adapter = getattr(self.hook, hook_name)()
+        if adapter is None:
+            raise ConfigurationError(
+                f"No plugin supplies {hook_name}: register a plugin whose @hookimpl {hook_name}() returns a "
+                f"{port.__name__} (docs/hooks.md), or portalkit.testing.InMemoryPlugin() in tests and demos.")
+        if not isinstance(adapter, port):
+            raise ConfigurationError(f"{hook_name} returned {type(adapter).__name__}, which is not a {port.__name__}: "
+                                     f"it lacks {', '.join(_missing(adapter, port))}.")
+        return adapter
+
+    def _template_dirs(self) -> list[Path]:
+        return [Path(d) for found in self.hook.portalkit_template_dirs() for d in found]
+
+    def _emit(self, event: Event) -> None:
+        self.hook.portalkit_event(event=event)
+
+    @property
+    def config(self) -> PortalConfig:
+        """The portal's current settings."""
+        return self.settings.current
+
+    def update_config(self, staff: StaffUser, config: PortalConfig) -> None:
+        """``MANAGE_SETTINGS``: replace the portal's configuration (BRD-1)."""
+        self.settings.replace(staff, config)
 
     def now(self) -> datetime:
         return self.clock.now()
 
-    @contextmanager
-    def unit_of_work(self) -> Iterator[None]:
-        """One transaction; the outbox is delivered after the outermost one commits.
 
-        The operation has committed by then, so a delivery problem is logged and left to the
-        outbox's retries (or the worker): it never turns a done operation into an error.
-        """
-        depth = getattr(self._local, "depth", 0)
-        self._local.depth = depth + 1
-        try:
-            with self.storage.transaction():
-                yield
-        finally:
-            self._local.depth = depth
-        if depth == 0 and self.dispatch_inline:
-            try:
-                self.outbox.dispatch()
-            except Exception:
-                log.exception("inline outbox delivery failed; the messages stay queued for a retry")
-
-    def update_config(self, staff: StaffUser, config: PortalConfig) -> None:
-        """``MANAGE_SETTINGS``: replace the portal's configuration (BRD-1)."""
-        require(staff, Permission.MANAGE_SETTINGS)
-        if not isinstance(config, PortalConfig):
-            raise ValidationError("update_config takes a PortalConfig", field="config")
-        self.config = config
+def _missing(adapter: object, port: type) -> Iterator[str]:
+    for name in dir(port):
+        if not name.startswith("_") and not hasattr(adapter, name):
+            yield name

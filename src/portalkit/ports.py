@@ -54,15 +54,18 @@ class Storage(Protocol):
     def delete_many(self, cls: type, ids: Iterable[str]) -> None: ...
 
 
+@runtime_checkable
 class Mailer(Protocol):
     def send(self, mail: Mail) -> None: ...
 
 
+@runtime_checkable
 class PdfRenderer(Protocol):
     def render_invoice(self, invoice: Any, context: dict[str, Any]) -> bytes: ...
     def render_proposal(self, proposal: Any, context: dict[str, Any]) -> bytes: ...
 
 
+@runtime_checkable
 class PaymentProcessor(Protocol):
     """Takes a charge and answers later: the host calls ``portal.payments.settle`` when it does."""
 
@@ -71,5 +74,6 @@ class PaymentProcessor(Protocol):
         ...
 
 
+@runtime_checkable
 class Clock(Protocol):
     def now(self) -> datetime: ...

@@ -14,21 +14,24 @@ import enum
 import io
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Callable, Iterable
 
 import attrs
 from PIL import Image, UnidentifiedImageError
 
 from . import inputs, money
-from .directory import normalise_email, require
+from .directory import lookup, normalise_email
 from .errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
+from .events import ProposalSigned, QuoteRequested
+from .mails import MailTemplates
 from .models import (Contact, Permission, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature,
                      StaffUser)
-from .ports import Mail
-from .visibility import Section, job_visible
-
-if TYPE_CHECKING:
-    from .portal import Portal
+from .outbox import Outbox
+from .permissions import require
+from .ports import Clock, PdfRenderer, Storage
+from .settings import Settings
+from .uow import UnitOfWork
+from .visibility import Section, Visibility, job_visible
 
 SIGNABLE = frozenset({ProposalStatus.APPROVED, ProposalStatus.DELIVERED})
 OPEN_STATUSES = frozenset({ProposalStatus.APPROVED, ProposalStatus.DELIVERED})
@@ -99,8 +102,10 @@ class ProposalRow:
 
 
 class Proposals:
-    def __init__(self, portal: "Portal"):
-        self._portal = portal
+    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
+                 outbox: Outbox, mails: MailTemplates, pdf: PdfRenderer):
+        self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
+        self._visibility, self._outbox, self._mails, self._pdf = visibility, outbox, mails, pdf
 
     # -- staff -----------------------------------------------------------------------------
     def add(self, staff: StaffUser, property_id: str, number: str, description: str, estimated_start: date, *,
@@ -115,9 +120,9 @@ class Proposals:
         status = inputs.member(status, ProposalStatus, "status")
         main_contact_id = inputs.optional_identifier(main_contact_id, "main_contact_id")
         items = tuple(_service(entry) for entry in inputs.items(services, "services", max_count=200))
-        with self._portal.unit_of_work():
-            self._portal.directory.get(Property, property_id)
-            return self._portal.storage.insert(
+        with self._uow():
+            lookup(self._storage, Property, property_id)
+            return self._storage.insert(
                 Proposal(number=number, property_id=property_id, description=description, status=status,
                          estimated_start=estimated_start, services=items,
                          sales_rep_email=normalise_email(sales_rep_email, field="sales_rep_email"),
@@ -128,27 +133,28 @@ class Proposals:
         """Staff: win, move to production, complete or lose a proposal (PRO-4)."""
         require(staff, Permission.MANAGE_PROPOSALS)
         status = inputs.member(status, ProposalStatus, "status")
-        with self._portal.unit_of_work():
-            proposal = self._portal.directory.get(Proposal, proposal_id)
-            return self._portal.storage.update(attrs.evolve(proposal, status=status))
+        with self._uow():
+            proposal = lookup(self._storage, Proposal, proposal_id)
+            return self._storage.update(attrs.evolve(proposal, status=status))
 
     def signature(self, staff: StaffUser, proposal_id: str) -> Signature | None:
         """PRO-6: staff see the signature, the signer and the time."""
         require(staff, Permission.MANAGE_PROPOSALS)
-        return self._portal.directory.get(Proposal, proposal_id).signature
+        return lookup(self._storage, Proposal, proposal_id).signature
 
     # -- customer --------------------------------------------------------------------------
     def list(self, contact: Contact, property_id: str, which: ProposalFilter = ProposalFilter.OPEN) -> list[ProposalRow]:
         """PRO-1: Open (not won, start within the window) or Work-In-Process."""
-        vis, config = self._portal.visibility, self._portal.config
+        vis, config = self._visibility, self._settings.current
         vis.require_section(contact, Section.PROPOSALS)
         prop = vis.require_property(contact, property_id)
-        earliest = self._portal.now().date() - timedelta(days=config.proposal_window_days)
-        if which is ProposalFilter.OPEN:
+        earliest = self._clock.now().date() - timedelta(days=config.proposal_window_days)
+        wanted: Callable[[Proposal], bool]
+        if inputs.member(which, ProposalFilter, "filter") is ProposalFilter.OPEN:
             wanted = lambda p: p.status in OPEN_STATUSES and p.estimated_start >= earliest  # noqa: E731
         else:
             wanted = lambda p: p.status in WORK_IN_PROCESS  # noqa: E731
-        found = self._portal.storage.find(Proposal, property_id=prop.id)
+        found = self._storage.find(Proposal, property_id=prop.id)
         rows = [self._row(p, prop) for p in found if wanted(p) and job_visible(contact, p, prop, Section.PROPOSALS, config)]
         return sorted(rows, key=lambda r: (r.proposal.estimated_start, r.proposal.number))
 
@@ -158,12 +164,12 @@ class Proposals:
         return ProposalRow(proposal, prop.name, signable, label)
 
     def get(self, contact: Contact, proposal_id: str) -> Proposal:
-        return self._portal.visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)[0]
+        return self._visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)[0]
 
     def pdf(self, contact: Contact, proposal_id: str) -> bytes:
-        proposal, prop = self._portal.visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)
-        return self._portal.pdf.render_proposal(
-            proposal, {"company_name": self._portal.config.company_name, "property_name": prop.name}
+        proposal, prop = self._visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)
+        return self._pdf.render_proposal(
+            proposal, {"company_name": self._settings.current.company_name, "property_name": prop.name}
         )
 
     def sign(self, contact: Contact, proposal_id: str, image_data_url: str, ip_address: str,
@@ -173,8 +179,8 @@ class Proposals:
         ip_address = inputs.text(ip_address, "ip_address", max_length=64, required=False)
         selected = tuple(inputs.identifiers(selected_service_ids, "services"))
         try:
-            with self._portal.unit_of_work():
-                proposal, prop = self._portal.visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)
+            with self._uow():
+                proposal, prop = self._visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)
                 if proposal.signature is not None:
                     raise InvalidTransition("This proposal is already signed.")
                 if proposal.status not in SIGNABLE:
@@ -183,9 +189,9 @@ class Proposals:
                 if not set(selected) <= optional:
                     raise ValidationError("Only the proposal's optional services can be selected.", field="services")
                 signature = Signature(image_data_url=image_data_url, signer_contact_id=contact.id,
-                                      signer_name=contact.name, signed_at=self._portal.now(), ip_address=ip_address,
+                                      signer_name=contact.name, signed_at=self._clock.now(), ip_address=ip_address,
                                       selected_service_ids=selected, total=total_for(proposal, selected))
-                signed = self._portal.storage.update(
+                signed = self._storage.update(
                     attrs.evolve(proposal, signature=signature, status=ProposalStatus.DELIVERED)
                 )
                 self._notify_sales_rep(signed, prop, contact)
@@ -201,23 +207,23 @@ class Proposals:
         description = inputs.text(description, "description", max_length=4000, multiline=True, required=False)
         if not description:
             raise ValidationError("Describe the work you would like quoted.", field="description")
-        with self._portal.unit_of_work():
-            prop = self._portal.visibility.require_property(contact, property_id)
-            request = self._portal.storage.insert(
+        with self._uow():
+            prop = self._visibility.require_property(contact, property_id)
+            request = self._storage.insert(
                 QuoteRequest(contact_id=contact.id, property_id=prop.id, description=description,
-                             created_at=self._portal.now()))
+                             created_at=self._clock.now()))
             if prop.account_owner_email:
-                self._portal.outbox.mail(
-                    Mail(to=(prop.account_owner_email,), subject=f"Quote request from {contact.name} for {prop.name}",
-                         text=description),
-                    dedup_key=f"quote-request:{request.id}")
-            self._portal.outbox.event("quote.requested", {"quote_request_id": request.id}, f"event:quote:{request.id}")
+                self._outbox.mail(self._mails.render("quote_request", (prop.account_owner_email,), contact=contact,
+                                                     property=prop, request=request),
+                                  dedup_key=f"quote-request:{request.id}")
+            self._outbox.event(QuoteRequested(event_id=f"quote:{request.id}", company_id=self._settings.current.company_id,
+                                              quote_request_id=request.id, property_id=prop.id, contact_id=contact.id))
             return request
 
     def quote_requests(self, staff: StaffUser, *, handled: bool = False) -> builtins.list[QuoteRequest]:
         """PRO-7: the requests staff see, oldest first."""
         require(staff, Permission.MANAGE_PROPOSALS)
-        return sorted(self._portal.storage.find(QuoteRequest, handled=handled), key=lambda q: q.created_at)
+        return sorted(self._storage.find(QuoteRequest, handled=handled), key=lambda q: q.created_at)
 
     def _notify_sales_rep(self, proposal: Proposal, prop: Property, contact: Contact) -> None:
         """PRO-5: the sales representative hears of the signature."""
@@ -226,15 +232,9 @@ class Proposals:
             return
         chosen = [s.name for s in proposal.services if s.id in sig.selected_service_ids]
         if proposal.sales_rep_email:
-            self._portal.outbox.mail(
-                Mail(
-                    to=(proposal.sales_rep_email,),
-                    subject=f"Proposal {proposal.number} signed by {contact.name}",
-                    text=(f"{contact.name} signed proposal {proposal.number} ({proposal.description}) for {prop.name} "
-                          f"at {sig.signed_at.isoformat()} from {sig.ip_address}.\n"
-                          f"Optional services chosen: {', '.join(chosen) or 'none'}\nTotal: ${sig.total}\n"),
-                ),
-                dedup_key=f"signed:{proposal.id}",
-            )
-        self._portal.outbox.event("proposal.signed", {"proposal_id": proposal.id, "contact_id": contact.id,
-                                                      "total": str(sig.total)}, f"event:signed:{proposal.id}")
+            self._outbox.mail(self._mails.render("proposal_signed", (proposal.sales_rep_email,), contact=contact,
+                                                 proposal=proposal, property=prop, signature=sig, chosen=chosen),
+                              dedup_key=f"signed:{proposal.id}")
+        self._outbox.event(ProposalSigned(event_id=f"signed:{proposal.id}", company_id=self._settings.current.company_id,
+                                          proposal_id=proposal.id, property_id=prop.id, contact_id=contact.id,
+                                          total=sig.total, selected_service_ids=sig.selected_service_ids))

@@ -8,15 +8,17 @@ an id that does not exist.
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from . import inputs
 from .config import PortalConfig
 from .errors import NotFound, PermissionDenied
 from .models import Contact, Invoice, Issue, PortalStatus, Property, Proposal
+from .ports import Storage
+from .settings import Settings
 
-if TYPE_CHECKING:
-    from .portal import Portal
+J = TypeVar("J", Proposal, Issue)
+R = TypeVar("R")
 
 
 class Section(enum.Enum):
@@ -66,23 +68,23 @@ def job_visible(contact: Contact, record: Proposal | Issue, prop: Property, sect
 
 
 class Visibility:
-    def __init__(self, portal: "Portal"):
-        self._portal = portal
+    def __init__(self, storage: Storage, settings: Settings):
+        self._storage, self._settings = storage, settings
 
     def properties(self, contact: Contact) -> list[Property]:
         """VIS-5: the properties a contact can switch between, by name."""
         if not active(contact):
             return []
-        props = self._portal.directory.properties_of(contact.customer_id)
+        props = self._storage.find(Property, customer_id=contact.customer_id)
         return sorted((p for p in props if property_visible(contact, p)), key=lambda p: p.name)
 
     def require_section(self, contact: Contact, section: Section) -> None:
-        if not section_visible(contact, section, self._portal.config):
+        if not section_visible(contact, section, self._settings.current):
             raise PermissionDenied(f"The {section.value} view is not available.")
 
-    def _get(self, cls: type, record_id: object):
+    def _get(self, cls: type[R], record_id: object) -> R | None:
         """A record by an id the caller typed; anything that is no id finds nothing."""
-        return self._portal.storage.get(cls, record_id) if inputs.is_identifier(record_id) else None
+        return self._storage.get(cls, record_id) if inputs.is_identifier(record_id) else None
 
     def require_property(self, contact: Contact, property_id: str) -> Property:
         prop = self._get(Property, property_id)
@@ -92,18 +94,18 @@ class Visibility:
 
     def require_invoice(self, contact: Contact, invoice_id: str) -> tuple[Invoice, Property]:
         invoice = self._get(Invoice, invoice_id)
-        prop = invoice and self._portal.storage.get(Property, invoice.property_id)
-        if invoice is None or prop is None or not invoice_visible(contact, invoice, prop, self._portal.config):
+        prop = self._storage.get(Property, invoice.property_id) if invoice else None
+        if invoice is None or prop is None or not invoice_visible(contact, invoice, prop, self._settings.current):
             raise NotFound("No such invoice.")
         return invoice, prop
 
-    def require_job(self, contact: Contact, cls: type, record_id: str, section: Section):
+    def require_job(self, contact: Contact, cls: type[J], record_id: str, section: Section) -> tuple[J, Property]:
         record = self._get(cls, record_id)
-        prop = record and self._portal.storage.get(Property, record.property_id)
-        if record is None or prop is None or not job_visible(contact, record, prop, section, self._portal.config):
+        prop = self._storage.get(Property, record.property_id) if record else None
+        if record is None or prop is None or not job_visible(contact, record, prop, section, self._settings.current):
             raise NotFound(f"No such {cls.__name__.lower()}.")
         return record, prop
 
     def dashboard_sections(self, contact: Contact) -> list[Section]:
         """VIS-4: the view buttons to show, in order; the first is where the dashboard opens."""
-        return [s for s in Section if section_visible(contact, s, self._portal.config)]
+        return [s for s in Section if section_visible(contact, s, self._settings.current)]

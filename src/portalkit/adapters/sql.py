@@ -40,62 +40,62 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 # -- column types ----------------------------------------------------------------------------
-class Money(sa.types.TypeDecorator):
+class Money(sa.types.TypeDecorator[Decimal]):
     """Decimal: NUMERIC(18, 2) on PostgreSQL, exact text elsewhere. Never a float."""
 
     impl = sa.Text
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: sa.Dialect) -> Any:
         return dialect.type_descriptor(sa.Numeric(18, 2) if dialect.name == "postgresql" else sa.Text())
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
             return None
         return Decimal(value) if dialect.name == "postgresql" else str(value)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
         return None if value is None else Decimal(str(value))
 
 
-class Timestamp(sa.types.TypeDecorator):
+class Timestamp(sa.types.TypeDecorator[datetime]):
     """Timezone-aware datetime: TIMESTAMPTZ on PostgreSQL, ISO 8601 UTC text elsewhere (sortable)."""
 
     impl = sa.Text
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: sa.Dialect) -> Any:
         return dialect.type_descriptor(sa.DateTime(timezone=True) if dialect.name == "postgresql" else sa.Text())
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
             return None
         value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         value = value.astimezone(timezone.utc)
         return value if dialect.name == "postgresql" else value.isoformat(timespec="microseconds")
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
             return None
         value = value if isinstance(value, datetime) else datetime.fromisoformat(value)
         return value.astimezone(timezone.utc)
 
 
-class Day(sa.types.TypeDecorator):
+class Day(sa.types.TypeDecorator[date]):
     """A calendar date: DATE on PostgreSQL, ISO text elsewhere."""
 
     impl = sa.Text
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: sa.Dialect) -> Any:
         return dialect.type_descriptor(sa.Date() if dialect.name == "postgresql" else sa.Text())
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
             return None
         return value if dialect.name == "postgresql" else value.isoformat()
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
             return None
         return value if isinstance(value, date) else date.fromisoformat(value)
@@ -212,7 +212,7 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     engine = sa.create_engine(sa_url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         if not memory:
@@ -222,7 +222,7 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("portalkit_write") else "BEGIN")
 
     return engine
@@ -248,7 +248,7 @@ class SqlStorage:
         if migrate:
             upgrade(self.engine)
 
-    def _count(self, _conn, _cursor, statement: str, *_args: Any) -> None:
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
             self.statements += 1
 
@@ -375,7 +375,7 @@ class SqlStorage:
         self.engine.dispose()
 
 
-def alembic_config(engine: sa.Engine):
+def alembic_config(engine: sa.Engine) -> Any:
     from alembic.config import Config
 
     cfg = Config()

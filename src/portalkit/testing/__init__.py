@@ -1,5 +1,19 @@
-"""Test helpers for hosts: the storage conformance suite and a throwaway PostgreSQL server."""
+"""Test helpers for hosts: in-memory adapters as an explicit plugin, a ready portal, the storage
+conformance suite (imported on first use: it needs pytest) and a throwaway PostgreSQL server."""
 
-from .conformance import StorageConformance
+from typing import Any
 
-__all__ = ["StorageConformance"]
+from ..adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
+from ..adapters.payments import FakeProcessor
+from .plugin import InMemoryPlugin, make_portal
+
+__all__ = ["FakeProcessor", "FrozenClock", "InMemoryPlugin", "MemoryMailer", "MemoryStorage", "StorageConformance",
+           "make_portal"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "StorageConformance":
+        from .conformance import StorageConformance
+
+        return StorageConformance
+    raise AttributeError(name)

@@ -18,17 +18,27 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+from typing import Any, TypeVar
+
 import attrs
 import pytest
 
 from ..errors import Conflict
+from ..ports import Storage
 from ..models import (Access, Attachment, Comment, Contact, Invoice, OutboxMessage, Payment, MethodKind, PortalStatus,
                       Proposal, ProposalStatus, Service, Signature, StaffUser, Permission)
 
 WHEN = datetime(2026, 5, 17, 8, 30, 15, 123456, tzinfo=timezone.utc)
+T = TypeVar("T")
 
 
-def samples() -> list:
+def _stored(storage: Storage, cls: type[T], id: str) -> T:
+    record = storage.get(cls, id)
+    assert record is not None, f"{cls.__name__} {id} was not stored"
+    return record
+
+
+def samples() -> list[Any]:
     return [
         StaffUser(email="s@x.co", name="S", permissions=frozenset({Permission.MANAGE_ISSUES})),
         Contact(customer_id="cu", first_name="Ada", last_name="L", email="ada@x.co", property_ids=("p1", "p2"),
@@ -48,16 +58,16 @@ def samples() -> list:
 class StorageConformance:
     """Subclass with a ``storage`` fixture; every test here must pass."""
 
-    def test_round_trips_every_kind_of_field(self, storage):
+    def test_round_trips_every_kind_of_field(self, storage: Storage) -> None:
         for record in samples():
             with storage.transaction():
                 storage.insert(record)
             assert storage.get(type(record), record.id) == record
 
-    def test_get_missing_is_none(self, storage):
+    def test_get_missing_is_none(self, storage: Storage) -> None:
         assert storage.get(Contact, "nope") is None
 
-    def test_find_by_equality_including_enums_and_none(self, storage):
+    def test_find_by_equality_including_enums_and_none(self, storage: Storage) -> None:
         a = Contact(customer_id="c1", first_name="Ab", last_name="A", email=None)
         b = Contact(customer_id="c1", first_name="Bc", last_name="B", email="b@x.co", portal_status=PortalStatus.ENROLLED)
         c = Contact(customer_id="c2", first_name="Cd", last_name="C", email="c@x.co")
@@ -69,7 +79,7 @@ class StorageConformance:
         assert [r.id for r in storage.find(Contact, customer_id="c1", email="b@x.co")] == [b.id]
         assert len(storage.find(Contact)) == 3
 
-    def test_insert_refuses_duplicate_id_and_unique_values(self, storage):
+    def test_insert_refuses_duplicate_id_and_unique_values(self, storage: Storage) -> None:
         c = Contact(customer_id="c", first_name="Ab", last_name="A", email="same@x.co")
         storage.insert(c)
         with pytest.raises(Conflict):
@@ -79,26 +89,26 @@ class StorageConformance:
         storage.insert(Contact(customer_id="c", first_name="Ef", last_name="E", email=None))
         storage.insert(Contact(customer_id="c", first_name="Gh", last_name="G", email=None))
 
-    def test_update_is_compare_and_swap_on_version(self, storage):
+    def test_update_is_compare_and_swap_on_version(self, storage: Storage) -> None:
         inv = storage.insert(Invoice(number="1", property_id="p", amount=Decimal("5.00"), amount_due=Decimal("5.00"),
                                      invoice_date=date(2026, 1, 1)))
         first = storage.update(attrs.evolve(inv, amount_due=Decimal("4.00")))
         assert first.version == 1 and storage.get(Invoice, inv.id) == first
         with pytest.raises(Conflict):
             storage.update(attrs.evolve(inv, amount_due=Decimal("3.00")))
-        assert storage.get(Invoice, inv.id).amount_due == Decimal("4.00")
+        assert _stored(storage, Invoice, inv.id).amount_due == Decimal("4.00")
         with pytest.raises(Conflict):
             storage.update(Invoice(number="x", property_id="p", amount=Decimal(1), amount_due=Decimal(1),
                                    invoice_date=date(2026, 1, 1)))
 
-    def test_update_refuses_a_unique_clash(self, storage):
+    def test_update_refuses_a_unique_clash(self, storage: Storage) -> None:
         a = storage.insert(Contact(customer_id="c", first_name="Ab", last_name="A", email="a@x.co"))
         storage.insert(Contact(customer_id="c", first_name="Bc", last_name="B", email="b@x.co"))
         with pytest.raises(Conflict):
             storage.update(attrs.evolve(a, email="b@x.co"))
-        assert storage.get(Contact, a.id).email == "a@x.co"
+        assert _stored(storage, Contact, a.id).email == "a@x.co"
 
-    def test_transaction_rolls_back_everything_on_error(self, storage):
+    def test_transaction_rolls_back_everything_on_error(self, storage: Storage) -> None:
         kept = storage.insert(Contact(customer_id="c", first_name="Ab", last_name="A"))
         with pytest.raises(RuntimeError):
             with storage.transaction():
@@ -109,7 +119,7 @@ class StorageConformance:
                 raise RuntimeError("boom")
         assert [c.first_name for c in storage.find(Contact)] == ["Ab"]
 
-    def test_conflict_inside_transaction_rolls_it_back(self, storage):
+    def test_conflict_inside_transaction_rolls_it_back(self, storage: Storage) -> None:
         storage.insert(Payment(invoice_id="i", contact_id="c", method_id="m", method_kind=MethodKind.ACH,
                                amount=Decimal(1), fee=Decimal(0), idempotency_key="k", created_at=WHEN))
         with pytest.raises(Conflict):
@@ -119,7 +129,7 @@ class StorageConformance:
                                        amount=Decimal(1), fee=Decimal(0), idempotency_key="k", created_at=WHEN))
         assert storage.find(Contact) == []
 
-    def test_concurrent_updates_from_one_version_have_one_winner(self, storage):
+    def test_concurrent_updates_from_one_version_have_one_winner(self, storage: Storage) -> None:
         inv = storage.insert(Invoice(number="1", property_id="p", amount=Decimal("5.00"), amount_due=Decimal("5.00"),
                                      invoice_date=date(2026, 1, 1)))
         barrier, outcomes = threading.Barrier(8), []
@@ -128,7 +138,7 @@ class StorageConformance:
             barrier.wait()
             try:
                 with storage.transaction():
-                    current = storage.get(Invoice, inv.id)
+                    current = _stored(storage, Invoice, inv.id)
                     if current.pending_amount:
                         outcomes.append("pending")
                         return
@@ -138,24 +148,26 @@ class StorageConformance:
                 outcomes.append("conflict")
 
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
         assert outcomes.count("won") == 1 and len(outcomes) == 8
-        assert storage.get(Invoice, inv.id).version == 1
+        assert _stored(storage, Invoice, inv.id).version == 1
 
-    def test_times_keep_their_instant_and_zone(self, storage):
+    def test_times_keep_their_instant_and_zone(self, storage: Storage) -> None:
         later = WHEN + timedelta(days=1)
         msg = storage.insert(OutboxMessage(dedup_key="t", kind="event", payload={}, created_at=WHEN, next_attempt_at=later))
-        got = storage.get(OutboxMessage, msg.id)
+        got = _stored(storage, OutboxMessage, msg.id)
         assert got.created_at == WHEN and got.next_attempt_at == later and got.created_at.utcoffset() == timedelta(0)
 
-    def test_get_many_returns_the_found_ones(self, storage):
+    def test_get_many_returns_the_found_ones(self, storage: Storage) -> None:
         a, b = (Contact(customer_id="c", first_name=n, last_name="X") for n in ("Ab", "Bc"))
         storage.insert_many([a, b])
         assert storage.get_many(Contact, [a.id, "missing", b.id]) == {a.id: a, b.id: b}
         assert storage.get_many(Contact, []) == {}
 
-    def test_insert_many_is_all_or_nothing_unless_skipping(self, storage):
+    def test_insert_many_is_all_or_nothing_unless_skipping(self, storage: Storage) -> None:
         first = OutboxMessage(dedup_key="k1", kind="mail", payload={}, created_at=WHEN)
         storage.insert(first)
         again = OutboxMessage(dedup_key="k1", kind="mail", payload={"x": 1}, created_at=WHEN)
@@ -166,9 +178,9 @@ class StorageConformance:
         assert [m.dedup_key for m in storage.find(OutboxMessage)] == ["k1"]
         storage.insert_many([fresh, again, first], skip_existing=True)
         assert sorted(m.dedup_key for m in storage.find(OutboxMessage)) == ["k1", "k2"]
-        assert storage.get(OutboxMessage, first.id).payload == {}
+        assert _stored(storage, OutboxMessage, first.id).payload == {}
 
-    def test_delete_many_removes_and_frees_unique_values(self, storage):
+    def test_delete_many_removes_and_frees_unique_values(self, storage: Storage) -> None:
         a = storage.insert(Contact(customer_id="c", first_name="Ab", last_name="X", email="a@x.co"))
         b = storage.insert(Contact(customer_id="c", first_name="Bc", last_name="X"))
         storage.delete_many(Contact, [a.id, "missing"])
@@ -180,7 +192,7 @@ class StorageConformance:
                 raise RuntimeError("boom")
         assert storage.get(Contact, b.id) == b
 
-    def test_update_many_is_all_or_conflict(self, storage):
+    def test_update_many_is_all_or_conflict(self, storage: Storage) -> None:
         a, b = (Contact(customer_id="c", first_name=n, last_name="X") for n in ("Ab", "Bc"))
         storage.insert_many([a, b])
         done = storage.update_many([attrs.evolve(a, last_name="Y"), attrs.evolve(b, last_name="Y")])

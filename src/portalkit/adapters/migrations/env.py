@@ -1,5 +1,6 @@
-"""Alembic environment for portalkit's SQL storage. Run through ``portalkit.adapters.sql.upgrade``
-or the CLI: ``python -m portalkit.adapters.sql_cli upgrade --url sqlite:///portal.db``."""
+"""Alembic environment for portalkit's SQL storage. ``SqlStorage`` runs it on start
+(``portalkit.adapters.sql.upgrade(engine)``); ``alembic_config(engine)`` gives the Alembic
+config for any other Alembic command."""
 
 from alembic import context
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..hookspecs import hookimpl
+from .hookspecs import hookimpl
 
 
 class AdapterPlugin:
     """Answers the adapter hooks with the objects it was given; the ones left ``None`` fall back
-    to the next plugin (or portalkit's defaults).
+    to the next plugin. Only the clock and the PDF renderer have defaults: storage, mailer and
+    processor must come from some plugin, or the ``Portal`` raises ``ConfigurationError``.
 
     ``Portal(config, secret_key=..., plugins=[AdapterPlugin(storage=SqlStorage(url), mailer=...)])``
     """
@@ -19,21 +20,21 @@ class AdapterPlugin:
         self.storage, self.mailer, self.pdf, self.processor, self.clock = storage, mailer, pdf, processor, clock
 
     @hookimpl
-    def portalkit_storage(self):
+    def portalkit_storage(self) -> Any:
         return self.storage
 
     @hookimpl
-    def portalkit_mailer(self):
+    def portalkit_mailer(self) -> Any:
         return self.mailer
 
     @hookimpl
-    def portalkit_pdf_renderer(self):
+    def portalkit_pdf_renderer(self) -> Any:
         return self.pdf
 
     @hookimpl
-    def portalkit_payment_processor(self):
+    def portalkit_payment_processor(self) -> Any:
         return self.processor
 
     @hookimpl
-    def portalkit_clock(self):
+    def portalkit_clock(self) -> Any:
         return self.clock

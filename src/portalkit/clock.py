@@ -1,0 +1,10 @@
+"""The default clock: timezone-aware UTC now. Tests supply ``portalkit.testing.FrozenClock``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)

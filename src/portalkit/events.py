@@ -1,0 +1,127 @@
+"""Typed events: what the portal tells the host after a change has committed.
+
+Each event is a frozen attrs class with a stable ``name``; every one carries ``company_id`` and
+an ``event_id`` that is the same on every delivery of the same event, so a host that must act
+exactly once drops repeats. Events travel through the transactional outbox and reach hosts
+through the ``portalkit_event(event)`` hook. Amounts are Decimal, ids are strings.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+import attrs
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """Base of every event."""
+
+    name: ClassVar[str] = ""
+    event_id: str
+    company_id: str
+
+
+@attrs.frozen(kw_only=True)
+class InvitationSent(Event):
+    """A contact was invited (INV-3); ``sent_by`` is the staff email, or None for automatic invitations."""
+
+    name: ClassVar[str] = "invitation.sent"
+    contact_id: str
+    sent_by: str | None
+
+
+@attrs.frozen(kw_only=True)
+class ContactEnrolled(Event):
+    """A contact signed up from an invitation (INV-8)."""
+
+    name: ClassVar[str] = "contact.enrolled"
+    contact_id: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentEvent(Event):
+    """What every payment event carries."""
+
+    payment_id: str
+    invoice_id: str
+    contact_id: str
+    amount: Decimal
+    fee: Decimal
+    processor_ref: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentSettled(PaymentEvent):
+    """The processor settled a payment; the invoice's amount due went down (PAY-6)."""
+
+    name: ClassVar[str] = "payment.settled"
+    amount_due: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class PaymentFailed(PaymentEvent):
+    """The processor refused or declined a payment; no balance changed (PAY-6)."""
+
+    name: ClassVar[str] = "payment.failed"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRefunded(PaymentEvent):
+    """Staff refunded a settled payment; its amount is due again."""
+
+    name: ClassVar[str] = "payment.refunded"
+    refunded_by: str
+    amount_due: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class ProposalSigned(Event):
+    """A contact signed a proposal (PRO-3..5)."""
+
+    name: ClassVar[str] = "proposal.signed"
+    proposal_id: str
+    property_id: str
+    contact_id: str
+    total: Decimal
+    selected_service_ids: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class IssueCreated(Event):
+    """A contact opened an issue (ISS-2)."""
+
+    name: ClassVar[str] = "issue.created"
+    issue_id: str
+    property_id: str
+    contact_id: str
+
+
+@attrs.frozen(kw_only=True)
+class IssueCommented(Event):
+    """A comment was added to an issue, by the customer or by staff (ISS-4, ISS-5)."""
+
+    name: ClassVar[str] = "issue.commented"
+    issue_id: str
+    comment_id: str
+    by_staff: bool
+    public: bool
+
+
+@attrs.frozen(kw_only=True)
+class QuoteRequested(Event):
+    """A contact asked for new work (PRO-7)."""
+
+    name: ClassVar[str] = "quote.requested"
+    quote_request_id: str
+    property_id: str
+    contact_id: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.name: cls
+    for cls in (InvitationSent, ContactEnrolled, PaymentSettled, PaymentFailed, PaymentRefunded, ProposalSigned,
+                IssueCreated, IssueCommented, QuoteRequested)
+}

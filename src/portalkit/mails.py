@@ -1,0 +1,59 @@
+"""Mail rendered from templates: every message the portal sends has a subject, a text and an
+HTML template in ``portalkit/mail_templates`` (``<name>_subject.txt``, ``<name>.txt``,
+``<name>.html``), branded from the portal's settings. A host overrides any of them by placing a
+file of the same name in a folder it returns from the ``portalkit_template_dirs`` hook: the
+host's folders are searched first, the way django-allauth's templates are overridden.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+
+from . import money
+from .ports import Mail
+from .settings import Settings
+
+MAIL_NAMES: tuple[str, ...] = (
+    "invitation",
+    "invitation_notice",
+    "password_reset",
+    "password_reset_no_account",
+    "receipts_on",
+    "payment_receipt",
+    "payment_failed",
+    "proposal_signed",
+    "issue_created",
+    "issue_comment",
+    "quote_request",
+)
+
+
+def _day(value: date | datetime) -> str:
+    return f"{value:%B} {value.day}, {value.year}"
+
+
+class MailTemplates:
+    def __init__(self, settings: Settings, host_dirs: Iterable[str | Path] = ()):
+        self._settings = settings
+        loaders = [FileSystemLoader([str(Path(d) / "mail") for d in host_dirs]), PackageLoader("portalkit", "mail_templates")]
+        self._env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, keep_trailing_newline=True,
+                                autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False))
+        self._env.filters["money"] = money.display
+        self._env.filters["day"] = _day
+
+    def render(self, name: str, to: Iterable[str], *, sender: str | None = None, **context: Any) -> Mail:
+        """The mail ``name`` to ``to``, its templates given ``context`` plus the company's
+        ``company``, ``portal_url`` and ``brand``."""
+        config = self._settings.current
+        values = {"company": config.company_name, "portal_url": config.portal_url, "brand": config.branding, **context}
+        subject, text, html = (self._env.get_template(f"{name}{suffix}").render(values)
+                               for suffix in ("_subject.txt", ".txt", ".html"))
+        return Mail(to=tuple(to), subject=subject, text=text.strip() + "\n", html=html, sender=sender)
+
+
+__all__ = ["MAIL_NAMES", "MailTemplates"]

@@ -1,0 +1,59 @@
+"""The in-memory adapters as an explicit plugin, and a ready portal for host test suites.
+
+Nothing here is ever a silent default: a host opts in by registering ``InMemoryPlugin()`` or
+calling ``make_portal()``. Records live in memory and vanish with the process; the payment
+processor is the fake one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ..adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
+from ..adapters.payments import FakeProcessor
+from ..config import PortalConfig
+from ..hookspecs import hookimpl
+from ..portal import Portal
+from ..ports import Clock, Mailer, PaymentProcessor, Storage
+
+TEST_SECRET = "portalkit-testing-secret-key"
+
+
+class InMemoryPlugin:
+    """Answers storage, mailer and processor (and the clock, when given) with in-memory and fake
+    adapters; pass any of them to use your own. Its attributes are the adapters, to inspect."""
+
+    def __init__(self, *, storage: Storage | None = None, mailer: Mailer | None = None,
+                 processor: PaymentProcessor | None = None, clock: Clock | None = None):
+        self.storage: Any = storage or MemoryStorage()
+        self.mailer: Any = mailer or MemoryMailer()
+        self.processor: Any = processor or FakeProcessor()
+        self.clock: Any = clock
+
+    @hookimpl
+    def portalkit_storage(self) -> Storage:
+        return self.storage  # type: ignore[no-any-return]
+
+    @hookimpl
+    def portalkit_mailer(self) -> Mailer:
+        return self.mailer  # type: ignore[no-any-return]
+
+    @hookimpl
+    def portalkit_payment_processor(self) -> PaymentProcessor:
+        return self.processor  # type: ignore[no-any-return]
+
+    @hookimpl
+    def portalkit_clock(self) -> Clock | None:
+        return self.clock  # type: ignore[no-any-return]
+
+
+def make_portal(*, plugins: tuple[Any, ...] = (), secret_key: str = TEST_SECRET, frozen_clock: bool = False,
+                **config: Any) -> Portal:
+    """A ready ``Portal`` on in-memory adapters, enabled, with cheap bcrypt; ``config`` overrides
+    any ``PortalConfig`` field. The adapters are ``portal.storage``, ``portal.mailer`` (a
+    ``MemoryMailer``), ``portal.processor`` (a ``FakeProcessor``) and ``portal.clock``."""
+    settings = attrs.evolve(PortalConfig(enabled=True, bcrypt_rounds=4), **config)
+    adapters = InMemoryPlugin(clock=FrozenClock() if frozen_clock else None)
+    return Portal(settings, secret_key=secret_key, plugins=[adapters, *plugins])
