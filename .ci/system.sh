@@ -8,6 +8,7 @@ install_system_packages() {
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v wrk >/dev/null || missing+=(wrk)
+  command -v npm >/dev/null || missing+=(npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "ci: installing ${missing[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -29,4 +30,10 @@ stop_postgres() {
   if [ -n "$bin" ] && [ -d "$PG_DIR/data" ]; then
     su postgres -s /bin/sh -c "$bin/pg_ctl -D $PG_DIR/data -m fast stop >/dev/null" || true
   fi
+}
+
+# axe-core (from the npm registry) for the accessibility checks of the browser tests.
+install_axe_core() {
+  [ -f tests/.axe/node_modules/axe-core/axe.min.js ] && return 0
+  mkdir -p tests/.axe && (cd tests/.axe && npm install --no-save --no-audit --no-fund --loglevel=error axe-core@4 >/dev/null)
 }

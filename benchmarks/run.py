@@ -242,17 +242,17 @@ def bench_flask(seconds: int) -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}/portal"
     env = {**os.environ, "PORTALKIT_INSTANCE": str(tmp), "PORTALKIT_BCRYPT_ROUNDS": "4", "PYTHONPATH": str(ROOT),
            "PORTALKIT_DB_URL": f"sqlite:///{tmp}/portal.sqlite3"}
-    code = ("import sys; from examples.common.host import build_site; from examples.flask_host import create_app;"
+    code = ("import sys; from examples.common.host import build_portal; from examples.flask_host import create_app;"
             "from werkzeug.serving import make_server;"
-            f"site = build_site(base_url='{url}');"
-            "c = site.portal.directory.contact_by_email('alice@example.com');"
-            "site.portal.invitations.send_as_company([c.id]);"
-            "t = site.portal.invitations.link_for(site.portal.directory.contact(c.id)).rsplit('/', 1)[1];"
-            "site.portal.accounts.sign_up(t, 'garden-2026', 'garden-2026');"
-            f"make_server('127.0.0.1', {port}, create_app(site, secure_cookies=False), threaded=True).serve_forever()")
+            f"portal = build_portal(base_url='{url}');"
+            "c = portal.directory.contact_by_email('alice@example.com');"
+            "portal.invitations.send_as_company([c.id]);"
+            "t = portal.invitations.link_for(portal.directory.contact(c.id)).rsplit('/', 1)[1];"
+            "portal.accounts.sign_up(t, 'garden-2026', 'garden-2026');"
+            f"make_server('127.0.0.1', {port}, create_app(portal, secure_cookies=False), threaded=True).serve_forever()")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         jar = CookieJar()
@@ -265,8 +265,8 @@ def bench_flask(seconds: int) -> dict:
                 time.sleep(0.2)
         import re
 
-        csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-        opener.open(url + "/login", urllib.parse.urlencode({"csrf": csrf, "email": "alice@example.com",
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        opener.open(url + "/login", urllib.parse.urlencode({"csrf_token": csrf, "email": "alice@example.com",
                                                             "password": "garden-2026"}).encode(), timeout=5).read()
         cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
 

@@ -35,23 +35,3 @@ def test_brd_3_preview_is_checked_and_nothing_is_saved():
         updated(c, branding={"button_colour": "blue"})
     with pytest.raises(ValidationError):
         updated(c, no_such_setting=1)
-
-
-def test_brd_3_host_preview_renders_without_saving(tmp_path):
-    from examples.flask_host import create_app
-
-    from hosts import STAFF_PASSWORD, csrf_of, demo_site
-
-    site = demo_site(tmp_path)
-    client = create_app(site, secure_cookies=False).test_client()
-    csrf = csrf_of(client.get("/staff/login").get_data(as_text=True))
-    client.post("/staff/login", data={"csrf": csrf, "email": "manager@greenacres.example", "password": STAFF_PASSWORD})
-    form = {"csrf": csrf, "title": "Blue Sky Portal", "nav_bar_colour": "#0055AA", "button_colour": "#112233",
-            "page_text": "Hello <b>", "dashboard_text": "", "show_invoices": "1", "show_proposals": "1"}
-    html = client.post("/staff/branding", data={**form, "action": "preview"}).get_data(as_text=True)
-    assert "--nav: #0055AA" in html and "Blue Sky Portal" in html and "Hello &lt;b&gt;" in html
-    assert site.portal.config.branding.nav_bar_colour != "#0055AA"  # not saved
-    bad = client.post("/staff/branding", data={**form, "nav_bar_colour": "0055AA", "action": "preview"})
-    assert bad.status_code == 400 and "hex colour" in bad.get_data(as_text=True)
-    client.post("/staff/branding", data={**form, "action": "save"})
-    assert site.portal.config.branding.nav_bar_colour == "#0055AA" and not site.portal.config.show_issues

@@ -1,5 +1,8 @@
-"""End to end in headless Chromium, against both reference hosts started as real servers:
-staff invites → customer signs up → logs in → pays an invoice → signs a proposal → opens an issue."""
+"""End to end in headless Chromium, against both reference hosts started as real servers with the
+portal mounted at /portal (portalkit.contrib.flask and portalkit.contrib.django): staff invites →
+customer signs up → logs in → pays an invoice → signs a proposal → opens an issue → staff settle.
+Every page visited is checked with axe-core (no serious or critical violation) and, at a 390 px
+phone width, for a reachable navigation and no sideways scrolling."""
 
 from __future__ import annotations
 
@@ -39,9 +42,10 @@ def free_port() -> int:
 
 def start_host(kind: str, tmp_path: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    root = f"http://127.0.0.1:{port}"
+    url = root + "/portal"
     env = {**os.environ, "PORTALKIT_INSTANCE": str(tmp_path), "PORTALKIT_BCRYPT_ROUNDS": "4",
-           "PORTALKIT_STAFF_PASSWORD": STAFF_PASSWORD, "PORTALKIT_BASE_URL": url,
+           "PORTALKIT_STAFF_PASSWORD": STAFF_PASSWORD, "PORTALKIT_BASE_URL": url, "PORTALKIT_INSECURE_COOKIES": "1",
            "PORTALKIT_DB_URL": f"sqlite:///{tmp_path}/portal.sqlite3", "PYTHONPATH": str(ROOT)}
     if kind == "flask":
         cmd = [sys.executable, "-m", "examples.flask_host", "--port", str(port)]
@@ -53,6 +57,7 @@ def start_host(kind: str, tmp_path: Path) -> tuple[subprocess.Popen, str]:
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
+            urllib.request.urlopen(root + "/", timeout=2)
             urllib.request.urlopen(url + "/login", timeout=2)
             return proc, url
         except OSError:
@@ -98,11 +103,19 @@ def fill(driver, name: str, value: str, form: str = "") -> None:
 
 def navigate(driver, element) -> None:
     """Click something that loads a page, and wait until the new page replaced the old one."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
 
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+    def replaced(_driver) -> bool:
+        try:
+            old.is_enabled()  # raises once the old document is gone (stale, or mid-navigation)
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(driver, 15).until(replaced)
 
 
 def submit(driver, css: str) -> None:
@@ -121,6 +134,46 @@ def signup_link_from_mail_folder(folder: Path, address: str) -> str:
     raise AssertionError(f"no mail to {address} in {folder}")
 
 
+AXE = ROOT / "tests" / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
+PHONE, DESKTOP = (390, 844), (1200, 1000)
+
+
+def axe_problems(driver) -> list:
+    """axe-core's serious and critical violations on the current page."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm install --prefix tests/.axe axe-core@4 (.ci/run does)")
+    driver.execute_script(AXE.read_text())
+    found = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map("
+        "  v => [v.id, v.impact, v.help, v.nodes.map(n => n.target.join(' ')).slice(0, 3)])));")
+    return [v for v in found if v[1] in ("serious", "critical")]
+
+
+def phone_problems(driver) -> list:
+    """At 390 px: the page never scrolls sideways and every navigation link is on screen."""
+    return driver.execute_script(
+        "const w = window.innerWidth, bad = [];"
+        "if (document.documentElement.scrollWidth > w + 1) bad.push('scrolls sideways: ' + document.documentElement.scrollWidth);"
+        "document.querySelectorAll('nav a, nav button').forEach(el => { const r = el.getBoundingClientRect();"
+        "  if (r.right > w + 1 || r.width === 0) bad.push('nav item off screen: ' + el.textContent.trim()); });"
+        "return bad;")
+
+
+def check_page(driver, name: str, shots: Path | None = None) -> None:
+    """axe-core finds nothing serious; the phone layout holds; screenshots when asked for."""
+    assert axe_problems(driver) == [], name
+    if shots:
+        driver.save_screenshot(str(shots / f"{name}-desktop.png"))
+    driver.set_window_size(*PHONE)
+    try:
+        assert phone_problems(driver) == [], name
+        if shots:
+            driver.save_screenshot(str(shots / f"{name}-phone.png"))
+    finally:
+        driver.set_window_size(*DESKTOP)
+
+
 def text(driver) -> str:
     return driver.find_element(By.TAG_NAME, "body").text
 
@@ -128,6 +181,8 @@ def text(driver) -> str:
 def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     kind, url = host
     d = browser
+    shots = Path(os.environ.get("PORTALKIT_SCREENSHOTS", tmp_path)) / kind
+    shots.mkdir(parents=True, exist_ok=True)
     # staff: bulk invitation to Bob, then read the mail the portal sent
     d.get(url + "/staff/login")
     fill(d, "email", "manager@greenacres.example")
@@ -137,16 +192,15 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     d.find_element(By.CSS_SELECTOR, "tr[data-email='bob@example.com'] input[name=contact]").click()
     d.find_element(By.CSS_SELECTOR, "tr[data-email='sam@example.com'] input[name=contact]").click()
     submit(d, "#send-invites")
-    assert "Sent 2 invitation(s)." in text(d)
-    d.get(url + "/staff/mail")  # staff see the invitation, never its personal link
-    mail = d.find_element(By.CSS_SELECTOR, "article[data-to='bob@example.com'] pre").text
-    assert "/signup/" not in mail and "personal link" in mail
+    assert "Invitation sent to 2 contacts." in text(d)
+    check_page(d, "staff-contacts")
     link = signup_link_from_mail_folder(tmp_path / "mail", "bob@example.com")
     d.delete_all_cookies()
 
     # customer: sign up, log in
     d.get(link)
-    assert "Welcome, Bob Stone" in text(d)
+    assert "Welcome, Bob Stone" in text(d) and d.current_url == url + "/signup"  # the token left the URL
+    check_page(d, "signup")
     fill(d, "password", CUSTOMER_PASSWORD)
     fill(d, "confirm", CUSTOMER_PASSWORD)
     submit(d, "#submit-password")
@@ -154,6 +208,7 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     d.get(link)
     assert "already signed up" in text(d)
     d.get(url + "/login")
+    check_page(d, "login", shots)
     fill(d, "email", "bob@example.com")
     fill(d, "password", CUSTOMER_PASSWORD)
     submit(d, "#login")
@@ -161,7 +216,9 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     assert "INV-1001" not in d.find_element(By.ID, "invoices").text  # ...not the primary contact
 
     # pay: add a card, the fee shows for the card, not for ACH; then Pmt Pending
+    check_page(d, "dashboard")
     d.get(url + "/payment-methods")
+    check_page(d, "payment-methods")
     fill(d, "number", "4242 4242 4242 4242", "#add-card")
     fill(d, "exp_month", "12", "#add-card")
     fill(d, "exp_year", "2031", "#add-card")
@@ -171,6 +228,7 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     assert "Visa ending 4242" in text(d) and "Bank account ending 6789" in text(d)
     d.get(url + "/dashboard")
     navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1002'] a.button"))
+    check_page(d, "pay", shots)
     fill(d, "amount", "100.00")
     Select(d.find_element(By.ID, "method")).select_by_visible_text("Visa ending 4242 (default)")
     assert d.find_element(By.ID, "fee").text == "3.00" and d.find_element(By.ID, "total").text == "103.00"
@@ -181,15 +239,14 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     assert "submitted; it is pending" in text(d)
     row = d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1002']").text
     assert "Pay (Pmt Pending)" in row and "$100.00" in row
-    shots = Path(os.environ.get("PORTALKIT_SCREENSHOTS", tmp_path))
-    d.save_screenshot(str(shots / f"{kind}-dashboard.png"))
+    check_page(d, "dashboard", shots)
 
     # sign: select-and-sign with the signature pad
     navigate(d, d.find_element(By.ID, "tab-proposals"))
     navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='P-502'] a.button"))
     save = d.find_element(By.ID, "save-signature")
     assert not save.is_enabled()  # an empty signature cannot be saved
-    d.save_screenshot(str(shots / f"{kind}-sign-empty.png"))
+    check_page(d, "sign", shots)
     d.find_element(By.CSS_SELECTOR, "input[name=service]").click()
     assert d.find_element(By.ID, "sign-total").text == "1,580.00"
     pad = d.find_element(By.ID, "signature-pad")
@@ -215,7 +272,9 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     fill(d, "text", "It is flooding the path")
     submit(d, "#add-comment")
     assert "It is flooding the path" in d.find_element(By.ID, "comments").text
-    d.save_screenshot(str(shots / f"{kind}-issue.png"))
+    check_page(d, "issue", shots)
+    d.get(url + "/profile")
+    check_page(d, "profile")
 
     # staff: the payment settles through the processor, the status history shows the journey
     d.delete_all_cookies()
@@ -224,5 +283,13 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     fill(d, "password", STAFF_PASSWORD)
     submit(d, "#staff-login")
     d.get(url + "/staff/payments")
+    check_page(d, "staff-payments")
     submit(d, "#settle")
     assert "settled" in d.find_element(By.ID, "payments").text
+    for page in ("staff/issues", "staff/quotes", "staff/branding"):
+        d.get(f"{url}/{page}")
+        check_page(d, page.replace("/", "-"))
+    d.get(f"{url}/staff")
+    navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-email='bob@example.com'] a[href*='/staff/contacts/']"))
+    assert "registered" in text(d)
+    check_page(d, "staff-contact")

@@ -1,86 +1,30 @@
-"""Both reference hosts through their frameworks' test clients: every screen, CSRF, and id isolation."""
+"""Both integrations (portalkit.contrib.flask and portalkit.contrib.django) mounted at /portal in
+the reference hosts, through their frameworks' test clients: every screen, CSRF, IDOR, logout
+revocation, session fixation, the host's own staff users."""
 
-import io
 import os
 import re
-import tempfile
-from urllib.parse import urlparse
 
-import attrs
 import pytest
 
-from examples.flask_host import create_app
-from portalkit.models import Comment, Invoice, Issue, PaymentMethod, Permission, Proposal, Property, StaffUser
+from portalkit import Permission
+from portalkit.models import Comment, Invoice, Issue, PaymentMethod, Proposal, Property
 
 from conftest import PNG_SIGNATURE
-from hosts import CUSTOMER_PASSWORD, STAFF_PASSWORD, csrf_of, demo_site, link_in_mail
-
-
-@attrs.frozen
-class File:
-    name: str
-    data: bytes
-    type: str
-
-
-@attrs.frozen
-class Page:
-    status_code: int
-    data: bytes
-    headers: dict
-    content_type: str
-
-    def get_data(self, as_text=False):
-        return self.data.decode() if as_text else self.data
-
-
-def _convert(data: dict, one) -> dict:
-    return {k: [one(x) for x in v] if isinstance(v, list) else one(v) for k, v in data.items()}
-
-
-class Browser:
-    """One visitor of a host (Flask or Django test client) that carries the CSRF token like a page would."""
-
-    def __init__(self, app):
-        self.kind, flask_app = app
-        if self.kind == "flask":
-            self.client = flask_app.test_client()
-        else:
-            from django.test import Client
-
-            self.client = Client()
-
-    def _page(self, r) -> Page:
-        if self.kind == "flask":
-            return Page(r.status_code, r.get_data(), dict(r.headers), r.content_type)
-        return Page(r.status_code, r.content, dict(r.headers), r["Content-Type"])
-
-    def get(self, path):
-        return self._page(self.client.get(path))
-
-    def raw_post(self, path, data):
-        if self.kind == "flask":
-            data = _convert(data, lambda v: (io.BytesIO(v.data), v.name, v.type) if isinstance(v, File) else v)
-            return self._page(self.client.post(path, data=data))
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        data = _convert(data, lambda v: SimpleUploadedFile(v.name, v.data, v.type) if isinstance(v, File) else v)
-        return self._page(self.client.post(path, data))
-
-    def post(self, path, data=None, page=None):
-        html = self.get(page or path).get_data(as_text=True)
-        return self.raw_post(path, {"csrf": csrf_of(html), **(data or {})})
+from hosts import (CUSTOMER_PASSWORD, PREFIX, STAFF_PASSWORD, Browser, File, add_staff_user, csrf_of, demo_portal,
+                   link_in_mail, make_app, path_of)
 
 
 @pytest.fixture
-def site(tmp_path):
-    return demo_site(tmp_path)
+def portal(tmp_path):
+    return demo_portal(tmp_path)
 
 
 @pytest.fixture(scope="module")
 def django_ready():
-    os.environ.setdefault("PORTALKIT_INSTANCE", tempfile.mkdtemp(prefix="portalkit-django-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examples.django_host.settings")
+    os.environ["PORTALKIT_STAFF_PASSWORD"] = STAFF_PASSWORD
+    os.environ["PORTALKIT_BCRYPT_ROUNDS"] = "4"
     import django
     from django.core.management import call_command
 
@@ -89,97 +33,177 @@ def django_ready():
 
 
 @pytest.fixture(params=["flask", "django"])
-def app(request, site):
-    if request.param == "flask":
-        return "flask", create_app(site, secure_cookies=False)
-    request.getfixturevalue("django_ready")
-    from examples.django_host import views
-
-    views.use_site(site)
-    return "django", None
+def app(request, portal):
+    if request.param == "django":
+        request.getfixturevalue("django_ready")
+    return make_app(request.param, portal)
 
 
-def staff_browser(app):
+def staff_browser(app, email="manager@greenacres.example"):
     b = Browser(app)
-    r = b.post("/staff/login", {"email": "manager@greenacres.example", "password": STAFF_PASSWORD})
-    assert r.status_code == 303
+    r = b.post("/staff/login", {"email": email, "password": STAFF_PASSWORD})
+    assert r.status_code == 303, r.get_data(as_text=True)
     return b
 
 
-def enrol(app, site, email):
+def enrol(app, portal, email):
     staff = staff_browser(app)
-    contact = site.portal.directory.contact_by_email(email)
+    contact = portal.directory.contact_by_email(email)
     r = staff.post("/staff/invitations", {"contact": [contact.id]}, page="/staff")
     assert r.status_code == 303
-    link = urlparse(link_in_mail(site, email)).path
+    link = path_of(link_in_mail(portal, email))
     b = Browser(app)
     r = b.get(link)  # ASVS 3.1.1: the token is exchanged for the session, then out of the URL
-    assert r.status_code == 303 and r.headers["Location"] == "/signup"
+    assert r.status_code == 303 and r.location == PREFIX + "/signup"
     page = b.get("/signup")
     assert page.status_code == 200 and "Choose your password" in page.get_data(as_text=True)
     assert "/signup/" not in page.get_data(as_text=True)
     r = b.post("/signup", {"password": CUSTOMER_PASSWORD, "confirm": CUSTOMER_PASSWORD})
     assert "You are signed up" in r.get_data(as_text=True)
     r = b.post("/login", {"email": email, "password": CUSTOMER_PASSWORD})
-    assert r.status_code == 303 and r.headers["Location"] == "/dashboard"
+    assert r.status_code == 303 and r.location == PREFIX + "/dashboard"
     return b
 
 
-def test_host_full_customer_journey(app, site):
-    alice = enrol(app, site, "alice@example.com")
+def test_host_full_customer_journey(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
     html = alice.get("/dashboard").get_data(as_text=True)
-    assert "INV-1001" in html and "Oak Street Commons" in html and "Oak Street Pool" in html
-    inv = next(i for i in site.portal.storage.find(Invoice) if i.number == "INV-1001")
+    assert "INV-1001" in html and "Oak Street Commons" in html and "Oak Street Pool" in html and "$1,250.00" in html
+    inv = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
     pdf = alice.get(f"/invoices/{inv.id}/pdf")
     assert pdf.content_type == "application/pdf" and pdf.get_data().startswith(b"%PDF")
-    r = alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12", "exp_year": "2031"})
+    r = alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12",
+                                        "exp_year": "2031"})
     assert r.status_code == 303
-    method = site.portal.storage.find(PaymentMethod)[0]
+    method = portal.storage.find(PaymentMethod)[0]
     pay_page = alice.get(f"/invoices/{inv.id}/pay").get_data(as_text=True)
     key = re.search(r'name="key" value="([^"]+)"', pay_page).group(1)
     r = alice.post(f"/invoices/{inv.id}/pay", {"method": method.id, "amount": "250.00", "key": key})
     assert r.status_code == 303
     html = alice.get("/dashboard").get_data(as_text=True)
     assert "Pay (Pmt Pending)" in html and "$250.00" in html
-    proposal = next(p for p in site.portal.storage.find(Proposal) if p.number == "P-502")
+    assert "pending" in alice.get(f"/invoices/{inv.id}/pay").get_data(as_text=True).lower()
+    proposal = next(p for p in portal.storage.find(Proposal) if p.number == "P-502")
     drip = next(s for s in proposal.services if s.name.startswith("Drip"))
     r = alice.post(f"/proposals/{proposal.id}/sign", {"signature": PNG_SIGNATURE, "service": [drip.id]})
     assert r.status_code == 303
-    assert site.portal.storage.get(Proposal, proposal.id).signature.total == 1580
-    prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
-    r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Sprinkler leak", "priority": "High",
-                                                        "notes": "by the gate", "files": [File("leak.png", b"\x89PNG photo", "image/png")]})
+    assert portal.storage.get(Proposal, proposal.id).signature.total == 1580
+    shown = alice.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "Drip line for beds" in shown and "chosen" in shown.lower()
+    r = alice.get(f"/proposals/{proposal.id}/sign")  # signed: the pad is not offered again
+    assert r.status_code == 303 and r.location == f"{PREFIX}/proposals/{proposal.id}"
+    prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
+    r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Sprinkler leak",
+                                                        "priority": "High", "notes": "by the gate",
+                                                        "files": [File("leak.png", b"\x89PNG photo", "image/png")]})
     assert r.status_code == 303
-    issue_path = r.headers["Location"]
+    issue_path = r.location
     assert "Sprinkler leak" in alice.get(issue_path).get_data(as_text=True)
-    r = alice.post(issue_path + "/comments", {"text": "Still leaking"}, page=issue_path)
+    alice.post(issue_path + "/comments", {"text": "Still leaking"}, page=issue_path)
     assert "Still leaking" in alice.get(issue_path).get_data(as_text=True)
 
 
-def test_host_post_without_csrf_is_refused(app, site):
+def test_host_is_mounted_under_a_prefix_next_to_the_hosts_own_pages(app, portal):
+    kind, flask_app = app
+    if kind == "flask":
+        home = flask_app.test_client().get("/")
+        body, status = home.get_data(as_text=True), home.status_code
+    else:
+        from django.test import Client
+
+        home = Client().get("/")
+        body, status = home.content.decode(), home.status_code
+    assert status == 200 and "Green Acres Field Service" in body
+    login = Browser(app).get("/login")
+    assert login.status_code == 200 and f'action="{PREFIX}/login"' in login.get_data(as_text=True)
+    assert f'href="{PREFIX}/static/portal.css"' in login.get_data(as_text=True)
+
+
+def test_host_post_without_csrf_is_refused(app, portal):
     b = Browser(app)
     r = b.raw_post("/login", {"email": "alice@example.com", "password": "x"})
-    assert r.status_code == 403 and "form has expired" in r.get_data(as_text=True)
+    assert r.status_code == (400 if app[0] == "flask" else 403)
+    r = b.raw_post("/login", {"email": "alice@example.com", "password": "x",
+                              csrf_of(b.get("/login").get_data(as_text=True))[0]: "forged"})
+    assert r.status_code == (400 if app[0] == "flask" else 403)
 
 
-def test_flask_cookie_flags(site):
-    app = create_app(site)  # production defaults
-    cookie = app.test_client().get("/login").headers["Set-Cookie"]
+def test_host_logout_revokes_a_copied_session_cookie(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    thief = alice.clone(app[0:1] + app[1:])
+    assert thief.get("/dashboard").status_code == 200
+    r = alice.post("/logout", {}, page="/dashboard")
+    assert r.status_code == 303 and r.location == PREFIX + "/login"
+    r = thief.get("/dashboard")
+    assert r.status_code == 303 and r.location == PREFIX + "/login"
+
+
+def test_host_login_gives_a_new_session(app, portal):
+    """No session fixation: the session that existed before login is not the one after it."""
+    enrol(app, portal, "alice@example.com")
+    b = Browser(app)
+    b.get("/login")
+    before = b.session_cookie()
+    assert b.post("/login", {"email": "alice@example.com", "password": CUSTOMER_PASSWORD}).status_code == 303
+    assert b.session_cookie() != before
+    if app[0] == "django":
+        from django.contrib.sessions.models import Session
+
+        assert not Session.objects.filter(session_key=before).exists()
+
+
+def test_host_staff_login_gives_a_new_session_and_is_throttled(app, portal):
+    b = Browser(app)
+    b.get("/staff/login")
+    before = b.session_cookie()
+    staff_browser(app)  # a good login works
+    for _ in range(5):
+        r = b.post("/staff/login", {"email": "manager@greenacres.example", "password": "wrong-pass-1"})
+        assert r.status_code == 401
+    r = b.post("/staff/login", {"email": "manager@greenacres.example", "password": STAFF_PASSWORD})
+    assert r.status_code == 401 and "Too many failed attempts" in r.get_data(as_text=True)
+    assert b.session_cookie() == before or b.session_cookie() is None or app[0] == "flask"
+
+
+def test_flask_staff_session_expires(portal, monkeypatch):
+    import portalkit.contrib.flask as kit
+
+    app = make_app("flask", portal)
+    staff = staff_browser(app)
+    assert staff.get("/staff").status_code == 200
+    later = kit.time.time() + 8 * 3600 + 1
+    monkeypatch.setattr(kit.time, "time", lambda: later)
+    r = staff.get("/staff")
+    assert r.status_code == 303 and r.location == PREFIX + "/staff/login"
+
+
+def test_django_staff_session_expires(portal, django_ready):
+    app = make_app("django", portal)
+    staff = staff_browser(app)
+    assert staff.client.session.get_expiry_age() == 8 * 3600
+
+
+def test_flask_cookie_flags(portal):
+    _, app = make_app("flask", portal, secure_cookies=True)
+    cookie = app.test_client().get(PREFIX + "/login").headers["Set-Cookie"]  # the CSRF secret starts a session
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
 
 
-def test_django_cookie_flags(site, django_ready):
+def test_django_cookie_flags(portal, django_ready):
     from django.test import Client
 
-    from examples.django_host import views
+    make_app("django", portal)
+    client = Client()
+    client.get(PREFIX + "/login")
+    cookie = client.cookies["csrftoken"]
+    from django.conf import settings
 
-    views.use_site(site)
-    cookie = Client().get("/login").cookies["portal_session"]
-    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+    assert settings.SESSION_COOKIE_HTTPONLY and settings.SESSION_COOKIE_SAMESITE == "Lax"
+    assert cookie["samesite"] == "Lax"
 
 
-def test_host_login_is_rate_limited(app, site):
-    enrol(app, site, "bob@example.com")
+def test_host_login_is_rate_limited(app, portal):
+    enrol(app, portal, "bob@example.com")
     b = Browser(app)
     for _ in range(5):
         assert b.post("/login", {"email": "bob@example.com", "password": "wrong-pass1"}).status_code == 401
@@ -187,23 +211,25 @@ def test_host_login_is_rate_limited(app, site):
     assert r.status_code == 401 and "Too many failed attempts" in r.get_data(as_text=True)
 
 
-def test_host_no_stack_trace_for_bad_input(app, site):
-    alice = enrol(app, site, "alice@example.com")
-    for path in ("/invoices/zzz/pay", "/proposals/../etc", "/dashboard?property=<script>", "/issues/new?property=nope"):
+def test_host_no_stack_trace_for_bad_input(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    for path in ("/invoices/zzz/pay", "/proposals/../etc", "/dashboard?property=<script>", "/issues/new?property=nope",
+                 "/static/../../etc/passwd"):
         r = alice.get(path)
         assert r.status_code in (200, 404) and "Traceback" not in r.get_data(as_text=True)
 
 
-def test_host_every_foreign_id_is_unreachable(app, site):
+def test_host_every_foreign_id_is_unreachable(app, portal):
     """Sam (another customer) tries every record id in every URL: all 404, nothing changes."""
-    alice = enrol(app, site, "alice@example.com")
-    alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12", "exp_year": "2031"})
-    prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
+    alice = enrol(app, portal, "alice@example.com")
+    alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12",
+                                    "exp_year": "2031"})
+    prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Private issue"})
-    sam = enrol(app, site, "sam@example.com")
-    storage = site.portal.storage
-    sams = site.portal.directory.contact_by_email("sam@example.com")
-    visible_props = {p.id for p in site.portal.visibility.properties(sams)}
+    sam = enrol(app, portal, "sam@example.com")
+    storage = portal.storage
+    sams = portal.directory.contact_by_email("sam@example.com")
+    visible_props = {p.id for p in portal.visibility.properties(sams)}
     foreign = {
         "invoice": [i.id for i in storage.find(Invoice) if i.property_id not in visible_props],
         "proposal": [p.id for p in storage.find(Proposal) if p.property_id not in visible_props],
@@ -215,70 +241,82 @@ def test_host_every_foreign_id_is_unreachable(app, site):
     gets = [f"/invoices/{i}/pdf" for i in foreign["invoice"]] + [f"/invoices/{i}/pay" for i in foreign["invoice"]]
     gets += [f"/proposals/{i}" for i in foreign["proposal"]] + [f"/proposals/{i}/pdf" for i in foreign["proposal"]]
     gets += [f"/proposals/{i}/sign" for i in foreign["proposal"]] + [f"/issues/{i}" for i in foreign["issue"]]
-    gets += [f"/issues/new?property={i}" for i in foreign["property"]]
+    gets += [f"/issues/new?property={i}" for i in foreign["property"]] + [f"/issues/{i}/files/0" for i in foreign["issue"]]
     for path in gets:
         r = sam.get(path)
         assert r.status_code == 404, path
     for pid in foreign["property"]:
         html = sam.get(f"/dashboard?property={pid}").get_data(as_text=True)
         assert "Oak Street" not in html and "INV-1001" not in html
-    csrf = csrf_of(sam.get("/dashboard").get_data(as_text=True))
-    posts = [(f"/invoices/{i}/pay", {"method": m, "amount": "1.00", "key": "k"}) for i in foreign["invoice"] for m in foreign["method"]]
+    name, token = csrf_of(sam.get("/dashboard").get_data(as_text=True))
+    posts = [(f"/invoices/{i}/pay", {"method": m, "amount": "1.00", "key": "k"}) for i in foreign["invoice"]
+             for m in foreign["method"]]
     posts += [(f"/proposals/{i}/sign", {"signature": PNG_SIGNATURE}) for i in foreign["proposal"]]
     posts += [(f"/issues/{i}/comments", {"text": "hi"}) for i in foreign["issue"]]
     posts += [("/payment-methods", {"action": a, "method": m}) for a in ("default", "remove") for m in foreign["method"]]
     for path, data in posts:
-        r = sam.raw_post(path, {"csrf": csrf, **data})
+        r = sam.raw_post(path, {name: token, **data})
         assert r.status_code == 404, path
     assert all(m.removed is False for m in storage.find(PaymentMethod))
     assert all(p.signature is None for p in storage.find(Proposal))
     assert all(i.pending_amount == 0 for i in storage.find(Invoice))
 
 
-def test_host_staff_pages_need_staff_login(app, site):
-    alice = enrol(app, site, "alice@example.com")
-    for path in ("/staff", "/staff/mail", "/staff/payments"):
+def test_host_staff_pages_need_a_staff_login(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    for path in ("/staff", "/staff/issues", "/staff/payments"):
         r = alice.get(path)
-        assert r.status_code == 303 and r.headers["Location"] == "/staff/login"
+        assert r.status_code == 303 and r.location == PREFIX + "/staff/login"
 
 
-def test_host_staff_status_history_and_filter(app, site):
-    enrol(app, site, "alice@example.com")
+def test_host_staff_status_history_and_filter(app, portal):
+    enrol(app, portal, "alice@example.com")
     staff = staff_browser(app)
-    alice = site.portal.directory.contact_by_email("alice@example.com")
+    alice = portal.directory.contact_by_email("alice@example.com")
     html = staff.get(f"/staff/contacts/{alice.id}").get_data(as_text=True)
     assert html.index("invitation sent") < html.index("link opened") < html.index("registered")
     html = staff.get("/staff?status=Enrolled").get_data(as_text=True)
     assert "alice@example.com" in html and "bob@example.com" not in html
 
 
-def test_host_issue_photos_are_served_to_the_owner_only(app, site):
-    alice = enrol(app, site, "alice@example.com")
-    prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
+def test_inv_7_host_says_who_was_invited_and_who_was_skipped(app, portal):
+    enrol(app, portal, "alice@example.com")
+    staff = staff_browser(app)
+    ids = [portal.directory.contact_by_email(e).id for e in ("alice@example.com", "bob@example.com")]
+    nora = next(c for c in portal.storage.find(type(portal.directory.contact(ids[0]))) if c.first_name == "Nora")
+    staff.post("/staff/invitations", {"contact": ids + [nora.id]}, page="/staff")
+    html = staff.get("/staff").get_data(as_text=True)
+    assert "Invitation sent to 1 contact; 2 skipped: already enrolled, no email." in html
+    assert "/signup/" not in html  # staff never see a contact's personal link
+
+
+def test_host_issue_photos_are_served_to_the_owner_only(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
     r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Leak",
                                                         "files": [File("leak.png", png, "image/png"),
                                                                   File("<x>.txt", b"hello", "text/plain")]})
-    path = r.headers["Location"]
+    path = r.location
     assert f'src="{path}/files/0"' in alice.get(path).get_data(as_text=True)
     photo = alice.get(path + "/files/0")
     assert photo.get_data() == png and photo.content_type == "image/png"
     text = alice.get(path + "/files/1")
     assert text.content_type == "application/octet-stream" and "attachment" in text.headers["Content-Disposition"]
     assert alice.get(path + "/files/2").status_code == 404
-    sam = enrol(app, site, "sam@example.com")
+    sam = enrol(app, portal, "sam@example.com")
     assert sam.get(path + "/files/0").status_code == 404
 
 
-def test_host_forgot_and_reset_password(app, site):
-    enrol(app, site, "alice@example.com")
+def test_host_forgot_and_reset_password(app, portal):
+    enrol(app, portal, "alice@example.com")
     b = Browser(app)
     r = b.post("/forgot-password", {"email": "alice@example.com"})
     assert r.status_code == 303
     assert "If that email belongs to a portal account" in b.get("/login").get_data(as_text=True)
-    link = urlparse(link_in_mail(site, "alice@example.com", "reset-password")).path
+    link = path_of(link_in_mail(portal, "alice@example.com", "reset-password"))
     r = b.get(link)
-    assert r.status_code == 303 and r.headers["Location"] == "/reset-password"
+    assert r.status_code == 303 and r.location == PREFIX + "/reset-password"
     r = b.post("/reset-password", {"password": "new-garden-7", "confirm": "other-garden-7"})
     assert r.status_code == 400 and "do not match" in r.get_data(as_text=True)
     r = b.post("/reset-password", {"password": "new-garden-7", "confirm": "new-garden-7"})
@@ -289,56 +327,56 @@ def test_host_forgot_and_reset_password(app, site):
     assert b.post("/login", {"email": "alice@example.com", "password": "new-garden-7"}).status_code == 303
 
 
-def test_host_profile_receipts_and_password_change_logs_out(app, site):
-    alice = enrol(app, site, "alice@example.com")
+def test_host_profile_receipts_and_password_change_logs_out(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
     other_device = Browser(app)
     other_device.post("/login", {"email": "alice@example.com", "password": CUSTOMER_PASSWORD})
     assert alice.post("/profile", {"action": "names", "first_name": "A1", "last_name": "Green"}).status_code == 400
     alice.post("/profile", {"action": "names", "first_name": "Alicia", "last_name": "Green"})
     alice.post("/profile", {"action": "receipts", "receipts": "1"})
-    assert site.portal.directory.contact_by_email("alice@example.com").receipts_opt_in
+    assert portal.directory.contact_by_email("alice@example.com").receipts_opt_in
     r = alice.post("/profile", {"action": "password", "current": CUSTOMER_PASSWORD, "password": "fresh-pass-9",
                                 "confirm": "fresh-pass-9"})
-    assert r.status_code == 303 and r.headers["Location"] == "/login"
+    assert r.status_code == 303 and r.location == PREFIX + "/login"
     for device in (alice, other_device):
         r = device.get("/dashboard")
-        assert r.status_code == 303 and r.headers["Location"] == "/login"
+        assert r.status_code == 303 and r.location == PREFIX + "/login"
 
 
-def test_host_property_switcher_and_filters(app, site):
-    alice = enrol(app, site, "alice@example.com")
-    pool = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Pool")
+def test_host_property_switcher_and_filters(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    pool = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Pool")
     html = alice.get(f"/dashboard?property={pool.id}&view=invoices").get_data(as_text=True)
     assert "INV-1003" in html and "INV-1001" not in html
-    commons = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
+    commons = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     html = alice.get(f"/dashboard?property={commons.id}&view=invoices&filter=All+paid").get_data(as_text=True)
     assert "INV-0950" in html and "INV-1001" not in html
     html = alice.get(f"/dashboard?property={commons.id}&view=proposals&filter=Work-In-Process").get_data(as_text=True)
     assert "P-480" in html and "P-501" not in html and "Sign" not in html.split('id="proposals"')[1]
 
 
-def test_host_staff_issue_workflow_and_quote_requests(app, site):
-    alice = enrol(app, site, "alice@example.com")
-    prop = next(p for p in site.portal.storage.find(Property) if p.name == "Oak Street Commons")
-    issue_path = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Dead shrub"}).headers["Location"]
+def test_host_staff_issue_workflow_and_quote_requests(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
+    issue_path = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Dead shrub"}).location
     issue_id = issue_path.rsplit("/", 1)[1]
     staff = staff_browser(app)
     assert "Dead shrub" in staff.get("/staff/issues").get_data(as_text=True)
     page = f"/staff/issues/{issue_id}"
-    staff.post(f"{page}/comment", {"text": "Crew notes: replace next week", "files": [File("plan.pdf", b"%PDF-1.4", "application/pdf")]},
-               page=page)
+    staff.post(f"{page}/comment", {"text": "Crew notes: replace next week",
+                                   "files": [File("plan.pdf", b"%PDF-1.4", "application/pdf")]}, page=page)
     staff.post(f"{page}/comment", {"text": "We will replace it on Tuesday", "public": "1",
                                    "files": [File("shrub.jpg", b"\xff\xd8jpeg", "image/jpeg")]}, page=page)
     html = alice.get(issue_path).get_data(as_text=True)
     assert "We will replace it on Tuesday" in html and "Crew notes" not in html and "shrub.jpg" not in html
-    public = next(c for c in site.portal.storage.find(Comment) if c.public and c.by_staff)
+    public = next(c for c in portal.storage.find(Comment) if c.public and c.by_staff)
     staff.post(f"{page}/share", {"comment": public.id}, page=page)
     assert "shrub.jpg" in alice.get(issue_path).get_data(as_text=True)
     staff.post(f"{page}/close", {}, page=page)
     assert "Add Comment" not in alice.get(issue_path).get_data(as_text=True)
 
     assert "Request a quote" not in alice.get(f"/dashboard?property={prop.id}&view=proposals").get_data(as_text=True)
-    alice_id = site.portal.directory.contact_by_email("alice@example.com").id
+    alice_id = portal.directory.contact_by_email("alice@example.com").id
     staff.post(f"/staff/contacts/{alice_id}/access", {"invoices": "1", "proposals": "1", "issues": "1",
                                                      "quote_requests": "1"}, page=f"/staff/contacts/{alice_id}")
     assert "Request a quote" in alice.get(f"/dashboard?property={prop.id}&view=proposals").get_data(as_text=True)
@@ -347,30 +385,84 @@ def test_host_staff_issue_workflow_and_quote_requests(app, site):
     assert "Holiday lights on the oak" in staff.get("/staff/quotes").get_data(as_text=True)
 
 
-def limited_staff_browser(app, site, permissions=()):
-    admin = site.portal.storage.find(StaffUser, email="manager@greenacres.example")[0]
-    site.portal.directory.add_staff(admin, "clerk@greenacres.example", "Casey Clerk", permissions=permissions)
-    b = Browser(app)
-    assert b.post("/staff/login", {"email": "clerk@greenacres.example", "password": STAFF_PASSWORD}).status_code == 303
-    return b
+def test_brd_3_host_branding_preview_and_save(app, portal):
+    staff = staff_browser(app)
+    form = {"title": "Blue Sky Portal", "nav_bar_colour": "#0055AA", "button_colour": "#112233",
+            "page_text": "Hello <b>", "dashboard_text": "", "show_invoices": "1", "show_proposals": "1"}
+    html = staff.post("/staff/branding", {**form, "action": "preview"}).get_data(as_text=True)
+    assert "--nav: #0055AA" in html and "Blue Sky Portal" in html and "Hello &lt;b&gt;" in html
+    assert portal.config.branding.nav_bar_colour != "#0055AA"  # not saved
+    bad = staff.post("/staff/branding", {**form, "nav_bar_colour": "0055AA", "action": "preview"})
+    assert bad.status_code == 400 and "hex colour" in bad.get_data(as_text=True)
+    staff.post("/staff/branding", {**form, "action": "save"})
+    assert portal.config.branding.nav_bar_colour == "#0055AA" and not portal.config.show_issues
 
 
-def test_brd_3_host_branding_save_needs_the_settings_permission(app, site):
-    clerk = limited_staff_browser(app, site, [Permission.MANAGE_ISSUES])
-    r = clerk.post("/staff/branding", {"action": "save", "title": "Hacked", "button_colour": "#000000"})
-    assert r.status_code == 403 and site.portal.config.branding.title != "Hacked"
+def test_brd_3_host_branding_save_needs_the_settings_permission(app, portal):
+    add_staff_user(app, "clerk@greenacres.example", [Permission.MANAGE_ISSUES])
+    clerk = staff_browser(app, "clerk@greenacres.example")
+    assert clerk.get("/staff/branding").status_code == 403
+    r = clerk.raw_post("/staff/branding", {csrf_of(clerk.get("/staff/issues").get_data(as_text=True))[0]:
+                                           csrf_of(clerk.get("/staff/issues").get_data(as_text=True))[1],
+                                           "action": "save", "title": "Hacked", "button_colour": "#000000"})
+    assert r.status_code == 403 and portal.config.branding.title != "Hacked"
 
 
-def test_pay_6_host_settlement_needs_the_billing_permission(app, site):
-    clerk = limited_staff_browser(app, site, [Permission.MANAGE_ISSUES])
-    assert clerk.post("/staff/payments", {}).status_code == 403
+def test_pay_6_host_settlement_needs_the_billing_permission(app, portal):
+    add_staff_user(app, "clerk2@greenacres.example", [Permission.MANAGE_ISSUES])
+    clerk = staff_browser(app, "clerk2@greenacres.example")
+    name, token = csrf_of(clerk.get("/staff/issues").get_data(as_text=True))
+    assert clerk.raw_post("/staff/payments", {name: token}).status_code == 403
 
 
-def test_acc_3_host_staff_never_see_sign_up_or_reset_links(app, site):
-    enrol(app, site, "alice@example.com")
-    Browser(app).post("/forgot-password", {"email": "alice@example.com"})
-    html = staff_browser(app).get("/staff/mail").get_data(as_text=True)
-    assert "/signup/" not in html and "/reset-password/" not in html and "personal link" in html
+def test_django_staff_permissions_come_from_django(portal, django_ready):
+    from django.contrib.auth.models import User
+    from django.test import RequestFactory
+
+    from portalkit.contrib.django.views import staff_user
+
+    add_staff_user(("django", None), "perm@greenacres.example", [Permission.MANAGE_ISSUES])
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(username="perm@greenacres.example")
+    assert staff_user(request).permissions == frozenset({Permission.MANAGE_ISSUES})
+    request.user = User.objects.get(username="manager")
+    assert staff_user(request).permissions == frozenset(Permission)
+
+
+def test_django_system_checks(django_ready):
+    from django.core.checks import run_checks
+    from django.test import override_settings
+
+    from portalkit.contrib.django.conf import reset_portal
+
+    expected = {"portalkit.E001": {}, "portalkit.E002": {"PORTAL": "no.such.module.build"},
+                "portalkit.E003": {"PORTAL": "test_hosts.portal_without_adapters"}}
+    for check_id, value in expected.items():
+        reset_portal()
+        with override_settings(PORTALKIT=value):
+            assert check_id in {m.id for m in run_checks()}
+    reset_portal()
+
+
+def portal_without_adapters():
+    from portalkit import Portal, PortalConfig
+
+    return Portal(PortalConfig(), secret_key="0123456789abcdef0123")
+
+
+def test_django_worker_command_delivers_the_outbox(portal, django_ready):
+    from django.core.management import call_command
+
+    from portalkit.models import StaffUser
+
+    make_app("django", portal)
+    portal.dispatch_inline = False
+    before = len(portal.mailer.mails)
+    seeded_admin = portal.storage.find(StaffUser)[0]
+    portal.invitations.send(seeded_admin, [portal.directory.contact_by_email("bob@example.com").id])
+    assert len(portal.mailer.mails) == before
+    call_command("portalkit_worker", "--once")
+    assert len(portal.mailer.mails) == before + 1
 
 
 def test_django_host_keeps_existing_loggers(django_ready):
@@ -379,4 +471,4 @@ def test_django_host_keeps_existing_loggers(django_ready):
     from django.conf import settings
 
     assert settings.LOGGING["disable_existing_loggers"] is False
-    assert not logging.getLogger("examples.common.site").disabled
+    assert not logging.getLogger("portalkit.web.site").disabled

@@ -5,7 +5,7 @@ from decimal import Decimal
 from hypothesis import given, strategies as st
 
 from portalkit.models import (RECORD_TYPES, Attachment, Comment, Contact, Counter, Customer, HistoryKind, Invoice, Issue,
-                              LoginThrottle, MethodKind, OutboxMessage, Payment, PaymentMethod, PaymentStatus, Permission,
+                              LoginSession, LoginThrottle, MethodKind, OutboxMessage, Payment, PaymentMethod, PaymentStatus, Permission,
                               Priority, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature, StaffUser,
                               StatusEvent)
 from portalkit.serialization import from_primitive, to_primitive
@@ -37,6 +37,7 @@ def test_every_record_type_round_trips_through_json():
         Issue(number=3, property_id="p", subject="s", priority=Priority.HIGH, created_at=NOW, last_updated=NOW),
         QuoteRequest(contact_id="c", property_id="p", description="d", created_at=NOW),
         Counter(id="issue", value=4), LoginThrottle(id="a@b.co", failures=2, window_start=NOW),
+        LoginSession(contact_id="c", created_at=NOW),
     ]
     everything = SAMPLES + samples() + more
     assert {type(s) for s in everything} == set(RECORD_TYPES)

@@ -7,15 +7,12 @@ from datetime import timedelta
 from portalkit import Portal, ProposalStatus
 from portalkit.models import Customer
 
-STAFF_EMAIL = "manager@greenacres.example"
-
-
-def seed(portal: Portal) -> bool:
+def seed(portal: Portal, staff_email: str) -> bool:
     """Fill an empty portal with demo records; return False when it already had some."""
     if portal.storage.find(Customer):
         return False
     d, today = portal.directory, portal.now().date()
-    staff = d.create_first_admin(STAFF_EMAIL, "Morgan Manager")
+    staff = d.create_first_admin(staff_email, "Morgan Manager")
     hoa = d.add_customer(staff, "Oak Street HOA")
     commons = d.add_property(staff, hoa.id, "Oak Street Commons", account_owner_email="owner@greenacres.example",
                              operations_manager_email="ops@greenacres.example")

@@ -1,8 +1,13 @@
-from django.urls import re_path
+from django.http import HttpResponse
+from django.urls import include, path
 
-from . import views
+
+def home(request):
+    return HttpResponse('<!doctype html><title>Green Acres</title><h1>Green Acres Field Service</h1>'
+                        '<p><a href="/portal/">Customer portal</a> · <a href="/portal/staff/login">Staff</a></p>')
+
 
 urlpatterns = [
-    re_path(r"^static/(?P<name>.+)$", views.static_file),
-    re_path(r"^(?P<path>.*)$", views.portal_page),
+    path("", home),
+    path("portal/", include("portalkit.contrib.django.urls")),
 ]

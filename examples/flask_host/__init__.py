@@ -1,37 +1,29 @@
-"""Flask reference host: every portal page, served by translating Flask requests for PortalSite."""
+"""Flask reference host: the field-service app's own page at ``/``, the portal at ``/portal/``."""
 
 from __future__ import annotations
 
-from flask import Flask, Response as FlaskResponse, request, send_from_directory, session
+from flask import Flask
 
-from portalkit import Attachment
+from portalkit import Portal
+from portalkit.contrib.flask import PortalKit
 
-from ..common.site import STATIC_DIR, PortalSite, Request
+from ..common.host import build_portal, secret_key
+from .staff import StaffAccounts
 
 
-def create_app(site: PortalSite, *, secure_cookies: bool = True) -> Flask:
-    app = Flask(__name__, static_folder=None)
-    app.secret_key = site.secret_key
-    app.config.update(
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=secure_cookies,
-        SESSION_COOKIE_NAME="portal_session",
-        MAX_CONTENT_LENGTH=60 * 1024 * 1024,
-    )
+def create_app(portal: Portal | None = None, *, staff: StaffAccounts | None = None,
+               secure_cookies: bool = True) -> Flask:
+    app = Flask(__name__)
+    app.secret_key = secret_key("flask-session.key")
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=secure_cookies, MAX_CONTENT_LENGTH=60 * 1024 * 1024)
+    staff = staff or StaffAccounts.demo()
+    app.extensions["staff_accounts"] = staff
 
-    @app.get("/static/<path:name>")
-    def static_files(name: str):
-        return send_from_directory(STATIC_DIR, name)
+    @app.get("/")
+    def home() -> str:
+        return ('<!doctype html><title>Green Acres</title><h1>Green Acres Field Service</h1>'
+                '<p><a href="/portal/">Customer portal</a> · <a href="/portal/staff/login">Staff</a></p>')
 
-    @app.route("/", defaults={"path": ""}, methods=["GET", "POST"])
-    @app.route("/<path:path>", methods=["GET", "POST"])
-    def portal_page(path: str):
-        files = {k: [Attachment(filename=f.filename or "", content_type=f.mimetype or "application/octet-stream",
-                                data=f.read()) for f in request.files.getlist(k)] for k in request.files}
-        req = Request(method=request.method, path="/" + path, session=session, args=request.args.to_dict(),
-                      form=request.form.to_dict(flat=False), files=files, ip=request.remote_addr or "")
-        res = site.handle(req)
-        return FlaskResponse(res.body, status=res.status, content_type=res.content_type, headers=list(res.headers))
-
+    PortalKit(app, portal or build_portal(), url_prefix="/portal", staff_authenticator=staff.authenticate)
     return app

@@ -1,8 +1,9 @@
 """``python -m examples.flask_host [--port 5000]``: seed the demo data on SQLite and serve it."""
 
 import argparse
+import os
 
-from ..common.host import banner, build_site
+from ..common.host import DEFAULT_STAFF_PASSWORD, INSTANCE, STAFF_EMAIL, build_portal
 from . import create_app
 
 
@@ -13,11 +14,14 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="SQLAlchemy URL (default: SQLite in ./instance)")
     args = parser.parse_args()
     url = f"http://{args.host}:{args.port}"
-    site = build_site(args.db, base_url=url)
-    site.portal.processor.start(site.portal.payments.settle, every_seconds=10)
-    print(banner(url, site), flush=True)
+    portal = build_portal(args.db, base_url=url + "/portal")
+    portal.processor.start(portal.payments.settle, every_seconds=10)  # type: ignore[attr-defined]
+    print(f"portalkit demo on {url}\n  customers: {url}/portal/login (sign up from the invitation mail)\n"
+          f"  staff:     {url}/portal/staff/login as {STAFF_EMAIL} / "
+          f"{os.environ.get('PORTALKIT_STAFF_PASSWORD', DEFAULT_STAFF_PASSWORD)}\n"
+          f"  mail:      {INSTANCE / 'mail'} (one .eml file per message)", flush=True)
     # Secure cookies need HTTPS; on plain-HTTP localhost the browser still accepts them.
-    create_app(site, secure_cookies=True).run(host=args.host, port=args.port, threaded=True)
+    create_app(portal, secure_cookies=True).run(host=args.host, port=args.port, threaded=True)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from .errors import (
 from .events import ContactEnrolled
 from .invitations import Invitations
 from .mails import MailTemplates
-from .models import Contact, HistoryKind, PortalStatus
+from .models import Contact, HistoryKind, LoginSession, PortalStatus
 from .outbox import Outbox
 from .ports import Clock, Storage
 from .settings import Settings
@@ -106,7 +106,9 @@ class Accounts:
             self._throttle.release(key)
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
-        return Session(self._signer.sign(SESSION, contact.id, contact.credential_epoch), contact)
+        with self._uow():
+            login = self._storage.insert(LoginSession(contact_id=contact.id, created_at=self._clock.now()))
+        return Session(self._signer.sign(SESSION, login.id, contact.credential_epoch), contact)
 
     @staticmethod
     def _account_key(contact: Contact | None, address: str) -> str:
@@ -115,17 +117,29 @@ class Accounts:
         return f"contact:{contact.id}" if contact else "email:" + address
 
     def authenticate(self, token: str) -> Contact:
-        """The contact behind a session token; ``SessionExpired`` once logged out everywhere."""
+        """The contact behind a session token; ``SessionExpired`` once that session logged out,
+        the contact logged out everywhere, or 12 hours passed."""
         try:
-            contact_id, epoch = self._signer.verify(SESSION, token, SESSION_LIFETIME)
+            session_id, epoch = self._signer.verify(SESSION, token, SESSION_LIFETIME)
         except InvalidToken as exc:
             raise SessionExpired() from exc
-        contact = self._storage.get(Contact, contact_id)
+        login = self._storage.get(LoginSession, session_id)
+        contact = self._storage.get(Contact, login.contact_id) if login else None
         if contact is None or contact.credential_epoch != epoch or contact.portal_status is not PortalStatus.ENROLLED:
             raise SessionExpired()
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
         return contact
+
+    def logout(self, token: str) -> None:
+        """End the session of ``token`` on the server: the token (and any copy of the cookie
+        that carries it) stops working at once. An unknown or expired token is ignored."""
+        try:
+            claims = self._signer.read(SESSION, token)
+        except InvalidToken:
+            return
+        with self._uow():
+            self._storage.delete_many(LoginSession, [claims.contact_id])
 
     def logout_everywhere(self, contact: Contact) -> None:
         with self._uow():

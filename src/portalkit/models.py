@@ -7,6 +7,7 @@ and refuses an update made from a stale copy (optimistic locking).
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -351,6 +352,17 @@ class LoginThrottle:
 
 
 @attrs.frozen(kw_only=True)
+class LoginSession:
+    """One logged-in device of a contact. Logging out deletes it, so a copied session cookie
+    stops working at once (ASVS 3.3.1); a password change or suspension ends them all."""
+
+    id: str = attrs.field(factory=lambda: secrets.token_urlsafe(24))
+    contact_id: str
+    created_at: datetime
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
 class OutboxMessage:
     """A mail or host event, written in the same transaction as the change that caused it."""
 
@@ -382,6 +394,7 @@ RECORD_TYPES: tuple[type, ...] = (
     QuoteRequest,
     Counter,
     LoginThrottle,
+    LoginSession,
     OutboxMessage,
 )
 
@@ -397,6 +410,7 @@ INDEXED: dict[type, tuple[str, ...]] = {
     Comment: ("issue_id",),
     Issue: ("property_id",),
     QuoteRequest: ("handled",),
+    LoginSession: ("contact_id",),
     OutboxMessage: ("status",),
 }
 UNIQUE: dict[type, tuple[str, ...]] = {

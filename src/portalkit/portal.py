@@ -88,9 +88,9 @@ class Portal:
         self.visibility = Visibility(self.storage, self.settings)
         self.invitations = Invitations(**core, signer=self.signer, outbox=self.outbox, mails=self.mails)
         self.directory = Directory(**core, invitations=self.invitations)
+        self.throttle = Throttle(self.storage, self.clock, self.storage.transaction)
         self.accounts = Accounts(**core, signer=self.signer, outbox=self.outbox, mails=self.mails,
-                                 invitations=self.invitations,
-                                 throttle=Throttle(self.storage, self.clock, self.storage.transaction))
+                                 invitations=self.invitations, throttle=self.throttle)
         self.invoices = Invoices(**core, visibility=self.visibility, pdf=self.pdf)
         self.payments = Payments(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
                                  processor=self.processor)

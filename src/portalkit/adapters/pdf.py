@@ -76,10 +76,13 @@ class SimplePdfRenderer:
             (f"Status: {proposal.status.value}", 11),
             ("", 11),
         ]
-        for s in proposal.services:
-            lines.append((f"{'[optional] ' if s.optional else ''}{s.name}: ${s.price:,.2f}", 11))
-        lines.append((f"Cost: ${proposal.cost:,.2f}", 12))
         sig = proposal.signature
+        chosen = set(sig.selected_service_ids) if sig else set()
+        for s in proposal.services:
+            mark = ("[chosen] " if s.id in chosen else "[optional, not chosen] " if sig else "[optional] ") \
+                if s.optional else ""
+            lines.append((f"{mark}{s.name}: ${s.price:,.2f}", 11))
+        lines.append((f"Cost: ${proposal.cost:,.2f}", 12))
         if sig:
             lines.append((f"Signed by {sig.signer_name} on {sig.signed_at:%Y-%m-%d %H:%M} UTC, total ${sig.total:,.2f}", 11))
         return render_lines(lines)

@@ -1,0 +1,40 @@
+"""The Flask host's own staff accounts: a field-service app already has users; this stands in
+for them. Each has their own bcrypt-hashed password and the portal permissions of their role."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+import bcrypt
+
+from portalkit import Permission, StaffUser
+
+from ..common.host import DEFAULT_STAFF_PASSWORD, STAFF_EMAIL
+
+_DUMMY = bcrypt.hashpw(b"no-such-user", bcrypt.gensalt(4))
+
+
+class StaffAccounts:
+    def __init__(self, rounds: int = 12) -> None:
+        self._accounts: dict[str, tuple[bytes, StaffUser]] = {}
+        self._rounds = rounds
+
+    def add(self, email: str, name: str, password: str, permissions: Iterable[Permission]) -> StaffUser:
+        user = StaffUser(id=f"host-{len(self._accounts) + 1}", email=email.lower(), name=name,
+                         permissions=frozenset(permissions))
+        self._accounts[user.email] = (bcrypt.hashpw(password.encode(), bcrypt.gensalt(self._rounds)), user)
+        return user
+
+    def authenticate(self, email: str, password: str) -> StaffUser | None:
+        """The staff user with this email and password; the same bcrypt work when there is none."""
+        hashed, user = self._accounts.get(email.lower(), (_DUMMY, None))
+        ok = bcrypt.checkpw(password.encode()[:72], hashed) and len(password.encode()) <= 72
+        return user if ok else None
+
+    @classmethod
+    def demo(cls) -> "StaffAccounts":
+        accounts = cls(rounds=int(os.environ.get("PORTALKIT_BCRYPT_ROUNDS", "12")))
+        accounts.add(STAFF_EMAIL, "Morgan Manager", os.environ.get("PORTALKIT_STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD),
+                     set(Permission))
+        return accounts

@@ -1,0 +1,1 @@
+"""Framework integrations: ``portalkit.contrib.flask`` and ``portalkit.contrib.django``."""

@@ -1,0 +1,22 @@
+"""``path("portal/", include("portalkit.contrib.django.urls"))``: every portal page."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import URLPattern, path
+
+from ...web import ROUTES
+from .views import NAMESPACE, portal_page
+
+app_name = NAMESPACE
+
+
+def _django_path(flask_path: str) -> str:
+    """``invoices/<id>/pay`` -> ``invoices/<str:id>/pay``; ``<int:..>`` and ``<path:..>`` stay."""
+    return re.sub(r"<(\w+)>", r"<str:\1>", flask_path)
+
+
+urlpatterns: list[URLPattern] = [
+    path(_django_path(route.path), portal_page, {"endpoint": route.endpoint}, name=route.endpoint) for route in ROUTES
+]

@@ -1,0 +1,123 @@
+"""One Django view serves every portal page, on Django's CSRF middleware, sessions and users."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import auth
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.middleware.csrf import get_token
+from django.urls import reverse
+from markupsafe import Markup
+
+from ...errors import PortalError
+from ...models import Attachment, Permission, StaffUser
+from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Result
+from ...web.site import SECURITY_HEADERS
+from .conf import get_portal, options
+
+NAMESPACE = "portalkit"
+_PATH_PARAMS = {r.endpoint: re.findall(r"<(?:\w+:)?(\w+)>", r.path) for r in ROUTES}
+_METHODS = {r.endpoint: r.methods for r in ROUTES}
+_lock = threading.Lock()
+_web: PortalWeb | None = None
+
+
+def web() -> PortalWeb:
+    """The pages of the host's portal, built on first use."""
+    global _web
+    with _lock:
+        if _web is None or _web.portal is not get_portal():
+            dirs = [d for engine in settings.TEMPLATES for d in engine.get("DIRS", [])]
+            _web = PortalWeb(get_portal(), host_template_dirs=dirs, staff_signin=_staff_signin,
+                             staff_signout=_staff_signout)
+        return _web
+
+
+def portal_page(request: HttpRequest, endpoint: str, **params: Any) -> HttpResponse:
+    if request.method not in _METHODS[endpoint]:
+        return HttpResponseNotAllowed(list(_METHODS[endpoint]))
+    pages = web()
+    if endpoint == "static":
+        try:
+            return _file(pages.static_file(params["name"]), cache=True)
+        except PortalError as exc:
+            raise Http404() from exc
+    files = {k: [Attachment(filename=f.name or "", content_type=f.content_type or "application/octet-stream",
+                            data=f.read()) for f in request.FILES.getlist(k)] for k in request.FILES}
+    req = PageRequest(method=request.method or "GET", session=request.session, args=request.GET.dict(),
+                      form={k: request.POST.getlist(k) for k in request.POST}, files=files,
+                      ip=request.META.get("REMOTE_ADDR", ""), staff=staff_user(request), native=request)
+    return _secure(_respond(pages, pages.handle(endpoint, req, **params), req, request))
+
+
+def url(endpoint: str, **params: Any) -> str:
+    """The URL of a portal page; parameters that are not in its path go in the query string."""
+    path = {k: v for k, v in params.items() if k in _PATH_PARAMS[endpoint]}
+    query = {k: v for k, v in params.items() if k not in path and v is not None}
+    address = reverse(f"{NAMESPACE}:{endpoint}", kwargs=path)
+    return address + ("?" + urlencode(query) if query else "")
+
+
+def _respond(pages: PortalWeb, result: Result, req: PageRequest, request: HttpRequest) -> HttpResponse:
+    if isinstance(result, Redirect):
+        if result.session == "rotate":
+            request.session.cycle_key()  # a new session id at every login: no fixation
+        elif result.session == "end":
+            request.session.flush()
+        return HttpResponseRedirect(url(result.endpoint, **result.params), status=303)
+    if isinstance(result, FileResponse):
+        return _file(result)
+    html = pages.render(result, req, url=url, static=lambda name: url("static", name=name),
+                        csrf_field=lambda: Markup('<input type="hidden" name="csrfmiddlewaretoken" value="{}">')
+                        .format(get_token(request)))
+    return HttpResponse(html, status=result.status, content_type="text/html; charset=utf-8")
+
+
+def _file(result: FileResponse, cache: bool = False) -> HttpResponse:
+    response = HttpResponse(result.data, content_type=result.content_type)
+    response["Content-Disposition"] = f'{"inline" if result.inline else "attachment"}; filename="{result.filename}"'
+    if cache:
+        response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _secure(response: HttpResponse) -> HttpResponse:
+    for name, value in SECURITY_HEADERS:
+        if name not in response:
+            response[name] = value
+    return response
+
+
+# -- staff: Django's own users ----------------------------------------------------------------------
+def staff_user(request: HttpRequest) -> StaffUser | None:
+    """The signed-in Django user as a portalkit staff user, when ``is_staff`` and active; its
+    permissions are the Django permissions ``portalkit.<name>`` it holds."""
+    user: Any = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff or not user.is_active:
+        return None
+    granted = frozenset(p for p in Permission if user.has_perm(f"portalkit.{p.value}"))
+    return StaffUser(id=f"django-{user.pk}", email=user.email or f"{user.get_username()}@staff.invalid",
+                     name=user.get_full_name() or user.get_username(), permissions=granted)
+
+
+def _staff_signin(req: PageRequest, email: str, password: str) -> bool:
+    from django.contrib.auth import get_user_model
+
+    request: HttpRequest = req.native
+    users = get_user_model()._default_manager.filter(email__iexact=email) if email else []
+    for candidate in users:
+        user = auth.authenticate(request, username=candidate.get_username(), password=password)
+        if user is not None and user.is_staff and user.is_active:
+            auth.login(request, user)  # Django rotates the session id
+            request.session.set_expiry(int(float(options().get("STAFF_SESSION_HOURS", 8)) * 3600))
+            return True
+    return False
+
+
+def _staff_signout(req: PageRequest) -> None:
+    auth.logout(req.native)

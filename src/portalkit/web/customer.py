@@ -1,0 +1,306 @@
+"""The customer's pages: sign-up, login, password reset, dashboard, invoices and payments,
+proposals and signing, issues, quote requests, profile."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from .. import money
+from ..errors import AuthenticationFailed, SessionExpired, ValidationError
+from ..invoices import InvoiceFilter
+from ..issues import IssueFilter
+from ..models import Contact, PaymentStatus, Priority
+from ..proposals import ProposalFilter, can_sign
+from ..visibility import Section
+from .http import FileResponse, Page, PageRequest, Redirect, Result
+from .forms import choice, to_int
+
+if TYPE_CHECKING:
+    from ..portal import Portal
+
+TOKEN = "portalkit_token"
+SIGNUP_TOKEN = "portalkit_signup_token"
+RESET_TOKEN = "portalkit_reset_token"
+FLASH = "portalkit_flash"
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
+
+def flash(req: PageRequest, message: str) -> None:
+    req.session[FLASH] = message
+
+
+class CustomerPages:
+    portal: "Portal"
+
+    def contact(self, req: PageRequest) -> Contact:
+        token = req.session.get(TOKEN)
+        if not token:
+            raise SessionExpired()
+        return self.portal.accounts.authenticate(token)
+
+    # -- sign-up and login ----------------------------------------------------------------
+    def home(self, req: PageRequest) -> Result:
+        return Redirect("dashboard" if req.session.get(TOKEN) else "login")
+
+    def login(self, req: PageRequest) -> Result:
+        if req.method == "GET":
+            return Page("login.html")
+        try:
+            session = self.portal.accounts.login(req.field("email"), req.field("password"), req.ip)
+        except (AuthenticationFailed, ValidationError) as exc:
+            return Page("login.html", {"error": exc.public_message, "email": req.field("email")}, 401)
+        req.session.clear()
+        req.session[TOKEN] = session.token
+        return Redirect("dashboard", session="rotate")
+
+    def logout(self, req: PageRequest) -> Result:
+        token = req.session.pop(TOKEN, None)
+        if token:
+            self.portal.accounts.logout(token)
+        req.session.clear()
+        return Redirect("login", session="end")
+
+    def forgot_password(self, req: PageRequest) -> Result:
+        if req.method == "GET":
+            return Page("forgot.html")
+        try:
+            answer = self.portal.accounts.request_reset(req.field("email"), req.ip)
+        except ValidationError as exc:
+            return Page("forgot.html", {"error": exc.public_message}, 400)
+        flash(req, answer)
+        return Redirect("login")
+
+    # Links from mail carry a token. The page exchanges it for a place in the session and
+    # redirects to a URL without it, so the token is in no later URL, log line or referrer.
+    def open_reset_link(self, req: PageRequest, token: str) -> Result:
+        self.portal.accounts.check_reset_link(token)  # an expired or used link renders as a message
+        req.session[RESET_TOKEN] = token
+        return Redirect("reset_password")
+
+    def reset_password(self, req: PageRequest) -> Result:
+        context = {"title": "Choose a new password", "rules": self.portal.accounts.password_rules,
+                   "action": "reset_password"}
+        token = req.session.get(RESET_TOKEN)
+        if not token:
+            return Redirect("forgot_password")
+        if req.method == "GET":
+            self.portal.accounts.check_reset_link(token)
+            return Page("password_form.html", context)
+        try:
+            self.portal.accounts.reset_password(token, req.field("password"), req.field("confirm"))
+        except ValidationError as exc:
+            return Page("password_form.html", {**context, "error": exc.public_message}, 400)
+        req.session.pop(RESET_TOKEN, None)
+        flash(req, "Your password was changed. Log in with the new one.")
+        return Redirect("login")
+
+    def open_signup_link(self, req: PageRequest, token: str) -> Result:
+        self.portal.invitations.open(token)  # AlreadySignedUp / ExpiredToken render as messages
+        req.session[SIGNUP_TOKEN] = token
+        return Redirect("signup")
+
+    def signup(self, req: PageRequest) -> Result:
+        context = {"title": "Sign up", "rules": self.portal.accounts.password_rules, "action": "signup"}
+        token = req.session.get(SIGNUP_TOKEN)
+        if not token:
+            return Redirect("login")
+        invitations = self.portal.invitations
+        if req.method == "GET":
+            contact = invitations.invited_contact(*invitations.check_link(token))
+            return Page("password_form.html", {**context, "who": contact.name, "email": contact.email})
+        try:
+            self.portal.accounts.sign_up(token, req.field("password"), req.field("confirm"))
+        except ValidationError as exc:
+            return Page("password_form.html", {**context, "error": exc.public_message}, 400)
+        req.session.pop(SIGNUP_TOKEN, None)
+        return Page("message.html", {"title": "You are signed up", "message": "Your portal account is ready.",
+                                     "link": ("login", "Log in")})
+
+    # -- dashboard ------------------------------------------------------------------------
+    def dashboard(self, req: PageRequest) -> Result:
+        contact = self.contact(req)
+        vis = self.portal.visibility
+        properties = vis.properties(contact)
+        sections = vis.dashboard_sections(contact)
+        base = {"contact": contact, "properties": properties, "sections": sections}
+        if not properties or not sections:
+            return Page("dashboard.html", base)
+        prop = next((p for p in properties if p.id == req.arg("property")), properties[0])
+        view = next((s for s in sections if s.value == req.arg("view")), sections[0])
+        ctx: dict[str, Any]
+        if view is Section.INVOICES:
+            which_i = choice(InvoiceFilter, req.arg("filter"))
+            ctx = {"filters": list(InvoiceFilter), "which": which_i,
+                   "rows": self.portal.invoices.list(contact, prop.id, which_i)}
+        elif view is Section.PROPOSALS:
+            which_p = choice(ProposalFilter, req.arg("filter"))
+            ctx = {"filters": list(ProposalFilter), "which": which_p,
+                   "rows": self.portal.proposals.list(contact, prop.id, which_p)}
+        else:
+            which_s = choice(IssueFilter, req.arg("filter"))
+            ctx = {"filters": list(IssueFilter), "which": which_s,
+                   "rows": self.portal.issues.list(contact, prop.id, which_s)}
+        return Page("dashboard.html", {**base, "prop": prop, "view": view,
+                                       "payments_on": self.portal.config.electronic_payment_enabled, **ctx})
+
+    # -- invoices and payments ------------------------------------------------------------
+    def invoice_pdf(self, req: PageRequest, id: str) -> Result:
+        return FileResponse(self.portal.invoices.pdf(self.contact(req), id), "application/pdf", "invoice.pdf")
+
+    def pay(self, req: PageRequest, id: str) -> Result:
+        contact = self.contact(req)
+        payments = self.portal.payments
+        invoice = self.portal.invoices.get(contact, id)
+        ctx = {"contact": contact, "invoice": invoice, "methods": payments.methods(contact),
+               "fee_percent": self.portal.config.convenience_fee_percent,
+               "pending": [p for p in payments.history(contact, id) if p.status in PENDING_STATES]}
+        if req.method == "GET":
+            return Page("pay.html", {**ctx, "key": secrets.token_urlsafe(16)})
+        try:
+            payment = payments.pay(contact, id, req.field("method"), req.field("amount"), req.field("key"))
+        except ValidationError as exc:
+            return Page("pay.html", {**ctx, "key": req.field("key"), "error": exc.public_message,
+                                     "amount": req.field("amount")}, 400)
+        if payment.status is PaymentStatus.FAILED:
+            flash(req, f"The payment was refused: {payment.failure_reason}")
+        else:
+            flash(req, f"Payment of {money.display(payment.total)} on invoice {invoice.number} submitted; "
+                       "it is pending until the processor confirms it.")
+        return Redirect("dashboard", {"property": invoice.property_id, "view": "invoices"})
+
+    def payment_methods(self, req: PageRequest) -> Result:
+        contact = self.contact(req)
+        payments = self.portal.payments
+        if req.method == "POST":
+            action = req.field("action")
+            make_default = bool(req.field("default"))
+            try:
+                if action == "add_card":
+                    method = payments.add_card(contact, req.field("number"), to_int(req.field("exp_month")),
+                                               to_int(req.field("exp_year")), make_default=make_default)
+                    flash(req, f"{method.label} added.")
+                elif action == "add_ach":
+                    method = payments.add_ach(contact, req.field("ach"), make_default=make_default)
+                    flash(req, f"{method.label} added.")
+                elif action == "default":
+                    flash(req, f"{payments.set_default(contact, req.field('method')).label} is now your default.")
+                elif action == "remove":
+                    payments.remove_method(contact, req.field("method"))
+                    flash(req, "Payment method removed.")
+            except ValidationError as exc:
+                return Page("methods.html", {"contact": contact, "methods": payments.methods(contact),
+                                             "error": exc.public_message}, 400)
+            return Redirect("payment_methods")
+        return Page("methods.html", {"contact": contact, "methods": payments.methods(contact)})
+
+    # -- proposals ------------------------------------------------------------------------
+    def proposal(self, req: PageRequest, id: str) -> Result:
+        contact = self.contact(req)
+        proposal = self.portal.proposals.get(contact, id)
+        return Page("proposal.html", {"contact": contact, "proposal": proposal, "signable": can_sign(proposal)})
+
+    def proposal_pdf(self, req: PageRequest, id: str) -> Result:
+        return FileResponse(self.portal.proposals.pdf(self.contact(req), id), "application/pdf", "proposal.pdf")
+
+    def sign(self, req: PageRequest, id: str) -> Result:
+        contact = self.contact(req)
+        proposal = self.portal.proposals.get(contact, id)
+        if not can_sign(proposal):
+            flash(req, f"Proposal {proposal.number} cannot be signed: "
+                       + ("it is already signed." if proposal.signature else f"it is {proposal.status.value}."))
+            return Redirect("proposal", {"id": proposal.id})
+        if req.method == "GET":
+            return Page("sign.html", {"contact": contact, "proposal": proposal})
+        try:
+            self.portal.proposals.sign(contact, id, req.field("signature"), req.ip, req.fields("service"))
+        except ValidationError as exc:
+            return Page("sign.html", {"contact": contact, "proposal": proposal, "error": exc.public_message}, 400)
+        flash(req, f"Thank you. Proposal {proposal.number} is signed.")
+        return Redirect("dashboard", {"property": proposal.property_id, "view": "proposals"})
+
+    # -- issues ---------------------------------------------------------------------------
+    def new_issue(self, req: PageRequest) -> Result:
+        contact = self.contact(req)
+        prop = self.portal.visibility.require_property(contact, req.arg("property") or req.field("property"))
+        ctx = {"contact": contact, "prop": prop, "priorities": list(Priority)}
+        if req.method == "GET":
+            return Page("issue_new.html", ctx)
+        try:
+            issue = self.portal.issues.create(contact, prop.id, req.field("subject"),
+                                              priority=choice(Priority, req.field("priority"), Priority.MEDIUM),
+                                              notes=req.field("notes"), attachments=req.uploads("files"))
+        except ValidationError as exc:
+            return Page("issue_new.html", {**ctx, "error": exc.public_message, "subject": req.field("subject"),
+                                           "notes": req.field("notes")}, 400)
+        flash(req, f"Issue #{issue.number} created; we will be in touch.")
+        return Redirect("issue", {"id": issue.id})
+
+    def issue(self, req: PageRequest, id: str) -> Result:
+        contact = self.contact(req)
+        issue = self.portal.issues.get(contact, id)
+        prop = self.portal.visibility.require_property(contact, issue.property_id)
+        return Page("issue.html", {"contact": contact, "issue": issue, "prop": prop,
+                                   "comments": self.portal.issues.comments(contact, id)})
+
+    def issue_file(self, req: PageRequest, id: str, index: int) -> Result:
+        return self._file(req, id, index, None)
+
+    def comment_file(self, req: PageRequest, id: str, comment_id: str, index: int) -> Result:
+        return self._file(req, id, index, comment_id)
+
+    def _file(self, req: PageRequest, id: str, index: int, comment_id: str | None) -> Result:
+        """A photo or file of an issue; only image and PDF types are shown inline."""
+        f = self.portal.issues.attachment(self.contact(req), id, index, comment_id)
+        inline = f.content_type in INLINE_TYPES
+        return FileResponse(f.data, f.content_type if inline else "application/octet-stream",
+                            re.sub(r"[^\w.\-]", "_", f.filename)[:100], inline)
+
+    def comment(self, req: PageRequest, id: str) -> Result:
+        contact = self.contact(req)
+        self.portal.issues.comment(contact, id, req.field("text"), req.uploads("file"))
+        flash(req, "Comment added.")
+        return Redirect("issue", {"id": id})
+
+    # -- profile --------------------------------------------------------------------------
+    def profile(self, req: PageRequest) -> Result:
+        contact = self.contact(req)
+        acc = self.portal.accounts
+        if req.method == "GET":
+            return Page("profile.html", {"contact": contact, "rules": acc.password_rules})
+        action = req.field("action")
+        try:
+            if action == "names":
+                acc.update_profile(contact, req.field("first_name"), req.field("last_name"))
+                flash(req, "Your profile has been successfully updated.")
+            elif action == "receipts":
+                on = bool(req.field("receipts"))
+                acc.set_receipts(contact, on)
+                flash(req, "You will get an electronic receipt for every payment." if on
+                      else "You will no longer get electronic receipts.")
+            elif action == "password":
+                acc.change_password(contact, req.field("current"), req.field("password"), req.field("confirm"))
+                req.session.clear()
+                flash(req, "Changing your password logged you out everywhere. Use the new password to log back in.")
+                return Redirect("login", session="end")
+        except (ValidationError, AuthenticationFailed) as exc:
+            return Page("profile.html", {"contact": self.contact(req), "rules": acc.password_rules,
+                                         "error": exc.public_message}, 400)
+        return Redirect("profile")
+
+    def new_quote(self, req: PageRequest) -> Result:
+        """PRO-7: a contact with the permission asks for new work."""
+        contact = self.contact(req)
+        prop = self.portal.visibility.require_property(contact, req.arg("property") or req.field("property"))
+        if req.method == "GET":
+            return Page("quote_new.html", {"contact": contact, "prop": prop})
+        try:
+            self.portal.proposals.request_quote(contact, prop.id, req.field("description"))
+        except ValidationError as exc:
+            return Page("quote_new.html", {"contact": contact, "prop": prop, "error": exc.public_message}, 400)
+        flash(req, "Thank you. Your request was sent to our team.")
+        return Redirect("dashboard", {"property": prop.id, "view": "proposals"})
+
+
+PENDING_STATES = (PaymentStatus.INITIATED, PaymentStatus.PENDING)

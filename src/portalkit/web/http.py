@@ -1,0 +1,71 @@
+"""What a page handler sees and returns; the framework glue translates both."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, MutableMapping, Union
+
+import attrs
+
+from ..models import Attachment, StaffUser
+
+
+@attrs.frozen(kw_only=True)
+class PageRequest:
+    """One request, as the glue hands it over. ``session`` is the framework's own session;
+    ``staff`` is the host's signed-in staff user mapped to portalkit permissions, if any;
+    ``native`` is the framework's own request, for the glue's callbacks only."""
+
+    method: str
+    session: MutableMapping[str, Any]
+    args: Mapping[str, str] = {}
+    form: Mapping[str, list[str]] = {}
+    files: Mapping[str, list[Attachment]] = {}
+    ip: str = ""
+    staff: StaffUser | None = None
+    native: Any = None
+
+    def arg(self, name: str, default: str = "") -> str:
+        return self.args.get(name, default) or default
+
+    def field(self, name: str, default: str = "") -> str:
+        values = self.form.get(name) or [default]
+        return values[0]
+
+    def fields(self, name: str) -> list[str]:
+        return list(self.form.get(name, []))
+
+    def uploads(self, name: str) -> list[Attachment]:
+        return [u for u in self.files.get(name, []) if u.filename]
+
+
+@attrs.frozen
+class Page:
+    """Render ``template`` with ``context`` (the glue adds the portal, branding, CSRF and URLs)."""
+
+    template: str
+    context: Mapping[str, Any] = {}
+    status: int = 200
+
+
+@attrs.frozen
+class Redirect:
+    """See other: the glue builds the URL of ``endpoint`` with ``params``.
+
+    ``session`` tells the glue what a login or logout did: ``"rotate"`` gives the visitor a new
+    session id (no fixation), ``"end"`` ends the framework session on the server.
+    """
+
+    endpoint: str
+    params: Mapping[str, Any] = {}
+    session: str | None = None
+
+
+@attrs.frozen
+class FileResponse:
+    data: bytes
+    content_type: str
+    filename: str
+    inline: bool = True
+
+
+Result = Union[Page, Redirect, FileResponse]

@@ -1,0 +1,56 @@
+"""Every portal page: its endpoint, its path (Flask syntax; the Django glue converts it) and methods.
+
+Paths are relative to wherever the host mounts the portal (``/portal/`` say).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Route:
+    endpoint: str
+    path: str
+    methods: tuple[str, ...] = ("GET",)
+
+
+_GET, _POST, _BOTH = ("GET",), ("POST",), ("GET", "POST")
+
+ROUTES: tuple[Route, ...] = (
+    Route("home", ""),
+    Route("static", "static/<path:name>"),
+    Route("login", "login", _BOTH),
+    Route("logout", "logout", _POST),
+    Route("forgot_password", "forgot-password", _BOTH),
+    Route("open_reset_link", "reset-password/<token>"),
+    Route("reset_password", "reset-password", _BOTH),
+    Route("open_signup_link", "signup/<token>"),
+    Route("signup", "signup", _BOTH),
+    Route("dashboard", "dashboard"),
+    Route("invoice_pdf", "invoices/<id>/pdf"),
+    Route("pay", "invoices/<id>/pay", _BOTH),
+    Route("payment_methods", "payment-methods", _BOTH),
+    Route("proposal", "proposals/<id>"),
+    Route("proposal_pdf", "proposals/<id>/pdf"),
+    Route("sign", "proposals/<id>/sign", _BOTH),
+    Route("new_issue", "issues/new", _BOTH),
+    Route("issue", "issues/<id>"),
+    Route("comment", "issues/<id>/comments", _POST),
+    Route("issue_file", "issues/<id>/files/<int:index>"),
+    Route("comment_file", "issues/<id>/comments/<comment_id>/files/<int:index>"),
+    Route("profile", "profile", _BOTH),
+    Route("new_quote", "quotes/new", _BOTH),
+    Route("staff_login", "staff/login", _BOTH),
+    Route("staff_logout", "staff/logout", _POST),
+    Route("staff_contacts", "staff"),
+    Route("staff_invite", "staff/invitations", _POST),
+    Route("staff_contact", "staff/contacts/<id>"),
+    Route("staff_contact_action", "staff/contacts/<id>/<action>", _POST),
+    Route("staff_issues", "staff/issues"),
+    Route("staff_issue", "staff/issues/<id>"),
+    Route("staff_issue_action", "staff/issues/<id>/<action>", _POST),
+    Route("staff_quotes", "staff/quotes"),
+    Route("staff_branding", "staff/branding", _BOTH),
+    Route("staff_payments", "staff/payments", _BOTH),
+)

@@ -1,0 +1,108 @@
+"""``PortalWeb``: runs a page handler for the framework glue and renders its templates.
+
+Errors become pages by their ``public_message`` (404, 403 or 400), anything unexpected a generic
+500 page and a log line, never a stack trace. Templates are looked up in the host's folders
+first (``<folder>/portalkit/<name>``, then the ``portalkit_template_dirs`` hook's folders), then
+in the package, so a host overrides a page the way django-allauth's templates are overridden.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from .. import money
+from ..errors import NotFound, PermissionDenied, PortalError, SessionExpired
+from .customer import FLASH, TOKEN, CustomerPages
+from .http import FileResponse, Page, PageRequest, Redirect, Result
+from .routes import ROUTES
+from .staff import StaffLoginRequired, StaffPages, StaffSignin
+
+if TYPE_CHECKING:
+    from ..portal import Portal
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).with_name("static")
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                "frame-ancestors 'self'; form-action 'self'; base-uri 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),  # tokens never stay in a rendered URL; "no-referrer" would make
+    # browsers send "Origin: null" on form posts, which CSRF origin checks (Django) refuse
+    ("Cache-Control", "no-store"),
+)
+UrlFor = Callable[..., str]
+
+
+def _no_staff_signin(req: PageRequest, email: str, password: str) -> bool:
+    return False
+
+
+def _no_staff_signout(req: PageRequest) -> None:
+    return None
+
+
+class PortalWeb(CustomerPages, StaffPages):
+    """The pages of one portal. The glue supplies ``staff_signin(req, email, password) -> bool``
+    and ``staff_signout(req)`` on the framework's own authentication."""
+
+    def __init__(self, portal: "Portal", *, host_template_dirs: Iterable[str | Path] = (),
+                 staff_signin: StaffSignin = _no_staff_signin,
+                 staff_signout: Callable[[PageRequest], None] = _no_staff_signout):
+        self.portal = portal
+        self.staff_signin = staff_signin
+        self.staff_signout = staff_signout
+        folders = [str(Path(d) / "portalkit") for d in host_template_dirs]
+        folders += [str(Path(d) / "pages") for found in portal.hook.portalkit_template_dirs() for d in found]
+        self.env = Environment(loader=ChoiceLoader([FileSystemLoader(folders), PackageLoader("portalkit.web")]),
+                               autoescape=select_autoescape(default=True, default_for_string=True))
+        self.env.filters["money"] = money.display
+        self._handlers: dict[str, Callable[..., Result]] = {
+            route.endpoint: getattr(self, route.endpoint) for route in ROUTES if route.endpoint != "static"}
+
+    # -- running a handler ----------------------------------------------------------------------
+    def handle(self, endpoint: str, req: PageRequest, **params: Any) -> Result:
+        """Run the handler of ``endpoint``; every refusal becomes a page, never an exception."""
+        try:
+            return self._handlers[endpoint](req, **params)
+        except StaffLoginRequired:
+            return Redirect("staff_login")
+        except SessionExpired:
+            req.session.pop(TOKEN, None)
+            return Redirect("login")
+        except NotFound as exc:
+            return self.message("Not found", exc.public_message, 404)
+        except PortalError as exc:
+            return self.message("Not possible", exc.public_message, 403 if isinstance(exc, PermissionDenied) else 400)
+        except Exception:
+            log.exception("error on portal page %s", endpoint)
+            return self.message("Something went wrong", "Please try again in a moment.", 500)
+
+    @staticmethod
+    def message(title: str, text: str, status: int) -> Page:
+        return Page("message.html", {"title": title, "message": text}, status)
+
+    @staticmethod
+    def static_file(name: str) -> FileResponse:
+        """A file of the package's ``static`` folder; anything outside it is not found."""
+        path = (STATIC_DIR / name).resolve()
+        if STATIC_DIR.resolve() not in path.parents or not path.is_file():
+            raise NotFound("No such file.")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return FileResponse(path.read_bytes(), content_type, path.name)
+
+    # -- rendering ---------------------------------------------------------------------------
+    def render(self, page: Page, req: PageRequest, *, url: UrlFor, static: Callable[[str], str],
+               csrf_field: Callable[[], Markup]) -> str:
+        """``page`` as HTML; ``url(endpoint, **params)``, ``static(name)`` and ``csrf_field()``
+        come from the framework glue."""
+        config = page.context.get("portal_config") or self.portal.config
+        context = {"config": config, "brand": config.branding, "contact": None, "staff": req.staff,
+                   "flash": req.session.pop(FLASH, None), "url": url, "static": static, "csrf_field": csrf_field,
+                   **page.context}
+        return self.env.get_template(page.template).render(context)

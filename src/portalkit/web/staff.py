@@ -1,0 +1,191 @@
+"""The staff pages: invitations, portal status and history, access flags, issues, quote
+requests, payments and the portal's look. Staff are the host's own users: the framework glue
+signs them in (``staff_signin``) and maps their permissions; every action checks one."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Callable
+
+import attrs
+
+from .. import money
+from ..config import updated
+from ..errors import AuthenticationFailed, PortalError, SessionExpired, ValidationError
+from ..invitations import BulkResult
+from ..models import Access, Contact, Issue, IssueStatus, Payment, Permission, PortalStatus, Property, StaffUser
+from ..permissions import require
+from .customer import flash
+from .forms import choice
+from .http import Page, PageRequest, Redirect, Result
+
+if TYPE_CHECKING:
+    from ..portal import Portal
+
+ACCESS_FLAGS = tuple(f.name for f in attrs.fields(Access))
+BRANDING_FIELDS = ("title", "page_text", "dashboard_text", "login_logo_url", "nav_logo_url", "display_font",
+                   "input_font", "button_font", "dashboard_font", "background_colour", "border_colour",
+                   "nav_bar_colour", "nav_text_colour", "button_colour", "button_text_colour", "dashboard_text_colour")
+TOGGLES = ("show_invoices", "show_proposals", "show_issues")
+StaffSignin = Callable[[PageRequest, str, str], bool]
+
+
+class StaffLoginRequired(SessionExpired):
+    """The page needs a signed-in staff user."""
+
+
+def invitation_summary(result: BulkResult) -> str:
+    """"Invitation sent to 3 contacts; 1 skipped: already enrolled." """
+    sent = len(result.sent)
+    text = f"Invitation sent to {sent} contact{'' if sent == 1 else 's'}"
+    if result.skipped:
+        reasons = Counter(s.reason for s in result.skipped)
+        text += f"; {len(result.skipped)} skipped: " + ", ".join(
+            f"{reason}" + (f" ({n})" if n > 1 else "") for reason, n in reasons.items())
+    return text + "."
+
+
+class StaffPages:
+    portal: "Portal"
+    staff_signin: StaffSignin
+    staff_signout: Callable[[PageRequest], None]
+
+    def staff(self, req: PageRequest) -> StaffUser:
+        if req.staff is None:
+            raise StaffLoginRequired()
+        return req.staff
+
+    def staff_login(self, req: PageRequest) -> Result:
+        """The host's staff users log in with their own credentials; attempts are throttled per
+        email and per client address like customers' (ASVS V2.2.1)."""
+        if req.method == "GET":
+            return Page("staff_login.html")
+        email = req.field("email").strip().lower()
+        config, throttle = self.portal.config, self.portal.throttle
+        limits = {"staff:" + email[:254]: config.login_max_failures}
+        if req.ip:
+            limits["staff-ip:" + req.ip[:64]] = config.login_max_failures_per_ip
+        try:
+            throttle.reserve_all(limits, config.login_window_seconds)
+            if not self.staff_signin(req, email, req.field("password")):
+                raise AuthenticationFailed("Unknown staff user or wrong password.")
+        except AuthenticationFailed as exc:
+            return Page("staff_login.html", {"error": exc.public_message}, 401)
+        for key in limits:
+            throttle.reset(key)
+        return Redirect("staff_contacts", session="rotate")
+
+    def staff_logout(self, req: PageRequest) -> Result:
+        self.staff_signout(req)
+        return Redirect("staff_login", session="end")
+
+    def staff_contacts(self, req: PageRequest) -> Result:
+        staff = require(self.staff(req), Permission.MANAGE_CONTACTS)
+        status = choice(PortalStatus, req.arg("status"), None)
+        contacts = sorted(self.portal.storage.find(Contact), key=lambda c: (c.last_name, c.first_name))
+        if status is not None:
+            contacts = self.portal.directory.contacts_by_status(staff, status)
+        return Page("staff_contacts.html", {"contacts": contacts, "statuses": list(PortalStatus),
+                                            "status_filter": status})
+
+    def staff_invite(self, req: PageRequest) -> Result:
+        staff = self.staff(req)
+        result = self.portal.invitations.send(staff, req.fields("contact"), subject=req.field("subject") or None,
+                                              body=req.field("body") or None)
+        flash(req, invitation_summary(result))
+        return Redirect("staff_contacts")
+
+    def staff_contact(self, req: PageRequest, id: str) -> Result:
+        staff = self.staff(req)
+        contact = self.portal.directory.contact(id)
+        return Page("staff_contact.html", {"person": contact, "history": self.portal.directory.history(staff, id),
+                                           "flags": ACCESS_FLAGS})
+
+    def staff_contact_action(self, req: PageRequest, id: str, action: str) -> Result:
+        staff = self.staff(req)
+        d = self.portal.directory
+        name = d.contact(id).name
+        if action == "suspend":
+            d.suspend(staff, id, req.field("note"))
+            flash(req, f"{name} is suspended and logged out; they will see your note when they try to log in.")
+        elif action == "unsuspend":
+            d.unsuspend(staff, id)
+            flash(req, f"{name} can log in again.")
+        elif action == "access":
+            d.update_contact(staff, id, access=Access(**{f: bool(req.field(f)) for f in ACCESS_FLAGS}),
+                             main_contact_only=bool(req.field("main_contact_only")))
+            flash(req, f"Access of {name} saved.")
+        elif action == "resend":
+            flash(req, invitation_summary(self.portal.invitations.resend(staff, id)))
+        else:
+            raise ValidationError("Unknown action.")
+        return Redirect("staff_contact", {"id": id})
+
+    def staff_issues(self, req: PageRequest) -> Result:
+        staff = self.staff(req)
+        status = choice(IssueStatus, req.arg("status"))
+        issues = self.portal.issues.staff_issues(staff, status)
+        names = {p.id: p.name for p in self.portal.storage.get_many(Property, {i.property_id for i in issues}).values()}
+        return Page("staff_issues.html", {"issues": issues, "names": names, "status_filter": status,
+                                          "statuses": list(IssueStatus)})
+
+    def staff_issue(self, req: PageRequest, id: str) -> Result:
+        staff = self.staff(req)
+        comments = self.portal.issues.staff_comments(staff, id)
+        return Page("staff_issue.html", {"issue": self.portal.directory.get(Issue, id), "comments": comments})
+
+    def staff_issue_action(self, req: PageRequest, id: str, action: str) -> Result:
+        staff = self.staff(req)
+        issues = self.portal.issues
+        if action == "comment":
+            public = bool(req.field("public"))
+            issues.staff_comment(staff, id, req.field("text"), public=public, attachments=req.uploads("files"))
+            flash(req, "Comment added; the customer sees it." if public else "Internal comment added.")
+        elif action == "share":
+            issues.share_files(staff, req.field("comment"))
+            flash(req, "The comment's files are now shown in the portal.")
+        elif action in ("close", "reopen"):
+            issues.set_status(staff, id, IssueStatus.CLOSED if action == "close" else IssueStatus.OPEN)
+            flash(req, "Issue closed." if action == "close" else "Issue reopened.")
+        else:
+            raise ValidationError("Unknown action.")
+        return Redirect("staff_issue", {"id": id})
+
+    def staff_quotes(self, req: PageRequest) -> Result:
+        staff = self.staff(req)
+        requests = self.portal.proposals.quote_requests(staff)
+        contacts = self.portal.storage.get_many(Contact, {q.contact_id for q in requests})
+        props = self.portal.storage.get_many(Property, {q.property_id for q in requests})
+        return Page("staff_quotes.html", {"requests": requests, "contacts": contacts, "props": props})
+
+    def staff_branding(self, req: PageRequest) -> Result:
+        """BRD-1..3: edit the look and the show toggles, preview before saving."""
+        staff = require(self.staff(req), Permission.MANAGE_SETTINGS)
+        current = self.portal.config
+        ctx: dict[str, Any] = {"fields": BRANDING_FIELDS, "toggles": TOGGLES, "candidate": current}
+        if req.method == "GET":
+            return Page("staff_branding.html", ctx)
+        branding = {f: req.field(f, getattr(current.branding, f)).strip() for f in BRANDING_FIELDS}
+        toggles = {t: bool(req.field(t)) for t in TOGGLES}
+        try:
+            candidate = updated(current, branding=branding, **toggles)
+        except PortalError as exc:
+            return Page("staff_branding.html", {**ctx, "error": exc.public_message}, 400)
+        if req.field("action") == "save":
+            self.portal.update_config(staff, candidate)
+            flash(req, "Portal look saved; customers see it on their next page.")
+            return Redirect("staff_branding")
+        return Page("staff_branding.html", {**ctx, "portal_config": candidate, "candidate": candidate,
+                                            "previewing": True})
+
+    def staff_payments(self, req: PageRequest) -> Result:
+        staff = require(self.staff(req), Permission.MANAGE_BILLING)
+        if req.method == "POST":
+            settle_due = getattr(self.portal.processor, "settle_due", None)
+            count = settle_due(self.portal.payments.settle) if settle_due else 0
+            flash(req, f"The processor answered {count} payment(s).")
+            return Redirect("staff_payments")
+        payments = sorted(self.portal.storage.find(Payment), key=lambda p: p.created_at, reverse=True)
+        return Page("staff_payments.html", {"payments": payments, "staff": staff,
+                                            "total": money.display(sum((p.amount for p in payments),
+                                                                       start=money.parse("0")))})

@@ -1,0 +1,78 @@
+// Progressive enhancement for the portal pages; every form also works without it.
+(function () {
+  "use strict";
+  // On phones every table cell shows its column's name (see the media query in portal.css).
+  document.querySelectorAll("table").forEach(function (table) {
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (names[i] !== undefined && !cell.hasAttribute("colspan")) { cell.setAttribute("data-label", names[i]); }
+      });
+    });
+  });
+  document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+    el.addEventListener("change", function () { el.form.submit(); });
+  });
+
+  var selectAll = document.getElementById("select-all");
+  if (selectAll) {
+    selectAll.addEventListener("change", function () {
+      document.querySelectorAll("input[name=contact]").forEach(function (box) { box.checked = selectAll.checked; });
+    });
+  }
+
+  // Make Payment: convenience fee on cards only, never on ACH (the server recomputes it).
+  var payForm = document.getElementById("pay-form");
+  if (payForm) {
+    var percent = parseFloat(payForm.dataset.feePercent || "0");
+    var method = document.getElementById("method"), amount = document.getElementById("amount");
+    var update = function () {
+      var opt = method.options[method.selectedIndex];
+      var isCard = opt && opt.dataset.kind === "card";
+      var cents = Math.round(parseFloat(amount.value || "0") * 100) || 0;
+      var fee = isCard ? Math.round(cents * percent / 100) : 0;
+      document.getElementById("fee").textContent = (fee / 100).toFixed(2);
+      document.getElementById("total").textContent = ((cents + fee) / 100).toFixed(2);
+      document.querySelectorAll(".card-only").forEach(function (el) { el.hidden = !isCard; });
+    };
+    method.addEventListener("change", update);
+    amount.addEventListener("input", update);
+    update();
+    payForm.addEventListener("submit", function () { document.getElementById("pay").disabled = true; });
+  }
+
+  // Signature pad: Save is enabled only once something is drawn.
+  var canvas = document.getElementById("signature-pad");
+  if (canvas) {
+    var ctx = canvas.getContext("2d"), drawing = false, drawn = false;
+    var save = document.getElementById("save-signature"), field = document.getElementById("signature");
+    ctx.lineWidth = 2.5; ctx.lineCap = "round"; ctx.strokeStyle = "#111";
+    var point = function (e) {
+      var r = canvas.getBoundingClientRect();
+      return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+    };
+    canvas.addEventListener("pointerdown", function (e) {
+      drawing = true; var p = point(e); ctx.beginPath(); ctx.moveTo(p[0], p[1]); canvas.setPointerCapture(e.pointerId);
+    });
+    canvas.addEventListener("pointermove", function (e) {
+      if (!drawing) return;
+      var p = point(e); ctx.lineTo(p[0], p[1]); ctx.stroke(); drawn = true; save.disabled = false;
+    });
+    ["pointerup", "pointercancel"].forEach(function (t) { canvas.addEventListener(t, function () { drawing = false; }); });
+    document.getElementById("clear-signature").addEventListener("click", function () {
+      ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; save.disabled = true; field.value = "";
+    });
+    document.getElementById("sign-form").addEventListener("submit", function (e) {
+      if (!drawn) { e.preventDefault(); return; }
+      field.value = canvas.toDataURL("image/png"); save.disabled = true;
+    });
+    var total = document.getElementById("sign-total");
+    document.querySelectorAll("input[name=service]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        var sum = parseFloat(total.dataset.base);
+        document.querySelectorAll("input[name=service]:checked").forEach(function (b) { sum += parseFloat(b.dataset.price); });
+        total.textContent = sum.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      });
+    });
+  }
+})();
