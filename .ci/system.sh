@@ -37,3 +37,21 @@ install_axe_core() {
   [ -f tests/.axe/node_modules/axe-core/axe.min.js ] && return 0
   mkdir -p tests/.axe && (cd tests/.axe && npm install --no-save --no-audit --no-fund --loglevel=error axe-core@4 >/dev/null)
 }
+
+# localstripe (PyPI, installed with the Stripe adapter's test extra): a stateful local Stripe.
+LOCALSTRIPE_PORT=8420
+start_localstripe() {
+  command -v localstripe >/dev/null || return 1
+  localstripe --port "$LOCALSTRIPE_PORT" >/tmp/portalkit-ci-localstripe.log 2>&1 &
+  echo $! >/tmp/portalkit-ci-localstripe.pid
+  for _ in $(seq 1 50); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://localhost:$LOCALSTRIPE_PORT/js.stripe.com/v3/', timeout=1)" 2>/dev/null \
+      && { export LOCALSTRIPE_URL="http://localhost:$LOCALSTRIPE_PORT"; echo "ci: localstripe running on $LOCALSTRIPE_URL"; return 0; }
+    sleep 0.2
+  done
+  return 1
+}
+
+stop_localstripe() {
+  [ -f /tmp/portalkit-ci-localstripe.pid ] && kill "$(cat /tmp/portalkit-ci-localstripe.pid)" 2>/dev/null || true
+}

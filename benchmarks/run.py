@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 import bcrypt  # noqa: E402
 
 from portalkit import Portal, PortalConfig  # noqa: E402
+from portalkit.adapters.payments import bank_token, card_token
 from portalkit import passwords  # noqa: E402
 from portalkit.adapters.memory import FrozenClock, MemoryMailer  # noqa: E402
 from portalkit.adapters.payments import FakeProcessor  # noqa: E402
@@ -169,7 +170,7 @@ def bench_payments(url: str, attempts: int, invoices: int, threads: int) -> dict
     invs = [Invoice(number=f"I{i}", property_id=prop.id, amount=Decimal("500.00"), amount_due=Decimal("500.00"),
                     invoice_date=date(2026, 1, 1)) for i in range(invoices)]
     storage.insert_many(invs)
-    card = portal.payments.add_card(contact, "4242424242424242", 12, 2035)
+    card = portal.payments.add_method(contact, card_token("4242424242424242", 12, 2035))
     rng = random.Random(7)
     plan = [(rng.choice(invs).id, f"attempt-{k}") for k in range(attempts)]
     outcomes: dict[str, int] = {}
@@ -191,7 +192,7 @@ def bench_payments(url: str, attempts: int, invoices: int, threads: int) -> dict
     payments = storage.find(Payment)
     per_invoice: dict[str, int] = {}
     for p in payments:
-        if p.status is PaymentStatus.PENDING:
+        if p.status is PaymentStatus.PROCESSING:
             per_invoice[p.invoice_id] = per_invoice.get(p.invoice_id, 0) + 1
     double = sum(1 for v in per_invoice.values() if v > 1)
     pending_ok = all(storage.get(Invoice, i.id).pending_amount == Decimal("100.00") * per_invoice.get(i.id, 0) for i in invs)
@@ -200,7 +201,7 @@ def bench_payments(url: str, attempts: int, invoices: int, threads: int) -> dict
     portal2, storage2 = make_portal(url)
     storage2.insert_many([contact, prop, *[Invoice(number=i.number, property_id=prop.id, amount=i.amount, amount_due=i.amount,
                                                    invoice_date=i.invoice_date, id=i.id) for i in invs]])
-    card2 = portal2.payments.add_card(contact, "4242424242424242", 12, 2035)
+    card2 = portal2.payments.add_method(contact, card_token("4242424242424242", 12, 2035))
     t = time.perf_counter()
     for inv_id, key in plan:
         try:

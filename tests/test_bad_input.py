@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from portalkit import Attachment, ProposalStatus
+from portalkit.adapters.payments import bank_token, card_token
 from portalkit.config import updated
 from portalkit.errors import PortalError
 from portalkit.models import RECORD_TYPES, LoginThrottle
@@ -68,18 +69,19 @@ def operations(w) -> dict[str, Callable[[Any], Any]]:
         "invoices.add.number": lambda v: p.invoices.add(w.staff, w.prop.id, v, "10.00", date(2026, 1, 1)),
         "invoices.add.date": lambda v: p.invoices.add(w.staff, w.prop.id, "INV-N", "10.00", v),
         "invoices.add.net_days": lambda v: p.invoices.add(w.staff, w.prop.id, "INV-N", "10.00", date(2026, 1, 1), net_days=v),
-        "add_card.number": lambda v: p.payments.add_card(w.alice, v, 12, 2031),
-        "add_card.month": lambda v: p.payments.add_card(w.alice, "4242424242424242", v, 2031),
-        "add_ach": lambda v: p.payments.add_ach(w.alice, v),
+        "add_method.token": lambda v: p.payments.add_method(w.alice, v),
+        "add_method.default": lambda v: p.payments.add_method(w.alice, card_token("4242424242424242", 12, 2031), make_default=v),
         "set_default": lambda v: p.payments.set_default(w.alice, v),
         "remove_method": lambda v: p.payments.remove_method(w.alice, v),
         "pay.amount": lambda v: p.payments.pay(w.alice, inv.id, card.id, v, "key-amount"),
         "pay.invoice": lambda v: p.payments.pay(w.alice, v, card.id, "1.00", "key-invoice"),
         "pay.method": lambda v: p.payments.pay(w.alice, inv.id, v, "1.00", "key-method"),
         "pay.key": lambda v: p.payments.pay(w.alice, inv.id, card.id, "1.00", v),
-        "settle.ref": lambda v: p.payments.settle(v, True),
-        "settle.succeeded": lambda v: p.payments.settle("fp_nothing", v),
+        "webhook.body": lambda v: p.payments.handle_webhook({"Fake-Signature": "t=1,v1=x"}, v),
+        "webhook.headers": lambda v: p.payments.handle_webhook(v, b"{}"),
         "refund": lambda v: p.payments.refund(w.staff, v),
+        "refund.amount": lambda v: p.payments.refund(w.staff, w.inv.id, v),
+        "cancel": lambda v: p.payments.cancel(w.staff, v),
         "proposals.add.services": lambda v: p.proposals.add(w.staff, w.prop.id, "P-N", "Work", date(2026, 2, 1), services=v),
         "proposals.add.status": lambda v: p.proposals.add(w.staff, w.prop.id, "P-N", "Work", date(2026, 2, 1), status=v),
         "proposals.set_status": lambda v: p.proposals.set_status(w.staff, proposal.id, v),
@@ -114,7 +116,7 @@ def prepared_world(storage):
         w.enrol(c)
     w.alice, w.bob = (w.portal.directory.contact(c.id) for c in (w.alice, w.bob))
     w.inv = invoice(w)
-    w.card = w.portal.payments.add_card(w.alice, "4242424242424242", 12, 2031)
+    w.card = w.portal.payments.add_method(w.alice, card_token("4242424242424242", 12, 2031))
     w.proposal = w.portal.proposals.add(w.staff, w.prop.id, "P-1", "Work", date(2026, 2, 1),
                                         status=ProposalStatus.APPROVED)
     w.issue = w.portal.issues.create(w.alice, w.prop.id, "Leak", attachments=[

@@ -95,6 +95,11 @@ def host(request, tmp_path):
         proc.kill()
 
 
+def type_into(driver, element_id: str, value: str) -> None:
+    """A hosted field: it has an id but no name, so its value is never submitted."""
+    driver.find_element(By.ID, element_id).send_keys(value)
+
+
 def fill(driver, name: str, value: str, form: str = "") -> None:
     el = driver.find_element(By.CSS_SELECTOR, f"{form} [name={name}]")
     el.clear()
@@ -219,20 +224,21 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     check_page(d, "dashboard")
     d.get(url + "/payment-methods")
     check_page(d, "payment-methods")
-    fill(d, "number", "4242 4242 4242 4242", "#add-card")
-    fill(d, "exp_month", "12", "#add-card")
-    fill(d, "exp_year", "2031", "#add-card")
+    type_into(d, "card-number", "4242 4242 4242 4242")
+    type_into(d, "card-exp-month", "12")
+    type_into(d, "card-exp-year", "2031")
     submit(d, "#add-card button")
-    fill(d, "ach", "011000015/123456789", "#add-ach")
+    type_into(d, "ach-routing", "011000015")
+    type_into(d, "ach-account", "123456789")
     submit(d, "#add-ach button")
-    assert "Visa ending 4242" in text(d) and "Bank account ending 6789" in text(d)
+    assert "Visa ending 4242" in text(d) and "Test Bank ending 6789" in text(d)
     d.get(url + "/dashboard")
     navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1002'] a.button"))
     check_page(d, "pay", shots)
     fill(d, "amount", "100.00")
     Select(d.find_element(By.ID, "method")).select_by_visible_text("Visa ending 4242 (default)")
     assert d.find_element(By.ID, "fee").text == "3.00" and d.find_element(By.ID, "total").text == "103.00"
-    Select(d.find_element(By.ID, "method")).select_by_visible_text("Bank account ending 6789")
+    Select(d.find_element(By.ID, "method")).select_by_visible_text("Test Bank ending 6789")
     assert not d.find_element(By.ID, "fee").is_displayed()
     Select(d.find_element(By.ID, "method")).select_by_visible_text("Visa ending 4242 (default)")
     submit(d, "#pay")

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from portalkit.adapters.sql import SqlStorage
+from portalkit.adapters.payments import bank_token, card_token
 
 from conftest import PASSWORD, PNG_SIGNATURE, build_world, invoice
 
@@ -66,9 +67,9 @@ def test_processes_paying_one_invoice_make_one_pending_payment(shared):
     url, w = shared
     w.alice = w.enrol(w.alice)
     inv = invoice(w)
-    card = w.portal.payments.add_card(w.alice, "4242424242424242", 12, 2030)
+    card = w.portal.payments.add_method(w.alice, card_token("4242424242424242", 12, 2030))
     outcomes = race(url, "pay", {"contact": w.alice.id, "invoice": inv.id, "method": card.id})
-    assert outcomes == ["PaymentPending"] * 5 + ["pending"]
+    assert outcomes == ["PaymentPending"] * 5 + ["processing"]
     from portalkit.models import Invoice, Payment
 
     assert len(w.portal.storage.find(Payment)) == 1

@@ -4,10 +4,12 @@ revocation, session fixation, the host's own staff users."""
 
 import os
 import re
+from decimal import Decimal
 
 import pytest
 
 from portalkit import Permission
+from portalkit.adapters.payments import card_token
 from portalkit.models import Comment, Invoice, Issue, PaymentMethod, Proposal, Property
 
 from conftest import PNG_SIGNATURE
@@ -72,8 +74,7 @@ def test_host_full_customer_journey(app, portal):
     inv = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
     pdf = alice.get(f"/invoices/{inv.id}/pdf")
     assert pdf.content_type == "application/pdf" and pdf.get_data().startswith(b"%PDF")
-    r = alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12",
-                                        "exp_year": "2031"})
+    r = alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
     assert r.status_code == 303
     method = portal.storage.find(PaymentMethod)[0]
     pay_page = alice.get(f"/invoices/{inv.id}/pay").get_data(as_text=True)
@@ -222,8 +223,7 @@ def test_host_no_stack_trace_for_bad_input(app, portal):
 def test_host_every_foreign_id_is_unreachable(app, portal):
     """Sam (another customer) tries every record id in every URL: all 404, nothing changes."""
     alice = enrol(app, portal, "alice@example.com")
-    alice.post("/payment-methods", {"action": "add_card", "number": "4242424242424242", "exp_month": "12",
-                                    "exp_year": "2031"})
+    alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
     prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Private issue"})
     sam = enrol(app, portal, "sam@example.com")
@@ -258,6 +258,7 @@ def test_host_every_foreign_id_is_unreachable(app, portal):
         r = sam.raw_post(path, {name: token, **data})
         assert r.status_code == 404, path
     assert all(m.removed is False for m in storage.find(PaymentMethod))
+    assert sam.raw_post("/webhooks/processor", {}).status_code == 400  # unsigned: refused, nothing applied
     assert all(p.signature is None for p in storage.find(Proposal))
     assert all(i.pending_amount == 0 for i in storage.find(Invoice))
 
@@ -472,3 +473,51 @@ def test_django_host_keeps_existing_loggers(django_ready):
 
     assert settings.LOGGING["disable_existing_loggers"] is False
     assert not logging.getLogger("portalkit.web.site").disabled
+
+
+def test_pay_6_host_webhook_endpoint_applies_only_signed_events(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
+    inv = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
+    method = portal.storage.find(PaymentMethod)[0]
+    payment = portal.payments.pay(portal.directory.contact_by_email("alice@example.com"), inv.id, method.id,
+                                  "100.00", "key-1")
+    delivered = []
+
+    def deliver(headers, body):  # the processor posting to the host's webhook URL
+        b = Browser(app)
+        client_post = b.client.post
+        if app[0] == "flask":
+            delivered.append(client_post(PREFIX + "/webhooks/processor", data=body, headers=dict(headers)).status_code)
+        else:
+            extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
+            delivered.append(client_post(PREFIX + "/webhooks/processor", data=body,
+                                         content_type="application/json", **extra).status_code)
+
+    portal.processor.settle_due(deliver)
+    assert delivered == [200]
+    assert portal.storage.get(type(payment), payment.id).status.value == "settled"
+    forged = Browser(app)
+    if app[0] == "flask":
+        r = forged.client.post(PREFIX + "/webhooks/processor", data=b'{"id": "x"}', headers={"Fake-Signature": "t=1,v1=0"})
+    else:
+        r = forged.client.post(PREFIX + "/webhooks/processor", data=b'{"id": "x"}', content_type="application/json",
+                               HTTP_FAKE_SIGNATURE="t=1,v1=0")
+    assert r.status_code == 400
+
+
+def test_pay_6_host_staff_refund_and_cancel(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
+    contact = portal.directory.contact_by_email("alice@example.com")
+    method = portal.storage.find(PaymentMethod)[0]
+    invoices = {i.number: i for i in portal.storage.find(Invoice)}
+    paid = portal.payments.pay(contact, invoices["INV-1001"].id, method.id, "100.00", "k1")
+    portal.processor.settle_due(portal.payments.handle_webhook)
+    stuck = portal.payments.pay(contact, invoices["INV-1003"].id, method.id, "10.00", "k2")
+    staff = staff_browser(app)
+    staff.post(f"/staff/payments/{paid.id}/refund", {"amount": "40.00"}, page="/staff/payments")
+    assert "$40.00 of $100.00 is back with the customer" in staff.get("/staff/payments").get_data(as_text=True)
+    assert portal.storage.get(Invoice, invoices["INV-1001"].id).amount_due == Decimal("1190.00")
+    staff.post(f"/staff/payments/{stuck.id}/cancel", {}, page="/staff/payments")
+    assert portal.storage.get(type(stuck), stuck.id).status.value in ("canceled", "settled")

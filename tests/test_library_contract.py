@@ -13,6 +13,7 @@ import pytest
 import portalkit
 from portalkit import (ConfigurationError, InvitationSent, PaymentSettled, Portal, PortalConfig, ProposalSigned,
                        hookimpl)
+from portalkit.adapters.payments import card_token
 from portalkit.events import EVENT_TYPES
 from portalkit.testing import FakeProcessor, InMemoryPlugin, MemoryMailer, MemoryStorage, make_portal
 
@@ -96,9 +97,9 @@ def test_events_are_typed_with_ids_amounts_and_company(enrolled):
     w = enrolled
     w.portal.plugins.register(Listener())
     inv = invoice(w, amount="200.00")
-    card = w.portal.payments.add_card(w.alice, "4242424242424242", 12, 2031)
+    card = w.portal.payments.add_method(w.alice, card_token("4242424242424242", 12, 2031))
     payment = w.portal.payments.pay(w.alice, inv.id, card.id, "150.00", "key-1")
-    w.adapters.processor.settle_due(w.portal.payments.settle)
+    w.adapters.processor.settle_due(w.portal.payments.handle_webhook)
     [settled] = [e for e in heard if isinstance(e, PaymentSettled)]
     assert (settled.payment_id, settled.invoice_id, settled.contact_id) == (payment.id, inv.id, w.alice.id)
     assert (settled.amount, settled.fee, settled.amount_due) == (Decimal("150.00"), Decimal("4.50"), Decimal("50.00"))
@@ -120,9 +121,9 @@ def test_mail_is_rendered_from_templates_with_branding(enrolled):
     w = enrolled
     w.portal.accounts.set_receipts(w.alice, True)
     inv = invoice(w, amount="1287.50")
-    card = w.portal.payments.add_card(w.alice, "4242424242424242", 12, 2031)
+    card = w.portal.payments.add_method(w.alice, card_token("4242424242424242", 12, 2031))
     w.portal.payments.pay(w.alice, inv.id, card.id, "1287.50", "key-r")
-    w.adapters.processor.settle_due(w.portal.payments.settle)
+    w.adapters.processor.settle_due(w.portal.payments.handle_webhook)
     receipt = w.mailer.to("alice@example.com")[-1]
     assert receipt.subject == f"Receipt: payment on invoice {inv.number}"
     assert "Amount paid: $1,287.50" in receipt.text and "$1,287.50" in receipt.html

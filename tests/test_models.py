@@ -5,7 +5,7 @@ from decimal import Decimal
 from hypothesis import given, strategies as st
 
 from portalkit.models import (RECORD_TYPES, Attachment, Comment, Contact, Counter, Customer, HistoryKind, Invoice, Issue,
-                              LoginSession, LoginThrottle, MethodKind, OutboxMessage, Payment, PaymentMethod, PaymentStatus, Permission,
+                              LoginSession, LoginThrottle, MethodKind, OutboxMessage, ProcessedEvent, Payment, PaymentMethod, PaymentStatus, Permission,
                               Priority, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature, StaffUser,
                               StatusEvent)
 from portalkit.serialization import from_primitive, to_primitive
@@ -31,7 +31,9 @@ def test_every_record_type_round_trips_through_json():
     more = [
         Customer(name="C"), Property(customer_id="c", name="P", primary_contact_id="x"),
         StatusEvent(contact_id="c", kind=HistoryKind.LINK_OPENED, at=NOW),
-        PaymentMethod(contact_id="c", kind=MethodKind.CARD, label="Visa", last4="4242", exp_month=1, exp_year=2030),
+        PaymentMethod(contact_id="c", kind=MethodKind.CARD, label="Visa", last4="4242", token="tok_1", exp_month=1,
+                      exp_year=2030, funding="credit"),
+        ProcessedEvent(id="evt_1", payment_id="p", kind="succeeded", received_at=NOW),
         Payment(invoice_id="i", contact_id="c", method_id="m", method_kind=MethodKind.ACH, amount=Decimal("1.00"),
                 fee=Decimal("0.00"), idempotency_key="k", created_at=NOW, settled_at=NOW, status=PaymentStatus.SETTLED),
         Issue(number=3, property_id="p", subject="s", priority=Priority.HIGH, created_at=NOW, last_updated=NOW),

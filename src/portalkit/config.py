@@ -101,6 +101,9 @@ class PortalConfig:
     proposal_window_days: int = attrs.field(default=90, validator=_non_negative)
     electronic_payment_enabled: bool = True
     convenience_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
+    max_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
+    fee_on_debit: bool = False
+    fee_on_prepaid: bool = False
     password_min_length: int = 8
     bcrypt_rounds: int = attrs.field(default=12)
     login_max_failures: int = 5
@@ -120,6 +123,12 @@ class PortalConfig:
         "text/plain",
     )
     branding: Branding = Branding()
+
+    @max_fee_percent.validator
+    def _check_fee_cap(self, attribute: attrs.Attribute[Any], value: Decimal) -> None:
+        """Card networks cap surcharges: the fee may not exceed the configured cap (3 %)."""
+        if self.convenience_fee_percent > value:
+            raise ValidationError(f"The convenience fee is at most {value} percent.", field="convenience_fee_percent")
 
     @bcrypt_rounds.validator
     def _check_rounds(self, attribute: attrs.Attribute[Any], value: int) -> None:

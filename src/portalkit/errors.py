@@ -112,6 +112,12 @@ class Conflict(PortalError):
     public_message = "This record was changed by someone else. Please reload and try again."
 
 
+class InvalidWebhook(PortalError):
+    """A webhook whose signature, timestamp or body does not verify; nothing was applied."""
+
+    public_message = "The notification could not be verified."
+
+
 class ConfigurationError(PortalError):
     """The host wired the portal wrongly: a missing or misspelt hook, an adapter that is not one.
     Raised when the ``Portal`` is built, never while serving a customer."""

@@ -70,11 +70,37 @@ class PaymentFailed(PaymentEvent):
 
 @attrs.frozen(kw_only=True)
 class PaymentRefunded(PaymentEvent):
-    """Staff refunded a settled payment; its amount is due again."""
+    """A settled payment was refunded (``amount`` is this refund, in full or in part), by staff
+    (``refunded_by`` their email) or at the processor (``"processor"``); it is due again."""
 
     name: ClassVar[str] = "payment.refunded"
     refunded_by: str
     amount_due: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class PaymentCanceled(PaymentEvent):
+    """Staff canceled a stuck payment, or the customer abandoned 3-D Secure; no balance changed."""
+
+    name: ClassVar[str] = "payment.canceled"
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentReturned(PaymentEvent):
+    """A settled bank payment came back (ACH return such as R01) or a dispute was lost: the
+    amount is due again and the receipt no longer stands."""
+
+    name: ClassVar[str] = "payment.returned"
+    reason: str
+    amount_due: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class PaymentDisputed(PaymentEvent):
+    """The cardholder disputed a settled payment with their bank."""
+
+    name: ClassVar[str] = "payment.disputed"
 
 
 @attrs.frozen(kw_only=True)
@@ -122,6 +148,7 @@ class QuoteRequested(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
-    for cls in (InvitationSent, ContactEnrolled, PaymentSettled, PaymentFailed, PaymentRefunded, ProposalSigned,
+    for cls in (InvitationSent, ContactEnrolled, PaymentSettled, PaymentFailed, PaymentRefunded, PaymentCanceled,
+                PaymentReturned, PaymentDisputed, ProposalSigned,
                 IssueCreated, IssueCommented, QuoteRequested)
 }

@@ -130,10 +130,5 @@ def email(value: object, field: str = "email") -> str:
     return checked.normalized.lower()
 
 
-def ascii_digits(value: str) -> bool:
-    """True when ``value`` is only ASCII ``0``-``9`` (``str.isdigit`` also takes ``²`` and ``٣``)."""
-    return value.isascii() and value.isdigit()
-
-
 def _label(field: str) -> str:
     return unicodedata.normalize("NFC", field.replace("_", " ")).capitalize()

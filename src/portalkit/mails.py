@@ -26,6 +26,7 @@ MAIL_NAMES: tuple[str, ...] = (
     "receipts_on",
     "payment_receipt",
     "payment_failed",
+    "payment_returned",
     "proposal_signed",
     "issue_created",
     "issue_comment",

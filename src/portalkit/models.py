@@ -61,11 +61,18 @@ class ProposalStatus(enum.Enum):
 
 
 class PaymentStatus(enum.Enum):
+    """See the state machine in ``portalkit.payments`` and docs/payments.md."""
+
     INITIATED = "initiated"
-    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
     SETTLED = "settled"
     FAILED = "failed"
+    CANCELED = "canceled"
+    PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
+    RETURNED = "returned"
+    DISPUTED = "disputed"
 
 
 class MethodKind(enum.Enum):
@@ -141,6 +148,7 @@ class Contact:
     invite_nonce: int = 0
     credential_epoch: int = 0
     receipts_opt_in: bool = False
+    processor_customer: str | None = None
     version: int = 0
 
     @property
@@ -196,15 +204,18 @@ class Invoice:
 
 @attrs.frozen(kw_only=True)
 class PaymentMethod:
+    """A saved card or bank account: the processor's token and what it told us, never a number."""
+
     id: str = _id_field()
     contact_id: str
     kind: MethodKind
     label: str
     last4: str
+    token: str
     brand: str = ""
     exp_month: int | None = None
     exp_year: int | None = None
-    routing_number: str = ""
+    funding: str = ""  # credit, debit or prepaid (cards)
     is_default: bool = False
     removed: bool = False
     version: int = 0
@@ -228,6 +239,8 @@ class Payment:
     status: PaymentStatus = PaymentStatus.INITIATED
     processor_ref: str = ""
     failure_reason: str = ""
+    action_secret: str = ""
+    refunded_amount: Decimal = Decimal("0.00")
     created_at: datetime
     settled_at: datetime | None = None
     version: int = 0
@@ -352,6 +365,17 @@ class LoginThrottle:
 
 
 @attrs.frozen(kw_only=True)
+class ProcessedEvent:
+    """A processor event already applied: its id is the processor's, so a redelivery is ignored."""
+
+    id: str
+    payment_id: str
+    kind: str
+    received_at: datetime
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
 class LoginSession:
     """One logged-in device of a contact. Logging out deletes it, so a copied session cookie
     stops working at once (ASVS 3.3.1); a password change or suspension ends them all."""
@@ -395,6 +419,7 @@ RECORD_TYPES: tuple[type, ...] = (
     Counter,
     LoginThrottle,
     LoginSession,
+    ProcessedEvent,
     OutboxMessage,
 )
 
@@ -405,7 +430,7 @@ INDEXED: dict[type, tuple[str, ...]] = {
     StatusEvent: ("contact_id",),
     Invoice: ("property_id", "billing_contact_id"),
     PaymentMethod: ("contact_id",),
-    Payment: ("invoice_id", "processor_ref"),
+    Payment: ("invoice_id", "processor_ref", "status"),
     Proposal: ("property_id",),
     Comment: ("issue_id",),
     Issue: ("property_id",),

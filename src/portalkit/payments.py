@@ -1,76 +1,67 @@
-"""Payment methods and the payment state machine (PAY-4..7).
+"""Payment methods and the payment state machine (PAY-3..7), on a tokenizing processor.
 
-    initiated --submit ok--> pending --processor settles--> settled --staff refund--> refunded
-        \\--submit refused--> failed      \\--processor declines--> failed
+    initiated ──charge──▶ requires_action ──customer confirms (3-D Secure)──▶ processing
+        │  └──────────────────────────────────────────────────────────────┐     │
+        ├──▶ processing (bank debits take days) ──────────────────────────┼──▶ settled ──▶ partially_refunded ──▶ refunded
+        ├──▶ failed (declined: no balance changes)                        │       │  └──▶ returned (ACH return: due again)
+        └──▶ canceled (staff, or the customer abandoned 3-D Secure) ◀─────┘       └──▶ disputed ──▶ settled (won) | returned (lost)
 
-From *initiated* until the payment ends, the invoice carries the amount as ``pending_amount``
-and refuses another payment (PAY-3), also under concurrent requests: the invoice row is updated
-compare-and-swap, and each attempt has an idempotency key. Settlement applies exactly once.
+While a payment is initiated, requires_action or processing, the invoice carries its amount as
+``pending_amount`` and refuses another payment (PAY-3). Processor events are applied once each
+(by event id), in any order, also before ``charge`` returned; the amount is checked against the
+invoice's fresh amount due inside the transaction that starts the payment. ``reconcile`` asks
+the processor about every payment left open, so a restart never leaves one pending for ever.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date
+import logging
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 import attrs
 
 from . import inputs, money
+from .config import PortalConfig
 from .directory import lookup
-from .errors import Conflict, InvalidTransition, NotFound, PaymentPending, PaymentsDisabled, ValidationError
-from .events import PaymentFailed, PaymentRefunded, PaymentSettled
+from .errors import (Conflict, InvalidTransition, InvalidWebhook, NotFound, PaymentPending, PaymentsDisabled,
+                     ValidationError)
+from .events import (PaymentCanceled, PaymentDisputed, PaymentFailed, PaymentRefunded, PaymentReturned,
+                     PaymentSettled)
 from .mails import MailTemplates
-from .models import (Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, Property,
-                     StaffUser)
+from .models import (Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, ProcessedEvent,
+                     Property, StaffUser)
 from .outbox import Outbox
 from .permissions import require
-from .ports import Clock, PaymentProcessor, Storage
+from .ports import ChargeOutcome, ChargeRequest, ChargeStatus, Clock, PaymentProcessor, ProcessorEvent, Storage
 from .retry import retry_on_conflict
 from .settings import Settings
 from .uow import UnitOfWork
 from .visibility import Section, Visibility
 
-_ACH = re.compile(r"([0-9]{9})/([0-9]{4,17})", re.ASCII)
-_CARD_BRANDS = (("4", "Visa"), ("5", "Mastercard"), ("34", "American Express"), ("37", "American Express"), ("6", "Discover"))
-
+log = logging.getLogger(__name__)
+S = PaymentStatus
+OPEN = frozenset({S.INITIATED, S.REQUIRES_ACTION, S.PROCESSING})  # hold the invoice's pending block
+COLLECTED = frozenset({S.SETTLED, S.PARTIALLY_REFUNDED})  # money received, refundable
 TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
-    PaymentStatus.INITIATED: frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED}),
-    PaymentStatus.PENDING: frozenset({PaymentStatus.SETTLED, PaymentStatus.FAILED}),
-    PaymentStatus.SETTLED: frozenset({PaymentStatus.REFUNDED}),
-    PaymentStatus.FAILED: frozenset(),
-    PaymentStatus.REFUNDED: frozenset(),
+    S.INITIATED: frozenset({S.REQUIRES_ACTION, S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
+    S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
+    S.PROCESSING: frozenset({S.SETTLED, S.FAILED, S.CANCELED}),
+    S.SETTLED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.RETURNED, S.DISPUTED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.RETURNED, S.DISPUTED}),
+    S.DISPUTED: frozenset({S.SETTLED, S.RETURNED}),
+    S.FAILED: frozenset(),
+    S.CANCELED: frozenset(),
+    S.REFUNDED: frozenset(),
+    S.RETURNED: frozenset(),
 }
-
-
-def aba_checksum_ok(routing: str) -> bool:
-    """ABA routing number check: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10)."""
-    if len(routing) != 9 or not inputs.ascii_digits(routing):
-        return False
-    d = [int(c) for c in routing]
-    return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])) % 10 == 0
-
-
-def luhn_ok(number: str) -> bool:
-    if not inputs.ascii_digits(number) or not 12 <= len(number) <= 19:
-        return False
-    total = 0
-    for i, c in enumerate(reversed(number)):
-        n = int(c) * (2 if i % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
-
-def parse_ach(entry: str) -> tuple[str, str]:
-    """PAY-4: ``routing/account``, digits and one "/" only, routing passing the ABA checksum."""
-    match = _ACH.fullmatch(entry.strip()) if isinstance(entry, str) else None
-    if not match:
-        raise ValidationError('Enter the bank account as routing/account: digits and one "/" only.', field="ach")
-    routing, account = match.groups()
-    if not aba_checksum_ok(routing):
-        raise ValidationError("That routing number is not valid.", field="ach")
-    return routing, account
+_FROM_CHARGE = {ChargeStatus.REQUIRES_ACTION: S.REQUIRES_ACTION, ChargeStatus.PROCESSING: S.PROCESSING,
+                ChargeStatus.SUCCEEDED: S.SETTLED, ChargeStatus.FAILED: S.FAILED, ChargeStatus.CANCELED: S.CANCELED}
+_FROM_EVENT = {"requires_action": S.REQUIRES_ACTION, "processing": S.PROCESSING, "succeeded": S.SETTLED,
+               "failed": S.FAILED, "canceled": S.CANCELED, "returned": S.RETURNED, "disputed": S.DISPUTED,
+               "dispute_won": S.SETTLED}
+RECONCILE_AFTER = timedelta(minutes=30)
 
 
 def step(payment: Payment, to: PaymentStatus, **changes: Any) -> Payment:
@@ -80,14 +71,31 @@ def step(payment: Payment, to: PaymentStatus, **changes: Any) -> Payment:
     return attrs.evolve(payment, status=to, **changes)
 
 
+def fee_applies(method: PaymentMethod, config: PortalConfig) -> bool:
+    """PAY-5 and card-network rules: a fee only on cards, by default only credit cards (debit
+    and prepaid exempt unless configured), never on ACH; unknown funding is exempt."""
+    if method.kind is not MethodKind.CARD:
+        return False
+    return (method.funding == "credit" or (method.funding == "debit" and config.fee_on_debit)
+            or (method.funding == "prepaid" and config.fee_on_prepaid))
+
+
 @attrs.frozen
 class Quote:
-    """The Make Payment screen's figures (PAY-5). No fee on ACH."""
+    """The Make Payment screen's figures (PAY-5)."""
 
     amount: Decimal
     fee: Decimal
     total: Decimal
     amount_remaining: Decimal
+
+
+@attrs.frozen
+class SetupForm:
+    """What the payment-method page needs to show the processor's hosted fields."""
+
+    client_secret: str
+    fields: Mapping[str, str]
 
 
 class Payments:
@@ -96,39 +104,49 @@ class Payments:
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
         self._visibility, self._outbox, self._mails, self._processor = visibility, outbox, mails, processor
 
-    # -- payment methods -------------------------------------------------------------------
-    def add_card(self, contact: Contact, number: str, exp_month: int, exp_year: int, *, make_default: bool = False) -> PaymentMethod:
-        """A credit or debit card; only brand, last 4 and expiry are kept."""
-        number = re.sub(r"[ -]", "", number) if isinstance(number, str) else ""
-        if not luhn_ok(number):
-            raise ValidationError("That card number is not valid.", field="number")
-        inputs.integer(exp_month, "exp_month", minimum=1, maximum=12)
-        inputs.integer(exp_year, "exp_year", minimum=2000, maximum=2100)
+    # -- payment methods (PAY-4) ---------------------------------------------------------------
+    def start_setup(self, contact: Contact) -> SetupForm:
+        """The processor's hosted fields for a new card or bank account; the numbers go from the
+        customer's browser to the processor, and only a token comes back to ``add_method``."""
+        self._require_payments(contact)
+        return SetupForm(self._processor.start_setup(self._customer(contact)), self._processor.hosted_fields())
+
+    def add_method(self, contact: Contact, token: str, *, make_default: bool = False) -> PaymentMethod:
+        """Save the processor's token for a card or bank account; expired cards are refused."""
+        self._require_payments(contact)
+        token = inputs.text(token, "token", max_length=255)
         make_default = inputs.flag(make_default, "make_default")
-        method = PaymentMethod(
-            contact_id=contact.id, kind=MethodKind.CARD, last4=number[-4:], exp_month=exp_month, exp_year=exp_year,
-            brand=next((b for p, b in _CARD_BRANDS if number.startswith(p)), "Card"),
-            label="",
-        )
+        try:
+            details = self._processor.attach(self._customer(contact), token)
+        except ValueError as exc:  # the processor refused the token (declined, malformed, ...)
+            raise ValidationError(f"That payment method could not be saved: {exc}", field="token") from exc
+        kind = MethodKind.CARD if details.kind == "card" else MethodKind.ACH
+        label = (f"{details.brand.title() or 'Card'} ending {details.last4}" if kind is MethodKind.CARD
+                 else f"{details.brand or 'Bank account'} ending {details.last4}")
+        method = PaymentMethod(contact_id=contact.id, kind=kind, label=label, last4=details.last4, token=details.token,
+                               brand=details.brand, exp_month=details.exp_month, exp_year=details.exp_year,
+                               funding=details.funding)
         if method.expired(self._today()):
             raise ValidationError("That card has expired.", field="expiry")
-        return self._add_method(contact, attrs.evolve(method, label=f"{method.brand} ending {method.last4}"), make_default)
-
-    def add_ach(self, contact: Contact, entry: str, *, make_default: bool = False) -> PaymentMethod:
-        routing, account = parse_ach(entry)
-        make_default = inputs.flag(make_default, "make_default")
-        method = PaymentMethod(contact_id=contact.id, kind=MethodKind.ACH, last4=account[-4:], routing_number=routing,
-                               label=f"Bank account ending {account[-4:]}")
-        return self._add_method(contact, method, make_default)
-
-    def _add_method(self, contact: Contact, method: PaymentMethod, make_default: bool) -> PaymentMethod:
-        self._require_payments(contact)
         with self._uow():
             first = not self.methods(contact)
-            method = self._storage.insert(attrs.evolve(method, is_default=False))
+            method = self._storage.insert(method)
             if make_default or first:
                 method = self.set_default(contact, method.id)
             return method
+
+    def _customer(self, contact: Contact) -> str:
+        """The processor's customer for ``contact``, created once and remembered."""
+        fresh = lookup(self._storage, Contact, contact.id)
+        if fresh.processor_customer:
+            return fresh.processor_customer
+        ref = self._processor.customer(fresh.id, fresh.email, None)
+        with self._uow():
+            current = lookup(self._storage, Contact, contact.id)
+            if not current.processor_customer:
+                self._storage.update(attrs.evolve(current, processor_customer=ref))
+                return ref
+            return current.processor_customer
 
     def methods(self, contact: Contact) -> list[PaymentMethod]:
         """PAY-4: the contact's usable methods; expired cards are never listed. Like every
@@ -153,6 +171,7 @@ class Payments:
         with self._uow():
             method = self._own_method(contact, method_id)
             self._storage.update(attrs.evolve(method, removed=True, is_default=False))
+        self._processor.detach(method.token)
 
     def _own_method(self, contact: Contact, method_id: str) -> PaymentMethod:
         method = self._storage.get(PaymentMethod, method_id) if inputs.is_identifier(method_id) else None
@@ -162,54 +181,62 @@ class Payments:
             raise ValidationError("That card has expired.", field="method")
         return method
 
-    # -- making a payment ------------------------------------------------------------------
+    # -- making a payment (PAY-5, PAY-6) ---------------------------------------------------------
     def quote(self, contact: Contact, invoice_id: str, method_id: str, amount: object) -> Quote:
         invoice = self._payable(contact, invoice_id)
         method = self._own_method(contact, method_id)
-        value = money.parse(amount)
+        return self._quote(invoice, method, money.parse(amount))
+
+    def _quote(self, invoice: Invoice, method: PaymentMethod, value: Decimal) -> Quote:
         if value <= 0 or value > invoice.amount_due:
-            raise ValidationError(f"Enter an amount above 0 and at most {invoice.amount_due}.", field="amount")
-        fee = money.percent_of(value, self._settings.current.convenience_fee_percent) if method.kind is MethodKind.CARD else Decimal("0.00")
+            raise ValidationError(f"Enter an amount above 0 and at most {money.display(invoice.amount_due)}.",
+                                  field="amount")
+        config = self._settings.current
+        fee = money.percent_of(value, config.convenience_fee_percent) if fee_applies(method, config) else Decimal("0.00")
         return Quote(value, fee, value + fee, invoice.amount_due)
 
     def pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str) -> Payment:
-        """Start a payment; it stays pending until the processor settles it (PAY-5, PAY-6).
-
-        Repeating a call with the same ``idempotency_key`` returns the same payment.
-        """
+        """Start a payment and charge it; repeating a call with the same ``idempotency_key``
+        returns the same payment (and the processor, given the same key, charges once)."""
         if not isinstance(idempotency_key, str) or not idempotency_key or len(idempotency_key) > 128:
             raise ValidationError("Each payment attempt needs an idempotency key.", field="idempotency_key")
         existing = self._by_key(idempotency_key)
         if existing is not None:
             return self._same_attempt(existing, contact, invoice_id)
-        quote = self.quote(contact, invoice_id, method_id, amount)
+        self.quote(contact, invoice_id, method_id, amount)  # refuses bad input before anything is written
         method = self._own_method(contact, method_id)
         try:
             with self._uow():
-                invoice = self._payable(contact, invoice_id)
+                invoice = self._payable(contact, invoice_id)  # fresh, inside the transaction
+                quote = self._quote(invoice, method, money.parse(amount))  # no overpaying a changed invoice
                 payment = self._storage.insert(
                     Payment(invoice_id=invoice.id, contact_id=contact.id, method_id=method.id, method_kind=method.kind,
                             amount=quote.amount, fee=quote.fee, idempotency_key=idempotency_key,
-                            created_at=self._clock.now())
-                )
+                            created_at=self._clock.now()))
                 self._storage.update(attrs.evolve(invoice, pending_amount=quote.amount))
         except Conflict as exc:
             existing = self._by_key(idempotency_key)
             if existing is not None:
                 return self._same_attempt(existing, contact, invoice_id)
             raise PaymentPending() from exc
-        return self._submit(payment, method)
+        return self._charge(payment, method)
 
-    def _submit(self, payment: Payment, method: PaymentMethod) -> Payment:
+    def _charge(self, payment: Payment, method: PaymentMethod) -> Payment:
+        contact = lookup(self._storage, Contact, payment.contact_id)
+        request = ChargeRequest(payment_id=payment.id, amount=payment.total, currency="usd",
+                                customer_ref=self._customer(contact), method_token=method.token,
+                                idempotency_key=payment.idempotency_key, description=f"Invoice payment {payment.id}")
         try:
-            ref = self._processor.submit(payment, method)
-        except Exception as exc:  # the processor refused at once: lift the block, change no balance
-            return self._finish(payment, PaymentStatus.FAILED, reason=str(exc) or "declined")
-        with self._uow():
-            current = lookup(self._storage, Payment, payment.id)
-            if current.status is not PaymentStatus.INITIATED:  # settled before we recorded the ref
-                return current
-            return self._storage.update(step(current, PaymentStatus.PENDING, processor_ref=ref))
+            outcome = self._processor.charge(request)
+        except Exception:  # unknown outcome: the payment stays open; reconcile() asks again
+            log.warning("charge of payment %s did not answer; it will be reconciled", payment.id, exc_info=True)
+            return lookup(self._storage, Payment, payment.id)
+        return self._apply_outcome(payment.id, outcome)
+
+    def _apply_outcome(self, payment_id: str, outcome: ChargeOutcome) -> Payment:
+        to = _FROM_CHARGE[outcome.status]
+        return self._move(payment_id, to, processor_ref=outcome.ref, reason=outcome.failure_reason,
+                          action_secret=outcome.action_secret)
 
     def _by_key(self, key: str) -> Payment | None:
         found = self._storage.find(Payment, idempotency_key=key)
@@ -235,62 +262,137 @@ class Payments:
             raise PaymentsDisabled()
         self._visibility.require_section(contact, Section.INVOICES)
 
-    # -- settlement (the processor's callback) ---------------------------------------------
-    def settle(self, processor_ref: str, succeeded: bool, reason: str = "") -> Payment:
-        """Apply the processor's answer exactly once; repeats of the same answer change nothing."""
-        processor_ref = inputs.text(processor_ref, "processor_ref", max_length=255)
-        succeeded = inputs.flag(succeeded, "succeeded")
-        reason = inputs.text(reason, "reason", max_length=500, required=False)
-        found = self._storage.find(Payment, processor_ref=processor_ref)
-        if not found:
-            raise NotFound(f"No payment with processor reference {processor_ref}")
-        payment = found[0]
-        if payment.status is not PaymentStatus.PENDING:
-            return payment
-        return self._finish(payment, PaymentStatus.SETTLED if succeeded else PaymentStatus.FAILED, reason=reason)
+    # -- the processor's answers -----------------------------------------------------------------
+    def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> Payment | None:
+        """A webhook from the processor: verified (``InvalidWebhook`` otherwise), then applied once."""
+        if not isinstance(headers, Mapping) or not isinstance(body, (bytes, bytearray)) or len(body) > 1_000_000:
+            raise InvalidWebhook("a webhook is a mapping of headers and a body of at most 1 MB")
+        return self.apply_event(self._processor.parse_webhook({str(k): str(v) for k, v in headers.items()},
+                                                              bytes(body)))
 
-    def _finish(self, payment: Payment, to: PaymentStatus, reason: str = "") -> Payment:
-        return retry_on_conflict(lambda: self._finish_once(payment, to, reason))
+    def apply_event(self, event: ProcessorEvent) -> Payment | None:
+        """Apply a verified processor event exactly once; a repeat or a move the state machine
+        refuses (a late "failed" after "succeeded") changes nothing."""
+        return retry_on_conflict(lambda: self._apply_event_once(event))
 
-    def _finish_once(self, payment: Payment, to: PaymentStatus, reason: str) -> Payment:
+    def _apply_event_once(self, event: ProcessorEvent) -> Payment | None:
         with self._uow():
-            current = lookup(self._storage, Payment, payment.id)
-            if current.status not in (PaymentStatus.INITIATED, PaymentStatus.PENDING):
-                return current
-            invoice = lookup(self._storage, Invoice, current.invoice_id)
-            pending = max(invoice.pending_amount - current.amount, Decimal("0.00"))
-            if to is PaymentStatus.SETTLED:
-                due = invoice.amount_due - current.amount
-                invoice = attrs.evolve(invoice, amount_due=due, pending_amount=pending,
-                                       paid_on=self._today() if due == 0 else invoice.paid_on)
-                done = step(current, to, settled_at=self._clock.now())
-            else:
-                invoice = attrs.evolve(invoice, pending_amount=pending)
-                done = step(current, PaymentStatus.FAILED, failure_reason=reason or "declined")
-            self._storage.update(invoice)
-            done = self._storage.update(done)
-            self._announce(done, invoice)
-            return done
+            if self._storage.get(ProcessedEvent, event.id) is not None:
+                return None
+            payment = self._payment_of(event)
+            if payment is None:
+                log.warning("processor event %s names no payment of this portal", event.id)
+                return None
+            self._storage.insert(ProcessedEvent(id=event.id, payment_id=payment.id, kind=event.kind,
+                                                received_at=self._clock.now()))
+            if event.kind == "refunded":
+                return self._record_refund(payment, (event.amount or payment.amount) - payment.refunded_amount,
+                                           "processor")
+            to = _FROM_EVENT.get(event.kind)
+            if to is None or to not in TRANSITIONS[payment.status]:
+                return payment
+            return self._transition(payment, to, processor_ref=event.ref or payment.processor_ref, reason=event.reason)
+
+    def _payment_of(self, event: ProcessorEvent) -> Payment | None:
+        if event.payment_id and inputs.is_identifier(event.payment_id):
+            found = self._storage.get(Payment, event.payment_id)
+            if found is not None:
+                return found
+        matches = self._storage.find(Payment, processor_ref=event.ref) if event.ref else []
+        return matches[0] if matches else None
+
+    def reconcile(self, older_than: timedelta = RECONCILE_AFTER) -> int:
+        """Ask the processor about every payment open longer than ``older_than`` and apply the
+        answer (run by the worker on a schedule); return how many changed."""
+        cutoff = self._clock.now() - older_than
+        changed = 0
+        for status in OPEN:
+            for payment in self._storage.find(Payment, status=status):
+                if payment.created_at > cutoff:
+                    continue
+                try:
+                    if payment.processor_ref:
+                        after = self._apply_outcome(payment.id, self._processor.retrieve(payment.processor_ref))
+                    else:  # the charge call never answered: the same key replays its first result
+                        after = self._charge(payment, lookup(self._storage, PaymentMethod, payment.method_id))
+                except Exception:
+                    log.warning("reconciling payment %s failed; it stays open", payment.id, exc_info=True)
+                    continue
+                changed += after.status is not payment.status
+        return changed
+
+    # -- moving a payment ------------------------------------------------------------------------
+    def _move(self, payment_id: str, to: PaymentStatus, **changes: Any) -> Payment:
+        def once() -> Payment:
+            with self._uow():
+                current = lookup(self._storage, Payment, payment_id)
+                if current.status is to or to not in TRANSITIONS[current.status]:
+                    return current  # already there, or an event got further first
+                return self._transition(current, to, **changes)
+
+        return retry_on_conflict(once)
+
+    def _transition(self, payment: Payment, to: PaymentStatus, *, processor_ref: str = "", reason: str = "",
+                    action_secret: str = "") -> Payment:
+        """Inside a unit of work: the payment, its invoice, the events and mails of one move."""
+        invoice = original = lookup(self._storage, Invoice, payment.invoice_id)
+        changes: dict[str, Any] = {"processor_ref": processor_ref or payment.processor_ref}
+        if payment.status in OPEN and to not in OPEN:
+            invoice = attrs.evolve(invoice, pending_amount=max(invoice.pending_amount - payment.amount, Decimal("0.00")))
+        if to is S.SETTLED and payment.status is not S.DISPUTED:
+            due = invoice.amount_due - payment.amount
+            invoice = attrs.evolve(invoice, amount_due=due, paid_on=self._today() if due <= 0 else invoice.paid_on)
+            changes["settled_at"] = self._clock.now()
+        elif to in (S.FAILED, S.CANCELED):
+            changes["failure_reason"] = reason or ("declined" if to is S.FAILED else "canceled")
+        elif to is S.REQUIRES_ACTION:
+            changes["action_secret"] = action_secret
+        elif to is S.RETURNED:
+            invoice = attrs.evolve(invoice, amount_due=invoice.amount_due + payment.amount - payment.refunded_amount,
+                                   paid_on=None)
+            changes["failure_reason"] = reason or "returned"
+        if invoice != original:
+            invoice = self._storage.update(invoice)
+        done = self._storage.update(step(payment, to, **changes))
+        self._announce(done, invoice)
+        return done
 
     def _announce(self, payment: Payment, invoice: Invoice) -> None:
-        """PAY-6, PAY-7: an event for the host; receipts to subscribed contacts who can see the
-        invoice when settled; the paying contact is told when it failed."""
-        company = self._settings.current.company_id
-        common: dict[str, Any] = dict(event_id=f"payment:{payment.id}:{payment.status.value}", company_id=company,
-                      payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id,
-                      amount=payment.amount, fee=payment.fee, processor_ref=payment.processor_ref)
-        if payment.status is PaymentStatus.SETTLED:
+        """PAY-6, PAY-7: an event for the host; receipts when settled; the paying contact (and,
+        for returns, staff) told when it failed or came back."""
+        common: dict[str, Any] = dict(
+            event_id=f"payment:{payment.id}:{payment.status.value}:{payment.version}",
+            company_id=self._settings.current.company_id, payment_id=payment.id, invoice_id=invoice.id,
+            contact_id=payment.contact_id, amount=payment.amount, fee=payment.fee, processor_ref=payment.processor_ref)
+        status = payment.status
+        if status is S.SETTLED:
             self._outbox.event(PaymentSettled(amount_due=invoice.amount_due, **common))
             for contact in self._receipt_contacts(payment, invoice):
                 self._outbox.mail(self._mails.render("payment_receipt", (contact.address,), contact=contact,
                                                      invoice=invoice, payment=payment),
-                                  dedup_key=f"receipt:{payment.id}:{contact.id}")
-            return
-        self._outbox.event(PaymentFailed(reason=payment.failure_reason, **common))
+                                  dedup_key=f"receipt:{payment.id}:{contact.id}:{payment.version}")
+        elif status in (S.FAILED, S.CANCELED):
+            event = PaymentFailed(reason=payment.failure_reason, **common) if status is S.FAILED \
+                else PaymentCanceled(reason=payment.failure_reason, **common)
+            self._outbox.event(event)
+            self._mail_payer(payment, invoice, "payment_failed")
+        elif status is S.RETURNED:
+            self._outbox.event(PaymentReturned(reason=payment.failure_reason, amount_due=invoice.amount_due, **common))
+            self._mail_payer(payment, invoice, "payment_returned")
+            prop = lookup(self._storage, Property, invoice.property_id)
+            if prop.account_owner_email:
+                self._outbox.mail(self._mails.render("payment_returned", (prop.account_owner_email,),
+                                                     contact=lookup(self._storage, Contact, payment.contact_id),
+                                                     invoice=invoice, payment=payment),
+                                  dedup_key=f"payment-returned-staff:{payment.id}")
+        elif status is S.DISPUTED:
+            self._outbox.event(PaymentDisputed(**common))
+
+    def _mail_payer(self, payment: Payment, invoice: Invoice, mail: str) -> None:
         payer = self._storage.get(Contact, payment.contact_id)
         if payer is not None and payer.email:
-            self._outbox.mail(self._mails.render("payment_failed", (payer.email,), contact=payer, invoice=invoice,
-                                                 payment=payment), dedup_key=f"payment-failed:{payment.id}")
+            self._outbox.mail(self._mails.render(mail, (payer.email,), contact=payer, invoice=invoice, payment=payment),
+                              dedup_key=f"{mail}:{payment.id}")
 
     def _receipt_contacts(self, payment: Payment, invoice: Invoice) -> list[Contact]:
         prop = lookup(self._storage, Property, invoice.property_id)
@@ -298,21 +400,57 @@ class Payments:
         contacts = self._storage.get_many(Contact, ids)
         return [c for c in contacts.values() if c.receipts_opt_in and c.email]
 
-    def refund(self, staff: StaffUser, payment_id: str) -> Payment:
-        """Staff: a settled payment is refunded and its amount is due again."""
+    # -- staff -------------------------------------------------------------------------------------
+    def refund(self, staff: StaffUser, payment_id: str, amount: object = None) -> Payment:
+        """``MANAGE_BILLING``: refund a collected payment in full or in part through the processor;
+        the refunded amount is due again."""
         require(staff, Permission.MANAGE_BILLING)
-        with self._uow():
-            payment = lookup(self._storage, Payment, payment_id)
-            refunded = self._storage.update(step(payment, PaymentStatus.REFUNDED))
-            invoice = lookup(self._storage, Invoice, payment.invoice_id)
-            invoice = self._storage.update(attrs.evolve(invoice, amount_due=invoice.amount_due + payment.amount,
-                                                        paid_on=None))
-            self._outbox.event(PaymentRefunded(
-                event_id=f"payment:{payment.id}:refunded", company_id=self._settings.current.company_id,
-                payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id, amount=payment.amount,
-                fee=payment.fee, processor_ref=payment.processor_ref, refunded_by=staff.email,
-                amount_due=invoice.amount_due))
-            return refunded
+        payment = lookup(self._storage, Payment, payment_id)
+        if payment.status not in COLLECTED:
+            raise InvalidTransition(f"A {payment.status.value} payment cannot be refunded.")
+        left = payment.amount - payment.refunded_amount
+        value = left if amount is None else money.parse(amount)
+        if value <= 0 or value > left:
+            raise ValidationError(f"Refund an amount above 0 and at most {money.display(left)}.", field="amount")
+        self._processor.refund(payment.processor_ref, value, f"refund:{payment.id}:{payment.refunded_amount + value}")
+
+        def once() -> Payment:
+            with self._uow():
+                return self._record_refund(lookup(self._storage, Payment, payment_id), value, staff.email)
+
+        return retry_on_conflict(once)
+
+    def _record_refund(self, payment: Payment, value: Decimal, by: str) -> Payment:
+        if value <= 0 or payment.status not in COLLECTED:
+            return payment  # the processor's event of a refund already recorded
+        refunded = payment.refunded_amount + value
+        to = S.REFUNDED if refunded >= payment.amount else S.PARTIALLY_REFUNDED
+        invoice = lookup(self._storage, Invoice, payment.invoice_id)
+        invoice = self._storage.update(attrs.evolve(invoice, amount_due=invoice.amount_due + value, paid_on=None))
+        done = self._storage.update(step(payment, to, refunded_amount=refunded))
+        self._outbox.event(PaymentRefunded(
+            event_id=f"payment:{payment.id}:refund:{refunded}", company_id=self._settings.current.company_id,
+            payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id, amount=value,
+            fee=payment.fee, processor_ref=payment.processor_ref, refunded_by=by, amount_due=invoice.amount_due))
+        return done
+
+    def cancel(self, staff: StaffUser, payment_id: str) -> Payment:
+        """``MANAGE_BILLING``: end a stuck payment. The processor is asked first: one it collected
+        after all is settled instead, never canceled."""
+        require(staff, Permission.MANAGE_BILLING)
+        payment = lookup(self._storage, Payment, payment_id)
+        if payment.status not in OPEN:
+            raise InvalidTransition(f"A {payment.status.value} payment cannot be canceled.")
+        if payment.processor_ref:
+            outcome = self._processor.retrieve(payment.processor_ref)
+            if outcome.status in (ChargeStatus.SUCCEEDED, ChargeStatus.FAILED):
+                return self._apply_outcome(payment.id, outcome)
+        return self._move(payment.id, S.CANCELED, reason=f"canceled by {staff.name}")
+
+    def staff_payments(self, staff: StaffUser) -> list[Payment]:
+        """``MANAGE_BILLING``: every payment, newest first."""
+        require(staff, Permission.MANAGE_BILLING)
+        return sorted(self._storage.find(Payment), key=lambda p: p.created_at, reverse=True)
 
     def history(self, contact: Contact, invoice_id: str) -> list[Payment]:
         invoice, _ = self._visibility.require_invoice(contact, invoice_id)

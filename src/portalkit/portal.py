@@ -62,6 +62,7 @@ class Portal:
         self.plugins.add_hookspecs(hookspecs)
         for name in DEFAULT_PLUGINS:
             self.plugins.register(importlib.import_module(name), name=name)
+        self.plugins.load_setuptools_entrypoints(hookspecs.PROJECT)  # installed adapters (portalkit-stripe, ...)
         for plugin in plugins:
             self.plugins.register(plugin)
         try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Iterable, Protocol, TypeVar, runtime_checkable
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -65,13 +67,89 @@ class PdfRenderer(Protocol):
     def render_proposal(self, proposal: Any, context: dict[str, Any]) -> bytes: ...
 
 
+class ChargeStatus(enum.Enum):
+    """What the processor says of a charge (Stripe's PaymentIntent statuses, simplified)."""
+
+    REQUIRES_ACTION = "requires_action"  # 3-D Secure: finished by the customer in the browser
+    PROCESSING = "processing"  # bank debits take days
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@attrs.frozen(kw_only=True)
+class MethodDetails:
+    """A payment method as the processor tokenized it: never a card or account number."""
+
+    token: str
+    kind: str  # "card" or "ach"
+    last4: str
+    brand: str = ""  # "visa", ... for cards; the bank's name for ACH
+    exp_month: int | None = None
+    exp_year: int | None = None
+    funding: str = ""  # "credit", "debit" or "prepaid" for cards
+
+
+@attrs.frozen(kw_only=True)
+class ChargeRequest:
+    """One charge. ``idempotency_key`` is the payment's own: a retried call charges once."""
+
+    payment_id: str
+    amount: Decimal  # what the customer pays, fee included
+    currency: str
+    customer_ref: str
+    method_token: str
+    idempotency_key: str
+    description: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class ChargeOutcome:
+    ref: str
+    status: ChargeStatus
+    failure_reason: str = ""
+    action_secret: str = ""  # for REQUIRES_ACTION: the client secret the browser confirms with
+
+
+@attrs.frozen(kw_only=True)
+class ProcessorEvent:
+    """A verified webhook. ``id`` is the processor's event id (events are applied once each);
+    ``payment_id`` is portalkit's, from the charge's metadata, so an event that arrives before
+    the charge call returned still finds its payment."""
+
+    id: str
+    kind: str  # "succeeded", "failed", "canceled", "requires_action", "refunded", "returned", "disputed", "dispute_won"
+    ref: str
+    payment_id: str = ""
+    amount: Decimal | None = None  # refunded or returned amount
+    reason: str = ""  # failure reason or ACH return code (R01 ...)
+
+
 @runtime_checkable
 class PaymentProcessor(Protocol):
-    """Takes a charge and answers later: the host calls ``portal.payments.settle`` when it does."""
+    """Takes payments without portalkit ever seeing a card or account number (PCI DSS SAQ-A):
+    the customer's browser gives the numbers to the processor's hosted fields, which hand back a
+    token; portalkit stores only the token and what the processor says about it.
 
-    def submit(self, payment: Any, method: Any) -> str:
-        """Start the charge; return the processor's reference. Raise to refuse it at once."""
-        ...
+    ``customer(contact_id, email, existing)`` returns the processor's customer for a contact;
+    ``start_setup(customer_ref)`` a client secret for the hosted fields; ``attach`` turns a
+    token into a stored method; ``charge``, ``refund`` (full or partial) and ``retrieve`` (for
+    reconciliation) act on charges; ``parse_webhook`` verifies a webhook's signature and
+    returns its event, or raises ``portalkit.errors.InvalidWebhook``. ``hosted_fields`` tells
+    the pages which payment form to show.
+    """
+
+    name: str
+
+    def customer(self, contact_id: str, email: str | None, existing: str | None) -> str: ...
+    def start_setup(self, customer_ref: str) -> str: ...
+    def attach(self, customer_ref: str, token: str) -> MethodDetails: ...
+    def detach(self, token: str) -> None: ...
+    def charge(self, request: ChargeRequest) -> ChargeOutcome: ...
+    def refund(self, ref: str, amount: Decimal, idempotency_key: str) -> None: ...
+    def retrieve(self, ref: str) -> ChargeOutcome: ...
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProcessorEvent: ...
+    def hosted_fields(self) -> Mapping[str, str]: ...
 
 
 @runtime_checkable

@@ -5,8 +5,8 @@ sessions, CSRF protection and users. A host overrides any template by putting a 
 same name in ``<its template folder>/portalkit/``.
 """
 
-from .http import FileResponse, Page, PageRequest, Redirect, Result
+from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result
 from .routes import ROUTES, Route
 from .site import PortalWeb
 
-__all__ = ["FileResponse", "Page", "PageRequest", "PortalWeb", "ROUTES", "Redirect", "Result", "Route"]
+__all__ = ["FileResponse", "Page", "PageRequest", "PortalWeb", "ROUTES", "Redirect", "Reply", "Result", "Route"]

@@ -8,14 +8,15 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from .. import money
-from ..errors import AuthenticationFailed, SessionExpired, ValidationError
+from ..errors import AuthenticationFailed, InvalidWebhook, SessionExpired, ValidationError
 from ..invoices import InvoiceFilter
 from ..issues import IssueFilter
 from ..models import Contact, PaymentStatus, Priority
+from ..payments import OPEN, fee_applies
 from ..proposals import ProposalFilter, can_sign
 from ..visibility import Section
-from .http import FileResponse, Page, PageRequest, Redirect, Result
-from .forms import choice, to_int
+from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result
+from .forms import choice
 
 if TYPE_CHECKING:
     from ..portal import Portal
@@ -153,9 +154,11 @@ class CustomerPages:
         contact = self.contact(req)
         payments = self.portal.payments
         invoice = self.portal.invoices.get(contact, id)
-        ctx = {"contact": contact, "invoice": invoice, "methods": payments.methods(contact),
+        methods = payments.methods(contact)
+        ctx = {"contact": contact, "invoice": invoice, "methods": methods,
                "fee_percent": self.portal.config.convenience_fee_percent,
-               "pending": [p for p in payments.history(contact, id) if p.status in PENDING_STATES]}
+               "fee_methods": {m.id for m in methods if fee_applies(m, self.portal.config)},
+               "pending": [p for p in payments.history(contact, id) if p.status in OPEN]}
         if req.method == "GET":
             return Page("pay.html", {**ctx, "key": secrets.token_urlsafe(16)})
         try:
@@ -165,6 +168,9 @@ class CustomerPages:
                                      "amount": req.field("amount")}, 400)
         if payment.status is PaymentStatus.FAILED:
             flash(req, f"The payment was refused: {payment.failure_reason}")
+        elif payment.status is PaymentStatus.REQUIRES_ACTION:
+            flash(req, f"Your bank asks you to confirm the payment of {money.display(payment.total)}; "
+                       "follow its instructions to finish it.")
         else:
             flash(req, f"Payment of {money.display(payment.total)} on invoice {invoice.number} submitted; "
                        "it is pending until the processor confirms it.")
@@ -175,14 +181,9 @@ class CustomerPages:
         payments = self.portal.payments
         if req.method == "POST":
             action = req.field("action")
-            make_default = bool(req.field("default"))
             try:
-                if action == "add_card":
-                    method = payments.add_card(contact, req.field("number"), to_int(req.field("exp_month")),
-                                               to_int(req.field("exp_year")), make_default=make_default)
-                    flash(req, f"{method.label} added.")
-                elif action == "add_ach":
-                    method = payments.add_ach(contact, req.field("ach"), make_default=make_default)
+                if action == "add":  # a token from the processor's hosted fields, never a number
+                    method = payments.add_method(contact, req.field("token"), make_default=bool(req.field("default")))
                     flash(req, f"{method.label} added.")
                 elif action == "default":
                     flash(req, f"{payments.set_default(contact, req.field('method')).label} is now your default.")
@@ -191,9 +192,10 @@ class CustomerPages:
                     flash(req, "Payment method removed.")
             except ValidationError as exc:
                 return Page("methods.html", {"contact": contact, "methods": payments.methods(contact),
-                                             "error": exc.public_message}, 400)
+                                             "setup": payments.start_setup(contact), "error": exc.public_message}, 400)
             return Redirect("payment_methods")
-        return Page("methods.html", {"contact": contact, "methods": payments.methods(contact)})
+        return Page("methods.html", {"contact": contact, "methods": payments.methods(contact),
+                                     "setup": payments.start_setup(contact)})
 
     # -- proposals ------------------------------------------------------------------------
     def proposal(self, req: PageRequest, id: str) -> Result:
@@ -257,6 +259,14 @@ class CustomerPages:
         return FileResponse(f.data, f.content_type if inline else "application/octet-stream",
                             re.sub(r"[^\w.\-]", "_", f.filename)[:100], inline)
 
+    def processor_webhook(self, req: PageRequest) -> Result:
+        """The payment processor's webhook: applied only when its signature verifies."""
+        try:
+            self.portal.payments.handle_webhook(req.headers, req.body)
+        except InvalidWebhook:
+            return Reply(b"invalid signature", 400)
+        return Reply(b"ok")
+
     def comment(self, req: PageRequest, id: str) -> Result:
         contact = self.contact(req)
         self.portal.issues.comment(contact, id, req.field("text"), req.uploads("file"))
@@ -302,5 +312,3 @@ class CustomerPages:
         flash(req, "Thank you. Your request was sent to our team.")
         return Redirect("dashboard", {"property": prop.id, "view": "proposals"})
 
-
-PENDING_STATES = (PaymentStatus.INITIATED, PaymentStatus.PENDING)

@@ -22,6 +22,8 @@ class PageRequest:
     files: Mapping[str, list[Attachment]] = {}
     ip: str = ""
     staff: StaffUser | None = None
+    headers: Mapping[str, str] = {}
+    body: bytes = b""
     native: Any = None
 
     def arg(self, name: str, default: str = "") -> str:
@@ -61,6 +63,15 @@ class Redirect:
 
 
 @attrs.frozen
+class Reply:
+    """A plain answer for a machine (a webhook's sender), not a page."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "text/plain; charset=utf-8"
+
+
+@attrs.frozen
 class FileResponse:
     data: bytes
     content_type: str
@@ -68,4 +79,4 @@ class FileResponse:
     inline: bool = True
 
 
-Result = Union[Page, Redirect, FileResponse]
+Result = Union[Page, Redirect, FileResponse, Reply]

@@ -53,4 +53,7 @@ ROUTES: tuple[Route, ...] = (
     Route("staff_quotes", "staff/quotes"),
     Route("staff_branding", "staff/branding", _BOTH),
     Route("staff_payments", "staff/payments", _BOTH),
+    Route("staff_payment_action", "staff/payments/<id>/<action>", _POST),
+    Route("processor_webhook", "webhooks/processor", _POST),  # signed by the processor, not a form: no CSRF
 )
+WEBHOOKS = frozenset({"processor_webhook"})

@@ -13,7 +13,8 @@ from .. import money
 from ..config import updated
 from ..errors import AuthenticationFailed, PortalError, SessionExpired, ValidationError
 from ..invitations import BulkResult
-from ..models import Access, Contact, Issue, IssueStatus, Payment, Permission, PortalStatus, Property, StaffUser
+from ..models import Access, Contact, Issue, IssueStatus, Permission, PortalStatus, Property, StaffUser
+from ..payments import COLLECTED, OPEN
 from ..permissions import require
 from .customer import flash
 from .forms import choice
@@ -180,12 +181,25 @@ class StaffPages:
 
     def staff_payments(self, req: PageRequest) -> Result:
         staff = require(self.staff(req), Permission.MANAGE_BILLING)
-        if req.method == "POST":
+        if req.method == "POST":  # demo and tests: the fake processor answers now, not in 5 seconds
             settle_due = getattr(self.portal.processor, "settle_due", None)
-            count = settle_due(self.portal.payments.settle) if settle_due else 0
-            flash(req, f"The processor answered {count} payment(s).")
+            count = settle_due(self.portal.payments.handle_webhook) if settle_due else 0
+            flash(req, f"The processor answered {count} time(s).")
             return Redirect("staff_payments")
-        payments = sorted(self.portal.storage.find(Payment), key=lambda p: p.created_at, reverse=True)
-        return Page("staff_payments.html", {"payments": payments, "staff": staff,
-                                            "total": money.display(sum((p.amount for p in payments),
-                                                                       start=money.parse("0")))})
+        payments = self.portal.payments.staff_payments(staff)
+        return Page("staff_payments.html", {"payments": payments, "open": OPEN, "refundable": COLLECTED,
+                                            "demo_processor": hasattr(self.portal.processor, "settle_due")})
+
+    def staff_payment_action(self, req: PageRequest, id: str, action: str) -> Result:
+        """Refund (in full or in part) or cancel a stuck payment."""
+        staff = self.staff(req)
+        if action == "refund":
+            payment = self.portal.payments.refund(staff, id, req.field("amount") or None)
+            flash(req, f"Refunded; {money.display(payment.refunded_amount)} of {money.display(payment.amount)} "
+                       "is back with the customer.")
+        elif action == "cancel":
+            payment = self.portal.payments.cancel(staff, id)
+            flash(req, f"The payment is {payment.status.value.replace('_', ' ')}.")
+        else:
+            raise ValidationError("Unknown action.")
+        return Redirect("staff_payments")

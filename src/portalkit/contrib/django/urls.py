@@ -7,7 +7,8 @@ import re
 from django.urls import URLPattern, path
 
 from ...web import ROUTES
-from .views import NAMESPACE, portal_page
+from ...web.routes import WEBHOOKS
+from .views import NAMESPACE, portal_page, processor_webhook
 
 app_name = NAMESPACE
 
@@ -18,5 +19,7 @@ def _django_path(flask_path: str) -> str:
 
 
 urlpatterns: list[URLPattern] = [
-    path(_django_path(route.path), portal_page, {"endpoint": route.endpoint}, name=route.endpoint) for route in ROUTES
+    path(_django_path(route.path), processor_webhook if route.endpoint in WEBHOOKS else portal_page,
+         {} if route.endpoint in WEBHOOKS else {"endpoint": route.endpoint}, name=route.endpoint)
+    for route in ROUTES
 ]

@@ -11,12 +11,13 @@ from django.conf import settings
 from django.contrib import auth
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.middleware.csrf import get_token
+from django.views.decorators.csrf import csrf_exempt
 from django.urls import reverse
 from markupsafe import Markup
 
 from ...errors import PortalError
 from ...models import Attachment, Permission, StaffUser
-from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Result
+from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Reply, Result
 from ...web.site import SECURITY_HEADERS
 from .conf import get_portal, options
 
@@ -51,7 +52,8 @@ def portal_page(request: HttpRequest, endpoint: str, **params: Any) -> HttpRespo
                             data=f.read()) for f in request.FILES.getlist(k)] for k in request.FILES}
     req = PageRequest(method=request.method or "GET", session=request.session, args=request.GET.dict(),
                       form={k: request.POST.getlist(k) for k in request.POST}, files=files,
-                      ip=request.META.get("REMOTE_ADDR", ""), staff=staff_user(request), native=request)
+                      ip=request.META.get("REMOTE_ADDR", ""), staff=staff_user(request), native=request,
+                      headers=dict(request.headers))
     return _secure(_respond(pages, pages.handle(endpoint, req, **params), req, request))
 
 
@@ -72,6 +74,8 @@ def _respond(pages: PortalWeb, result: Result, req: PageRequest, request: HttpRe
         return HttpResponseRedirect(url(result.endpoint, **result.params), status=303)
     if isinstance(result, FileResponse):
         return _file(result)
+    if isinstance(result, Reply):
+        return HttpResponse(result.body, status=result.status, content_type=result.content_type)
     html = pages.render(result, req, url=url, static=lambda name: url("static", name=name),
                         csrf_field=lambda: Markup('<input type="hidden" name="csrfmiddlewaretoken" value="{}">')
                         .format(get_token(request)))
@@ -91,6 +95,14 @@ def _secure(response: HttpResponse) -> HttpResponse:
         if name not in response:
             response[name] = value
     return response
+
+
+@csrf_exempt  # a webhook is no browser form: the processor's signature authenticates it instead
+def processor_webhook(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    req = PageRequest(method="POST", session={}, headers=dict(request.headers), body=request.body, native=request)
+    return _respond(web(), web().handle("processor_webhook", req), req, request)
 
 
 # -- staff: Django's own users ----------------------------------------------------------------------

@@ -27,7 +27,8 @@ from ...errors import PortalError
 from ...models import Attachment, Contact, StaffUser
 from ...portal import Portal
 from ...serialization import from_primitive, to_primitive
-from ...web import ROUTES, FileResponse, Page, PageRequest, PortalWeb, Redirect, Result
+from ...web import ROUTES, FileResponse, Page, PageRequest, PortalWeb, Redirect, Reply, Result
+from ...web.routes import WEBHOOKS
 from ...web.customer import TOKEN
 from ...web.site import SECURITY_HEADERS
 
@@ -83,9 +84,11 @@ class PortalKit:
     def _request(self) -> PageRequest:
         files = {k: [Attachment(filename=f.filename or "", content_type=f.mimetype or "application/octet-stream",
                                 data=f.read()) for f in request.files.getlist(k)] for k in request.files}
+        webhook = (request.endpoint or "").rpartition(".")[2] in WEBHOOKS
         return PageRequest(method=request.method, session=session, args=request.args.to_dict(),
-                           form=request.form.to_dict(flat=False), files=files, ip=request.remote_addr or "",
-                           staff=self._staff())
+                           form={} if webhook else request.form.to_dict(flat=False), files=files,
+                           ip=request.remote_addr or "", staff=self._staff(), headers=dict(request.headers),
+                           body=request.get_data() if webhook else b"")
 
     def _respond(self, result: Result, req: PageRequest) -> Response:
         assert self.web is not None
@@ -95,6 +98,8 @@ class PortalKit:
             return redirect(self._url(result.endpoint, **result.params), 303)  # type: ignore[return-value]
         if isinstance(result, FileResponse):
             return self._file(result)
+        if isinstance(result, Reply):
+            return Response(result.body, result.status, content_type=result.content_type)
         html = self.web.render(result, req, url=self._url, static=lambda name: self._url("static", name=name),
                                csrf_field=lambda: Markup('<input type="hidden" name="csrf_token" value="{}">')
                                .format(generate_csrf()))
@@ -114,8 +119,9 @@ class PortalKit:
 
     @staticmethod
     def _check_csrf() -> None:
-        """Flask-WTF's check on every POST to the portal's pages; a missing or wrong token is a 400."""
-        if request.method == "POST":
+        """Flask-WTF's check on every POST to the portal's pages; a missing or wrong token is a 400.
+        The processor's webhook is no form: its signature is checked instead."""
+        if request.method == "POST" and (request.endpoint or "").rpartition(".")[2] not in WEBHOOKS:
             try:
                 validate_csrf(request.form.get("csrf_token"))
             except CsrfInvalid as exc:

@@ -28,7 +28,7 @@
     var method = document.getElementById("method"), amount = document.getElementById("amount");
     var update = function () {
       var opt = method.options[method.selectedIndex];
-      var isCard = opt && opt.dataset.kind === "card";
+      var isCard = opt && opt.dataset.fee === "1";  // the server says which methods carry a fee
       var cents = Math.round(parseFloat(amount.value || "0") * 100) || 0;
       var fee = isCard ? Math.round(cents * percent / 100) : 0;
       document.getElementById("fee").textContent = (fee / 100).toFixed(2);
@@ -39,6 +39,31 @@
     amount.addEventListener("input", update);
     update();
     payForm.addEventListener("submit", function () { document.getElementById("pay").disabled = true; });
+  }
+
+  // The fake processor's hosted fields (tests and the demo): the inputs have no name, so the
+  // numbers are never submitted; only a token made from them is. A real processor's fields
+  // (Stripe Elements) live in its own iframe instead.
+  var hosted = document.querySelector("[data-hosted-fields=fake]");
+  if (hosted) {
+    var brandOf = function (n) {
+      return n.charAt(0) === "4" ? "visa" : n.charAt(0) === "5" ? "mastercard" : /^3[47]/.test(n) ? "amex" : n.charAt(0) === "6" ? "discover" : "card";
+    };
+    hosted.querySelectorAll("form.hosted").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        var value = function (id) { var el = document.getElementById(id); var v = el.value.replace(/[^0-9A-Za-z]/g, ""); el.value = ""; return v; };
+        var token;
+        if (form.dataset.kind === "card") {
+          var number = value("card-number");
+          token = ["tok_card", brandOf(number), number.slice(-4), parseInt(value("card-exp-month"), 10), value("card-exp-year"),
+                   document.getElementById("card-funding").value].join("_");
+        } else {
+          value("ach-routing");
+          token = ["tok_ach", "test bank", value("ach-account").slice(-4), "0", "0000", "bank"].join("_");
+        }
+        form.querySelector("input[name=token]").value = token;
+      });
+    });
   }
 
   // Signature pad: Save is enabled only once something is drawn.

@@ -1,0 +1,178 @@
+"""``StripeProcessor``: portalkit's payment port on Stripe's PaymentIntents and SetupIntents.
+
+Cards and US bank accounts are entered in Stripe's own fields (Elements) in the customer's
+browser; portalkit sees PaymentMethod ids only. Each charge carries portalkit's payment id in
+its metadata, so webhooks find their payment even before the charge call returned, and a charge
+is never created twice for one payment (the idempotency key, and a look for an existing
+PaymentIntent of the payment first). Webhooks are verified with Stripe's own
+``Webhook.construct_event`` (``Stripe-Signature``, 300 s tolerance, constant-time compare).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping
+
+import stripe
+
+from portalkit.errors import InvalidWebhook
+from portalkit.ports import ChargeOutcome, ChargeRequest, ChargeStatus, MethodDetails, ProcessorEvent
+
+_STATUS = {
+    "requires_action": ChargeStatus.REQUIRES_ACTION,
+    "requires_confirmation": ChargeStatus.REQUIRES_ACTION,
+    "requires_source_action": ChargeStatus.REQUIRES_ACTION,
+    "processing": ChargeStatus.PROCESSING,
+    "requires_capture": ChargeStatus.PROCESSING,
+    "succeeded": ChargeStatus.SUCCEEDED,
+    "canceled": ChargeStatus.CANCELED,
+    "requires_payment_method": ChargeStatus.FAILED,  # after a failed attempt
+    "requires_source": ChargeStatus.FAILED,
+}
+_EVENTS = {
+    "payment_intent.succeeded": "succeeded",
+    "payment_intent.payment_failed": "failed",
+    "payment_intent.canceled": "canceled",
+    "payment_intent.processing": "processing",
+    "payment_intent.requires_action": "requires_action",
+}
+METADATA_KEY = "portalkit_payment"
+ACH_MANDATE = ("By adding this bank account you authorise {company} to debit it for the payments you make in its "
+               "customer portal, under the Nacha rules; you may revoke this authorisation at any time.")
+
+
+def _payment_id(obj: Any) -> str:
+    """portalkit's payment id from a Stripe object's metadata ("" when it has none)."""
+    metadata = getattr(obj, "metadata", None)
+    values = metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata or {})
+    return str(values.get(METADATA_KEY, ""))
+
+
+def _cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+class StripeProcessor:
+    name = "stripe"
+
+    def __init__(self, *, api_key: str, webhook_secret: str, publishable_key: str = "", api_base: str | None = None,
+                 js_url: str = "https://js.stripe.com/v3/", method_types: tuple[str, ...] = ("card",)):
+        self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base} if api_base else {})
+        self._webhook_secret = webhook_secret
+        self._publishable_key = publishable_key
+        self._api_base = api_base or "https://api.stripe.com"
+        self._js_url = js_url
+        self._method_types = list(method_types)
+
+    # -- customers and methods -------------------------------------------------------------------
+    def customer(self, contact_id: str, email: str | None, existing: str | None) -> str:
+        if existing:
+            return existing
+        params: dict[str, Any] = {"metadata": {"portalkit_contact": contact_id}}
+        if email:
+            params["email"] = email
+        return str(self._client.v1.customers.create(params=params).id)  # type: ignore[arg-type]
+
+    def start_setup(self, customer_ref: str) -> str:
+        intent = self._client.v1.setup_intents.create(
+            params={"customer": customer_ref, "payment_method_types": self._method_types})  # type: ignore[typeddict-item]
+        return str(intent.client_secret)
+
+    def attach(self, customer_ref: str, token: str) -> MethodDetails:
+        try:
+            method = self._client.v1.payment_methods.retrieve(token)
+            if getattr(method, "customer", None) != customer_ref:
+                method = self._client.v1.payment_methods.attach(token, params={"customer": customer_ref})
+        except stripe.StripeError as exc:
+            raise ValueError(exc.user_message or "Stripe refused the payment method") from exc
+        if method.type == "card":
+            card = method.card
+            assert card is not None
+            return MethodDetails(token=method.id, kind="card", last4=card.last4, brand=card.brand,
+                                 exp_month=card.exp_month, exp_year=card.exp_year, funding=card.funding or "")
+        bank = method.us_bank_account
+        if method.type != "us_bank_account" or bank is None:
+            raise ValueError(f"payment methods of type {method.type} are not taken here")
+        return MethodDetails(token=method.id, kind="ach", last4=bank.last4 or "", brand=bank.bank_name or "")
+
+    def detach(self, token: str) -> None:
+        try:
+            self._client.v1.payment_methods.detach(token)
+        except stripe.StripeError:
+            pass  # already gone: nothing to do
+
+    # -- charges -----------------------------------------------------------------------------------
+    def charge(self, request: ChargeRequest) -> ChargeOutcome:
+        existing = self._existing_intent(request)
+        if existing is not None:
+            return self._outcome(existing)
+        try:
+            intent = self._client.v1.payment_intents.create(
+                params={"amount": _cents(request.amount), "currency": request.currency,
+                        "customer": request.customer_ref, "payment_method": request.method_token, "confirm": True,
+                        "payment_method_types": self._method_types,
+                        "metadata": {METADATA_KEY: request.payment_id, "description": request.description}},
+                options={"idempotency_key": request.idempotency_key})
+        except stripe.CardError as exc:
+            intent_ref = getattr(getattr(exc, "error", None), "payment_intent", None)
+            ref = getattr(intent_ref, "id", "") if intent_ref is not None else ""
+            return ChargeOutcome(ref=ref or f"declined:{request.payment_id}", status=ChargeStatus.FAILED,
+                                 failure_reason=exc.user_message or "Card declined")
+        return self._outcome(intent)
+
+    def _existing_intent(self, request: ChargeRequest) -> Any:
+        """The PaymentIntent already made for this payment, if a first call's answer was lost."""
+        intents = self._client.v1.payment_intents
+        try:
+            found = intents.list(params={"customer": request.customer_ref, "limit": 100})
+        except stripe.InvalidRequestError:  # an API without the customer filter (localstripe): the recent ones
+            found = intents.list(params={"limit": 100})
+        return next((i for i in found.data if _payment_id(i) == request.payment_id), None)
+
+    def refund(self, ref: str, amount: Decimal, idempotency_key: str) -> None:
+        self._client.v1.refunds.create(params={"payment_intent": ref, "amount": _cents(amount)},
+                                       options={"idempotency_key": idempotency_key})
+
+    def retrieve(self, ref: str) -> ChargeOutcome:
+        return self._outcome(self._client.v1.payment_intents.retrieve(ref))
+
+    @staticmethod
+    def _outcome(intent: Any) -> ChargeOutcome:
+        status = _STATUS.get(intent.status, ChargeStatus.PROCESSING)
+        error = getattr(intent, "last_payment_error", None)
+        return ChargeOutcome(ref=intent.id, status=status,
+                             failure_reason=(getattr(error, "message", "") or "declined") if status is ChargeStatus.FAILED
+                             else "",
+                             action_secret=intent.client_secret if status is ChargeStatus.REQUIRES_ACTION else "")
+
+    # -- webhooks ------------------------------------------------------------------------------------
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProcessorEvent:
+        signature = next((v for k, v in headers.items() if k.lower() == "stripe-signature"), "")
+        try:
+            event = stripe.Webhook.construct_event(body, signature, self._webhook_secret, tolerance=300)
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            raise InvalidWebhook(str(exc)) from exc
+        obj = event.data.object
+        payment_id = _payment_id(obj)
+        if event.type in _EVENTS:
+            error = getattr(obj, "last_payment_error", None)
+            return ProcessorEvent(id=event.id, kind=_EVENTS[event.type], ref=obj.id, payment_id=payment_id,
+                                  reason=getattr(error, "message", "") or "")
+        if event.type == "charge.refunded":
+            return ProcessorEvent(id=event.id, kind="refunded", ref=obj.payment_intent or "", payment_id=payment_id,
+                                  amount=Decimal(obj.amount_refunded) / 100)
+        if event.type == "charge.failed" and getattr(obj, "status", "") == "failed" and getattr(obj, "paid", False):
+            return ProcessorEvent(id=event.id, kind="returned", ref=obj.payment_intent or "", payment_id=payment_id,
+                                  reason=getattr(obj, "failure_code", "") or "returned")
+        if event.type == "charge.dispute.created":
+            return ProcessorEvent(id=event.id, kind="disputed", ref=obj.payment_intent or "", payment_id=payment_id)
+        if event.type == "charge.dispute.closed":
+            kind = "dispute_won" if obj.status == "won" else "returned"
+            return ProcessorEvent(id=event.id, kind=kind, ref=obj.payment_intent or "", payment_id=payment_id,
+                                  reason="dispute " + str(obj.status))
+        return ProcessorEvent(id=event.id, kind="ignored:" + event.type, ref=getattr(obj, "id", ""),
+                              payment_id=payment_id)
+
+    def hosted_fields(self) -> Mapping[str, str]:
+        return {"kind": "stripe", "publishable_key": self._publishable_key, "js_url": self._js_url,
+                "api": self._api_base}
