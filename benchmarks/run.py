@@ -215,6 +215,70 @@ def bench_payments(url: str, attempts: int, invoices: int, threads: int) -> dict
             "ratio_vs_single_thread": round(serial / elapsed, 2)}
 
 
+# -- 3b. the pay path against its floor -----------------------------------------------------------
+def bench_pay_path(url: str, n: int, rounds: int) -> dict:
+    """``pay()`` (processor in memory) against a hand-written SQL doing the same writes: insert the
+    payment and compare-and-swap the invoice's pending amount in one transaction, then record the
+    processor's answer on the payment. Interleaved rounds; the ratio of medians is the figure."""
+    import sqlalchemy as sa
+
+    from portalkit.adapters.sql import MAPPINGS
+
+    portal, storage = make_portal(url)
+    customer = storage.insert(Customer(name="C"))
+    contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email="path@bench.test",
+                      portal_status=PortalStatus.ENROLLED, account_wide=True)
+    prop = Property(customer_id=customer.id, name="P", primary_contact_id=contact.id)
+    storage.insert_many([contact, prop])
+    card = portal.payments.add_method(contact, card_token("4242424242424242", 12, 2035))
+    contact = storage.get(Contact, contact.id)
+    payments_t, invoices_t = MAPPINGS[Payment].table, MAPPINGS[Invoice].table
+
+    def fresh_invoices() -> list:
+        invs = [Invoice(number=f"F{k}", property_id=prop.id, amount=Decimal("500.00"), amount_due=Decimal("500.00"),
+                        invoice_date=date(2026, 1, 1)) for k in range(n)]
+        storage.insert_many(invs)
+        return invs
+
+    def through_portal() -> float:
+        invs = fresh_invoices()
+        t = time.perf_counter()
+        for inv in invs:
+            portal.payments.pay(contact, inv.id, card.id, "100.00", f"path-{inv.id}")
+        return (time.perf_counter() - t) / n
+
+    def floor() -> float:
+        invs = fresh_invoices()
+        now = datetime.now(timezone.utc)
+        t = time.perf_counter()
+        with storage.engine.connect() as conn:
+            for inv in invs:
+                with conn.begin():
+                    pay = Payment(invoice_id=inv.id, contact_id=contact.id, method_id=card.id, method_kind=card.kind,
+                                  amount=Decimal("100.00"), fee=Decimal("3.00"), idempotency_key=f"floor-{inv.id}",
+                                  created_at=now)
+                    conn.execute(payments_t.insert(), MAPPINGS[Payment].to_row(pay))
+                    done = conn.execute(invoices_t.update().where(invoices_t.c.id == inv.id, invoices_t.c.version == 0)
+                                        .values(pending_amount=Decimal("100.00"), version=1)).rowcount
+                    assert done == 1
+                with conn.begin():
+                    conn.execute(payments_t.update().where(payments_t.c.id == pay.id, payments_t.c.version == 0)
+                                 .values(status="processing", processor_ref="ch_floor", version=1))
+        return (time.perf_counter() - t) / n
+
+    portal_times, floor_times = [], []
+    for _ in range(rounds):  # interleaved, so drift hits both alike
+        portal_times.append(through_portal())
+        floor_times.append(floor())
+    storage.statements = 0
+    through_portal()
+    statements = storage.statements / n
+    ratio = statistics.median(portal_times) / statistics.median(floor_times)
+    return {"payments_per_round": n, "rounds": rounds, "pay_ms": round(statistics.median(portal_times) * 1000, 3),
+            "floor_ms": round(statistics.median(floor_times) * 1000, 3), "ratio_vs_floor": round(ratio, 2),
+            "sql_statements_per_pay": round(statements, 1), "floor_sql_statements": 3}
+
+
 # -- 4. passwords --------------------------------------------------------------------------------
 def bench_bcrypt(rounds_list: list[int], n: int) -> dict:
     out = {}
@@ -330,6 +394,7 @@ def main() -> int:
             step(f"{name}_bulk_invite", bench_bulk_invite, url, 1000 if q else 10000, 50 if q else 300)
             step(f"{name}_dashboard", bench_dashboard, url, 10 if q else 50, 50 if q else 200, 20 if q else 100, 50 if q else 500)
             step(f"{name}_payments", bench_payments, url, 200 if q else 1000, 20 if q else 100, 8)
+            step(f"{name}_pay_path", bench_pay_path, url, 20 if q else 200, 3 if q else 7)
         step("bcrypt", bench_bcrypt, [4] if q else [4, 10, 12], 3 if q else 10)
         step("flask_dashboard_load", bench_flask, 2 if q else 10)
     finally:

@@ -86,6 +86,8 @@ def test_pay_4_methods_are_processor_tokens_never_numbers(billing):
     card, ach = w.card, w.ach
     assert (card.kind, card.label, card.last4, card.funding) == (MethodKind.CARD, "Visa ending 4242", "4242", "credit")
     assert (ach.kind, ach.label, ach.last4) == (MethodKind.ACH, "Test Bank ending 6789", "6789")
+    assert ach.mandate == w.portal.config.ach_mandate_text and "Green Acres Landscaping" in ach.mandate
+    assert ach.mandate_accepted_at == w.clock.now() and card.mandate == ""
     stored = repr(w.portal.storage.find(type(card)))
     assert "4242424242424242" not in stored and "123456789" not in stored
     with pytest.raises(ValidationError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -46,6 +47,19 @@ def demo_config(base_url: str, **changes: object) -> PortalConfig:
     return attrs.evolve(config, **changes)
 
 
+def processor() -> Any:
+    """Stripe when ``STRIPE_API_KEY`` is set (``STRIPE_API_BASE`` for localstripe), the fake
+    processor otherwise."""
+    if not os.environ.get("STRIPE_API_KEY"):
+        return FakeProcessor()
+    from portalkit_stripe import StripeProcessor
+
+    base = os.environ.get("STRIPE_API_BASE") or None
+    return StripeProcessor(api_key=os.environ["STRIPE_API_KEY"], webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+                           publishable_key=os.environ.get("STRIPE_PUBLISHABLE_KEY", ""), api_base=base,
+                           js_url=f"{base}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/")
+
+
 def build_portal(db_url: str | None = None, *, base_url: str | None = None, secret: str | None = None,
                  **config_changes: object) -> Portal:
     """A seeded demo portal on ``db_url`` (default: SQLite in ./instance), mail written to
@@ -53,7 +67,7 @@ def build_portal(db_url: str | None = None, *, base_url: str | None = None, secr
     INSTANCE.mkdir(parents=True, exist_ok=True)
     db_url = db_url or os.environ.get("PORTALKIT_DB_URL") or f"sqlite:///{INSTANCE / 'portal.sqlite3'}"
     base_url = base_url or os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:5000/portal")
-    adapters = AdapterPlugin(storage=SqlStorage(db_url), mailer=DemoMailer(INSTANCE / "mail"), processor=FakeProcessor())
+    adapters = AdapterPlugin(storage=SqlStorage(db_url), mailer=DemoMailer(INSTANCE / "mail"), processor=processor())
     portal = Portal(demo_config(base_url, **config_changes), secret_key=secret or secret_key(), plugins=[adapters])
     seed(portal, STAFF_EMAIL)
     return portal

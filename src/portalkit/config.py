@@ -103,6 +103,9 @@ class PortalConfig:
     convenience_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
     max_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
     fee_on_debit: bool = False
+    ach_mandate: str = ("By adding this bank account you authorise [CompanyName] to debit it for the payments you "
+                        "make in its customer portal, and, if a debit is returned, to debit it again; you can revoke "
+                        "this authorisation by removing the account.")
     fee_on_prepaid: bool = False
     password_min_length: int = 8
     bcrypt_rounds: int = attrs.field(default=12)
@@ -138,6 +141,11 @@ class PortalConfig:
     @property
     def portal_url(self) -> str:
         return self.base_url.rstrip("/")
+
+    @property
+    def ach_mandate_text(self) -> str:
+        """The ACH debit authorisation as shown to the customer and stored with the account."""
+        return self.ach_mandate.replace("[CompanyName]", self.company_name)
 
     @property
     def default_view(self) -> str | None:

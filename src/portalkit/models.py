@@ -216,6 +216,8 @@ class PaymentMethod:
     exp_month: int | None = None
     exp_year: int | None = None
     funding: str = ""  # credit, debit or prepaid (cards)
+    mandate: str = ""  # ACH: the debit authorisation the customer accepted, word for word (Nacha)
+    mandate_accepted_at: datetime | None = None
     is_default: bool = False
     removed: bool = False
     version: int = 0

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=5)
-PURGE_EVERY_SECONDS = 3600.0
+PURGE_EVERY_SECONDS = 600.0  # purge old messages and reconcile open payments this often
 
 
 class Outbox:
@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     """Worker: ``python -m portalkit.outbox --factory myapp.portal:build [--interval 2] [--once]``.
 
     ``--factory`` names a callable returning the host's configured :class:`Portal` (built with
-    ``dispatch_inline=False``); the worker delivers its outbox until stopped.
+    ``dispatch_inline=False``); the worker delivers its outbox until stopped, and every ten
+    minutes purges old messages and reconciles payments left open with the processor.
     """
     import argparse
     import importlib
@@ -144,10 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         sent = portal.outbox.dispatch()
         if sent:
             log.info("delivered %d message(s)", sent)
-        if time.monotonic() >= next_purge:  # a scan of old messages, not on every poll
+        if time.monotonic() >= next_purge:  # scans of old rows, not on every poll
             purged = portal.outbox.purge(timedelta(days=args.keep_days))
             if purged:
                 log.info("purged %d old message(s)", purged)
+            reconciled = portal.payments.reconcile()  # no payment stays pending for ever
+            if reconciled:
+                log.info("reconciled %d payment(s) with the processor", reconciled)
             next_purge = time.monotonic() + PURGE_EVERY_SECONDS
         if args.once:
             return 0

@@ -112,7 +112,9 @@ class Payments:
         return SetupForm(self._processor.start_setup(self._customer(contact)), self._processor.hosted_fields())
 
     def add_method(self, contact: Contact, token: str, *, make_default: bool = False) -> PaymentMethod:
-        """Save the processor's token for a card or bank account; expired cards are refused."""
+        """Save the processor's token for a card or bank account; expired cards are refused. A
+        bank account keeps the debit authorisation (``config.ach_mandate_text``) the page showed,
+        and when it was accepted."""
         self._require_payments(contact)
         token = inputs.text(token, "token", max_length=255)
         make_default = inputs.flag(make_default, "make_default")
@@ -123,9 +125,11 @@ class Payments:
         kind = MethodKind.CARD if details.kind == "card" else MethodKind.ACH
         label = (f"{details.brand.title() or 'Card'} ending {details.last4}" if kind is MethodKind.CARD
                  else f"{details.brand or 'Bank account'} ending {details.last4}")
+        ach = kind is MethodKind.ACH
         method = PaymentMethod(contact_id=contact.id, kind=kind, label=label, last4=details.last4, token=details.token,
                                brand=details.brand, exp_month=details.exp_month, exp_year=details.exp_year,
-                               funding=details.funding)
+                               funding=details.funding, mandate=self._settings.current.ach_mandate_text if ach else "",
+                               mandate_accepted_at=self._clock.now() if ach else None)
         if method.expired(self._today()):
             raise ValidationError("That card has expired.", field="expiry")
         with self._uow():
@@ -451,6 +455,22 @@ class Payments:
         """``MANAGE_BILLING``: every payment, newest first."""
         require(staff, Permission.MANAGE_BILLING)
         return sorted(self._storage.find(Payment), key=lambda p: p.created_at, reverse=True)
+
+    def own_payment(self, contact: Contact, payment_id: str) -> Payment:
+        """A payment of ``contact``'s, on an invoice they can still see; ``NotFound`` otherwise."""
+        payment = self._storage.get(Payment, payment_id) if inputs.is_identifier(payment_id) else None
+        if payment is None or payment.contact_id != contact.id:
+            raise NotFound("No such payment.")
+        self._visibility.require_invoice(contact, payment.invoice_id)
+        return payment
+
+    def refresh(self, contact: Contact, payment_id: str) -> Payment:
+        """The customer is back from their bank (3-D Secure): ask the processor now rather than
+        wait for its webhook."""
+        payment = self.own_payment(contact, payment_id)
+        if payment.status not in OPEN or not payment.processor_ref:
+            return payment
+        return self._apply_outcome(payment.id, self._processor.retrieve(payment.processor_ref))
 
     def history(self, contact: Contact, invoice_id: str) -> list[Payment]:
         invoice, _ = self._visibility.require_invoice(contact, invoice_id)

@@ -169,12 +169,32 @@ class CustomerPages:
         if payment.status is PaymentStatus.FAILED:
             flash(req, f"The payment was refused: {payment.failure_reason}")
         elif payment.status is PaymentStatus.REQUIRES_ACTION:
-            flash(req, f"Your bank asks you to confirm the payment of {money.display(payment.total)}; "
-                       "follow its instructions to finish it.")
+            return Redirect("confirm_payment", {"id": payment.id})
+        elif payment.status is PaymentStatus.SETTLED:
+            flash(req, f"Payment of {money.display(payment.total)} on invoice {invoice.number} received. Thank you.")
         else:
             flash(req, f"Payment of {money.display(payment.total)} on invoice {invoice.number} submitted; "
                        "it is pending until the processor confirms it.")
         return Redirect("dashboard", {"property": invoice.property_id, "view": "invoices"})
+
+    def confirm_payment(self, req: PageRequest, id: str) -> Result:
+        """3-D Secure: the processor's script asks the customer's bank, then returns here."""
+        contact = self.contact(req)
+        payment = self.portal.payments.own_payment(contact, id)
+        invoice = self.portal.invoices.get(contact, payment.invoice_id)
+        return Page("confirm_payment.html", {"contact": contact, "payment": payment, "invoice": invoice,
+                                             "fields": self.portal.processor.hosted_fields()})
+
+    def payment_return(self, req: PageRequest, id: str) -> Result:
+        """Back from the bank: ask the processor how it went (the webhook may come later)."""
+        contact = self.contact(req)
+        payment = self.portal.payments.refresh(contact, id)
+        messages = {PaymentStatus.SETTLED: f"Payment of {money.display(payment.total)} received. Thank you.",
+                    PaymentStatus.PROCESSING: f"Payment of {money.display(payment.total)} submitted; it is pending "
+                                              "until the processor confirms it.",
+                    PaymentStatus.REQUIRES_ACTION: "The payment still waits for your bank's confirmation."}
+        flash(req, messages.get(payment.status, f"The payment did not go through: {payment.failure_reason}"))
+        return Redirect("dashboard", {"view": "invoices"})
 
     def payment_methods(self, req: PageRequest) -> Result:
         contact = self.contact(req)

@@ -31,6 +31,8 @@ ROUTES: tuple[Route, ...] = (
     Route("invoice_pdf", "invoices/<id>/pdf"),
     Route("pay", "invoices/<id>/pay", _BOTH),
     Route("payment_methods", "payment-methods", _BOTH),
+    Route("confirm_payment", "payments/<id>/confirm"),
+    Route("payment_return", "payments/<id>/return"),
     Route("proposal", "proposals/<id>"),
     Route("proposal_pdf", "proposals/<id>/pdf"),
     Route("sign", "proposals/<id>/sign", _BOTH),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
     from ..portal import Portal
 
 log = logging.getLogger(__name__)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
 STATIC_DIR = Path(__file__).with_name("static")
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -82,6 +89,18 @@ class PortalWeb(CustomerPages, StaffPages):
         except Exception:
             log.exception("error on portal page %s", endpoint)
             return self.message("Something went wrong", "Please try again in a moment.", 500)
+
+    def security_headers(self) -> tuple[tuple[str, str], ...]:
+        """The headers of every page; the CSP admits the payment processor's hosted fields (its
+        script, API and frames) and nothing else from elsewhere."""
+        fields = self.portal.processor.hosted_fields()
+        origins = " ".join(sorted({_origin(fields[k]) for k in ("js_url", "api") if fields.get(k)}))
+        if not origins:
+            return SECURITY_HEADERS
+        csp = (f"default-src 'self'; script-src 'self' {origins}; connect-src 'self' {origins}; "
+               f"frame-src {origins}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+               "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
+        return (("Content-Security-Policy", csp),) + SECURITY_HEADERS[1:]
 
     @staticmethod
     def message(title: str, text: str, status: int) -> Page:

@@ -56,8 +56,12 @@ class StripeProcessor:
     name = "stripe"
 
     def __init__(self, *, api_key: str, webhook_secret: str, publishable_key: str = "", api_base: str | None = None,
-                 js_url: str = "https://js.stripe.com/v3/", method_types: tuple[str, ...] = ("card",)):
-        self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base} if api_base else {})
+                 js_url: str = "https://js.stripe.com/v3/", method_types: tuple[str, ...] = ("card",),
+                 http_client: stripe.HTTPClient | None = None):
+        """``method_types`` ``("card", "us_bank_account")`` takes ACH too (the mandate text is
+        ``ACH_MANDATE``); ``http_client`` is the SDK's transport (tests replay recorded answers)."""
+        self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base} if api_base else {},
+                                           http_client=http_client)
         self._webhook_secret = webhook_secret
         self._publishable_key = publishable_key
         self._api_base = api_base or "https://api.stripe.com"

@@ -18,7 +18,6 @@ from markupsafe import Markup
 from ...errors import PortalError
 from ...models import Attachment, Permission, StaffUser
 from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Reply, Result
-from ...web.site import SECURITY_HEADERS
 from .conf import get_portal, options
 
 NAMESPACE = "portalkit"
@@ -91,7 +90,7 @@ def _file(result: FileResponse, cache: bool = False) -> HttpResponse:
 
 
 def _secure(response: HttpResponse) -> HttpResponse:
-    for name, value in SECURITY_HEADERS:
+    for name, value in web().security_headers():
         if name not in response:
             response[name] = value
     return response

@@ -30,7 +30,6 @@ from ...serialization import from_primitive, to_primitive
 from ...web import ROUTES, FileResponse, Page, PageRequest, PortalWeb, Redirect, Reply, Result
 from ...web.routes import WEBHOOKS
 from ...web.customer import TOKEN
-from ...web.site import SECURITY_HEADERS
 
 __all__ = ["PortalKit", "current_contact"]
 
@@ -127,9 +126,9 @@ class PortalKit:
             except CsrfInvalid as exc:
                 raise CSRFError(exc.args[0]) from exc
 
-    @staticmethod
-    def _secure(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS:
+    def _secure(self, response: Response) -> Response:
+        assert self.web is not None
+        for name, value in self.web.security_headers():
             if name == "Cache-Control" and response.headers.get(name):
                 continue
             response.headers[name] = value

@@ -66,6 +66,32 @@
     });
   }
 
+  // Stripe Elements: the card goes from Stripe's field to Stripe (confirmCardSetup); only the
+  // PaymentMethod id it returns is posted to the portal.
+  var stripeForm = document.querySelector("[data-hosted-fields=stripe] form.stripe");
+  if (stripeForm && window.Stripe) {
+    var stripe = Stripe(stripeForm.dataset.publishableKey);
+    var card = stripe.elements().create("card");
+    card.mount("#card-element");
+    stripeForm.addEventListener("submit", function (event) {
+      var token = stripeForm.querySelector("input[name=token]");
+      if (token.value) { return; }
+      event.preventDefault();
+      stripe.confirmCardSetup(stripeForm.dataset.clientSecret, { payment_method: { card: card } }).then(function (result) {
+        var error = document.getElementById("card-error");
+        if (result.error) { error.textContent = result.error.message || "The card was not accepted."; error.hidden = false; return; }
+        token.value = result.setupIntent.payment_method;
+        stripeForm.submit();
+      });
+    });
+  }
+  var confirm = document.getElementById("confirm-payment");
+  if (confirm && window.Stripe) {
+    Stripe(confirm.dataset.publishableKey).confirmCardPayment(confirm.dataset.clientSecret).then(function () {
+      window.location = confirm.dataset.return;  // the portal asks Stripe how it went
+    });
+  }
+
   // Signature pad: Save is enabled only once something is drawn.
   var canvas = document.getElementById("signature-pad");
   if (canvas) {

@@ -33,9 +33,12 @@ def upgrade() -> None:
         batch_op.drop_column('routing_number')
         batch_op.add_column(sa.Column('token', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('funding', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('mandate', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('mandate_accepted_at', portalkit.adapters.sql.Timestamp(), nullable=True))
     with op.batch_alter_table('pk_payment_method', schema=None) as batch_op:
         batch_op.alter_column('token', server_default=None)
         batch_op.alter_column('funding', server_default=None)
+        batch_op.alter_column('mandate', server_default=None)
     with op.batch_alter_table('pk_payment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('action_secret', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('refunded_amount', portalkit.adapters.sql.Money(), nullable=False,
@@ -54,6 +57,8 @@ def downgrade() -> None:
         batch_op.drop_column('refunded_amount')
         batch_op.drop_column('action_secret')
     with op.batch_alter_table('pk_payment_method', schema=None) as batch_op:
+        batch_op.drop_column('mandate_accepted_at')
+        batch_op.drop_column('mandate')
         batch_op.drop_column('funding')
         batch_op.drop_column('token')
         batch_op.add_column(sa.Column('routing_number', sa.Text(), nullable=False, server_default=''))

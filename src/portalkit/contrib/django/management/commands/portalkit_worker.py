@@ -1,5 +1,5 @@
 """``manage.py portalkit_worker [--once] [--interval 2]``: delivers the portal's outbox (mail
-and host events) and purges old messages, for every request's unit of work that left it."""
+and host events), purges old messages and reconciles payments left open with the processor."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"delivered {sent} message(s)")
             if time.monotonic() >= next_purge:
                 portal.outbox.purge(timedelta(days=options["keep_days"]))
+                reconciled = portal.payments.reconcile()  # no payment stays pending for ever
+                if reconciled:
+                    self.stdout.write(f"reconciled {reconciled} payment(s)")
                 next_purge = time.monotonic() + PURGE_EVERY_SECONDS
             if options["once"]:
                 return

@@ -1,0 +1,154 @@
+"""The Flask reference host on Stripe (localstripe and its mock Stripe.js) in headless Chromium:
+a card added through Elements, paid at once; a 3-D Secure card confirmed in the bank's dialog; a
+declined card refused; a refund by staff; signed webhooks delivered to the host's endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from hosts import CUSTOMER_PASSWORD, STAFF_PASSWORD
+from test_browser_e2e import (ROOT, By, Select, browser, fill, free_port, navigate,  # noqa: F401 - browser is a fixture
+                              signup_link_from_mail_folder, submit, text)
+
+LOCALSTRIPE = os.environ.get("LOCALSTRIPE_URL", "").rstrip("/")
+WEBHOOK_SECRET = "whsec_portalkit_browser_0123456789"
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not LOCALSTRIPE, reason="LOCALSTRIPE_URL is not set (.ci/run starts localstripe)")]
+
+
+@pytest.fixture
+def stripe_host(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/portal"
+    env = {**os.environ, "PORTALKIT_INSTANCE": str(tmp_path), "PORTALKIT_BCRYPT_ROUNDS": "4",
+           "PORTALKIT_STAFF_PASSWORD": STAFF_PASSWORD, "PORTALKIT_BASE_URL": url, "PYTHONPATH": str(ROOT),
+           "PORTALKIT_DB_URL": f"sqlite:///{tmp_path}/portal.sqlite3", "STRIPE_API_KEY": "sk_test_portalkit",
+           "STRIPE_PUBLISHABLE_KEY": "pk_test_portalkit", "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+           "STRIPE_API_BASE": LOCALSTRIPE}
+    proc = subprocess.Popen([sys.executable, "-m", "examples.flask_host", "--port", str(port)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(url + "/login", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    hook = urllib.request.Request(f"{LOCALSTRIPE}/_config/webhooks/portalkit", method="POST",
+                                  data=json.dumps({"url": url + "/webhooks/processor", "secret": WEBHOOK_SECRET}).encode(),
+                                  headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(hook, timeout=5).read()
+    yield url, tmp_path
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def add_card(d, number: str) -> None:
+    """Type a card into the (mock) Stripe Element and submit; 3-D Secure dialogs are confirmed."""
+    for field, value in (("number", number), ("exp_month", "12"), ("exp_year", "31"), ("cvc", "123"),
+                         ("postal_code", "12345")):
+        d.find_element(By.CSS_SELECTOR, f"#card-element input[placeholder={field}]").send_keys(value)
+    d.find_element(By.ID, "add-card-button").click()
+
+
+def wait_for_text(d, needle: str, seconds: float = 10) -> str:
+    """The page's text once it contains ``needle`` (pages may be replaced while we look)."""
+    from selenium.common.exceptions import WebDriverException
+
+    deadline, body = time.time() + seconds, ""
+    while time.time() < deadline:
+        try:
+            body = text(d)
+        except WebDriverException:
+            body = ""
+        if needle in body:
+            return body
+        time.sleep(0.2)
+    return body
+
+
+def confirm_bank_dialog(d) -> None:
+    d.find_element(By.XPATH, "//button[text()='Complete authentication']").click()
+
+
+def test_browser_stripe_cards_three_d_secure_decline_refund_webhooks(stripe_host, browser):
+    url, instance = stripe_host
+    d = browser
+    d.get(url + "/staff/login")
+    fill(d, "email", "manager@greenacres.example")
+    fill(d, "password", STAFF_PASSWORD)
+    submit(d, "#staff-login")
+    d.find_element(By.CSS_SELECTOR, "tr[data-email='alice@example.com'] input[name=contact]").click()
+    submit(d, "#send-invites")
+    d.delete_all_cookies()
+    d.get(signup_link_from_mail_folder(instance / "mail", "alice@example.com"))
+    fill(d, "password", CUSTOMER_PASSWORD)
+    fill(d, "confirm", CUSTOMER_PASSWORD)
+    submit(d, "#submit-password")
+    d.get(url + "/login")
+    fill(d, "email", "alice@example.com")
+    fill(d, "password", CUSTOMER_PASSWORD)
+    submit(d, "#login")
+
+    # a card through Stripe Elements: the number goes to Stripe, the portal gets a PaymentMethod id
+    d.get(url + "/payment-methods")
+    add_card(d, "4242424242424242")
+    assert "Visa ending 4242" in wait_for_text(d, "Visa ending 4242")
+    # a declined card is refused by Stripe before the portal stores anything
+    add_card(d, "4000000000000002")
+    error = d.find_element(By.ID, "card-error")
+    for _ in range(50):
+        if error.is_displayed():
+            break
+        time.sleep(0.2)
+    assert error.is_displayed() and "declined" in error.text.lower()
+    # a 3-D Secure card: the bank's dialog during setup
+    d.get(url + "/payment-methods")
+    add_card(d, "4000002760003184")
+    confirm_bank_dialog(d)
+    assert "Visa ending 3184" in wait_for_text(d, "Visa ending 3184")
+
+    # pay at once with 4242
+    d.get(url + "/dashboard")
+    navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1001'] a.button"))
+    fill(d, "amount", "100.00")
+    Select(d.find_element(By.ID, "method")).select_by_visible_text("Visa ending 4242 (default)")
+    submit(d, "#pay")
+    assert "Payment of $103.00 on invoice INV-1001 received" in text(d)
+    # pay with the 3-D Secure card: the bank's dialog, then back to the portal
+    d.get(url + "/dashboard")
+    navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1002'] a.button"))
+    fill(d, "amount", "50.00")
+    Select(d.find_element(By.ID, "method")).select_by_visible_text("Visa ending 3184")
+    submit(d, "#pay")
+    assert "Confirm your payment" in text(d)
+    confirm_bank_dialog(d)
+    assert "Payment of $51.50 received" in wait_for_text(d, "Payment of $51.50 received")
+
+    # staff refund part of the first payment through Stripe
+    d.delete_all_cookies()
+    d.get(url + "/staff/login")
+    fill(d, "email", "manager@greenacres.example")
+    fill(d, "password", STAFF_PASSWORD)
+    submit(d, "#staff-login")
+    d.get(url + "/staff/payments")
+    rows = d.find_elements(By.CSS_SELECTOR, "#payments tbody tr")
+    first = next(r for r in rows if "$100.00" in r.text)
+    first.find_element(By.NAME, "amount").send_keys("25.00")
+    navigate(d, first.find_element(By.XPATH, ".//button[text()='Refund']"))
+    assert "$25.00 of $100.00 is back with the customer" in text(d)
+
+    # localstripe delivered signed webhooks to the host's endpoint, which verified and applied them
+    database = sqlite3.connect(instance / "portal.sqlite3")
+    for _ in range(50):
+        if database.execute("SELECT count(*) FROM pk_processed_event").fetchone()[0]:
+            break
+        time.sleep(0.2)
+    assert database.execute("SELECT count(*) FROM pk_processed_event").fetchone()[0] >= 1
