@@ -179,6 +179,14 @@ def check_page(driver, name: str, shots: Path | None = None) -> None:
         driver.set_window_size(*DESKTOP)
 
 
+def staff_login(driver, url: str) -> None:
+    """The demo manager signs in on the portal's staff login page."""
+    driver.get(url + "/staff/login")
+    fill(driver, "email", "manager@greenacres.example")
+    fill(driver, "password", STAFF_PASSWORD)
+    submit(driver, "#staff-login")
+
+
 def text(driver) -> str:
     return driver.find_element(By.TAG_NAME, "body").text
 
@@ -189,10 +197,7 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     shots = Path(os.environ.get("PORTALKIT_SCREENSHOTS", tmp_path)) / kind
     shots.mkdir(parents=True, exist_ok=True)
     # staff: bulk invitation to Bob, then read the mail the portal sent
-    d.get(url + "/staff/login")
-    fill(d, "email", "manager@greenacres.example")
-    fill(d, "password", STAFF_PASSWORD)
-    submit(d, "#staff-login")
+    staff_login(d, url)
     assert "Contacts" in text(d)
     d.find_element(By.CSS_SELECTOR, "tr[data-email='bob@example.com'] input[name=contact]").click()
     d.find_element(By.CSS_SELECTOR, "tr[data-email='sam@example.com'] input[name=contact]").click()
@@ -284,10 +289,7 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
 
     # staff: the payment settles through the processor, the status history shows the journey
     d.delete_all_cookies()
-    d.get(url + "/staff/login")
-    fill(d, "email", "manager@greenacres.example")
-    fill(d, "password", STAFF_PASSWORD)
-    submit(d, "#staff-login")
+    staff_login(d, url)
     d.get(url + "/staff/payments")
     check_page(d, "staff-payments")
     submit(d, "#settle")

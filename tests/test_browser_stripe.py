@@ -16,7 +16,7 @@ import pytest
 
 from hosts import CUSTOMER_PASSWORD, STAFF_PASSWORD
 from test_browser_e2e import (ROOT, By, Select, browser, fill, free_port, navigate,  # noqa: F401 - browser is a fixture
-                              signup_link_from_mail_folder, submit, text)
+                              signup_link_from_mail_folder, staff_login, submit, text)
 
 LOCALSTRIPE = os.environ.get("LOCALSTRIPE_URL", "").rstrip("/")
 WEBHOOK_SECRET = "whsec_portalkit_browser_0123456789"
@@ -74,6 +74,14 @@ def wait_for_text(d, needle: str, seconds: float = 10) -> str:
     return body
 
 
+def pay_invoice(d, url: str, number: str, amount: str, method: str) -> None:
+    d.get(url + "/dashboard")
+    navigate(d, d.find_element(By.CSS_SELECTOR, f"tr[data-number='{number}'] a.button"))
+    fill(d, "amount", amount)
+    Select(d.find_element(By.ID, "method")).select_by_visible_text(method)
+    submit(d, "#pay")
+
+
 def confirm_bank_dialog(d) -> None:
     d.find_element(By.XPATH, "//button[text()='Complete authentication']").click()
 
@@ -81,10 +89,7 @@ def confirm_bank_dialog(d) -> None:
 def test_browser_stripe_cards_three_d_secure_decline_refund_webhooks(stripe_host, browser):
     url, instance = stripe_host
     d = browser
-    d.get(url + "/staff/login")
-    fill(d, "email", "manager@greenacres.example")
-    fill(d, "password", STAFF_PASSWORD)
-    submit(d, "#staff-login")
+    staff_login(d, url)
     d.find_element(By.CSS_SELECTOR, "tr[data-email='alice@example.com'] input[name=contact]").click()
     submit(d, "#send-invites")
     d.delete_all_cookies()
@@ -116,28 +121,17 @@ def test_browser_stripe_cards_three_d_secure_decline_refund_webhooks(stripe_host
     assert "Visa ending 3184" in wait_for_text(d, "Visa ending 3184")
 
     # pay at once with 4242
-    d.get(url + "/dashboard")
-    navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1001'] a.button"))
-    fill(d, "amount", "100.00")
-    Select(d.find_element(By.ID, "method")).select_by_visible_text("Visa ending 4242 (default)")
-    submit(d, "#pay")
+    pay_invoice(d, url, "INV-1001", "100.00", "Visa ending 4242 (default)")
     assert "Payment of $103.00 on invoice INV-1001 received" in text(d)
     # pay with the 3-D Secure card: the bank's dialog, then back to the portal
-    d.get(url + "/dashboard")
-    navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1002'] a.button"))
-    fill(d, "amount", "50.00")
-    Select(d.find_element(By.ID, "method")).select_by_visible_text("Visa ending 3184")
-    submit(d, "#pay")
+    pay_invoice(d, url, "INV-1002", "50.00", "Visa ending 3184")
     assert "Confirm your payment" in text(d)
     confirm_bank_dialog(d)
     assert "Payment of $51.50 received" in wait_for_text(d, "Payment of $51.50 received")
 
     # staff refund part of the first payment through Stripe
     d.delete_all_cookies()
-    d.get(url + "/staff/login")
-    fill(d, "email", "manager@greenacres.example")
-    fill(d, "password", STAFF_PASSWORD)
-    submit(d, "#staff-login")
+    staff_login(d, url)
     d.get(url + "/staff/payments")
     rows = d.find_elements(By.CSS_SELECTOR, "#payments tbody tr")
     first = next(r for r in rows if "$100.00" in r.text)
