@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from . import money
 from .ports import Mail
@@ -42,8 +42,11 @@ class MailTemplates:
     def __init__(self, settings: Settings, host_dirs: Iterable[str | Path] = ()):
         self._settings = settings
         loaders = [FileSystemLoader([str(Path(d) / "mail") for d in host_dirs]), PackageLoader("portalkit", "mail_templates")]
+        # Mail templates do not change while the portal runs: no up-to-date check per render.
         self._env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined, keep_trailing_newline=True,
-                                autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False))
+                                autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+                                auto_reload=False, cache_size=-1)
+        self._sets: dict[str, tuple[Template, Template, Template]] = {}
         self._env.filters["money"] = money.display
         self._env.filters["day"] = _day
 
@@ -52,9 +55,15 @@ class MailTemplates:
         ``company``, ``portal_url`` and ``brand``."""
         config = self._settings.current
         values = {"company": config.company_name, "portal_url": config.portal_url, "brand": config.branding, **context}
-        subject, text, html = (self._env.get_template(f"{name}{suffix}").render(values)
-                               for suffix in ("_subject.txt", ".txt", ".html"))
+        subject, text, html = (template.render(values) for template in self._templates(name))
         return Mail(to=tuple(to), subject=subject, text=text.strip() + "\n", html=html, sender=sender)
+
+    def _templates(self, name: str) -> tuple[Template, Template, Template]:
+        """The subject, text and HTML templates of mail ``name``, loaded once."""
+        if name not in self._sets:
+            subject, text, html = (self._env.get_template(f"{name}{suffix}") for suffix in ("_subject.txt", ".txt", ".html"))
+            self._sets[name] = (subject, text, html)
+        return self._sets[name]
 
 
 __all__ = ["MAIL_NAMES", "MailTemplates"]
