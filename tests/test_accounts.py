@@ -96,6 +96,17 @@ def test_acc_3_reset_link_is_single_use_and_expires(enrolled):
         acc.reset_password(later, "other-pass-1", "other-pass-1")
 
 
+def test_expired_login_sessions_are_purged(enrolled):
+    acc = enrolled.portal.accounts
+    old = acc.login("alice@example.com", "garden-2026")
+    enrolled.clock.advance(hours=13)
+    fresh = acc.login("bob@example.com", "garden-2026")
+    assert acc.purge_sessions() == 1
+    assert acc.authenticate(fresh.token).id == enrolled.bob.id
+    with pytest.raises(SessionExpired):
+        acc.authenticate(old.token)
+
+
 def test_acc_4_changing_password_logs_out_everywhere(enrolled):
     acc = enrolled.portal.accounts
     phone, laptop = acc.login("alice@example.com", PASSWORD), acc.login("alice@example.com", PASSWORD)

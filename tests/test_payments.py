@@ -291,6 +291,15 @@ def test_staff_cancel_a_stuck_payment_but_never_a_collected_one(billing):
     assert w.portal.payments.cancel(w.staff, q.id).status is PaymentStatus.SETTLED
 
 
+def test_a_canceled_payment_is_canceled_at_the_processor_too(billing):
+    """Staff cancel a payment waiting for 3-D Secure: the customer can no longer complete it."""
+    w = billing
+    secure = w.portal.payments.add_method(w.alice, card_token("4000002760003184", 12, 2031))
+    p = w.portal.payments.pay(w.alice, w.inv.id, secure.id, "100.00", "k1")
+    assert w.portal.payments.cancel(w.staff, p.id).status is PaymentStatus.CANCELED
+    assert w.adapters.processor.retrieve(p.processor_ref).status is ChargeStatus.CANCELED
+
+
 def test_webhooks_are_verified(billing):
     from portalkit.errors import InvalidWebhook
 

@@ -141,6 +141,14 @@ class Accounts:
         with self._uow():
             self._storage.delete_many(LoginSession, [claims.contact_id])
 
+    def purge_sessions(self) -> int:
+        """Delete login sessions past their lifetime (the worker runs this); return how many."""
+        cutoff = self._clock.now() - SESSION_LIFETIME
+        with self._uow():
+            old = [s.id for s in self._storage.find(LoginSession) if s.created_at < cutoff]
+            self._storage.delete_many(LoginSession, old)
+        return len(old)
+
     def logout_everywhere(self, contact: Contact) -> None:
         with self._uow():
             current = lookup(self._storage, Contact, contact.id)

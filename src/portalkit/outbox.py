@@ -149,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             purged = portal.outbox.purge(timedelta(days=args.keep_days))
             if purged:
                 log.info("purged %d old message(s)", purged)
+            portal.accounts.purge_sessions()
             reconciled = portal.payments.reconcile()  # no payment stays pending for ever
             if reconciled:
                 log.info("reconciled %d payment(s) with the processor", reconciled)

@@ -439,15 +439,16 @@ class Payments:
         return done
 
     def cancel(self, staff: StaffUser, payment_id: str) -> Payment:
-        """``MANAGE_BILLING``: end a stuck payment. The processor is asked first: one it collected
-        after all is settled instead, never canceled."""
+        """``MANAGE_BILLING``: end a stuck payment. The processor cancels the charge first, so a
+        customer finishing 3-D Secure later cannot be charged for a canceled payment; one it
+        collected after all is settled instead, never canceled."""
         require(staff, Permission.MANAGE_BILLING)
         payment = lookup(self._storage, Payment, payment_id)
         if payment.status not in OPEN:
             raise InvalidTransition(f"A {payment.status.value} payment cannot be canceled.")
         if payment.processor_ref:
-            outcome = self._processor.retrieve(payment.processor_ref)
-            if outcome.status in (ChargeStatus.SUCCEEDED, ChargeStatus.FAILED):
+            outcome = self._processor.cancel(payment.processor_ref)
+            if outcome.status is not ChargeStatus.CANCELED:
                 return self._apply_outcome(payment.id, outcome)
         return self._move(payment.id, S.CANCELED, reason=f"canceled by {staff.name}")
 

@@ -103,6 +103,13 @@ class FakeProcessor:
             charge["refunded"] += amount
             self._queue(charge, "refunded", amount=charge["refunded"])
 
+    def cancel(self, ref: str) -> ChargeOutcome:
+        with self._lock:
+            charge = self._charges[ref]
+            if charge["status"] in (ChargeStatus.REQUIRES_ACTION, ChargeStatus.PROCESSING):
+                charge.update(status=ChargeStatus.CANCELED, reason="canceled")
+            return self._outcome(charge)
+
     def retrieve(self, ref: str) -> ChargeOutcome:
         with self._lock:
             return self._outcome(self._charges[ref])

@@ -87,6 +87,11 @@ class ProcessorConformance:
         processor.refund(outcome.ref, Decimal("3.00"), new_id())
         processor.refund(outcome.ref, Decimal("100.00"), new_id())
 
+    def test_cancel_stops_a_charge_that_waits_for_the_customer(self, processor: Any) -> None:
+        _, outcome = self._charge(processor, THREE_D_SECURE)
+        assert processor.cancel(outcome.ref).status is ChargeStatus.CANCELED
+        assert processor.retrieve(outcome.ref).status is ChargeStatus.CANCELED
+
     def test_a_webhook_with_a_bad_signature_is_refused(self, processor: Any) -> None:
         body = b'{"id": "evt_1", "type": "payment_intent.succeeded"}'
         headers = self.signed_webhook(processor, body)

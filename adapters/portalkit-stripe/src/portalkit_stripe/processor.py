@@ -137,6 +137,12 @@ class StripeProcessor:
         self._client.v1.refunds.create(params={"payment_intent": ref, "amount": _cents(amount)},
                                        options={"idempotency_key": idempotency_key})
 
+    def cancel(self, ref: str) -> ChargeOutcome:
+        try:
+            return self._outcome(self._client.v1.payment_intents.cancel(ref))
+        except stripe.InvalidRequestError:  # it can no longer be canceled (succeeded, say): say what it is
+            return self.retrieve(ref)
+
     def retrieve(self, ref: str) -> ChargeOutcome:
         return self._outcome(self._client.v1.payment_intents.retrieve(ref))
 

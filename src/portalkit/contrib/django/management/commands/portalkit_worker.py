@@ -30,6 +30,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"delivered {sent} message(s)")
             if time.monotonic() >= next_purge:
                 portal.outbox.purge(timedelta(days=options["keep_days"]))
+                portal.accounts.purge_sessions()
                 reconciled = portal.payments.reconcile()  # no payment stays pending for ever
                 if reconciled:
                     self.stdout.write(f"reconciled {reconciled} payment(s)")
