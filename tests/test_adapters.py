@@ -227,3 +227,17 @@ def test_outbox_purge_keeps_recent_and_undelivered_messages():
     assert w.portal.outbox.purge(timedelta(days=30)) == 2  # alice's mail and event
     left = w.portal.storage.find(OutboxMessage)
     assert len(left) == 2 and all(m.status == PENDING for m in left)
+
+
+def test_inline_delivery_sends_only_what_the_operation_wrote():
+    """A backlog (the worker's job) never slows or joins an operation's own delivery."""
+    w = build_world()
+    w.portal.dispatch_inline = False
+    w.portal.invitations.send(w.staff, [w.bob.id])  # left for the worker
+    backlog = len(w.portal.outbox.pending())
+    w.portal.dispatch_inline = True
+    w.portal.invitations.send(w.staff, [w.alice.id])
+    assert [m.to for m in w.mailer.outbox] == [("alice@example.com",)]
+    assert len(w.portal.outbox.pending()) == backlog
+    assert w.portal.outbox.dispatch() == backlog  # the worker delivers the rest
+    assert {m.to for m in w.mailer.outbox} == {("alice@example.com",), ("bob@example.com",)}

@@ -13,6 +13,7 @@ Run the dispatcher in-process (the default: after every portal operation) or as 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -37,6 +38,8 @@ class Outbox:
 
     def __init__(self, storage: Storage, clock: Clock, mailer: Mailer, emit: Callable[[Event], Any]):
         self._storage, self._clock, self._mailer, self._emit = storage, clock, mailer, emit
+        self.track_recent = False  # remember what this thread queued, for dispatch_recent()
+        self._recent = threading.local()
 
     # -- writing (inside the caller's transaction) ---------------------------------------
     def mail(self, mail: Mail, dedup_key: str) -> None:
@@ -55,6 +58,14 @@ class Outbox:
     def queue(self, messages: list[OutboxMessage]) -> None:
         """Write messages; one whose dedup key is already queued is skipped."""
         self._storage.insert_many(messages, skip_existing=True)
+        if self.track_recent:
+            self._recent_ids().extend(m.id for m in messages)
+
+    def _recent_ids(self) -> list[str]:
+        if not hasattr(self._recent, "ids"):
+            self._recent.ids = []
+        ids: list[str] = self._recent.ids
+        return ids
 
     # -- delivering ----------------------------------------------------------------------
     def pending(self) -> list[OutboxMessage]:
@@ -64,9 +75,22 @@ class Outbox:
         return sorted(due + stale, key=lambda m: m.created_at)
 
     def dispatch(self, limit: int | None = None) -> int:
-        """Deliver due messages; return how many were delivered."""
+        """Deliver every due message (the worker's job); return how many were delivered."""
+        return self._deliver_all(self.pending()[:limit])
+
+    def dispatch_recent(self) -> int:
+        """Deliver only what this thread queued since the last call: inline delivery after a
+        unit of work commits, in time proportional to that unit, whatever the backlog. Messages
+        of a rolled-back unit no longer exist and are passed over; retries are the worker's."""
+        ids, self._recent.ids = self._recent_ids(), []
+        if not ids:
+            return 0
+        found = self._storage.get_many(OutboxMessage, ids)
+        return self._deliver_all([found[i] for i in ids if i in found and found[i].status == PENDING])
+
+    def _deliver_all(self, messages: list[OutboxMessage]) -> int:
         delivered = 0
-        for message in self.pending()[:limit]:
+        for message in messages:
             claimed = self._claim(message)
             if claimed is None:
                 continue

@@ -83,7 +83,8 @@ class Portal:
         self.settings = Settings(config)
         self.signer = TokenSigner(secret_key, self.clock)
         self.outbox = Outbox(self.storage, self.clock, self.mailer, self._emit)
-        self.unit_of_work = UnitOfWork(self.storage, self.outbox.dispatch if dispatch_inline else None)
+        self.unit_of_work = UnitOfWork(self.storage)
+        self.dispatch_inline = dispatch_inline
         self.mails = MailTemplates(self.settings, self._template_dirs())
         core = dict(storage=self.storage, clock=self.clock, uow=self.unit_of_work, settings=self.settings)
         self.visibility = Visibility(self.storage, self.settings)
@@ -101,12 +102,14 @@ class Portal:
 
     @property
     def dispatch_inline(self) -> bool:
-        """Whether the outbox is delivered right after each operation commits."""
+        """Whether each operation's own mail and events are delivered right after it commits
+        (a backlog, and retries, are the worker's: ``portal.outbox.dispatch()``)."""
         return self.unit_of_work.after_commit is not None
 
     @dispatch_inline.setter
     def dispatch_inline(self, inline: bool) -> None:
-        self.unit_of_work.after_commit = self.outbox.dispatch if inline else None
+        self.outbox.track_recent = inline
+        self.unit_of_work.after_commit = self.outbox.dispatch_recent if inline else None
 
     def _adapter(self, hook_name: str, port: type) -> Any:
         adapter = getattr(self.hook, hook_name)()
