@@ -47,11 +47,12 @@ from portalkit.models import (Contact, Customer, Invoice, Issue, OutboxMessage, 
 SECRET = "benchmark-secret-key-0123456789"
 
 
-def make_portal(url: str, **config) -> tuple[Portal, SqlStorage]:
+def make_portal(url: str, mailer: object = None, **config) -> tuple[Portal, SqlStorage]:
     storage = SqlStorage(url)
     storage.truncate_all()
     cfg = PortalConfig(enabled=True, bcrypt_rounds=4, company_name="Bench Landscaping", **config)
-    adapters = AdapterPlugin(storage=storage, mailer=MemoryMailer(), clock=FrozenClock(), processor=FakeProcessor())
+    adapters = AdapterPlugin(storage=storage, mailer=mailer or MemoryMailer(), clock=FrozenClock(),
+                             processor=FakeProcessor())
     return Portal(cfg, secret_key=SECRET, plugins=[adapters], dispatch_inline=False), storage
 
 
@@ -285,6 +286,7 @@ def bench_pay_backlog(url: str, backlog: int, n: int) -> dict:
     operation delivers only what it wrote, so the backlog (the worker's job) must not slow it."""
     def p95_of_pays(with_backlog: int) -> float:
         portal, storage = make_portal(url)
+        portal.dispatch_inline = True  # each pay() delivers its own messages; the backlog is not its job
         customer = storage.insert(Customer(name="C"))
         contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email="backlog@bench.test",
                           portal_status=PortalStatus.ENROLLED, account_wide=True)
@@ -308,6 +310,49 @@ def bench_pay_backlog(url: str, backlog: int, n: int) -> dict:
     without, with_backlog = p95_of_pays(0), p95_of_pays(backlog)
     return {"backlog_messages": backlog, "pays": n, "p95_ms_without_backlog": round(without * 1000, 3),
             "p95_ms_with_backlog": round(with_backlog * 1000, 3), "ratio": round(with_backlog / without, 2)}
+
+
+# -- 3d. outbox + SMTP against raw smtplib ----------------------------------------------------------
+def bench_smtp(url: str, n: int) -> dict:
+    """``n`` mails through the outbox and ``SmtpMailer`` (one kept connection, batched claims) to a
+    local aiosmtpd server, against raw smtplib sending the same messages on one connection."""
+    import smtplib
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    from portalkit import Mail
+    from portalkit.adapters.smtp import SmtpMailer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailer = SmtpMailer("127.0.0.1", port, default_sender="portal@bench.test")
+        portal, storage = make_portal(url, mailer=mailer)
+        portal.dispatch_inline = False
+        mails = [Mail(to=(f"c{k}@bench.test",), subject=f"Receipt {k}", text="Thank you for your payment.\n" * 20)
+                 for k in range(n)]
+        with storage.transaction():
+            portal.outbox.queue([portal.outbox.mail_message(m, f"bench-smtp-{k}") for k, m in enumerate(mails)])
+        t = time.perf_counter()
+        delivered = portal.outbox.dispatch()
+        through_outbox = time.perf_counter() - t
+        mailer.close()
+        messages = [mailer.build(m) for m in mails]
+        t = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            for message in messages:
+                client.send_message(message)
+        raw = time.perf_counter() - t
+    finally:
+        controller.stop()
+    assert delivered == n
+    return {"mails": n, "outbox_seconds": round(through_outbox, 3), "raw_smtplib_seconds": round(raw, 3),
+            "ratio_vs_raw": round(through_outbox / raw, 2), "smtp_connections": mailer.connections}
 
 
 # -- 4. passwords --------------------------------------------------------------------------------
@@ -427,6 +472,7 @@ def main() -> int:
             step(f"{name}_payments", bench_payments, url, 200 if q else 1000, 20 if q else 100, 8)
             step(f"{name}_pay_path", bench_pay_path, url, 20 if q else 200, 3 if q else 7)
             step(f"{name}_pay_with_backlog", bench_pay_backlog, url, 500 if q else 10000, 20 if q else 200)
+            step(f"{name}_outbox_smtp", bench_smtp, url, 100 if q else 1000)
         step("bcrypt", bench_bcrypt, [4] if q else [4, 10, 12], 3 if q else 10)
         step("flask_dashboard_load", bench_flask, 2 if q else 10)
     finally:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=5)
+BATCH = 100  # messages claimed, and marked sent, per write
 PURGE_EVERY_SECONDS = 600.0  # purge old messages and reconcile open payments this often
 
 
@@ -89,19 +90,23 @@ class Outbox:
         return self._deliver_all([found[i] for i in ids if i in found and found[i].status == PENDING])
 
     def _deliver_all(self, messages: list[OutboxMessage]) -> int:
+        """Claim a batch in one write, deliver each, mark the delivered ones in one write."""
         delivered = 0
-        for message in messages:
-            claimed = self._claim(message)
-            if claimed is None:
-                continue
-            try:
-                self._deliver(claimed)
-            except Exception as exc:  # delivery failures are retried, never lost
-                log.warning("outbox message %s failed: %s", claimed.dedup_key, exc)
-                self._retry(claimed, exc)
-            else:
-                self._finish(claimed, status=SENT, sent_at=self._clock.now())
-                delivered += 1
+        for start in range(0, len(messages), BATCH):
+            sent: list[OutboxMessage] = []
+            for claimed in self._claim_batch(messages[start:start + BATCH]):
+                try:
+                    self._deliver(claimed)
+                except Exception as exc:  # delivery failures are retried, never lost
+                    log.warning("outbox message %s failed: %s", claimed.dedup_key, exc)
+                    self._retry(claimed, exc)
+                else:
+                    sent.append(claimed)
+            if sent:
+                now = self._clock.now()
+                with self._storage.transaction():
+                    self._storage.update_many([attrs.evolve(m, status=SENT, sent_at=now) for m in sent])
+            delivered += len(sent)
         return delivered
 
     def purge(self, older_than: timedelta = timedelta(days=30)) -> int:
@@ -112,6 +117,19 @@ class Outbox:
             old = [m.id for m in done if (m.sent_at or m.next_attempt_at or m.created_at) < cutoff]
             self._storage.delete_many(OutboxMessage, old)
         return len(old)
+
+    def _claim_batch(self, messages: list[OutboxMessage]) -> list[OutboxMessage]:
+        """Claim every message in one compare-and-swap write; when another dispatcher got one of
+        them first, claim them one by one and keep those still free."""
+        if not messages:
+            return []
+        lease = self._clock.now() + CLAIM_LEASE
+        try:
+            with self._storage.transaction():
+                return self._storage.update_many([attrs.evolve(m, status=SENDING, next_attempt_at=lease)
+                                                  for m in messages])
+        except Conflict:
+            return [claimed for m in messages if (claimed := self._claim(m)) is not None]
 
     def _claim(self, message: OutboxMessage) -> OutboxMessage | None:
         try:

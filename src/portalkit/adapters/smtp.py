@@ -1,10 +1,16 @@
-"""SMTP mailer on the standard library's smtplib (STARTTLS or SMTPS, optional login)."""
+"""SMTP mailer on the standard library's smtplib (STARTTLS or SMTPS, optional login).
+
+One connection (and one TLS context) serves many mails: it is opened on the first send, kept,
+and opened again when the server has dropped it, so a dispatch batch or a worker does not pay a
+TCP and TLS handshake per message. ``close()`` ends it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -24,6 +30,10 @@ class SmtpMailer:
         self.username, self.password = username, password
         self.default_sender = default_sender
         self.starttls, self.use_ssl, self.timeout = starttls, use_ssl, timeout
+        self._context = ssl.create_default_context() if (starttls or use_ssl) else None
+        self._client: smtplib.SMTP | None = None
+        self._lock = threading.Lock()
+        self.connections = 0  # how many times a connection was opened
 
     def build(self, mail: Mail) -> EmailMessage:
         msg = EmailMessage()
@@ -42,15 +52,44 @@ class SmtpMailer:
 
     def send(self, mail: Mail) -> None:
         msg = self.build(mail)
-        context = ssl.create_default_context()
-        client: smtplib.SMTP
-        if self.use_ssl:
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-        else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with client:
+        with self._lock:
+            try:
+                self._connection().send_message(msg)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):  # dropped since the last mail: once more
+                self._drop()
+                self._connection().send_message(msg)
+            except Exception:
+                self._drop()  # a refusal leaves the session in an unknown state
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                try:
+                    self._client.quit()
+                except (smtplib.SMTPException, OSError):
+                    pass
+            self._drop()
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._client is None:
+            client: smtplib.SMTP
+            if self.use_ssl:
+                client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context)
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.starttls:
-                client.starttls(context=context)
+                client.starttls(context=self._context)
             if self.username:
                 client.login(self.username, self.password or "")
-            client.send_message(msg)
+            self._client = client
+            self.connections += 1
+        return self._client
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except OSError:
+                pass
+        self._client = None
