@@ -141,6 +141,8 @@ class Payments:
 
     def _customer(self, contact: Contact) -> str:
         """The processor's customer for ``contact``, created once and remembered."""
+        if contact.processor_customer:
+            return contact.processor_customer
         fresh = lookup(self._storage, Contact, contact.id)
         if fresh.processor_customer:
             return fresh.processor_customer
@@ -207,12 +209,12 @@ class Payments:
         existing = self._by_key(idempotency_key)
         if existing is not None:
             return self._same_attempt(existing, contact, invoice_id)
-        self.quote(contact, invoice_id, method_id, amount)  # refuses bad input before anything is written
+        value = money.parse(amount)
         method = self._own_method(contact, method_id)
         try:
-            with self._uow():
+            with self._uow():  # a refusal in here (bad amount, paid invoice, ...) rolls everything back
                 invoice = self._payable(contact, invoice_id)  # fresh, inside the transaction
-                quote = self._quote(invoice, method, money.parse(amount))  # no overpaying a changed invoice
+                quote = self._quote(invoice, method, value)  # no overpaying a changed invoice
                 payment = self._storage.insert(
                     Payment(invoice_id=invoice.id, contact_id=contact.id, method_id=method.id, method_kind=method.kind,
                             amount=quote.amount, fee=quote.fee, idempotency_key=idempotency_key,
@@ -223,23 +225,24 @@ class Payments:
             if existing is not None:
                 return self._same_attempt(existing, contact, invoice_id)
             raise PaymentPending() from exc
-        return self._charge(payment, method)
+        return self._charge(payment, method, contact)
 
-    def _charge(self, payment: Payment, method: PaymentMethod) -> Payment:
-        contact = lookup(self._storage, Contact, payment.contact_id)
+    def _charge(self, payment: Payment, method: PaymentMethod, contact: Contact | None = None) -> Payment:
+        payer = contact if contact is not None and contact.id == payment.contact_id else \
+            lookup(self._storage, Contact, payment.contact_id)
         request = ChargeRequest(payment_id=payment.id, amount=payment.total, currency="usd",
-                                customer_ref=self._customer(contact), method_token=method.token,
+                                customer_ref=self._customer(payer), method_token=method.token,
                                 idempotency_key=payment.idempotency_key, description=f"Invoice payment {payment.id}")
         try:
             outcome = self._processor.charge(request)
         except Exception:  # unknown outcome: the payment stays open; reconcile() asks again
             log.warning("charge of payment %s did not answer; it will be reconciled", payment.id, exc_info=True)
             return lookup(self._storage, Payment, payment.id)
-        return self._apply_outcome(payment.id, outcome)
+        return self._apply_outcome(payment.id, outcome, known=payment)
 
-    def _apply_outcome(self, payment_id: str, outcome: ChargeOutcome) -> Payment:
+    def _apply_outcome(self, payment_id: str, outcome: ChargeOutcome, known: Payment | None = None) -> Payment:
         to = _FROM_CHARGE[outcome.status]
-        return self._move(payment_id, to, processor_ref=outcome.ref, reason=outcome.failure_reason,
+        return self._move(payment_id, to, known=known, processor_ref=outcome.ref, reason=outcome.failure_reason,
                           action_secret=outcome.action_secret)
 
     def _by_key(self, key: str) -> Payment | None:
@@ -326,10 +329,16 @@ class Payments:
         return changed
 
     # -- moving a payment ------------------------------------------------------------------------
-    def _move(self, payment_id: str, to: PaymentStatus, **changes: Any) -> Payment:
+    def _move(self, payment_id: str, to: PaymentStatus, known: Payment | None = None, **changes: Any) -> Payment:
+        """Move a payment; ``known`` is the payment as just written, tried before reading it
+        again (a conflict means something moved it meanwhile: read, and decide again)."""
+        tries = 0
+
         def once() -> Payment:
+            nonlocal tries
+            tries += 1
             with self._uow():
-                current = lookup(self._storage, Payment, payment_id)
+                current = known if known is not None and tries == 1 else lookup(self._storage, Payment, payment_id)
                 if current.status is to or to not in TRANSITIONS[current.status]:
                     return current  # already there, or an event got further first
                 return self._transition(current, to, **changes)
@@ -339,6 +348,9 @@ class Payments:
     def _transition(self, payment: Payment, to: PaymentStatus, *, processor_ref: str = "", reason: str = "",
                     action_secret: str = "") -> Payment:
         """Inside a unit of work: the payment, its invoice, the events and mails of one move."""
+        if to in OPEN:  # waiting on the customer or the bank: nothing else changes yet
+            return self._storage.update(step(payment, to, processor_ref=processor_ref or payment.processor_ref,
+                                             action_secret=action_secret if to is S.REQUIRES_ACTION else ""))
         invoice = original = lookup(self._storage, Invoice, payment.invoice_id)
         changes: dict[str, Any] = {"processor_ref": processor_ref or payment.processor_ref}
         if payment.status in OPEN and to not in OPEN:
@@ -349,8 +361,6 @@ class Payments:
             changes["settled_at"] = self._clock.now()
         elif to in (S.FAILED, S.CANCELED):
             changes["failure_reason"] = reason or ("declined" if to is S.FAILED else "canceled")
-        elif to is S.REQUIRES_ACTION:
-            changes["action_secret"] = action_secret
         elif to is S.RETURNED:
             invoice = attrs.evolve(invoice, amount_due=invoice.amount_due + payment.amount - payment.refunded_amount,
                                    paid_on=None)
