@@ -93,17 +93,11 @@ class Accounts:
             raise ValidationError("Enter your password.", field="password")
         ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
         contact = contact_by_email(self._storage, address)
-        limits = {self._account_key(contact, address): config.login_max_failures}
-        if ip:
-            limits["ip:" + ip] = config.login_max_failures_per_ip
-        self._throttle.reserve_all(limits, config.login_window_seconds)
+        keys = self._throttle.reserve_login(self._account_key(contact, address), ip, config)
         hashed = contact.password_hash if contact and contact.portal_status is PortalStatus.ENROLLED else None
         if not passwords.verify(password, hashed, config.bcrypt_rounds) or contact is None:
             raise AuthenticationFailed()
-        account_key, *ip_keys = limits
-        self._throttle.reset(account_key)
-        for key in ip_keys:
-            self._throttle.release(key)
+        self._throttle.login_succeeded(keys)
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
         with self._uow():
@@ -168,7 +162,7 @@ class Accounts:
         if not passwords.verify(current, fresh.password_hash, config.bcrypt_rounds):
             raise AuthenticationFailed("The current password is not correct.")
         self._throttle.reset(key)
-        self._set_password(fresh, self._hash(new, confirm))
+        self._set_password(fresh, passwords.hash_password(new, config.bcrypt_rounds))
 
     def _set_password(self, contact: Contact, hashed: str) -> None:
         with self._uow():

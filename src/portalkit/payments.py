@@ -392,21 +392,22 @@ class Payments:
             self._mail_payer(payment, invoice, "payment_failed")
         elif status is S.RETURNED:
             self._outbox.event(PaymentReturned(reason=payment.failure_reason, amount_due=invoice.amount_due, **common))
-            self._mail_payer(payment, invoice, "payment_returned")
+            payer = self._mail_payer(payment, invoice, "payment_returned")
             prop = lookup(self._storage, Property, invoice.property_id)
-            if prop.account_owner_email:
-                self._outbox.mail(self._mails.render("payment_returned", (prop.account_owner_email,),
-                                                     contact=lookup(self._storage, Contact, payment.contact_id),
+            if prop.account_owner_email and payer is not None:
+                self._outbox.mail(self._mails.render("payment_returned", (prop.account_owner_email,), contact=payer,
                                                      invoice=invoice, payment=payment),
                                   dedup_key=f"payment-returned-staff:{payment.id}")
         elif status is S.DISPUTED:
             self._outbox.event(PaymentDisputed(**common))
 
-    def _mail_payer(self, payment: Payment, invoice: Invoice, mail: str) -> None:
+    def _mail_payer(self, payment: Payment, invoice: Invoice, mail: str) -> Contact | None:
+        """Mail the paying contact (when they have an address); return them."""
         payer = self._storage.get(Contact, payment.contact_id)
         if payer is not None and payer.email:
             self._outbox.mail(self._mails.render(mail, (payer.email,), contact=payer, invoice=invoice, payment=payment),
                               dedup_key=f"{mail}:{payment.id}")
+        return payer
 
     def _receipt_contacts(self, payment: Payment, invoice: Invoice) -> list[Contact]:
         prop = lookup(self._storage, Property, invoice.property_id)

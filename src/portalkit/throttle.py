@@ -15,6 +15,7 @@ from typing import Callable
 
 import attrs
 
+from .config import PortalConfig
 from .errors import TooManyAttempts
 from .models import LoginThrottle
 from .ports import Clock, Storage
@@ -40,6 +41,23 @@ class Throttle:
             for key in taken:
                 self.release(key)
             raise
+
+    def reserve_login(self, account_key: str, ip: str, config: PortalConfig, ip_prefix: str = "ip:") -> list[str]:
+        """One login attempt, reserved on the account (``login_max_failures``) and, when the
+        client address is known, on it (``login_max_failures_per_ip``); returns the keys taken."""
+        limits = {account_key: config.login_max_failures}
+        if ip:
+            limits[ip_prefix + ip[:64]] = config.login_max_failures_per_ip
+        self.reserve_all(limits, config.login_window_seconds)
+        return list(limits)
+
+    def login_succeeded(self, keys: list[str]) -> None:
+        """The account's failures are forgotten; the client address only gets this attempt back,
+        so failures it made on other accounts still count."""
+        account_key, *ip_keys = keys
+        self.reset(account_key)
+        for key in ip_keys:
+            self.release(key)
 
     def _reserve(self, key: str, limit: int, window_seconds: int) -> None:
         now = self._clock.now()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from ..money import display
+
 PAGE_W, PAGE_H, MARGIN, LEADING = 612, 792, 56, 16
 LINES_PER_PAGE = (PAGE_H - 2 * MARGIN) // LEADING
 
@@ -59,11 +61,11 @@ class SimplePdfRenderer:
             (f"Invoice date: {invoice.invoice_date.isoformat()}", 11),
             (f"Due date: {invoice.due_date.isoformat()} (net {invoice.net_days})", 11),
             ("", 11),
-            (f"Invoice amount: ${invoice.amount:,.2f}", 12),
-            (f"Amount due: ${invoice.amount_due:,.2f}", 12),
+            (f"Invoice amount: {display(invoice.amount)}", 12),
+            (f"Amount due: {display(invoice.amount_due)}", 12),
         ]
         if invoice.pending_amount:
-            lines.append((f"Payment pending: ${invoice.pending_amount:,.2f}", 12))
+            lines.append((f"Payment pending: {display(invoice.pending_amount)}", 12))
         return render_lines(lines)
 
     def render_proposal(self, proposal: Any, context: dict[str, Any]) -> bytes:
@@ -81,8 +83,8 @@ class SimplePdfRenderer:
         for s in proposal.services:
             mark = ("[chosen] " if s.id in chosen else "[optional, not chosen] " if sig else "[optional] ") \
                 if s.optional else ""
-            lines.append((f"{mark}{s.name}: ${s.price:,.2f}", 11))
-        lines.append((f"Cost: ${proposal.cost:,.2f}", 12))
+            lines.append((f"{mark}{s.name}: {display(s.price)}", 11))
+        lines.append((f"Cost: {display(proposal.cost)}", 12))
         if sig:
-            lines.append((f"Signed by {sig.signer_name} on {sig.signed_at:%Y-%m-%d %H:%M} UTC, total ${sig.total:,.2f}", 11))
+            lines.append((f"Signed by {sig.signer_name} on {sig.signed_at:%Y-%m-%d %H:%M} UTC, total {display(sig.total)}", 11))
         return render_lines(lines)

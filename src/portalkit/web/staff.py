@@ -62,18 +62,14 @@ class StaffPages:
         if req.method == "GET":
             return Page("staff_login.html")
         email = req.field("email").strip().lower()
-        config, throttle = self.portal.config, self.portal.throttle
-        limits = {"staff:" + email[:254]: config.login_max_failures}
-        if req.ip:
-            limits["staff-ip:" + req.ip[:64]] = config.login_max_failures_per_ip
+        throttle = self.portal.throttle
         try:
-            throttle.reserve_all(limits, config.login_window_seconds)
+            keys = throttle.reserve_login("staff:" + email[:254], req.ip, self.portal.config, ip_prefix="staff-ip:")
             if not self.staff_signin(req, email, req.field("password")):
                 raise AuthenticationFailed("Unknown staff user or wrong password.")
         except AuthenticationFailed as exc:
             return Page("staff_login.html", {"error": exc.public_message}, 401)
-        for key in limits:
-            throttle.reset(key)
+        throttle.login_succeeded(keys)
         return Redirect("staff_contacts", session="rotate")
 
     def staff_logout(self, req: PageRequest) -> Result:
