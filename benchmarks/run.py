@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -54,6 +55,17 @@ def make_portal(url: str, mailer: object = None, **config) -> tuple[Portal, SqlS
     adapters = AdapterPlugin(storage=storage, mailer=mailer or MemoryMailer(), clock=FrozenClock(),
                              processor=FakeProcessor())
     return Portal(cfg, secret_key=SECRET, plugins=[adapters], dispatch_inline=False), storage
+
+
+def paying_contact(portal: Portal, storage: SqlStorage, email: str) -> tuple[Contact, Property, Any]:
+    """An enrolled contact who is the primary contact of one property and has a saved card."""
+    customer = storage.insert(Customer(name="C"))
+    contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email=email,
+                      portal_status=PortalStatus.ENROLLED, account_wide=True)
+    prop = Property(customer_id=customer.id, name="P", primary_contact_id=contact.id)
+    storage.insert_many([contact, prop])
+    card = portal.payments.add_method(contact, card_token("4242424242424242", 12, 2035))
+    return storage.get(Contact, contact.id), prop, card
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -163,15 +175,10 @@ def bench_dashboard(url: str, n_props: int, n_invoices: int, n_other: int, round
 # -- 3. concurrent payments ----------------------------------------------------------------------
 def bench_payments(url: str, attempts: int, invoices: int, threads: int) -> dict:
     portal, storage = make_portal(url)
-    customer = storage.insert(Customer(name="C"))
-    contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email="pay@bench.test",
-                      portal_status=PortalStatus.ENROLLED, account_wide=True)
-    prop = Property(customer_id=customer.id, name="P", primary_contact_id=contact.id)
-    storage.insert_many([contact, prop])
+    contact, prop, card = paying_contact(portal, storage, "pay@bench.test")
     invs = [Invoice(number=f"I{i}", property_id=prop.id, amount=Decimal("500.00"), amount_due=Decimal("500.00"),
                     invoice_date=date(2026, 1, 1)) for i in range(invoices)]
     storage.insert_many(invs)
-    card = portal.payments.add_method(contact, card_token("4242424242424242", 12, 2035))
     rng = random.Random(7)
     plan = [(rng.choice(invs).id, f"attempt-{k}") for k in range(attempts)]
     outcomes: dict[str, int] = {}
@@ -226,13 +233,7 @@ def bench_pay_path(url: str, n: int, rounds: int) -> dict:
     from portalkit.adapters.sql import MAPPINGS
 
     portal, storage = make_portal(url)
-    customer = storage.insert(Customer(name="C"))
-    contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email="path@bench.test",
-                      portal_status=PortalStatus.ENROLLED, account_wide=True)
-    prop = Property(customer_id=customer.id, name="P", primary_contact_id=contact.id)
-    storage.insert_many([contact, prop])
-    card = portal.payments.add_method(contact, card_token("4242424242424242", 12, 2035))
-    contact = storage.get(Contact, contact.id)
+    contact, prop, card = paying_contact(portal, storage, "path@bench.test")
     payments_t, invoices_t = MAPPINGS[Payment].table, MAPPINGS[Invoice].table
 
     def fresh_invoices() -> list:
@@ -287,16 +288,10 @@ def bench_pay_backlog(url: str, backlog: int, n: int) -> dict:
     def p95_of_pays(with_backlog: int) -> float:
         portal, storage = make_portal(url)
         portal.dispatch_inline = True  # each pay() delivers its own messages; the backlog is not its job
-        customer = storage.insert(Customer(name="C"))
-        contact = Contact(customer_id=customer.id, first_name="Ab", last_name="Cd", email="backlog@bench.test",
-                          portal_status=PortalStatus.ENROLLED, account_wide=True)
-        prop = Property(customer_id=customer.id, name="P", primary_contact_id=contact.id)
-        storage.insert_many([contact, prop])
+        contact, prop, card = paying_contact(portal, storage, "backlog@bench.test")
         now = datetime.now(timezone.utc)
         storage.insert_many([OutboxMessage(dedup_key=f"old-{k}", kind="event", payload={}, created_at=now)
                              for k in range(with_backlog)])
-        card = portal.payments.add_method(contact, card_token("4242424242424242", 12, 2035))
-        contact = storage.get(Contact, contact.id)
         invs = [Invoice(number=f"B{k}", property_id=prop.id, amount=Decimal("500.00"), amount_due=Decimal("500.00"),
                         invoice_date=date(2026, 1, 1)) for k in range(n)]
         storage.insert_many(invs)
