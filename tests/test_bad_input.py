@@ -15,7 +15,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from portalkit import Attachment, ProposalStatus
+from portalkit import Upload, ProposalStatus
 from portalkit.adapters.payments import bank_token, card_token
 from portalkit.config import updated
 from portalkit.errors import PortalError
@@ -120,7 +120,7 @@ def prepared_world(storage):
     w.proposal = w.portal.proposals.add(w.staff, w.prop.id, "P-1", "Work", date(2026, 2, 1),
                                         status=ProposalStatus.APPROVED)
     w.issue = w.portal.issues.create(w.alice, w.prop.id, "Leak", attachments=[
-        Attachment(filename="a.png", content_type="image/png", data=b"\x89PNG")])
+        Upload(filename="a.png", content_type="image/png", data=b"\x89PNG")])
     w.portal.outbox.dispatch()
     return w
 

@@ -367,7 +367,7 @@ def test_host_staff_issue_workflow_and_quote_requests(app, portal):
     staff.post(f"{page}/comment", {"text": "Crew notes: replace next week",
                                    "files": [File("plan.pdf", b"%PDF-1.4", "application/pdf")]}, page=page)
     staff.post(f"{page}/comment", {"text": "We will replace it on Tuesday", "public": "1",
-                                   "files": [File("shrub.jpg", b"\xff\xd8jpeg", "image/jpeg")]}, page=page)
+                                   "files": [File("shrub.jpg", b"\xff\xd8\xff\xe0jpeg", "image/jpeg")]}, page=page)
     html = alice.get(issue_path).get_data(as_text=True)
     assert "We will replace it on Tuesday" in html and "Crew notes" not in html and "shrub.jpg" not in html
     public = next(c for c in portal.storage.find(Comment) if c.public and c.by_staff)

@@ -1,9 +1,9 @@
 import pytest
 
-from portalkit import Attachment, IssueFilter, IssueStatus, Priority
+from portalkit import Upload, IssueFilter, IssueStatus, Priority
 from portalkit.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 
-PNG = Attachment(filename="photo.png", content_type="image/png", data=b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+PNG = Upload(filename="photo.png", content_type="image/png", data=b"\x89PNG\r\n\x1a\n" + b"0" * 100)
 
 
 def test_iss_1_open_and_closed_lists_with_last_updated(enrolled):
@@ -32,9 +32,9 @@ def test_iss_2_create_subject_priority_notes_attachments(enrolled):
 @pytest.mark.parametrize("kwargs", [
     {"subject": "   "},
     {"subject": "x", "attachments": [PNG] * 6},
-    {"subject": "x", "attachments": [Attachment(filename="a.exe", content_type="application/x-msdownload", data=b"MZ")]},
-    {"subject": "x", "attachments": [Attachment(filename="big.png", content_type="image/png", data=b"0" * (10 * 1024 * 1024 + 1))]},
-    {"subject": "x", "attachments": [Attachment(filename="empty.png", content_type="image/png", data=b"")]},
+    {"subject": "x", "attachments": [Upload(filename="a.exe", content_type="application/x-msdownload", data=b"MZ\x90\x00" + bytes(60))]},
+    {"subject": "x", "attachments": [Upload(filename="big.png", content_type="image/png", data=b"0" * (10 * 1024 * 1024 + 1))]},
+    {"subject": "x", "attachments": [Upload(filename="empty.png", content_type="image/png", data=b"")]},
     {"subject": "x", "priority": "Urgent"},
 ])
 def test_iss_2_bad_input_refused_nothing_written(enrolled, kwargs):
@@ -62,8 +62,10 @@ def test_iss_4_only_public_staff_comments_and_own_comments_shown(enrolled):
     iss.staff_comment(w.staff, issue.id, "Customer is difficult", public=False)
     shown = iss.comments(w.alice, issue.id)
     assert [c.text for c in shown] == ["It floods the path", "Crew booked for Tuesday"]
-    assert shown[0].author_name == "Alice Green" and shown[0].attachments == (PNG,) and shown[1].at == w.clock.now()
+    assert shown[0].author_name == "Alice Green" and [a.filename for a in shown[0].attachments] == ["photo.png"] and shown[1].at == w.clock.now()
     assert len(iss.staff_comments(w.staff, issue.id)) == 3
+    file, data = iss.attachment(w.alice, issue.id, 0, shown[0].id)
+    assert (file.content_type, file.size, data) == ("image/png", len(PNG.data), PNG.data)
 
 
 def test_iss_5_customer_comment_reaches_staff(enrolled):

@@ -59,7 +59,7 @@ def test_an_adapter_that_is_not_one_is_a_configuration_error():
 
 def test_memory_adapters_only_when_asked_for():
     portal = make_portal(company_name="Green Acres")
-    assert isinstance(portal.storage, MemoryStorage) and isinstance(portal.processor, FakeProcessor)
+    assert isinstance(portal.shared_storage, MemoryStorage) and isinstance(portal.processor, FakeProcessor)
     assert portal.config.enabled and portal.config.company_name == "Green Acres"
 
 

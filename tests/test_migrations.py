@@ -32,3 +32,43 @@ def test_models_match_the_migrations(tmp_path):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), METADATA)
     assert diff == [], "models changed without a migration: run alembic revision --autogenerate"
+
+
+def test_upgrade_to_0005_moves_files_out_of_rows_and_keeps_data(tmp_path, monkeypatch):
+    """Inline attachment bytes and signatures move to the file store; companies and due dates are filled."""
+    import base64
+    import json
+
+    from portalkit.adapters.files import LocalFileStore
+    from portalkit.models import Invoice, Issue, Proposal
+
+    monkeypatch.setenv("PORTALKIT_FILES_DIR", str(tmp_path / "files"))
+    url = f"sqlite:///{tmp_path}/old.sqlite3"
+    engine = make_engine(url)
+    upgrade(engine, "0004")
+    photo, ink = b"\x89PNG\r\n\x1a\nphoto", b"\x89PNG\r\n\x1a\nink"
+    files = json.dumps([{"filename": "a.png", "content_type": "image/png", "shared": True,
+                         "data": base64.b64encode(photo).decode()}])
+    signature = json.dumps({"image_data_url": "data:image/png;base64," + base64.b64encode(ink).decode(),
+                            "signer_contact_id": "c1", "signer_name": "Ab", "signed_at": "2026-01-01T00:00:00+00:00",
+                            "ip_address": "::1", "selected_service_ids": [], "total": "10.00"})
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO pk_issue (id, number, property_id, subject, priority, notes, status, created_by_contact_id, "
+            "main_contact_id, created_at, last_updated, attachments, version) VALUES ('i1', 1, 'p', 's', 'High', '', "
+            "'Open', NULL, NULL, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00', :a, 0)"), {"a": files})
+        conn.execute(sa.text(
+            "INSERT INTO pk_proposal (id, number, property_id, description, status, estimated_start, services, "
+            "sales_rep_email, main_contact_id, signature, version) VALUES ('pr1', 'P-1', 'p', 'd', 'Delivered', "
+            "'2026-02-01', '[]', NULL, NULL, :s, 0)"), {"s": signature})
+        conn.exec_driver_sql(
+            "INSERT INTO pk_invoice (id, number, property_id, billing_contact_id, amount, amount_due, invoice_date, "
+            "net_days, pending_amount, paid_on, version) VALUES ('in1', 'I-1', 'p', NULL, '10.00', '10.00', "
+            "'2026-01-30', 5, '0.00', NULL, 0)")
+    storage = SqlStorage(url)
+    issue, proposal, invoice = storage.get(Issue, "i1"), storage.get(Proposal, "pr1"), storage.get(Invoice, "in1")
+    store = LocalFileStore(tmp_path / "files")
+    [attachment] = issue.attachments
+    assert store.get("default", attachment.file_key) == photo and attachment.size == len(photo)
+    assert issue.attachment_bytes == len(photo) and store.get("default", proposal.signature.image_key) == ink
+    assert (issue.company_id, str(invoice.due_date), invoice.archived) == ("default", "2026-02-04", False)

@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 from portalkit.models import (RECORD_TYPES, Attachment, Comment, Contact, Counter, Customer, HistoryKind, Invoice, Issue,
                               LoginSession, LoginThrottle, MethodKind, OutboxMessage, ProcessedEvent, Payment, PaymentMethod, PaymentStatus, Permission,
                               Priority, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature, StaffUser,
-                              StatusEvent)
+                              SettingsRevision, StatusEvent, StoredSettings)
 from portalkit.serialization import from_primitive, to_primitive
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
@@ -17,10 +17,10 @@ SAMPLES = [
     Invoice(number="1", property_id="p", amount=Decimal("10.50"), amount_due=Decimal("3.10"), invoice_date=date(2026, 1, 1)),
     Proposal(number="P", property_id="p", description="d", status=ProposalStatus.DELIVERED, estimated_start=date(2026, 2, 1),
              services=(Service(name="Mulch", price=Decimal("99.99"), optional=True),),
-             signature=Signature(image_data_url="data:", signer_contact_id="c", signer_name="n", signed_at=NOW,
+             signature=Signature(image_key="00" * 32, signer_contact_id="c", signer_name="n", signed_at=NOW,
                                  ip_address="127.0.0.1", selected_service_ids=("s",), total=Decimal("1.00"))),
     Comment(issue_id="i", author_name="a", by_staff=True, text="t", at=NOW,
-            attachments=(Attachment(filename="f.png", content_type="image/png", data=b"\x89PNG"),)),
+            attachments=(Attachment(filename="f.png", content_type="image/png", file_key="ab" * 32, size=4),)),
     OutboxMessage(dedup_key="k", kind="mail", payload={"a": [1, "b"]}, created_at=NOW),
 ]
 
@@ -40,6 +40,9 @@ def test_every_record_type_round_trips_through_json():
         QuoteRequest(contact_id="c", property_id="p", description="d", created_at=NOW),
         Counter(id="issue", value=4), LoginThrottle(id="a@b.co", failures=2, window_start=NOW),
         LoginSession(contact_id="c", created_at=NOW),
+        StoredSettings(id="acme", config={"company_name": "Acme"}, revision=2, company_id="acme"),
+        SettingsRevision(revision=2, staff_id="s", staff_name="S", at=NOW, changed=("company_name",),
+                         config={"company_name": "Acme"}),
     ]
     everything = SAMPLES + samples() + more
     assert {type(s) for s in everything} == set(RECORD_TYPES)

@@ -1,10 +1,10 @@
 import pytest
 
-from portalkit import Access, Attachment
+from portalkit import Access, Upload
 from portalkit.errors import NotFound, PermissionDenied, ValidationError
 
-PHOTO = Attachment(filename="after.jpg", content_type="image/jpeg", data=b"\xff\xd8 photo")
-REPORT = Attachment(filename="report.pdf", content_type="application/pdf", data=b"%PDF-1.4")
+PHOTO = Upload(filename="after.jpg", content_type="image/jpeg", data=b"\xff\xd8\xff\xe0 photo")
+REPORT = Upload(filename="report.pdf", content_type="application/pdf", data=b"%PDF-1.4 report")
 
 
 def test_vis_7_staff_files_hidden_until_shared(enrolled):

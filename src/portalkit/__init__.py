@@ -14,16 +14,17 @@ from .errors import (AccountSuspended, AlreadySignedUp, AuthenticationFailed, Co
                      TemplateError, TooManyAttempts, UnknownTokenError, ValidationError)
 from .events import (ContactEnrolled, Event, InvitationSent, IssueCommented, IssueCreated, PaymentEvent, PaymentFailed,
                      PaymentRefunded, PaymentSettled, ProposalSigned, QuoteRequested)
+from .files import Upload
 from .hookspecs import hookimpl
 from .invitations import BulkResult, Skipped
 from .invoices import InvoiceFilter, InvoiceRow
 from .issues import IssueFilter
 from .models import (Access, Attachment, Comment, Contact, Customer, Invoice, Issue, IssueStatus, MethodKind, Payment,
                      PaymentMethod, PaymentStatus, Permission, PortalStatus, Priority, Property, Proposal,
-                     ProposalStatus, QuoteRequest, Service, Signature, StaffUser, StatusEvent)
+                     ProposalStatus, QuoteRequest, Service, SettingsRevision, Signature, StaffUser, StatusEvent)
 from .payments import Quote
 from .portal import Portal
-from .ports import Clock, Mail, Mailer, PaymentProcessor, PdfRenderer, Storage
+from .ports import AtLeast, Clock, FileStore, In, Mail, Mailer, Not, PaymentProcessor, PdfRenderer, Storage
 from .proposals import ProposalFilter, ProposalRow
 from .visibility import Section
 from .warnings import PortalkitDeprecationWarning
@@ -38,6 +39,7 @@ __all__ = [
     "AccountSuspended",
     "AdapterPlugin",
     "AlreadySignedUp",
+    "AtLeast",
     "Attachment",
     "AuthenticationFailed",
     "Branding",
@@ -51,6 +53,8 @@ __all__ = [
     "Customer",
     "Event",
     "ExpiredToken",
+    "FileStore",
+    "In",
     "InvalidToken",
     "InvalidTransition",
     "InvitationSent",
@@ -66,6 +70,7 @@ __all__ = [
     "Mailer",
     "MethodKind",
     "MissingPortalLinkError",
+    "Not",
     "NotFound",
     "Payment",
     "PaymentEvent",
@@ -100,6 +105,7 @@ __all__ = [
     "Service",
     "Session",
     "SessionExpired",
+    "SettingsRevision",
     "Signature",
     "Skipped",
     "StaffUser",
@@ -109,6 +115,7 @@ __all__ = [
     "TemplateError",
     "TooManyAttempts",
     "UnknownTokenError",
+    "Upload",
     "ValidationError",
     "__version__",
     "hookimpl",

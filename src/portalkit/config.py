@@ -117,6 +117,8 @@ class PortalConfig:
     reset_window_seconds: int = 3600
     max_issue_attachments: int = 5
     max_attachment_bytes: int = 10 * 1024 * 1024
+    max_issue_upload_bytes: int = 50 * 1024 * 1024  # all files of one issue and its comments
+    max_contact_upload_bytes: int = 500 * 1024 * 1024  # everything one contact ever uploads
     allowed_attachment_types: tuple[str, ...] = (
         "image/png",
         "image/jpeg",

@@ -119,9 +119,10 @@ class Directory:
         """The first staff user, holding every permission; refused once any staff user exists."""
         user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"), permissions=frozenset(Permission))
         with self._uow():
-            if self._storage.find(StaffUser) or self._storage.get(Counter, _FIRST_ADMIN) is not None:
+            marker = f"{self._settings.current.company_id}:{_FIRST_ADMIN}"
+            if self._storage.page(StaffUser, order=(), limit=1) or self._storage.get(Counter, marker) is not None:
                 raise PermissionDenied("The portal already has staff users; an administrator adds more.")
-            self._storage.insert(Counter(id=_FIRST_ADMIN, value=1))
+            self._storage.insert(Counter(id=marker, value=1))
             return self._insert_with_email(user, "staff user")
 
     def add_staff(self, by: StaffUser, email: str, name: str, permissions: Iterable[Permission] = ()) -> StaffUser:

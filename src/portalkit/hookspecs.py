@@ -55,6 +55,12 @@ def portalkit_payment_processor() -> Any:
 
 
 @hookspec(firstresult=True)
+def portalkit_file_store() -> Any:
+    """Return the :class:`portalkit.ports.FileStore` for uploaded files (default: the local
+    filesystem under ``PORTALKIT_FILES_DIR``, see :mod:`portalkit.adapters.files`)."""
+
+
+@hookspec(firstresult=True)
 def portalkit_clock() -> Any:
     """Return the :class:`portalkit.ports.Clock` (timezone-aware UTC ``now()``)."""
 

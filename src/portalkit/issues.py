@@ -15,6 +15,7 @@ from . import inputs
 from .directory import lookup
 from .errors import InvalidTransition, NotFound, ValidationError
 from .events import IssueCommented, IssueCreated
+from .files import Files, Upload
 from .mails import MailTemplates
 from .models import (
     Attachment,
@@ -46,39 +47,30 @@ class IssueFilter(enum.Enum):
 
 class Issues:
     def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
-                 outbox: Outbox, mails: MailTemplates):
+                 outbox: Outbox, mails: MailTemplates, files: Files):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
-        self._visibility, self._outbox, self._mails = visibility, outbox, mails
-
-    def _check_attachments(self, attachments: Iterable[Attachment], limit: int) -> tuple[Attachment, ...]:
-        config = self._settings.current
-        files = tuple(inputs.items(attachments, "attachments"))
-        if len(files) > limit:
-            raise ValidationError(f"Attach at most {limit} file(s).", field="attachments")
-        for f in files:
-            if not isinstance(f, Attachment) or not isinstance(f.data, bytes) or not isinstance(f.filename, str):
-                raise ValidationError("Attachments must be files.", field="attachments")
-            if f.content_type not in config.allowed_attachment_types:
-                raise ValidationError(f"{f.filename}: files of type {f.content_type} cannot be attached.", field="attachments")
-            if not f.data or len(f.data) > config.max_attachment_bytes:
-                raise ValidationError(f"{f.filename}: a file must be between 1 byte and "
-                                      f"{config.max_attachment_bytes // (1024 * 1024)} MB.", field="attachments")
-        return files
+        self._visibility, self._outbox, self._mails, self._files = visibility, outbox, mails, files
 
     def _next_number(self) -> int:
-        storage = self._storage
-        counter = storage.get(Counter, "issue") or storage.insert(Counter(id="issue"))
+        storage, key = self._storage, f"{self._settings.current.company_id}:issue"
+        counter = storage.get(Counter, key) or storage.insert(Counter(id=key))
         return storage.update(attrs.evolve(counter, value=counter.value + 1)).value
+
+    def _room(self, issue: Issue | None = None) -> int:
+        """What the per-issue quota leaves for more files."""
+        return self._settings.current.max_issue_upload_bytes - (issue.attachment_bytes if issue else 0)
 
     # -- customer --------------------------------------------------------------------------
     def create(self, contact: Contact, property_id: str, subject: str, *, priority: Priority = Priority.MEDIUM,
-               notes: str = "", attachments: Iterable[Attachment] = ()) -> Issue:
+               notes: str = "", attachments: Iterable[Upload] = ()) -> Issue:
         """ISS-2, ISS-3: open an issue on the current property; staff are mailed."""
         self._visibility.require_section(contact, Section.ISSUES)
         subject = inputs.text(subject, "subject", max_length=MAX_SUBJECT)
         priority = inputs.member(priority, Priority, "priority")
         notes = inputs.text(notes, "notes", max_length=inputs.MAX_LONG_TEXT, multiline=True, required=False)
-        files = self._check_attachments(attachments, self._settings.current.max_issue_attachments)
+        checked = self._files.check(attachments, self._settings.current.max_issue_attachments, room=self._room())
+        self._visibility.require_property(contact, property_id)
+        files = self._files.save(checked)
         return retry_on_conflict(lambda: self._create_once(contact, property_id, subject, priority, notes, files))
 
     def _create_once(self, contact: Contact, property_id: str, subject: str, priority: Priority, notes: str,
@@ -90,8 +82,10 @@ class Issues:
             issue = self._storage.insert(
                 Issue(number=self._next_number(), property_id=prop.id, subject=subject, priority=priority,
                       notes=notes, created_by_contact_id=contact.id, main_contact_id=contact.id,
-                      created_at=now, last_updated=now, attachments=files)
+                      created_at=now, last_updated=now, attachments=files,
+                      attachment_bytes=sum(f.size for f in files))
             )
+            self._files.count_upload(contact.id, files)
             self._mail_staff(prop, "issue_created", f"issue-created:{issue.id}", contact=contact, issue=issue,
                              property=prop)
             self._outbox.event(IssueCreated(event_id=f"issue-created:{issue.id}",
@@ -119,8 +113,9 @@ class Issues:
         shown = sorted((c for c in found if c.public or not c.by_staff), key=lambda c: c.at)
         return [attrs.evolve(c, attachments=tuple(a for a in c.attachments if a.shared)) for c in shown]
 
-    def attachment(self, contact: Contact, issue_id: str, index: int, comment_id: str | None = None) -> Attachment:
-        """One file of an issue (or of one of its comments) as the portal may show it."""
+    def attachment(self, contact: Contact, issue_id: str, index: int,
+                   comment_id: str | None = None) -> tuple[Attachment, bytes]:
+        """One file of an issue (or of one of its comments) as the portal may show it, with its bytes."""
         if comment_id is None:
             files = self.get(contact, issue_id).attachments
         else:  # comments() checks the issue's visibility and drops unshared files
@@ -130,16 +125,34 @@ class Issues:
             files = comment.attachments
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(files):
             raise NotFound("No such file.")
-        return files[index]
+        return files[index], self._files.read(files[index])
 
-    def comment(self, contact: Contact, issue_id: str, text: str, attachments: Iterable[Attachment] = ()) -> Comment:
+    def staff_attachment(self, staff: StaffUser, issue_id: str, index: int,
+                         comment_id: str | None = None) -> tuple[Attachment, bytes]:
+        """``MANAGE_ISSUES``: any file of an issue or of its comments, shared or not."""
+        require(staff, Permission.MANAGE_ISSUES)
+        issue = lookup(self._storage, Issue, issue_id)
+        if comment_id is None:
+            files = issue.attachments
+        else:
+            comment = self._storage.get(Comment, comment_id) if inputs.is_identifier(comment_id) else None
+            if comment is None or comment.issue_id != issue.id:
+                raise NotFound("No such file.")
+            files = comment.attachments
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(files):
+            raise NotFound("No such file.")
+        return files[index], self._files.read(files[index])
+
+    def comment(self, contact: Contact, issue_id: str, text: str, attachments: Iterable[Upload] = ()) -> Comment:
         """ISS-5: a customer comment, with an optional attachment, reaches staff."""
         text = inputs.text(text, "comment", max_length=inputs.MAX_LONG_TEXT, multiline=True)
-        files = self._check_attachments(attachments, 1)
+        issue = self.get(contact, issue_id)
+        files = self._files.save(self._files.check(attachments, 1, room=self._room(issue)))
         with self._uow():
             issue, prop = self._visibility.require_job(contact, Issue, issue_id, Section.ISSUES)
             if issue.status is IssueStatus.CLOSED:
                 raise InvalidTransition("This issue is closed.")
+            self._files.count_upload(contact.id, files)
             comment = self._add_comment(issue, contact.name, text, by_staff=False, public=True, attachments=files)
             self._mail_staff(prop, "issue_comment", f"issue-comment:{comment.id}", contact=contact, issue=issue,
                              property=prop, comment=comment)
@@ -148,11 +161,14 @@ class Issues:
     def _add_comment(self, issue: Issue, author: str, text: str, *, by_staff: bool, public: bool,
                      attachments: tuple[Attachment, ...] = ()) -> Comment:
         now = self._clock.now()
+        size = sum(a.size for a in attachments)
+        if size > self._room(issue):
+            raise ValidationError("This issue has no room for more files.", field="attachments")
         comment = self._storage.insert(
             Comment(issue_id=issue.id, author_name=author, by_staff=by_staff, text=text, at=now, public=public,
                     attachments=attachments)
         )
-        self._storage.update(attrs.evolve(issue, last_updated=now))
+        self._storage.update(attrs.evolve(issue, last_updated=now, attachment_bytes=issue.attachment_bytes + size))
         self._outbox.event(IssueCommented(event_id=f"issue-comment:{comment.id}",
                                           company_id=self._settings.current.company_id, issue_id=issue.id,
                                           comment_id=comment.id, by_staff=by_staff, public=public))
@@ -166,14 +182,14 @@ class Issues:
 
     # -- staff -----------------------------------------------------------------------------
     def staff_comment(self, staff: StaffUser, issue_id: str, text: str, *, public: bool,
-                      attachments: Iterable[Attachment] = ()) -> Comment:
+                      attachments: Iterable[Upload] = ()) -> Comment:
         """A staff comment; the portal shows it only when ``public`` (ISS-4), and its files only
         once shared (VIS-7)."""
         require(staff, Permission.MANAGE_ISSUES)
         text = inputs.text(text, "comment", max_length=inputs.MAX_LONG_TEXT, multiline=True)
         public = inputs.flag(public, "public")
-        files = tuple(attrs.evolve(a, shared=False) for a in
-                      self._check_attachments(attachments, self._settings.current.max_issue_attachments))
+        checked = self._files.check(attachments, self._settings.current.max_issue_attachments)
+        files = self._files.save(checked, shared=False)
         with self._uow():
             issue = lookup(self._storage, Issue, issue_id)
             return self._add_comment(issue, staff.name, text, by_staff=True, public=public, attachments=files)

@@ -17,6 +17,9 @@ import attrs
 
 
 
+DEFAULT_COMPANY = "default"
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -109,6 +112,9 @@ class StaffUser:
     email: str
     name: str
     permissions: frozenset[Permission] = frozenset()
+    external_id: str | None = None  # the host's own id for it (sync)
+    archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -116,6 +122,9 @@ class StaffUser:
 class Customer:
     id: str = _id_field()
     name: str
+    external_id: str | None = None  # the host's own id for it (sync)
+    archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -127,6 +136,9 @@ class Property:
     primary_contact_id: str | None = None
     account_owner_email: str | None = None
     operations_manager_email: str | None = None
+    external_id: str | None = None  # the host's own id for it (sync)
+    archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -149,6 +161,9 @@ class Contact:
     credential_epoch: int = 0
     receipts_opt_in: bool = False
     processor_customer: str | None = None
+    external_id: str | None = None  # the host's own id for it (sync)
+    archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
     @property
@@ -172,6 +187,7 @@ class StatusEvent:
     kind: HistoryKind
     at: datetime
     detail: str = ""
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -185,13 +201,14 @@ class Invoice:
     amount_due: Decimal
     invoice_date: date
     net_days: int = 30
+    due_date: date = attrs.field(
+        default=attrs.Factory(lambda i: i.invoice_date + timedelta(days=i.net_days), takes_self=True))
     pending_amount: Decimal = Decimal("0.00")
     paid_on: date | None = None
+    external_id: str | None = None  # the host's own id for it (sync)
+    archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
-
-    @property
-    def due_date(self) -> date:
-        return self.invoice_date + timedelta(days=self.net_days)
 
     @property
     def is_open(self) -> bool:
@@ -220,6 +237,7 @@ class PaymentMethod:
     mandate_accepted_at: datetime | None = None
     is_default: bool = False
     removed: bool = False
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
     def expired(self, today: date) -> bool:
@@ -245,6 +263,7 @@ class Payment:
     refunded_amount: Decimal = Decimal("0.00")
     created_at: datetime
     settled_at: datetime | None = None
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
     @property
@@ -262,7 +281,8 @@ class Service:
 
 @attrs.frozen(kw_only=True)
 class Signature:
-    image_data_url: str
+    image_key: str  # the PNG the signer drew, in the file store
+    image_type: str = "image/png"
     signer_contact_id: str
     signer_name: str
     signed_at: datetime
@@ -283,6 +303,9 @@ class Proposal:
     sales_rep_email: str | None = None
     main_contact_id: str | None = None
     signature: Signature | None = None
+    external_id: str | None = None  # the host's own id for it (sync)
+    archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
     @property
@@ -296,11 +319,13 @@ class Proposal:
 
 @attrs.frozen(kw_only=True)
 class Attachment:
-    """A file on an issue or comment. Staff files stay hidden from the portal until shared (VIS-7)."""
+    """A file on an issue or comment: its name and a reference into the file store, never its
+    bytes. Staff files stay hidden from the portal until shared (VIS-7)."""
 
     filename: str
     content_type: str
-    data: bytes
+    file_key: str
+    size: int
     shared: bool = True
 
 
@@ -314,6 +339,7 @@ class Comment:
     at: datetime
     public: bool = True
     attachments: tuple[Attachment, ...] = ()
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -331,6 +357,8 @@ class Issue:
     created_at: datetime
     last_updated: datetime
     attachments: tuple[Attachment, ...] = ()
+    attachment_bytes: int = 0  # of the issue's and its comments' files (the per-issue quota)
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -344,6 +372,7 @@ class QuoteRequest:
     description: str
     created_at: datetime
     handled: bool = False
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -353,6 +382,7 @@ class Counter:
 
     id: str
     value: int = 0
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -363,6 +393,7 @@ class LoginThrottle:
     id: str
     failures: int = 0
     window_start: datetime | None = None
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -374,6 +405,7 @@ class ProcessedEvent:
     payment_id: str
     kind: str
     received_at: datetime
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -385,6 +417,34 @@ class LoginSession:
     id: str = attrs.field(factory=lambda: secrets.token_urlsafe(24))
     contact_id: str
     created_at: datetime
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class StoredSettings:
+    """A company's saved portal settings (BRD-1): one row per company, its ``revision`` the
+    number of saves; every save also writes a :class:`SettingsRevision`."""
+
+    id: str  # the company id
+    config: dict[str, Any]
+    revision: int = 0
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class SettingsRevision:
+    """The audit line of one settings save: who, when, and which settings changed."""
+
+    id: str = _id_field()
+    revision: int
+    staff_id: str
+    staff_name: str
+    at: datetime
+    changed: tuple[str, ...]
+    config: dict[str, Any]
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -402,6 +462,7 @@ class OutboxMessage:
     next_attempt_at: datetime | None = None
     last_error: str = ""
     sent_at: datetime | None = None
+    company_id: str = DEFAULT_COMPANY
     version: int = 0
 
 
@@ -422,27 +483,41 @@ RECORD_TYPES: tuple[type, ...] = (
     LoginThrottle,
     LoginSession,
     ProcessedEvent,
+    StoredSettings,
+    SettingsRevision,
     OutboxMessage,
 )
 
-# Storage hints: fields that queries filter on, and fields whose values must be unique.
-INDEXED: dict[type, tuple[str, ...]] = {
-    Contact: ("customer_id",),
-    Property: ("customer_id",),
-    StatusEvent: ("contact_id",),
-    Invoice: ("property_id", "billing_contact_id"),
-    PaymentMethod: ("contact_id",),
-    Payment: ("invoice_id", "processor_ref", "status"),
-    Proposal: ("property_id",),
-    Comment: ("issue_id",),
-    Issue: ("property_id",),
-    QuoteRequest: ("handled",),
-    LoginSession: ("contact_id",),
-    OutboxMessage: ("status",),
+# Records the host owns and keeps in sync by its own ids (``portal.sync``).
+HOST_RECORD_TYPES: tuple[type, ...] = (StaffUser, Customer, Property, Contact, Invoice, Proposal)
+
+# Storage hints: fields that queries filter on, and groups of fields whose values are unique
+# together (a group with a None in it is not checked). Every record has a company: queries
+# always filter on it, and a value is unique within one company.
+INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
+    Contact: (("customer_id",),),
+    Property: (("customer_id",),),
+    StatusEvent: (("contact_id",),),
+    # the open and paid lists of a property, in the order they are shown (keyset pages)
+    Invoice: (("property_id", "paid_on", "due_date", "number"), ("billing_contact_id",)),
+    PaymentMethod: (("contact_id",),),
+    Payment: (("invoice_id",), ("processor_ref",), ("status",), ("contact_id",), ("created_at",)),
+    Proposal: (("property_id", "estimated_start", "number"),),
+    Comment: (("issue_id", "at"),),
+    Issue: (("property_id", "status", "last_updated", "number"), ("status", "last_updated", "number")),
+    QuoteRequest: (("handled",),),
+    LoginSession: (("contact_id",),),
+    SettingsRevision: (("revision",),),
+    OutboxMessage: (("status",),),
 }
-UNIQUE: dict[type, tuple[str, ...]] = {
-    StaffUser: ("email",),
-    Contact: ("email",),
-    Payment: ("idempotency_key",),
-    OutboxMessage: ("dedup_key",),
+_EXTERNAL = ("company_id", "external_id")
+UNIQUE: dict[type, tuple[tuple[str, ...], ...]] = {
+    StaffUser: (("company_id", "email"), _EXTERNAL),
+    Customer: (_EXTERNAL,),
+    Property: (_EXTERNAL,),
+    Contact: (("company_id", "email"), _EXTERNAL),
+    Invoice: (_EXTERNAL,),
+    Proposal: (_EXTERNAL,),
+    Payment: (("idempotency_key",),),
+    OutboxMessage: (("dedup_key",),),
 }

@@ -19,6 +19,7 @@ from .config import PortalConfig
 from .directory import Directory
 from .errors import ConfigurationError
 from .events import Event
+from .files import Files
 from .invitations import Invitations
 from .invoices import Invoices
 from .issues import Issues
@@ -26,9 +27,10 @@ from .mails import MailTemplates
 from .models import StaffUser
 from .outbox import Outbox
 from .payments import Payments
-from .ports import Clock, Mailer, PaymentProcessor, PdfRenderer, Storage
+from .ports import Clock, FileStore, Mailer, PaymentProcessor, PdfRenderer, Storage
 from .proposals import Proposals
-from .settings import Settings
+from .settings import Settings, checked_config
+from .tenancy import CompanyStorage
 from .throttle import Throttle
 from .tokens import TokenSigner
 from .uow import UnitOfWork
@@ -44,11 +46,13 @@ REQUIRED: dict[str, type] = {
     "portalkit_payment_processor": PaymentProcessor,
     "portalkit_pdf_renderer": PdfRenderer,
     "portalkit_clock": Clock,
+    "portalkit_file_store": FileStore,
 }
 
 
 class Portal:
-    """One company's customer portal.
+    """One company's customer portal (``config.company_id``); many companies' portals may share
+    one storage and one file store, each seeing only its own records (``portalkit.tenancy``).
 
     ``plugins`` are objects with ``@hookimpl`` methods (see :mod:`portalkit.hookspecs`); a
     hook name that matches no hookspec, or a required adapter that no plugin supplies, is a
@@ -58,6 +62,7 @@ class Portal:
 
     def __init__(self, config: PortalConfig, *, secret_key: str, plugins: Iterable[Any] = (),
                  dispatch_inline: bool = True):
+        config = checked_config(config)
         self.plugins = pluggy.PluginManager(hookspecs.PROJECT)
         self.plugins.add_hookspecs(hookspecs)
         for name in DEFAULT_PLUGINS:
@@ -72,7 +77,9 @@ class Portal:
                                      "Check the spelling against docs/hooks.md.") from exc
         self.hook = self.plugins.hook
         adapters = {name: self._adapter(name, port) for name, port in REQUIRED.items()}
-        self.storage: Storage = adapters["portalkit_storage"]
+        self.shared_storage: Storage = adapters["portalkit_storage"]
+        self.storage: Storage = CompanyStorage(self.shared_storage, config.company_id)
+        self.file_store: FileStore = adapters["portalkit_file_store"]
         self.mailer: Mailer = adapters["portalkit_mailer"]
         self.processor: PaymentProcessor = adapters["portalkit_payment_processor"]
         self.pdf: PdfRenderer = adapters["portalkit_pdf_renderer"]
@@ -80,25 +87,26 @@ class Portal:
         if not secret_key or len(secret_key) < 16:
             raise ConfigurationError("secret_key must be at least 16 characters")
 
-        self.settings = Settings(config)
+        self.settings = Settings(self.storage, self.clock, config)
         self.signer = TokenSigner(secret_key, self.clock)
         self.outbox = Outbox(self.storage, self.clock, self.mailer, self._emit)
-        self.unit_of_work = UnitOfWork(self.storage)
+        self.unit_of_work = UnitOfWork(self.storage, scope=self.settings.pinned)
+        self.files = Files(self.file_store, self.storage, self.settings)
         self.dispatch_inline = dispatch_inline
         self.mails = MailTemplates(self.settings, self._template_dirs())
         core = dict(storage=self.storage, clock=self.clock, uow=self.unit_of_work, settings=self.settings)
         self.visibility = Visibility(self.storage, self.settings)
         self.invitations = Invitations(**core, signer=self.signer, outbox=self.outbox, mails=self.mails)
         self.directory = Directory(**core, invitations=self.invitations)
-        self.throttle = Throttle(self.storage, self.clock, self.storage.transaction)
+        self.throttle = Throttle(self.storage, self.clock, self.storage.transaction, self.settings.company_id)
         self.accounts = Accounts(**core, signer=self.signer, outbox=self.outbox, mails=self.mails,
                                  invitations=self.invitations, throttle=self.throttle)
         self.invoices = Invoices(**core, visibility=self.visibility, pdf=self.pdf)
         self.payments = Payments(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
                                  processor=self.processor)
         self.proposals = Proposals(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
-                                   pdf=self.pdf)
-        self.issues = Issues(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails)
+                                   pdf=self.pdf, files=self.files)
+        self.issues = Issues(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails, files=self.files)
 
     @property
     def dispatch_inline(self) -> bool:
@@ -133,9 +141,9 @@ class Portal:
         """The portal's current settings."""
         return self.settings.current
 
-    def update_config(self, staff: StaffUser, config: PortalConfig) -> None:
-        """``MANAGE_SETTINGS``: replace the portal's configuration (BRD-1)."""
-        self.settings.replace(staff, config)
+    def update_config(self, staff: StaffUser, config: PortalConfig) -> PortalConfig:
+        """``MANAGE_SETTINGS``: save the company's settings (BRD-1), for every worker's next request."""
+        return self.settings.replace(staff, config)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -6,7 +6,7 @@ import enum
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Protocol, TypeVar, runtime_checkable
+from typing import Any, Iterable, Mapping, Protocol, Sequence, TypeVar, runtime_checkable
 
 import attrs
 
@@ -29,6 +29,30 @@ class Mail:
     message_id: str | None = None
 
 
+@attrs.frozen
+class In:
+    """A query condition: the field's value is one of ``values``."""
+
+    values: tuple[Any, ...] = attrs.field(converter=tuple)
+
+
+@attrs.frozen
+class AtLeast:
+    """A query condition: the field's value is ``value`` or more."""
+
+    value: Any
+
+
+@attrs.frozen
+class Not:
+    """A query condition: the field's value is not ``value`` (``Not(None)``: it has a value)."""
+
+    value: Any
+
+
+Condition = In | AtLeast | Not
+
+
 @runtime_checkable
 class Storage(Protocol):
     """Record storage. Every portal operation runs inside one ``transaction()``.
@@ -38,7 +62,11 @@ class Storage(Protocol):
     - ``insert`` refuses a duplicate id or unique value with :class:`portalkit.errors.Conflict`.
     - ``update`` is compare-and-swap on ``version``: it stores ``record`` with ``version + 1``
       only if the stored version equals ``record.version``, else raises ``Conflict``.
-    - ``find`` filters on equality of scalar fields.
+    - ``find`` filters on scalar fields: a plain value is equality (``None``: IS NULL), or one
+      of the conditions ``In``, ``AtLeast`` and ``Not``.
+    - ``page`` is ``find`` ordered by ``order`` and then ``id`` (all ascending, or all
+      descending), starting after the record ``after`` and returning at most ``limit``
+      records: keyset pagination, so a page costs the same at any depth.
     - ``get_many`` returns the records found, by id; ``insert_many`` inserts a batch and,
       with ``skip_existing``, silently skips records whose id or unique value is taken;
       ``update_many`` is ``update`` for a batch of one type: all of them, or ``Conflict``;
@@ -49,11 +77,26 @@ class Storage(Protocol):
     def get(self, cls: type[T], id: str) -> T | None: ...
     def get_many(self, cls: type[T], ids: Iterable[str]) -> dict[str, T]: ...
     def find(self, cls: type[T], **where: Any) -> list[T]: ...
+    def page(self, cls: type[T], *, order: Sequence[str], limit: int, descending: bool = False,
+             after: T | None = None, **where: Any) -> list[T]: ...
     def insert(self, record: T) -> T: ...
     def insert_many(self, records: Iterable[Any], *, skip_existing: bool = False) -> None: ...
     def update(self, record: T) -> T: ...
     def update_many(self, records: list[T]) -> list[T]: ...
     def delete_many(self, cls: type, ids: Iterable[str]) -> None: ...
+
+
+@runtime_checkable
+class FileStore(Protocol):
+    """Bytes of uploaded files (attachments, signatures, logos, reports), kept apart from records.
+
+    Content-addressed within a namespace (the company): ``put`` returns the key (the SHA-256 of
+    the bytes) and storing the same bytes twice keeps one copy; ``get`` returns the bytes or
+    ``None``. Records hold the key only, so no list ever loads file bytes.
+    """
+
+    def put(self, namespace: str, data: bytes) -> str: ...
+    def get(self, namespace: str, key: str) -> bytes | None: ...
 
 
 @runtime_checkable

@@ -21,7 +21,8 @@ from PIL import Image, UnidentifiedImageError
 
 from . import inputs, money
 from .directory import lookup, normalise_email
-from .errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
+from .errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from .files import Files
 from .events import ProposalSigned, QuoteRequested
 from .mails import MailTemplates
 from .models import (Contact, Permission, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature,
@@ -51,7 +52,7 @@ def can_sign(proposal: Proposal) -> bool:
     return proposal.status in SIGNABLE and proposal.signature is None
 
 
-def check_signature_image(data_url: object) -> None:
+def check_signature_image(data_url: object) -> bytes:
     """PRO-4: an empty signature cannot be saved. The image is a PNG data URL with ink on it:
     an untouched pad (every pixel transparent, or every pixel white) is refused."""
     if not isinstance(data_url, str) or not data_url.startswith(_PNG_PREFIX):
@@ -68,6 +69,7 @@ def check_signature_image(data_url: object) -> None:
         raise ValidationError("The signature image is not readable.", field="signature") from exc
     if not inked:
         raise ValidationError("Sign in the signature area before saving.", field="signature")
+    return raw
 
 
 def _has_ink(image: Image.Image) -> bool:
@@ -103,9 +105,9 @@ class ProposalRow:
 
 class Proposals:
     def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
-                 outbox: Outbox, mails: MailTemplates, pdf: PdfRenderer):
+                 outbox: Outbox, mails: MailTemplates, pdf: PdfRenderer, files: Files):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
-        self._visibility, self._outbox, self._mails, self._pdf = visibility, outbox, mails, pdf
+        self._visibility, self._outbox, self._mails, self._pdf, self._files = visibility, outbox, mails, pdf, files
 
     # -- staff -----------------------------------------------------------------------------
     def add(self, staff: StaffUser, property_id: str, number: str, description: str, estimated_start: date, *,
@@ -142,6 +144,14 @@ class Proposals:
         require(staff, Permission.MANAGE_PROPOSALS)
         return lookup(self._storage, Proposal, proposal_id).signature
 
+    def signature_image(self, staff: StaffUser, proposal_id: str) -> bytes:
+        """PRO-6: the PNG the signer drew."""
+        signature = self.signature(staff, proposal_id)
+        image = self._files.get(signature.image_key) if signature else None
+        if image is None:
+            raise NotFound("This proposal has no signature image.")
+        return image
+
     # -- customer --------------------------------------------------------------------------
     def list(self, contact: Contact, property_id: str, which: ProposalFilter = ProposalFilter.OPEN) -> list[ProposalRow]:
         """PRO-1: Open (not won, start within the window) or Work-In-Process."""
@@ -175,7 +185,7 @@ class Proposals:
     def sign(self, contact: Contact, proposal_id: str, image_data_url: str, ip_address: str,
              selected_service_ids: Iterable[str] = ()) -> Proposal:
         """Sign (or Select and Sign) a proposal. A second signature, even at the same instant, is refused."""
-        check_signature_image(image_data_url)
+        image = check_signature_image(image_data_url)
         ip_address = inputs.text(ip_address, "ip_address", max_length=64, required=False)
         selected = tuple(inputs.identifiers(selected_service_ids, "services"))
         try:
@@ -188,7 +198,7 @@ class Proposals:
                 optional = {s.id for s in proposal.services if s.optional}
                 if not set(selected) <= optional:
                     raise ValidationError("Only the proposal's optional services can be selected.", field="services")
-                signature = Signature(image_data_url=image_data_url, signer_contact_id=contact.id,
+                signature = Signature(image_key=self._files.put(image), signer_contact_id=contact.id,
                                       signer_name=contact.name, signed_at=self._clock.now(), ip_address=ip_address,
                                       selected_service_ids=selected, total=total_for(proposal, selected))
                 signed = self._storage.update(

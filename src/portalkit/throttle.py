@@ -23,8 +23,10 @@ from .retry import retry_on_conflict
 
 
 class Throttle:
-    def __init__(self, storage: Storage, clock: Clock, transaction: Callable[[], AbstractContextManager[None]]):
+    def __init__(self, storage: Storage, clock: Clock, transaction: Callable[[], AbstractContextManager[None]],
+                 namespace: str):
         self._storage, self._clock, self._transaction = storage, clock, transaction
+        self._namespace = namespace  # the company: its limits are its own
 
     def reserve(self, key: str, limit: int, window_seconds: int) -> None:
         """Count one attempt for ``key``, or raise ``TooManyAttempts`` when the window is full."""
@@ -61,6 +63,7 @@ class Throttle:
 
     def _reserve(self, key: str, limit: int, window_seconds: int) -> None:
         now = self._clock.now()
+        key = f"{self._namespace}:{key}"
         with self._transaction():
             current = self._storage.get(LoginThrottle, key)
             if current is None:
@@ -84,7 +87,7 @@ class Throttle:
 
     def _change(self, key: str, to: Callable[[int], int]) -> None:
         with self._transaction():
-            current = self._storage.get(LoginThrottle, key)
+            current = self._storage.get(LoginThrottle, f"{self._namespace}:{key}")
             if current is not None and current.failures != to(current.failures):
                 self._storage.update(attrs.evolve(current, failures=to(current.failures)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, ContextManager, Iterator
 
 from .ports import Storage
 
@@ -20,9 +20,11 @@ class UnitOfWork:
     outbox's retries: it never turns a committed operation into an error for its caller.
     """
 
-    def __init__(self, storage: Storage, after_commit: Callable[[], object] | None = None):
+    def __init__(self, storage: Storage, after_commit: Callable[[], object] | None = None,
+                 scope: Callable[[], ContextManager[object]] | None = None):
         self._storage = storage
         self.after_commit = after_commit
+        self._scope = scope  # entered around the outermost transaction (the settings, read once)
         self._local = threading.local()
 
     @contextmanager
@@ -30,8 +32,12 @@ class UnitOfWork:
         depth: int = getattr(self._local, "depth", 0)
         self._local.depth = depth + 1
         try:
-            with self._storage.transaction():
-                yield
+            if depth == 0 and self._scope is not None:
+                with self._scope(), self._storage.transaction():
+                    yield
+            else:
+                with self._storage.transaction():
+                    yield
         finally:
             self._local.depth = depth
         if depth == 0 and self.after_commit is not None:

@@ -1,4 +1,5 @@
-"""portalkit's default plugin: the system clock and the dependency-free PDF renderer.
+"""portalkit's default plugin: the system clock, the dependency-free PDF renderer and files on
+the local filesystem.
 
 It is registered first, so any host plugin answering the same hook wins.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from ..clock import SystemClock
 from ..hookspecs import hookimpl
+from .files import LocalFileStore
 from .pdf import SimplePdfRenderer
 
 
@@ -18,3 +20,8 @@ def portalkit_clock() -> SystemClock:
 @hookimpl
 def portalkit_pdf_renderer() -> SimplePdfRenderer:
     return SimplePdfRenderer()
+
+
+@hookimpl
+def portalkit_file_store() -> LocalFileStore:
+    return LocalFileStore()

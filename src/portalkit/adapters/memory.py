@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, Sequence, TypeVar
 
 import attrs
 
 from ..errors import Conflict
 from ..models import UNIQUE
-from ..ports import Mail
+from ..ports import AtLeast, In, Mail, Not
+from .files import file_key
 
 T = TypeVar("T")
 
@@ -21,7 +23,7 @@ class MemoryStorage:
 
     def __init__(self) -> None:
         self._tables: dict[type, dict[str, Any]] = {}
-        self._unique: dict[tuple[type, str], dict[Any, str]] = {}  # (type, field) -> value -> id
+        self._unique: dict[tuple[type, tuple[str, ...]], dict[Any, str]] = {}  # (type, fields) -> values -> id
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -60,27 +62,46 @@ class MemoryStorage:
 
     def find(self, cls: type[T], **where: Any) -> list[T]:
         with self._lock:
-            return [r for r in self._rows(cls).values() if all(getattr(r, k) == v for k, v in where.items())]
+            return [r for r in self._rows(cls).values() if all(_matches(getattr(r, k), v) for k, v in where.items())]
+
+    def page(self, cls: type[T], *, order: Sequence[str], limit: int, descending: bool = False,
+             after: T | None = None, **where: Any) -> list[T]:
+        keys = [*order, "id"]
+
+        def position(record: Any) -> tuple[Any, ...]:
+            return tuple(_sortable(getattr(record, k)) for k in keys)
+
+        found = sorted(self.find(cls, **where), key=position, reverse=descending)
+        if after is not None:
+            last = position(after)
+            found = [r for r in found if (position(r) < last if descending else position(r) > last)]
+        return found[:limit]
+
+    @staticmethod
+    def _key(record: Any, fields: tuple[str, ...]) -> tuple[Any, ...] | None:
+        values = tuple(getattr(record, f) for f in fields)
+        return None if None in values else values
 
     def _clash(self, record: Any) -> str | None:
-        """The unique field whose value another record already holds, if any."""
-        for field in UNIQUE.get(type(record), ()):
-            value = getattr(record, field)
-            holder = self._unique.get((type(record), field), {}).get(value)
-            if value is not None and holder not in (None, record.id):
-                return field
+        """The unique fields whose values another record already holds, if any."""
+        for fields in UNIQUE.get(type(record), ()):
+            key = self._key(record, fields)
+            holder = self._unique.get((type(record), fields), {}).get(key)
+            if key is not None and holder not in (None, record.id):
+                return ", ".join(fields)
         return None
 
     def _index(self, record: Any, old: Any = None) -> None:
         if old is not None:
             self._unindex(old)
-        for field in UNIQUE.get(type(record), ()):
-            if getattr(record, field) is not None:
-                self._unique.setdefault((type(record), field), {})[getattr(record, field)] = record.id
+        for fields in UNIQUE.get(type(record), ()):
+            key = self._key(record, fields)
+            if key is not None:
+                self._unique.setdefault((type(record), fields), {})[key] = record.id
 
     def _unindex(self, record: Any) -> None:
-        for field in UNIQUE.get(type(record), ()):
-            self._unique.get((type(record), field), {}).pop(getattr(record, field), None)
+        for fields in UNIQUE.get(type(record), ()):
+            self._unique.get((type(record), fields), {}).pop(self._key(record, fields), None)
 
     def insert(self, record: Any) -> Any:
         self.insert_many([record])
@@ -94,7 +115,7 @@ class MemoryStorage:
                 if clash:
                     if skip_existing:
                         continue
-                    raise Conflict(f"{type(record).__name__}.{clash} {getattr(record, clash)!r} is already in use")
+                    raise Conflict(f"{type(record).__name__} {clash} already in use")
                 rows[record.id] = record
                 self._index(record)
 
@@ -118,11 +139,43 @@ class MemoryStorage:
                 raise Conflict(f"{type(record).__name__} {record.id} was changed concurrently")
             clash = self._clash(record)
             if clash:
-                raise Conflict(f"{type(record).__name__}.{clash} {getattr(record, clash)!r} is already in use")
+                raise Conflict(f"{type(record).__name__} {clash} already in use")
             stored = attrs.evolve(record, version=record.version + 1)
             rows[record.id] = stored
             self._index(stored, current)
             return stored
+
+
+def _matches(value: Any, wanted: Any) -> bool:
+    """``find``'s conditions, as the SQL storage applies them (a missing value matches no ``Not``)."""
+    if isinstance(wanted, In):
+        return value in wanted.values
+    if isinstance(wanted, AtLeast):
+        return value is not None and value >= wanted.value
+    if isinstance(wanted, Not):
+        return value is not None and value != wanted.value
+    return bool(value == wanted)
+
+
+def _sortable(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+class MemoryFileStore:
+    """Files in a dict, content-addressed like the local store; ``reads`` counts ``get`` calls."""
+
+    def __init__(self) -> None:
+        self.files: dict[tuple[str, str], bytes] = {}
+        self.reads = 0
+
+    def put(self, namespace: str, data: bytes) -> str:
+        key = file_key(data)
+        self.files[(namespace, key)] = bytes(data)
+        return key
+
+    def get(self, namespace: str, key: str) -> bytes | None:
+        self.reads += 1
+        return self.files.get((namespace, key))
 
 
 class MemoryMailer:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Iterator, TypeVar
+from typing import Any, Iterable, Iterator, Sequence, TypeVar
 
 import attrs
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from sqlalchemy.pool import StaticPool
 
 from ..errors import Conflict, StorageError
 from ..models import INDEXED, RECORD_TYPES, UNIQUE
+from ..ports import AtLeast, In, Not
 from ..serialization import from_primitive, to_primitive
 
 T = TypeVar("T")
@@ -135,6 +136,10 @@ def table_name(cls: type) -> str:
     return "pk_" + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
+def index_name(table: str, columns: Sequence[str]) -> str:
+    return f"ix_{table}_{'_'.join(columns)}"
+
+
 @attrs.frozen
 class Mapping:
     """How one record type maps onto its table, with its statements built once."""
@@ -172,6 +177,22 @@ class Mapping:
             return value
         return value.value if isinstance(value, enum.Enum) else value
 
+    def clauses(self, where: dict[str, Any]) -> list[Any]:
+        """``find``'s conditions as SQL: equality, IS NULL, ``In``, ``AtLeast`` and ``Not``."""
+        found = []
+        for name, value in where.items():
+            column = self.table.c[name]
+            if isinstance(value, In):
+                found.append(column.in_([self.column_value(name, v) for v in value.values]))
+            elif isinstance(value, AtLeast):
+                found.append(column >= self.column_value(name, value.value))
+            elif isinstance(value, Not):
+                found.append(column.is_not(None) if value.value is None
+                             else column != self.column_value(name, value.value))
+            else:
+                found.append(column.is_(None) if value is None else column == self.column_value(name, value))
+        return found
+
 
 def build_metadata() -> tuple[sa.MetaData, dict[type, Mapping]]:
     metadata = sa.MetaData()
@@ -184,11 +205,11 @@ def build_metadata() -> tuple[sa.MetaData, dict[type, Mapping]]:
             col_type, is_native = _column_type(tp)
             if is_native:
                 native.add(field.name)
-            columns.append(
-                sa.Column(field.name, col_type, primary_key=field.name == "id", nullable=nullable,
-                          unique=field.name in UNIQUE.get(cls, ()), index=field.name in INDEXED.get(cls, ()))
-            )
-        table = sa.Table(table_name(cls), metadata, *columns)
+            columns.append(sa.Column(field.name, col_type, primary_key=field.name == "id", nullable=nullable))
+        name = table_name(cls)
+        indexes = [sa.Index(index_name(name, cols), *cols) for cols in (("company_id",), *INDEXED.get(cls, ()))]
+        uniques = [sa.UniqueConstraint(*cols, name=f"uq_{name}_{'_'.join(cols)}") for cols in UNIQUE.get(cls, ())]
+        table = sa.Table(name, metadata, *columns, *indexes, *uniques)
         mappings[cls] = Mapping(cls, table, frozenset(native))
     return metadata, mappings
 
@@ -318,11 +339,23 @@ class SqlStorage:
 
     def find(self, cls: type[T], **where: Any) -> list[T]:
         m = MAPPINGS[cls]
-        clauses = [
-            m.table.c[k].is_(None) if v is None else m.table.c[k] == m.column_value(k, v) for k, v in where.items()
-        ]
         with self._conn() as conn:
-            rows = conn.execute(sa.select(m.table).where(*clauses)).all()
+            rows = conn.execute(sa.select(m.table).where(*m.clauses(where))).all()
+        return [m.from_row(r) for r in rows]
+
+    def page(self, cls: type[T], *, order: Sequence[str], limit: int, descending: bool = False,
+             after: T | None = None, **where: Any) -> list[T]:
+        m = MAPPINGS[cls]
+        keys = [*order, "id"]
+        columns = [m.table.c[k] for k in keys]
+        query = sa.select(m.table).where(*m.clauses(where))
+        if after is not None:
+            position = sa.tuple_(*columns)
+            last = sa.tuple_(*(sa.literal(m.column_value(k, getattr(after, k)), c.type) for k, c in zip(keys, columns)))
+            query = query.where(position < last if descending else position > last)
+        query = query.order_by(*(c.desc() if descending else c.asc() for c in columns)).limit(limit)
+        with self._conn() as conn:
+            rows = conn.execute(query).all()
         return [m.from_row(r) for r in rows]
 
     def insert(self, record: Any) -> Any:

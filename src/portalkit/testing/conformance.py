@@ -47,10 +47,10 @@ def samples() -> list[Any]:
                 invoice_date=date(2026, 2, 28), paid_on=None),
         Proposal(number="P-1", property_id="p1", description="Mulch", status=ProposalStatus.DELIVERED,
                  estimated_start=date(2026, 3, 1), services=(Service(name="A", price=Decimal("9.99"), optional=True),),
-                 signature=Signature(image_data_url="data:image/png;base64,AA==", signer_contact_id="c",
+                 signature=Signature(image_key="ef" * 32, signer_contact_id="c",
                                      signer_name="Ada L", signed_at=WHEN, ip_address="::1", total=Decimal("9.99"))),
         Comment(issue_id="i", author_name="A", by_staff=False, text="héllo ✓", at=WHEN,
-                attachments=(Attachment(filename="a.png", content_type="image/png", data=bytes(range(256))),)),
+                attachments=(Attachment(filename="a.png", content_type="image/png", file_key="cd" * 32, size=256),)),
         OutboxMessage(dedup_key="d1", kind="mail", payload={"to": ["a@b.co"], "n": 1}, created_at=WHEN),
     ]
 

@@ -11,26 +11,28 @@ from typing import Any
 
 import attrs
 
-from ..adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
+from ..adapters.memory import FrozenClock, MemoryFileStore, MemoryMailer, MemoryStorage
 from ..adapters.payments import FakeProcessor
 from ..config import PortalConfig
 from ..hookspecs import hookimpl
 from ..portal import Portal
-from ..ports import Clock, Mailer, PaymentProcessor, Storage
+from ..ports import Clock, FileStore, Mailer, PaymentProcessor, Storage
 
 TEST_SECRET = "portalkit-testing-secret-key"
 
 
 class InMemoryPlugin:
-    """Answers storage, mailer and processor (and the clock, when given) with in-memory and fake
+    """Answers storage, mailer, processor and file store (and the clock, when given) with in-memory and fake
     adapters; pass any of them to use your own. Its attributes are the adapters, to inspect."""
 
     def __init__(self, *, storage: Storage | None = None, mailer: Mailer | None = None,
-                 processor: PaymentProcessor | None = None, clock: Clock | None = None):
+                 processor: PaymentProcessor | None = None, clock: Clock | None = None,
+                 file_store: FileStore | None = None):
         self.storage: Any = storage or MemoryStorage()
         self.mailer: Any = mailer or MemoryMailer()
         self.processor: Any = processor or FakeProcessor()
         self.clock: Any = clock
+        self.file_store: Any = file_store or MemoryFileStore()
 
     @hookimpl
     def portalkit_storage(self) -> Storage:
@@ -43,6 +45,10 @@ class InMemoryPlugin:
     @hookimpl
     def portalkit_payment_processor(self) -> PaymentProcessor:
         return self.processor  # type: ignore[no-any-return]
+
+    @hookimpl
+    def portalkit_file_store(self) -> FileStore:
+        return self.file_store  # type: ignore[no-any-return]
 
     @hookimpl
     def portalkit_clock(self) -> Clock | None:

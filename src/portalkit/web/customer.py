@@ -274,9 +274,9 @@ class CustomerPages:
 
     def _file(self, req: PageRequest, id: str, index: int, comment_id: str | None) -> Result:
         """A photo or file of an issue; only image and PDF types are shown inline."""
-        f = self.portal.issues.attachment(self.contact(req), id, index, comment_id)
+        f, data = self.portal.issues.attachment(self.contact(req), id, index, comment_id)
         inline = f.content_type in INLINE_TYPES
-        return FileResponse(f.data, f.content_type if inline else "application/octet-stream",
+        return FileResponse(data, f.content_type if inline else "application/octet-stream",
                             re.sub(r"[^\w.\-]", "_", f.filename)[:100], inline)
 
     def processor_webhook(self, req: PageRequest) -> Result:

@@ -6,7 +6,8 @@ from typing import Any, Mapping, MutableMapping, Union
 
 import attrs
 
-from ..models import Attachment, StaffUser
+from ..files import Upload
+from ..models import StaffUser
 
 
 @attrs.frozen(kw_only=True)
@@ -19,7 +20,7 @@ class PageRequest:
     session: MutableMapping[str, Any]
     args: Mapping[str, str] = {}
     form: Mapping[str, list[str]] = {}
-    files: Mapping[str, list[Attachment]] = {}
+    files: Mapping[str, list[Upload]] = {}
     ip: str = ""
     staff: StaffUser | None = None
     headers: Mapping[str, str] = {}
@@ -36,7 +37,7 @@ class PageRequest:
     def fields(self, name: str) -> list[str]:
         return list(self.form.get(name, []))
 
-    def uploads(self, name: str) -> list[Attachment]:
+    def uploads(self, name: str) -> list[Upload]:
         return [u for u in self.files.get(name, []) if u.filename]
 
 

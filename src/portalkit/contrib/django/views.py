@@ -16,7 +16,8 @@ from django.urls import reverse
 from markupsafe import Markup
 
 from ...errors import PortalError
-from ...models import Attachment, Permission, StaffUser
+from ...files import Upload
+from ...models import Permission, StaffUser
 from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Reply, Result
 from .conf import get_portal, options
 
@@ -47,7 +48,7 @@ def portal_page(request: HttpRequest, endpoint: str, **params: Any) -> HttpRespo
             return _file(pages.static_file(params["name"]), cache=True)
         except PortalError as exc:
             raise Http404() from exc
-    files = {k: [Attachment(filename=f.name or "", content_type=f.content_type or "application/octet-stream",
+    files = {k: [Upload(filename=f.name or "", content_type=f.content_type or "",
                             data=f.read()) for f in request.FILES.getlist(k)] for k in request.FILES}
     req = PageRequest(method=request.method or "GET", session=request.session, args=request.GET.dict(),
                       form={k: request.POST.getlist(k) for k in request.POST}, files=files,

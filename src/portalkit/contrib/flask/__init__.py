@@ -24,7 +24,8 @@ from werkzeug.local import LocalProxy
 from wtforms.validators import ValidationError as CsrfInvalid
 
 from ...errors import PortalError
-from ...models import Attachment, Contact, StaffUser
+from ...files import Upload
+from ...models import Contact, StaffUser
 from ...portal import Portal
 from ...serialization import from_primitive, to_primitive
 from ...web import ROUTES, FileResponse, Page, PageRequest, PortalWeb, Redirect, Reply, Result
@@ -81,7 +82,7 @@ class PortalKit:
         return self._respond(self.web.handle(endpoint, req, **params), req)
 
     def _request(self) -> PageRequest:
-        files = {k: [Attachment(filename=f.filename or "", content_type=f.mimetype or "application/octet-stream",
+        files = {k: [Upload(filename=f.filename or "", content_type=f.mimetype or "",
                                 data=f.read()) for f in request.files.getlist(k)] for k in request.files}
         webhook = (request.endpoint or "").rpartition(".")[2] in WEBHOOKS
         return PageRequest(method=request.method, session=session, args=request.args.to_dict(),

@@ -1,0 +1,113 @@
+"""Uploaded files: checked, typed by their content, kept in the file store, referenced by records.
+
+A host hands portalkit an :class:`Upload` (name, bytes, the type the browser claimed). Its type
+is what its bytes are (``filetype``'s magic numbers; text is UTF-8 without control bytes), not
+what the browser said, and must be one the company allows. Quotas: a file's size, the files of
+one issue, and everything one contact ever uploaded. Records keep an :class:`Attachment`
+(name, type, size, key); the bytes are read only when someone opens the file.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import attrs
+import filetype
+
+from . import inputs
+from .errors import NotFound, ValidationError
+from .models import Attachment, Counter
+from .ports import FileStore, Storage
+from .settings import Settings
+
+MAX_FILENAME = 200
+
+
+@attrs.frozen(kw_only=True)
+class Upload:
+    """A file as the host received it from a form."""
+
+    filename: str
+    data: bytes
+    content_type: str = ""  # what the browser claimed; the bytes decide
+
+
+def sniff(data: bytes) -> str:
+    """The content type the bytes really are, or ``application/octet-stream``."""
+    kind = filetype.guess(data[:8192])
+    if kind is not None:
+        return str(kind.mime)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "application/octet-stream"
+    printable = all(c.isprintable() or c in "\t\r\n\f" for c in text)
+    return "text/plain" if printable else "application/octet-stream"
+
+
+def _filename(value: object) -> str:
+    name = inputs.text(value, "filename", max_length=MAX_FILENAME).replace("/", "_").replace("\\", "_")
+    return name.lstrip(".") or "file"
+
+
+class Files:
+    def __init__(self, store: FileStore, storage: Storage, settings: Settings):
+        self._store, self._storage, self._settings = store, storage, settings
+
+    @property
+    def _namespace(self) -> str:
+        return self._settings.current.company_id
+
+    def check(self, uploads: Iterable[Upload], limit: int, *, room: int | None = None) -> list[tuple[Upload, str]]:
+        """Each upload with its sniffed type, or ``ValidationError`` (nothing is stored)."""
+        config = self._settings.current
+        files = inputs.items(uploads, "attachments")
+        if len(files) > limit:
+            raise ValidationError(f"Attach at most {limit} file(s).", field="attachments")
+        checked, total = [], 0
+        for upload in files:
+            if not isinstance(upload, Upload) or not isinstance(upload.data, bytes):
+                raise ValidationError("Attachments must be files.", field="attachments")
+            name = _filename(upload.filename)
+            if not upload.data or len(upload.data) > config.max_attachment_bytes:
+                raise ValidationError(f"{name}: a file must be between 1 byte and "
+                                      f"{config.max_attachment_bytes // (1024 * 1024)} MB.", field="attachments")
+            kind = sniff(upload.data)
+            if kind not in config.allowed_attachment_types:
+                raise ValidationError(f"{name}: files of this type cannot be attached.", field="attachments")
+            total += len(upload.data)
+            checked.append((attrs.evolve(upload, filename=name), kind))
+        if room is not None and total > room:
+            raise ValidationError(f"These files are too large: there is room for {room // 1024} KB more.",
+                                  field="attachments")
+        return checked
+
+    def save(self, checked: list[tuple[Upload, str]], *, shared: bool = True) -> tuple[Attachment, ...]:
+        """Write the bytes to the file store; the references go into the caller's records."""
+        return tuple(Attachment(filename=u.filename, content_type=kind, file_key=self._store.put(self._namespace, u.data),
+                                size=len(u.data), shared=shared) for u, kind in checked)
+
+    def count_upload(self, uploader_id: str, attachments: tuple[Attachment, ...]) -> None:
+        """Charge the files to the uploader's quota, inside the caller's transaction."""
+        size = sum(a.size for a in attachments)
+        if not size:
+            return
+        key = f"{self._namespace}:uploaded:{uploader_id}"
+        counter = self._storage.get(Counter, key) or self._storage.insert(Counter(id=key))
+        if counter.value + size > self._settings.current.max_contact_upload_bytes:
+            raise ValidationError("You have reached your upload limit; please contact us to send more files.",
+                                  field="attachments")
+        self._storage.update(attrs.evolve(counter, value=counter.value + size))
+
+    def read(self, attachment: Attachment) -> bytes:
+        data = self._store.get(self._namespace, attachment.file_key)
+        if data is None:
+            raise NotFound("This file is no longer available.")
+        return data
+
+    def put(self, data: bytes) -> str:
+        """Bytes the portal made itself (a drawn signature), by key."""
+        return self._store.put(self._namespace, data)
+
+    def get(self, key: str) -> bytes | None:
+        return self._store.get(self._namespace, key)
