@@ -37,7 +37,7 @@ import bcrypt  # noqa: E402
 from portalkit import Portal, PortalConfig  # noqa: E402
 from portalkit.adapters.payments import bank_token, card_token
 from portalkit import passwords  # noqa: E402
-from portalkit.adapters.memory import FrozenClock, MemoryMailer  # noqa: E402
+from portalkit.adapters.memory import FrozenClock, MemoryFileStore, MemoryMailer  # noqa: E402
 from portalkit.adapters.payments import FakeProcessor  # noqa: E402
 from portalkit.plugins import AdapterPlugin  # noqa: E402
 from portalkit.adapters.sql import SqlStorage  # noqa: E402
@@ -53,7 +53,7 @@ def make_portal(url: str, mailer: object = None, **config) -> tuple[Portal, SqlS
     storage.truncate_all()
     cfg = PortalConfig(enabled=True, bcrypt_rounds=4, company_name="Bench Landscaping", **config)
     adapters = AdapterPlugin(storage=storage, mailer=mailer or MemoryMailer(), clock=FrozenClock(),
-                             processor=FakeProcessor())
+                             processor=FakeProcessor(), file_store=MemoryFileStore())
     return Portal(cfg, secret_key=SECRET, plugins=[adapters], dispatch_inline=False), storage
 
 

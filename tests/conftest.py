@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from portalkit import Permission, Portal, PortalConfig
-from portalkit.adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
+from portalkit.adapters.memory import FrozenClock, MemoryFileStore, MemoryMailer, MemoryStorage
 from portalkit.adapters.payments import FakeProcessor
 from portalkit.plugins import AdapterPlugin
 
@@ -35,9 +35,9 @@ PNG_SIGNATURE = signature_png()
 class Adapters(AdapterPlugin):
     """Test plugin: the given storage, a mailer to read, a clock to move, the fake processor."""
 
-    def __init__(self, storage=None, mailer=None):
+    def __init__(self, storage=None, mailer=None, file_store=None):
         super().__init__(storage=storage or MemoryStorage(), mailer=mailer or MemoryMailer(), clock=FrozenClock(),
-                         processor=FakeProcessor())
+                         processor=FakeProcessor(), file_store=file_store or MemoryFileStore())
 
 
 def make_config(**changes) -> PortalConfig:

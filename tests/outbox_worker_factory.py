@@ -3,6 +3,7 @@
 import os
 
 from portalkit import Portal, hookimpl
+from portalkit.adapters.memory import MemoryFileStore
 from portalkit.adapters.payments import FakeProcessor
 from portalkit.adapters.smtp import SmtpMailer
 from portalkit.adapters.sql import SqlStorage
@@ -22,6 +23,10 @@ class Plugin:
     @hookimpl
     def portalkit_payment_processor(self):
         return FakeProcessor()
+
+    @hookimpl
+    def portalkit_file_store(self):
+        return MemoryFileStore()
 
 
 def build() -> Portal:

@@ -155,8 +155,8 @@ def test_inv_8_status_and_history(world):
     assert kinds == [HistoryKind.INVITATION_SENT, HistoryKind.LINK_OPENED, HistoryKind.REGISTERED]
     times = [e.at for e in d.history(world.staff, world.alice.id)]
     assert times == sorted(times) and times[0] < times[-1]
-    assert [c.id for c in d.contacts_by_status(world.staff, PortalStatus.ENROLLED)] == [world.alice.id]
-    assert world.bob.id in [c.id for c in d.contacts_by_status(world.staff, PortalStatus.NOT_ENROLLED)]
+    assert [c.id for c in d.contacts(world.staff, PortalStatus.ENROLLED)] == [world.alice.id]
+    assert world.bob.id in [c.id for c in d.contacts(world.staff, PortalStatus.NOT_ENROLLED)]
 
 
 def test_inv_9_auto_invite_new_contacts():

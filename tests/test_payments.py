@@ -43,7 +43,7 @@ def test_pay_1_lists_open_paid_recently_all_paid(enrolled):
     nums = lambda f: [r.invoice.number for r in w.portal.invoices.list(w.alice, w.prop.id, f)]  # noqa: E731
     assert nums(InvoiceFilter.OPEN) == ["OPEN"]
     assert nums(InvoiceFilter.PAID_LAST_6_MONTHS) == ["RECENT"]
-    assert nums(InvoiceFilter.ALL_PAID) == ["OLD", "RECENT"]
+    assert nums(InvoiceFilter.ALL_PAID) == ["RECENT", "OLD"]  # the latest paid first
 
 
 def test_pay_2_row_fields_due_date_from_net_terms(enrolled):

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from portalkit import AdapterPlugin, Branding, Portal, PortalConfig
+from portalkit.adapters.files import LocalFileStore
 from portalkit.adapters.payments import FakeProcessor
 from portalkit.adapters.sql import SqlStorage
 
@@ -67,7 +68,8 @@ def build_portal(db_url: str | None = None, *, base_url: str | None = None, secr
     INSTANCE.mkdir(parents=True, exist_ok=True)
     db_url = db_url or os.environ.get("PORTALKIT_DB_URL") or f"sqlite:///{INSTANCE / 'portal.sqlite3'}"
     base_url = base_url or os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:5000/portal")
-    adapters = AdapterPlugin(storage=SqlStorage(db_url), mailer=DemoMailer(INSTANCE / "mail"), processor=processor())
+    adapters = AdapterPlugin(storage=SqlStorage(db_url), mailer=DemoMailer(INSTANCE / "mail"), processor=processor(),
+                             file_store=LocalFileStore(INSTANCE / "files"))
     portal = Portal(demo_config(base_url, **config_changes), secret_key=secret or secret_key(), plugins=[adapters])
     seed(portal, STAFF_EMAIL)
     return portal

@@ -28,6 +28,7 @@ from .models import (
     StatusEvent,
 )
 
+from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import require
 from .ports import Clock, Storage
 from .settings import Settings
@@ -101,13 +102,15 @@ class Directory:
     def contact_by_email(self, email: str) -> Contact | None:
         return contact_by_email(self._storage, email)
 
-    def contacts_by_status(self, staff: StaffUser, status: PortalStatus, customer_id: str | None = None) -> list[Contact]:
-        """INV-8: staff filter contacts by portal status."""
+    def contacts(self, staff: StaffUser, status: PortalStatus | None = None, customer_id: str | None = None, *,
+                 after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Contact]:
+        """Staff list contacts by name, of one customer or all, filtered by portal status (INV-8); one page."""
         require(staff, Permission.MANAGE_CONTACTS)
-        status = inputs.member(status, PortalStatus, "status")
-        where = {"customer_id": customer_id} if customer_id else {}
-        found = self._storage.find(Contact, **where)
-        return sorted((c for c in found if c.portal_status is status), key=lambda c: (c.last_name, c.first_name))
+        where: dict[str, Any] = {"customer_id": inputs.identifier(customer_id, "customer_id")} if customer_id else {}
+        if status is not None:
+            where["portal_status"] = inputs.member(status, PortalStatus, "status")
+        return fetch(self._storage, Contact, order=("last_name", "first_name"), after=after, limit=limit,
+                     archived=False, **where)
 
     def history(self, staff: StaffUser, contact_id: str) -> list[StatusEvent]:
         """INV-8: the contact's portal status history, oldest first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 
@@ -13,10 +13,11 @@ from .directory import lookup
 from .errors import ValidationError
 from .models import Contact, Invoice, Permission, Property, StaffUser
 from .permissions import require
-from .ports import Clock, PdfRenderer, Storage
+from .paging import DEFAULT_LIMIT, Page, fetch
+from .ports import AtLeast, Clock, Not, PdfRenderer, Storage
 from .settings import Settings
 from .uow import UnitOfWork
-from .visibility import Section, Visibility, invoice_visible
+from .visibility import Section, Visibility
 
 PAID_RECENTLY_DAYS = 183  # "Paid in last 6 months"
 
@@ -75,28 +76,24 @@ class Invoices:
                         paid_on=invoice_date if due == 0 else None)
             )
 
-    def list(self, contact: Contact, property_id: str, which: InvoiceFilter = InvoiceFilter.OPEN) -> list[InvoiceRow]:
-        """PAY-1: Open, Paid in last 6 months, or All paid, for one property."""
+    def list(self, contact: Contact, property_id: str, which: InvoiceFilter = InvoiceFilter.OPEN, *,
+             after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[InvoiceRow]:
+        """PAY-1: Open (by due date), Paid in last 6 months or All paid (latest paid first), for
+        one property; one page of it (``paging``)."""
         vis = self._visibility
         vis.require_section(contact, Section.INVOICES)
         prop = vis.require_property(contact, property_id)
         which = inputs.member(which, InvoiceFilter, "filter")
-        today = self._clock.now().date()
-        since = today - timedelta(days=PAID_RECENTLY_DAYS)
-        wanted: Callable[[Invoice], bool] = {
-            InvoiceFilter.OPEN: lambda i: i.amount_due > 0,
-            InvoiceFilter.PAID_LAST_6_MONTHS: lambda i: i.amount_due == 0 and i.invoice_date >= since,
-            InvoiceFilter.ALL_PAID: lambda i: i.amount_due == 0,
-        }[which]
-        where: dict[str, Any] = {"property_id": prop.id}
-        if which is InvoiceFilter.OPEN:
-            where["paid_on"] = None  # open invoices have no paid date; the index narrows the scan
+        where: dict[str, Any] = {"property_id": prop.id, "archived": False}
         if prop.primary_contact_id != contact.id:
             where["billing_contact_id"] = contact.id  # VIS-2: otherwise only what is billed to them
-        invoices = self._storage.find(Invoice, **where)
-        config = self._settings.current
-        rows = [self.row(i) for i in invoices if wanted(i) and invoice_visible(contact, i, prop, config)]
-        return sorted(rows, key=lambda r: (r.invoice.due_date, r.invoice.number))
+        if which is InvoiceFilter.OPEN:  # open invoices are exactly those without a paid date
+            return fetch(self._storage, Invoice, order=("due_date", "number"), after=after, limit=limit, row=self.row,
+                         paid_on=None, **where)
+        since = self._clock.now().date() - timedelta(days=PAID_RECENTLY_DAYS)
+        paid = AtLeast(since) if which is InvoiceFilter.PAID_LAST_6_MONTHS else Not(None)
+        return fetch(self._storage, Invoice, order=("paid_on", "number"), descending=True, after=after, limit=limit,
+                     row=self.row, paid_on=paid, **where)
 
     def row(self, invoice: Invoice) -> InvoiceRow:
         payable = invoice.is_open and self._settings.current.electronic_payment_enabled

@@ -31,11 +31,12 @@ from .models import (
 )
 from .outbox import Outbox
 from .permissions import require
+from .paging import DEFAULT_LIMIT, Page, fetch
 from .ports import Clock, Storage
 from .retry import retry_on_conflict
 from .settings import Settings
 from .uow import UnitOfWork
-from .visibility import Section, Visibility, job_visible
+from .visibility import Section, Visibility
 
 MAX_SUBJECT = 200
 
@@ -93,15 +94,19 @@ class Issues:
                                             property_id=prop.id, contact_id=contact.id))
             return issue
 
-    def list(self, contact: Contact, property_id: str, which: IssueFilter = IssueFilter.OPEN) -> list[Issue]:
-        """ISS-1: Open or Closed issues of one property, most recently updated first."""
-        vis, config = self._visibility, self._settings.current
+    def list(self, contact: Contact, property_id: str, which: IssueFilter = IssueFilter.OPEN, *,
+             after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Issue]:
+        """ISS-1: Open or Closed issues of one property, most recently updated first; one page."""
+        vis = self._visibility
         vis.require_section(contact, Section.ISSUES)
         prop = vis.require_property(contact, property_id)
+        which = inputs.member(which, IssueFilter, "filter")
         status = IssueStatus.OPEN if which is IssueFilter.OPEN else IssueStatus.CLOSED
-        found = self._storage.find(Issue, property_id=prop.id)
-        issues = [i for i in found if i.status is status and job_visible(contact, i, prop, Section.ISSUES, config)]
-        return sorted(issues, key=lambda i: (i.last_updated, i.number), reverse=True)
+        where: dict[str, Any] = {"property_id": prop.id, "status": status}
+        if contact.main_contact_only:  # VIS-6
+            where["main_contact_id"] = contact.id
+        return fetch(self._storage, Issue, order=("last_updated", "number"), descending=True, after=after,
+                     limit=limit, **where)
 
     def get(self, contact: Contact, issue_id: str) -> Issue:
         return self._visibility.require_job(contact, Issue, issue_id, Section.ISSUES)[0]
@@ -204,11 +209,13 @@ class Issues:
                           for a in comment.attachments)
             return self._storage.update(attrs.evolve(comment, attachments=files))
 
-    def staff_issues(self, staff: StaffUser, status: IssueStatus = IssueStatus.OPEN) -> builtins.list[Issue]:
-        """Every issue in ``status``, most recently updated first, for the staff's work list."""
+    def staff_issues(self, staff: StaffUser, status: IssueStatus = IssueStatus.OPEN, *, after: str | None = None,
+                     limit: int = DEFAULT_LIMIT) -> Page[Issue]:
+        """Every issue in ``status``, most recently updated first, for the staff's work list; one page."""
         require(staff, Permission.MANAGE_ISSUES)
-        found = self._storage.find(Issue, status=status)
-        return sorted(found, key=lambda i: (i.last_updated, i.number), reverse=True)
+        status = inputs.member(status, IssueStatus, "status")
+        return fetch(self._storage, Issue, order=("last_updated", "number"), descending=True, after=after,
+                     limit=limit, status=status)
 
     def staff_comments(self, staff: StaffUser, issue_id: str) -> builtins.list[Comment]:
         require(staff, Permission.MANAGE_ISSUES)

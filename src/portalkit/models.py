@@ -495,7 +495,7 @@ HOST_RECORD_TYPES: tuple[type, ...] = (StaffUser, Customer, Property, Contact, I
 # together (a group with a None in it is not checked). Every record has a company: queries
 # always filter on it, and a value is unique within one company.
 INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
-    Contact: (("customer_id",),),
+    Contact: (("customer_id",), ("portal_status", "last_name", "first_name")),
     Property: (("customer_id",),),
     StatusEvent: (("contact_id",),),
     # the open and paid lists of a property, in the order they are shown (keyset pages)

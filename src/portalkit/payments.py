@@ -33,6 +33,7 @@ from .mails import MailTemplates
 from .models import (Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, ProcessedEvent,
                      Property, StaffUser)
 from .outbox import Outbox
+from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import require
 from .ports import ChargeOutcome, ChargeRequest, ChargeStatus, Clock, PaymentProcessor, ProcessorEvent, Storage
 from .retry import retry_on_conflict
@@ -463,10 +464,11 @@ class Payments:
                 return self._apply_outcome(payment.id, outcome)
         return self._move(payment.id, S.CANCELED, reason=f"canceled by {staff.name}")
 
-    def staff_payments(self, staff: StaffUser) -> list[Payment]:
-        """``MANAGE_BILLING``: every payment, newest first."""
+    def staff_payments(self, staff: StaffUser, *, after: str | None = None,
+                       limit: int = DEFAULT_LIMIT) -> Page[Payment]:
+        """``MANAGE_BILLING``: every payment, newest first; one page."""
         require(staff, Permission.MANAGE_BILLING)
-        return sorted(self._storage.find(Payment), key=lambda p: p.created_at, reverse=True)
+        return fetch(self._storage, Payment, order=("created_at",), descending=True, after=after, limit=limit)
 
     def own_payment(self, contact: Contact, payment_id: str) -> Payment:
         """A payment of ``contact``'s, on an invoice they can still see; ``NotFound`` otherwise."""

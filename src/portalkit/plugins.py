@@ -9,15 +9,17 @@ from .hookspecs import hookimpl
 
 class AdapterPlugin:
     """Answers the adapter hooks with the objects it was given; the ones left ``None`` fall back
-    to the next plugin. Only the clock and the PDF renderer have defaults: storage, mailer and
+    to the next plugin. Only the clock, the PDF renderer and the file store (the local filesystem)
+    have defaults: storage, mailer and
     processor must come from some plugin, or the ``Portal`` raises ``ConfigurationError``.
 
     ``Portal(config, secret_key=..., plugins=[AdapterPlugin(storage=SqlStorage(url), mailer=...)])``
     """
 
     def __init__(self, *, storage: Any = None, mailer: Any = None, pdf: Any = None, processor: Any = None,
-                 clock: Any = None):
+                 clock: Any = None, file_store: Any = None):
         self.storage, self.mailer, self.pdf, self.processor, self.clock = storage, mailer, pdf, processor, clock
+        self.file_store = file_store
 
     @hookimpl
     def portalkit_storage(self) -> Any:
@@ -38,3 +40,7 @@ class AdapterPlugin:
     @hookimpl
     def portalkit_clock(self) -> Any:
         return self.clock
+
+    @hookimpl
+    def portalkit_file_store(self) -> Any:
+        return self.file_store

@@ -29,11 +29,15 @@ class Mail:
     message_id: str | None = None
 
 
+def _as_tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class In:
     """A query condition: the field's value is one of ``values``."""
 
-    values: tuple[Any, ...] = attrs.field(converter=tuple)
+    values: tuple[Any, ...] = attrs.field(converter=_as_tuple)
 
 
 @attrs.frozen

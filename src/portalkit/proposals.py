@@ -29,7 +29,8 @@ from .models import (Contact, Permission, Property, Proposal, ProposalStatus, Qu
                      StaffUser)
 from .outbox import Outbox
 from .permissions import require
-from .ports import Clock, PdfRenderer, Storage
+from .paging import DEFAULT_LIMIT, Page, fetch
+from .ports import AtLeast, Clock, In, PdfRenderer, Storage
 from .settings import Settings
 from .uow import UnitOfWork
 from .visibility import Section, Visibility, job_visible
@@ -153,20 +154,22 @@ class Proposals:
         return image
 
     # -- customer --------------------------------------------------------------------------
-    def list(self, contact: Contact, property_id: str, which: ProposalFilter = ProposalFilter.OPEN) -> list[ProposalRow]:
-        """PRO-1: Open (not won, start within the window) or Work-In-Process."""
+    def list(self, contact: Contact, property_id: str, which: ProposalFilter = ProposalFilter.OPEN, *,
+             after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[ProposalRow]:
+        """PRO-1: Open (not won, start within the window) or Work-In-Process, by start date; one page."""
         vis, config = self._visibility, self._settings.current
         vis.require_section(contact, Section.PROPOSALS)
         prop = vis.require_property(contact, property_id)
-        earliest = self._clock.now().date() - timedelta(days=config.proposal_window_days)
-        wanted: Callable[[Proposal], bool]
+        where: dict[str, Any] = {"property_id": prop.id, "archived": False}
         if inputs.member(which, ProposalFilter, "filter") is ProposalFilter.OPEN:
-            wanted = lambda p: p.status in OPEN_STATUSES and p.estimated_start >= earliest  # noqa: E731
+            earliest = self._clock.now().date() - timedelta(days=config.proposal_window_days)
+            where.update(status=In(OPEN_STATUSES), estimated_start=AtLeast(earliest))
         else:
-            wanted = lambda p: p.status in WORK_IN_PROCESS  # noqa: E731
-        found = self._storage.find(Proposal, property_id=prop.id)
-        rows = [self._row(p, prop) for p in found if wanted(p) and job_visible(contact, p, prop, Section.PROPOSALS, config)]
-        return sorted(rows, key=lambda r: (r.proposal.estimated_start, r.proposal.number))
+            where.update(status=In(WORK_IN_PROCESS))
+        if contact.main_contact_only:  # VIS-6
+            where["main_contact_id"] = contact.id
+        return fetch(self._storage, Proposal, order=("estimated_start", "number"), after=after, limit=limit,
+                     row=lambda p: self._row(p, prop), **where)
 
     def _row(self, proposal: Proposal, prop: Property) -> ProposalRow:
         signable = can_sign(proposal)

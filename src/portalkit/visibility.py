@@ -28,7 +28,7 @@ class Section(enum.Enum):
 
 
 def active(contact: Contact) -> bool:
-    return contact.portal_status is PortalStatus.ENROLLED and not contact.suspended
+    return contact.portal_status is PortalStatus.ENROLLED and not contact.suspended and not contact.archived
 
 
 def section_visible(contact: Contact, section: Section, config: PortalConfig) -> bool:
@@ -43,7 +43,7 @@ def section_visible(contact: Contact, section: Section, config: PortalConfig) ->
 
 def property_visible(contact: Contact, prop: Property) -> bool:
     """VIS-1: enrolled and linked to the property, to its whole account, or its primary contact."""
-    if not active(contact) or prop.customer_id != contact.customer_id:
+    if not active(contact) or prop.customer_id != contact.customer_id or prop.archived:
         return False
     return contact.account_wide or prop.id in contact.property_ids or prop.primary_contact_id == contact.id
 
@@ -52,6 +52,7 @@ def invoice_visible(contact: Contact, invoice: Invoice, prop: Property, config: 
     """VIS-2: only the property's primary contact and the invoice's billing contact."""
     return (
         invoice.property_id == prop.id
+        and not invoice.archived
         and section_visible(contact, Section.INVOICES, config)
         and property_visible(contact, prop)
         and contact.id in (prop.primary_contact_id, invoice.billing_contact_id)
@@ -61,6 +62,8 @@ def invoice_visible(contact: Contact, invoice: Invoice, prop: Property, config: 
 def job_visible(contact: Contact, record: Proposal | Issue, prop: Property, section: Section, config: PortalConfig) -> bool:
     """Proposals and issues: the property, the flag, and VIS-6's main-contact scope."""
     if record.property_id != prop.id or not section_visible(contact, section, config):
+        return False
+    if isinstance(record, Proposal) and record.archived:
         return False
     if not property_visible(contact, prop):
         return False
@@ -75,7 +78,7 @@ class Visibility:
         """VIS-5: the properties a contact can switch between, by name."""
         if not active(contact):
             return []
-        props = self._storage.find(Property, customer_id=contact.customer_id)
+        props = self._storage.find(Property, customer_id=contact.customer_id, archived=False)
         return sorted((p for p in props if property_visible(contact, p)), key=lambda p: p.name)
 
     def require_section(self, contact: Contact, section: Section) -> None:

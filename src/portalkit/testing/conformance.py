@@ -24,7 +24,7 @@ import attrs
 import pytest
 
 from ..errors import Conflict
-from ..ports import Storage
+from ..ports import AtLeast, In, Not, Storage
 from ..models import (Access, Attachment, Comment, Contact, Invoice, OutboxMessage, Payment, MethodKind, PortalStatus,
                       Proposal, ProposalStatus, Service, Signature, StaffUser, Permission)
 
@@ -201,3 +201,47 @@ class StorageConformance:
             with storage.transaction():
                 storage.update_many([attrs.evolve(done[0], last_name="Z"), attrs.evolve(b, last_name="Z")])
         assert {r.last_name for r in storage.find(Contact)} == {"Y"}
+
+    def test_find_conditions_in_at_least_and_not(self, storage: Storage) -> None:
+        day = date(2026, 3, 1)
+        rows = [Invoice(number=f"I-{n}", property_id="p", amount=Decimal("1.00"), amount_due=Decimal("1.00"),
+                        invoice_date=day + timedelta(days=n), paid_on=None if n % 2 else day + timedelta(days=n))
+                for n in range(6)]
+        storage.insert_many(rows)
+
+        def numbers(found: list[Invoice]) -> list[str]:
+            return sorted(i.number for i in found)
+
+        assert numbers(storage.find(Invoice, number=In(["I-1", "I-4", "nope"]))) == ["I-1", "I-4"]
+        assert numbers(storage.find(Invoice, invoice_date=AtLeast(day + timedelta(days=4)))) == ["I-4", "I-5"]
+        assert numbers(storage.find(Invoice, paid_on=Not(None))) == ["I-0", "I-2", "I-4"]
+        assert numbers(storage.find(Invoice, paid_on=Not(day))) == ["I-2", "I-4"]  # a missing value matches no Not
+        assert storage.find(Invoice, number=In([])) == []
+
+    def test_page_is_keyset_pagination_in_either_direction(self, storage: Storage) -> None:
+        day = date(2026, 3, 1)
+        rows = [Invoice(number=f"I-{n % 4}", property_id="p" if n < 23 else "q", amount=Decimal("1.00"),
+                        amount_due=Decimal("1.00"), invoice_date=day + timedelta(days=n % 3)) for n in range(25)]
+        storage.insert_many(rows)
+        for descending in (False, True):
+            expected = sorted((r for r in rows if r.property_id == "p"), key=lambda r: (r.due_date, r.number, r.id),
+                              reverse=descending)
+            seen: list[Any] = []
+            while True:
+                page = storage.page(Invoice, order=("due_date", "number"), limit=7, descending=descending,
+                                    after=seen[-1] if seen else None, property_id="p")
+                seen += page
+                if len(page) < 7:
+                    break
+            assert [r.id for r in seen] == [r.id for r in expected]
+
+    def test_unique_values_are_unique_per_company(self, storage: Storage) -> None:
+        storage.insert(Contact(customer_id="c", first_name="Ab", last_name="X", email="a@x.co", company_id="one"))
+        storage.insert(Contact(customer_id="c", first_name="Ab", last_name="X", email="a@x.co", company_id="two"))
+        storage.insert(Contact(customer_id="c", first_name="Ab", last_name="X", external_id="h-1", company_id="one"))
+        storage.insert(Contact(customer_id="c", first_name="Ab", last_name="X", external_id="h-1", company_id="two"))
+        with pytest.raises(Conflict):
+            storage.insert(Contact(customer_id="c", first_name="Ab", last_name="Y", email="a@x.co", company_id="one"))
+        with pytest.raises(Conflict):
+            storage.insert(Contact(customer_id="c", first_name="Ab", last_name="Y", external_id="h-1", company_id="two"))
+        assert len(storage.find(Contact, company_id="two")) == 2

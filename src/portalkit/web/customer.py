@@ -131,19 +131,20 @@ class CustomerPages:
         prop = next((p for p in properties if p.id == req.arg("property")), properties[0])
         view = next((s for s in sections if s.value == req.arg("view")), sections[0])
         ctx: dict[str, Any]
+        after = req.arg("after") or None
         if view is Section.INVOICES:
             which_i = choice(InvoiceFilter, req.arg("filter"))
             ctx = {"filters": list(InvoiceFilter), "which": which_i,
-                   "rows": self.portal.invoices.list(contact, prop.id, which_i)}
+                   "rows": self.portal.invoices.list(contact, prop.id, which_i, after=after)}
         elif view is Section.PROPOSALS:
             which_p = choice(ProposalFilter, req.arg("filter"))
             ctx = {"filters": list(ProposalFilter), "which": which_p,
-                   "rows": self.portal.proposals.list(contact, prop.id, which_p)}
+                   "rows": self.portal.proposals.list(contact, prop.id, which_p, after=after)}
         else:
             which_s = choice(IssueFilter, req.arg("filter"))
             ctx = {"filters": list(IssueFilter), "which": which_s,
-                   "rows": self.portal.issues.list(contact, prop.id, which_s)}
-        return Page("dashboard.html", {**base, "prop": prop, "view": view,
+                   "rows": self.portal.issues.list(contact, prop.id, which_s, after=after)}
+        return Page("dashboard.html", {**base, "prop": prop, "view": view, "paged": after is not None,
                                        "payments_on": self.portal.config.electronic_payment_enabled, **ctx})
 
     # -- invoices and payments ------------------------------------------------------------

@@ -79,11 +79,10 @@ class StaffPages:
     def staff_contacts(self, req: PageRequest) -> Result:
         staff = require(self.staff(req), Permission.MANAGE_CONTACTS)
         status = choice(PortalStatus, req.arg("status"), None)
-        contacts = sorted(self.portal.storage.find(Contact), key=lambda c: (c.last_name, c.first_name))
-        if status is not None:
-            contacts = self.portal.directory.contacts_by_status(staff, status)
+        after = req.arg("after") or None
+        contacts = self.portal.directory.contacts(staff, status, after=after)
         return Page("staff_contacts.html", {"contacts": contacts, "statuses": list(PortalStatus),
-                                            "status_filter": status})
+                                            "status_filter": status, "paged": after is not None})
 
     def staff_invite(self, req: PageRequest) -> Result:
         staff = self.staff(req)
@@ -121,10 +120,11 @@ class StaffPages:
     def staff_issues(self, req: PageRequest) -> Result:
         staff = self.staff(req)
         status = choice(IssueStatus, req.arg("status"))
-        issues = self.portal.issues.staff_issues(staff, status)
+        after = req.arg("after") or None
+        issues = self.portal.issues.staff_issues(staff, status, after=after)
         names = {p.id: p.name for p in self.portal.storage.get_many(Property, {i.property_id for i in issues}).values()}
         return Page("staff_issues.html", {"issues": issues, "names": names, "status_filter": status,
-                                          "statuses": list(IssueStatus)})
+                                          "statuses": list(IssueStatus), "paged": after is not None})
 
     def staff_issue(self, req: PageRequest, id: str) -> Result:
         staff = self.staff(req)
@@ -182,8 +182,10 @@ class StaffPages:
             count = settle_due(self.portal.payments.handle_webhook) if settle_due else 0
             flash(req, f"The processor answered {count} time(s).")
             return Redirect("staff_payments")
-        payments = self.portal.payments.staff_payments(staff)
+        after = req.arg("after") or None
+        payments = self.portal.payments.staff_payments(staff, after=after)
         return Page("staff_payments.html", {"payments": payments, "open": OPEN, "refundable": COLLECTED,
+                                            "paged": after is not None,
                                             "demo_processor": hasattr(self.portal.processor, "settle_due")})
 
     def staff_payment_action(self, req: PageRequest, id: str, action: str) -> Result:

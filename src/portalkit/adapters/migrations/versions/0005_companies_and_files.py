@@ -45,6 +45,10 @@ INDEXES: dict[str, tuple[str, list[tuple[str, list[str]]]]] = {  # table: (index
     'pk_proposal': ('ix_pk_proposal_property_id', [('ix_pk_proposal_property_id_estimated_start_number',
                                                     ['property_id', 'estimated_start', 'number'])]),
 }
+NEW_INDEXES = {
+    'pk_payment': [('ix_pk_payment_contact_id', ['contact_id']), ('ix_pk_payment_created_at', ['created_at'])],
+    'pk_contact': [('ix_pk_contact_portal_status_last_name_first_name', ['portal_status', 'last_name', 'first_name'])],
+}
 SQLITE_NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 
 
@@ -139,10 +143,10 @@ def upgrade() -> None:
                 batch.drop_index(old)
                 for name, columns in created:
                     batch.create_index(name, columns, unique=False)
-        if table == 'pk_payment':
+        if table in NEW_INDEXES:
             with op.batch_alter_table(table) as batch:
-                batch.create_index('ix_pk_payment_contact_id', ['contact_id'], unique=False)
-                batch.create_index('ix_pk_payment_created_at', ['created_at'], unique=False)
+                for name, columns in NEW_INDEXES[table]:
+                    batch.create_index(name, columns, unique=False)
     if dialect == 'postgresql':
         op.execute("UPDATE pk_invoice SET due_date = invoice_date + CAST(net_days AS integer)")
     else:
