@@ -16,7 +16,7 @@ from .errors import (
     SessionExpired,
     ValidationError,
 )
-from .events import ContactEnrolled
+from .events import ContactEnrolled, external_ids
 from .invitations import Invitations
 from .mails import MailTemplates
 from .models import Contact, HistoryKind, LoginSession, PortalStatus
@@ -73,7 +73,8 @@ class Accounts:
                 )
                 history.record(self._storage, self._clock, contact.id, HistoryKind.REGISTERED)
                 self._outbox.event(ContactEnrolled(event_id=f"enrolled:{contact.id}",
-                                                   company_id=self._settings.current.company_id, contact_id=contact.id))
+                                                   company_id=self._settings.current.company_id, contact_id=contact.id,
+                                                   external_ids=external_ids(contact=contact)))
                 return contact
         except Conflict as exc:  # the same link accepted twice at once: one wins
             raise AlreadySignedUp() from exc

@@ -21,6 +21,19 @@ class Event:
     name: ClassVar[str] = ""
     event_id: str
     company_id: str
+    # the host's own ids (``portal.sync``) of the records this event names, by field:
+    # {"invoice_id": "INV-2026-0042", "contact_id": "C-17"}; records the host never synced are absent
+    external_ids: dict[str, str] = attrs.field(factory=dict)
+
+    def external(self, field: str) -> str | None:
+        """The host's id of the record in ``field`` (``event.external("invoice_id")``), if it has one."""
+        return self.external_ids.get(field)
+
+
+def external_ids(**records: object) -> dict[str, str]:
+    """``external_ids(invoice=invoice, contact=contact)`` -> ``{"invoice_id": ..., "contact_id": ...}``."""
+    found = {f"{name}_id": getattr(record, "external_id", None) for name, record in records.items()}
+    return {field: value for field, value in found.items() if value}
 
 
 @attrs.frozen(kw_only=True)

@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from . import history, inputs
 from .errors import AlreadySignedUp, ExpiredToken, InvalidToken, NotFound, PortalDisabled
-from .events import InvitationSent
+from .events import InvitationSent, external_ids
 from .mails import MailTemplates
 from .models import Contact, HistoryKind, OutboxMessage, Permission, PortalStatus, StaffUser, StatusEvent, new_id
 from .outbox import Outbox
@@ -145,7 +145,8 @@ class Invitations:
         messages = [
             self._outbox.mail_message(mail, dedup_key=f"invite:{key}"),
             self._outbox.event_message(InvitationSent(event_id=f"invite:{key}", company_id=config.company_id,
-                                                      contact_id=contact.id, sent_by=sender_email)),
+                                                      contact_id=contact.id, sent_by=sender_email,
+                                                      external_ids=external_ids(contact=contact))),
         ]
         line = StatusEvent(contact_id=contact.id, kind=HistoryKind.INVITATION_SENT, at=self._clock.now(),
                            detail=f"to {contact.email} by {sender_name}")

@@ -14,7 +14,7 @@ import attrs
 from . import inputs
 from .directory import lookup
 from .errors import InvalidTransition, NotFound, ValidationError
-from .events import IssueCommented, IssueCreated
+from .events import IssueCommented, IssueCreated, external_ids
 from .files import Files, Upload
 from .mails import MailTemplates
 from .models import (
@@ -91,7 +91,8 @@ class Issues:
                              property=prop)
             self._outbox.event(IssueCreated(event_id=f"issue-created:{issue.id}",
                                             company_id=self._settings.current.company_id, issue_id=issue.id,
-                                            property_id=prop.id, contact_id=contact.id))
+                                            property_id=prop.id, contact_id=contact.id,
+                                            external_ids=external_ids(property=prop, contact=contact)))
             return issue
 
     def list(self, contact: Contact, property_id: str, which: IssueFilter = IssueFilter.OPEN, *,

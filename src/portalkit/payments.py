@@ -28,7 +28,7 @@ from .directory import lookup
 from .errors import (Conflict, InvalidTransition, InvalidWebhook, NotFound, PaymentPending, PaymentsDisabled,
                      ValidationError)
 from .events import (PaymentCanceled, PaymentDisputed, PaymentFailed, PaymentRefunded, PaymentReturned,
-                     PaymentSettled)
+                     PaymentSettled, external_ids)
 from .mails import MailTemplates
 from .models import (Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, ProcessedEvent,
                      Property, StaffUser)
@@ -378,7 +378,8 @@ class Payments:
         common: dict[str, Any] = dict(
             event_id=f"payment:{payment.id}:{payment.status.value}:{payment.version}",
             company_id=self._settings.current.company_id, payment_id=payment.id, invoice_id=invoice.id,
-            contact_id=payment.contact_id, amount=payment.amount, fee=payment.fee, processor_ref=payment.processor_ref)
+            contact_id=payment.contact_id, amount=payment.amount, fee=payment.fee, processor_ref=payment.processor_ref,
+            external_ids=external_ids(invoice=invoice))
         status = payment.status
         if status is S.SETTLED:
             self._outbox.event(PaymentSettled(amount_due=invoice.amount_due, **common))
@@ -447,7 +448,8 @@ class Payments:
         self._outbox.event(PaymentRefunded(
             event_id=f"payment:{payment.id}:refund:{refunded}", company_id=self._settings.current.company_id,
             payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id, amount=value,
-            fee=payment.fee, processor_ref=payment.processor_ref, refunded_by=by, amount_due=invoice.amount_due))
+            fee=payment.fee, processor_ref=payment.processor_ref, refunded_by=by, amount_due=invoice.amount_due,
+            external_ids=external_ids(invoice=invoice)))
         return done
 
     def cancel(self, staff: StaffUser, payment_id: str) -> Payment:

@@ -30,6 +30,7 @@ from .payments import Payments
 from .ports import Clock, FileStore, Mailer, PaymentProcessor, PdfRenderer, Storage
 from .proposals import Proposals
 from .settings import Settings, checked_config
+from .sync import Sync
 from .tenancy import CompanyStorage
 from .throttle import Throttle
 from .tokens import TokenSigner
@@ -106,6 +107,7 @@ class Portal:
                                  processor=self.processor)
         self.proposals = Proposals(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
                                    pdf=self.pdf, files=self.files)
+        self.sync = Sync(self.storage, self.unit_of_work, self.settings.company_id)
         self.issues = Issues(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails, files=self.files)
 
     @property

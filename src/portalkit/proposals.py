@@ -23,7 +23,7 @@ from . import inputs, money
 from .directory import lookup, normalise_email
 from .errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .files import Files
-from .events import ProposalSigned, QuoteRequested
+from .events import ProposalSigned, QuoteRequested, external_ids
 from .mails import MailTemplates
 from .models import (Contact, Permission, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature,
                      StaffUser)
@@ -230,7 +230,8 @@ class Proposals:
                                                      property=prop, request=request),
                                   dedup_key=f"quote-request:{request.id}")
             self._outbox.event(QuoteRequested(event_id=f"quote:{request.id}", company_id=self._settings.current.company_id,
-                                              quote_request_id=request.id, property_id=prop.id, contact_id=contact.id))
+                                              quote_request_id=request.id, property_id=prop.id, contact_id=contact.id,
+                                              external_ids=external_ids(property=prop, contact=contact)))
             return request
 
     def quote_requests(self, staff: StaffUser, *, handled: bool = False) -> builtins.list[QuoteRequest]:
@@ -250,4 +251,5 @@ class Proposals:
                               dedup_key=f"signed:{proposal.id}")
         self._outbox.event(ProposalSigned(event_id=f"signed:{proposal.id}", company_id=self._settings.current.company_id,
                                           proposal_id=proposal.id, property_id=prop.id, contact_id=contact.id,
-                                          total=sig.total, selected_service_ids=sig.selected_service_ids))
+                                          total=sig.total, selected_service_ids=sig.selected_service_ids,
+                                          external_ids=external_ids(proposal=proposal, property=prop, contact=contact)))

@@ -1,0 +1,335 @@
+"""Keeping portalkit in step with the host's own records, by the host's ids.
+
+The host owns customers, properties, contacts, staff, invoices and proposals; portalkit keeps a
+copy of what the portal needs. ``portal.sync.apply(batch)`` upserts a :class:`SyncBatch` in one
+transaction, keyed by external id: a record it has not seen is created, one whose host fields
+changed is updated (only those fields), one that did not change is left alone, so sending the
+same batch twice changes nothing. References between records are the host's ids too
+(``HostInvoice.property`` is the property's external id).
+
+Deletions archive, never delete: an archived record leaves the portal (lists, links, logins)
+but stays for the payments, signatures and history that refer to it; sending it again brings it
+back. A batch archives the external ids in ``deleted``, and with ``complete`` (a nightly full
+sync) every record of those kinds that the batch does not mention.
+
+Fields the portal owns are never overwritten: a contact's portal status, password and sessions;
+an invoice's pending payment. An invoice's amount due comes from the host unless a portal
+payment is in flight; payments the portal collects reach the host as events carrying the
+invoice's external id, so the host's own balance catches up.
+
+This is a host-side call (a job, a signal handler), trusted like a database migration: it takes
+no staff user and must never be reachable from a request.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Sequence
+
+import attrs
+
+from . import inputs, money
+from .directory import normalise_email
+from .errors import Conflict, ValidationError
+from .models import (HOST_RECORD_TYPES, Access, Contact, Customer, Invoice, Permission, Property, Proposal,
+                     ProposalStatus, Service, StaffUser)
+from .ports import In, Not, Storage
+from .uow import UnitOfWork
+
+CHUNK = 500  # ids per IN query
+
+
+@attrs.frozen(kw_only=True)
+class HostCustomer:
+    external_id: str
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class HostProperty:
+    external_id: str
+    customer: str  # the customer's external id
+    name: str
+    primary_contact: str | None = None  # a contact's external id
+    account_owner_email: str | None = None
+    operations_manager_email: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class HostContact:
+    external_id: str
+    customer: str
+    first_name: str
+    last_name: str
+    email: str | None = None
+    properties: tuple[str, ...] = ()  # external ids
+    account_wide: bool = False
+    main_contact_only: bool = False
+    access: Access = Access()
+
+
+@attrs.frozen(kw_only=True)
+class HostStaff:
+    external_id: str
+    email: str
+    name: str
+    permissions: frozenset[Permission] = frozenset()
+
+
+@attrs.frozen(kw_only=True)
+class HostInvoice:
+    external_id: str
+    property: str
+    number: str
+    amount: Decimal | str
+    amount_due: Decimal | str
+    invoice_date: date
+    net_days: int = 30
+    billing_contact: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class HostProposal:
+    external_id: str
+    property: str
+    number: str
+    description: str
+    status: ProposalStatus
+    estimated_start: date
+    services: tuple[Service, ...] = ()
+    sales_rep_email: str | None = None
+    main_contact: str | None = None
+
+
+KINDS: dict[str, type] = {"customers": Customer, "properties": Property, "contacts": Contact, "staff": StaffUser,
+                          "invoices": Invoice, "proposals": Proposal}
+
+
+@attrs.frozen(kw_only=True)
+class SyncBatch:
+    """What the host sends. ``deleted`` and ``complete`` name kinds as the fields here do."""
+
+    customers: Sequence[HostCustomer] = ()
+    properties: Sequence[HostProperty] = ()
+    contacts: Sequence[HostContact] = ()
+    staff: Sequence[HostStaff] = ()
+    invoices: Sequence[HostInvoice] = ()
+    proposals: Sequence[HostProposal] = ()
+    deleted: Mapping[str, Sequence[str]] = attrs.field(factory=dict)
+    complete: frozenset[str] = frozenset()
+
+
+@attrs.frozen
+class KindReport:
+    """The external ids created, updated and archived, and how many were already up to date."""
+
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    archived: tuple[str, ...] = ()
+    unchanged: int = 0
+
+
+@attrs.frozen
+class SyncReport:
+    kinds: dict[str, KindReport]
+
+    def __getitem__(self, kind: str) -> KindReport:
+        return self.kinds[kind]
+
+    @property
+    def changed(self) -> bool:
+        return any(r.created or r.updated or r.archived for r in self.kinds.values())
+
+
+class Sync:
+    def __init__(self, storage: Storage, uow: UnitOfWork, company_id: str):
+        self._storage, self._uow, self._company_id = storage, uow, company_id
+
+    def apply(self, batch: SyncBatch) -> SyncReport:
+        """Upsert ``batch`` (see the module docs); all of it, or nothing and a ``ValidationError``."""
+        if not isinstance(batch, SyncBatch):
+            raise ValidationError("Send a SyncBatch.", field="batch")
+        unknown = (set(batch.deleted) | set(batch.complete)) - set(KINDS)
+        if unknown:
+            raise ValidationError(f"Unknown kinds: {', '.join(sorted(unknown))}.", field="deleted")
+        try:
+            with self._uow():
+                return self._apply(batch)
+        except Conflict as exc:
+            raise ValidationError("Two records of the batch share a value that must be unique (an email?).",
+                                  field="batch") from exc
+
+    def _apply(self, batch: SyncBatch) -> SyncReport:
+        run = _Run(self._storage, self._company_id)
+        # properties and contacts refer to each other: properties first, their primary contacts last
+        reports = {
+            "customers": run.upsert(Customer, batch.customers, self._customer),
+            "properties": run.upsert(Property, batch.properties, self._property(run)),
+            "contacts": run.upsert(Contact, batch.contacts, self._contact(run)),
+            "staff": run.upsert(StaffUser, batch.staff, self._staff),
+            "invoices": run.upsert(Invoice, batch.invoices, self._invoice(run)),
+            "proposals": run.upsert(Proposal, batch.proposals, self._proposal(run)),
+        }
+        primaries = run.upsert(Property, batch.properties, self._primary_contact(run))
+        done = reports["properties"]
+        later = tuple(e for e in primaries.updated if e not in done.created and e not in done.updated)
+        reports["properties"] = attrs.evolve(done, updated=done.updated + later, unchanged=done.unchanged - len(later))
+        for kind, cls in KINDS.items():
+            archived = run.archive(cls, batch.deleted.get(kind, ()), complete=kind in batch.complete,
+                                   sent={h.external_id for h in getattr(batch, kind)})
+            reports[kind] = attrs.evolve(reports[kind], archived=archived)
+        return SyncReport(reports)
+
+    # -- host record -> the fields portalkit keeps ----------------------------------------
+    @staticmethod
+    def _customer(h: HostCustomer) -> dict[str, Any]:
+        return {"name": inputs.text(h.name, "name")}
+
+    def _contact(self, run: _Run) -> Any:
+        def fields(h: HostContact) -> dict[str, Any]:
+            if not isinstance(h.access, Access):
+                raise ValidationError("access must be an Access.", field="access")
+            return {"customer_id": run.ref(Customer, h.customer), "first_name": inputs.text(h.first_name, "first_name"),
+                    "last_name": inputs.text(h.last_name, "last_name", required=False),
+                    "email": normalise_email(h.email),
+                    "property_ids": tuple(run.ref(Property, p) for p in inputs.items(h.properties, "properties")),
+                    "account_wide": inputs.flag(h.account_wide, "account_wide"),
+                    "main_contact_only": inputs.flag(h.main_contact_only, "main_contact_only"), "access": h.access}
+        return fields
+
+    def _property(self, run: _Run) -> Any:
+        def fields(h: HostProperty) -> dict[str, Any]:
+            return {"customer_id": run.ref(Customer, h.customer), "name": inputs.text(h.name, "name"),
+                    "account_owner_email": inputs.optional_email(h.account_owner_email, "account_owner_email"),
+                    "operations_manager_email": inputs.optional_email(h.operations_manager_email,
+                                                                      "operations_manager_email")}
+        return fields
+
+    def _primary_contact(self, run: _Run) -> Any:
+        def fields(h: HostProperty) -> dict[str, Any]:
+            return {"primary_contact_id": run.ref(Contact, h.primary_contact) if h.primary_contact else None}
+        return fields
+
+    @staticmethod
+    def _staff(h: HostStaff) -> dict[str, Any]:
+        permissions = frozenset(inputs.member(p, Permission, "permissions") for p in inputs.items(h.permissions, "permissions"))
+        return {"email": inputs.email(h.email), "name": inputs.text(h.name, "name"),
+                "permissions": permissions}
+
+    def _invoice(self, run: _Run) -> Any:
+        def fields(h: HostInvoice) -> dict[str, Any]:
+            amount, due = money.parse(h.amount), money.parse(h.amount_due, field="amount_due")
+            if amount <= 0 or not 0 <= due <= amount:
+                raise ValidationError(f"Invoice {h.external_id}: the amount is positive and the amount due between "
+                                      "0 and it.", field="amount_due")
+            if not isinstance(h.invoice_date, date):
+                raise ValidationError("The invoice date must be a date.", field="invoice_date")
+            net_days = inputs.integer(h.net_days, "net_days", minimum=0, maximum=3650)
+            return {"property_id": run.ref(Property, h.property), "number": inputs.text(h.number, "number"),
+                    "amount": amount, "amount_due": due, "invoice_date": h.invoice_date, "net_days": net_days,
+                    "due_date": h.invoice_date + timedelta(days=net_days),
+                    "billing_contact_id": run.ref(Contact, h.billing_contact) if h.billing_contact else None}
+        return fields
+
+    def _proposal(self, run: _Run) -> Any:
+        def fields(h: HostProposal) -> dict[str, Any]:
+            services = tuple(inputs.items(h.services, "services"))
+            if not all(isinstance(s, Service) for s in services) or not isinstance(h.estimated_start, date):
+                raise ValidationError(f"Proposal {h.external_id}: services must be Services and the start a date.",
+                                      field="services")
+            return {"property_id": run.ref(Property, h.property), "number": inputs.text(h.number, "number"),
+                    "description": inputs.text(h.description, "description", multiline=True, max_length=4000),
+                    "status": inputs.member(h.status, ProposalStatus, "status"), "estimated_start": h.estimated_start,
+                    "services": services,
+                    "sales_rep_email": inputs.optional_email(h.sales_rep_email, "sales_rep_email"),
+                    "main_contact_id": run.ref(Contact, h.main_contact) if h.main_contact else None}
+        return fields
+
+
+class _Run:
+    """One batch: the records found by external id, and what it wrote."""
+
+    def __init__(self, storage: Storage, company_id: str):
+        self._storage, self._company_id = storage, company_id
+        self._known: dict[type, dict[str, Any]] = {cls: {} for cls in HOST_RECORD_TYPES}
+
+    def load(self, cls: type, external_ids: Iterable[str]) -> None:
+        wanted = [e for e in dict.fromkeys(external_ids) if e not in self._known[cls]]
+        for start in range(0, len(wanted), CHUNK):
+            found: list[Any] = self._storage.find(cls, external_id=In(wanted[start:start + CHUNK]))
+            self._known[cls].update((record.external_id, record) for record in found)
+
+    def ref(self, cls: type, external_id: object) -> str:
+        """The portal id of the host's record ``external_id`` (loaded, or created by this batch)."""
+        key = inputs.text(external_id, "external_id", max_length=200)
+        self.load(cls, [key])
+        record = self._known[cls].get(key)
+        if record is None:
+            raise ValidationError(f"No {cls.__name__.lower()} with the host id {key!r}: send it in this batch "
+                                  "or an earlier one.", field="external_id")
+        return str(record.id)
+
+    def upsert(self, cls: type, hosts: Sequence[Any], fields: Any) -> KindReport:
+        hosts = inputs.items(hosts, cls.__name__.lower())
+        seen: set[str] = set()
+        for h in hosts:
+            key = inputs.text(getattr(h, "external_id", None), "external_id", max_length=200)
+            if key in seen:
+                raise ValidationError(f"The host id {key!r} is sent twice.", field="external_id")
+            seen.add(key)
+        self.load(cls, seen)
+        created, updated, unchanged, new, changed = [], [], 0, [], []
+        for h in hosts:
+            values = fields(h)
+            current = self._known[cls].get(h.external_id)
+            if current is None:
+                record = self._new(cls, h.external_id, values)
+                new.append(record)
+                created.append(h.external_id)
+                self._known[cls][h.external_id] = record
+                continue
+            values = self._keep_portal_owned(current, values)
+            if current.archived:
+                values["archived"] = False
+            if all(getattr(current, k) == v for k, v in values.items()):
+                unchanged += 1
+                continue
+            record = attrs.evolve(current, **values)
+            changed.append(record)
+            updated.append(h.external_id)
+            self._known[cls][h.external_id] = record
+        self._storage.insert_many(new)
+        if changed:
+            stored = self._storage.update_many(changed)
+            for record in stored:
+                self._known[cls][record.external_id] = record
+        return KindReport(tuple(created), tuple(updated), (), unchanged)
+
+    def _new(self, cls: type, external_id: str, values: dict[str, Any]) -> Any:
+        if cls is Invoice:  # paid in the host: the paid date is the invoice's, as for staff-added ones
+            values = {**values, "paid_on": values["invoice_date"] if values["amount_due"] == 0 else None}
+        return cls(external_id=external_id, company_id=self._company_id, **values)
+
+    @staticmethod
+    def _keep_portal_owned(current: Any, values: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(current, Invoice) and "amount_due" in values:
+            if current.pending_amount > 0:  # a portal payment is in flight: its outcome decides the balance
+                values = {k: v for k, v in values.items() if k != "amount_due"}
+            else:
+                values["paid_on"] = (current.paid_on or values["invoice_date"]) if values["amount_due"] == 0 else None
+        return values
+
+    def archive(self, cls: type, external_ids: Sequence[str], *, complete: bool, sent: set[str]) -> tuple[str, ...]:
+        gone = {inputs.text(e, "deleted", max_length=200) for e in inputs.items(external_ids, "deleted")}
+        if gone & sent:
+            raise ValidationError("A record cannot be sent and deleted in one batch.", field="deleted")
+        self.load(cls, gone)
+        targets = [self._known[cls][e] for e in gone if e in self._known[cls]]
+        if complete:
+            live: list[Any] = self._storage.find(cls, archived=False, external_id=Not(None))
+            targets += [r for r in live if r.external_id not in sent and r.external_id not in gone]
+        targets = [r for r in targets if not r.archived]
+        if targets:
+            self._storage.update_many([attrs.evolve(r, archived=True) for r in targets])
+        return tuple(sorted(r.external_id for r in targets))
