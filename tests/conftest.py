@@ -73,8 +73,10 @@ class World:
         return self.portal.directory.contact(contact.id)
 
 
-def build_world(storage=None, *, mailer=None, **config) -> World:
-    adapters = Adapters(storage, mailer)
+def build_world(storage=None, *, mailer=None, file_store=None, processor=None, **config) -> World:
+    adapters = Adapters(storage, mailer, file_store)
+    if processor is not None:
+        adapters.processor = processor
     portal = Portal(make_config(**config), secret_key=SECRET, plugins=[adapters])
     d = portal.directory
     staff = d.create_first_admin("manager@greenacres.test", "Morgan Manager")

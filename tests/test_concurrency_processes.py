@@ -29,6 +29,8 @@ WORKER = textwrap.dedent("""
     try:
         if action == "pay":
             r = portal.payments.pay(contact, arg["invoice"], arg["method"], "100.00", "key-" + n).status.value
+        elif action == "settings":
+            r = portal.config.company_name + " " + str(portal.config.convenience_fee_percent)
         elif action == "sign":
             r = portal.proposals.sign(contact, arg["proposal"], {png!r}, "10.0.0." + n) and "signed"
         else:
@@ -92,3 +94,13 @@ def test_processes_accepting_one_invitation_enrol_once(shared):
     token = w.portal.invitations.link_for(w.portal.directory.contact(w.alice.id)).rsplit("/", 1)[1]
     outcomes = race(url, "signup", {"token": token})
     assert outcomes == ["AlreadySignedUp"] * 5 + ["enrolled"]
+
+
+def test_processes_see_saved_settings_on_their_next_request(shared):
+    """Issue 13: settings are stored; a save in one process applies to every other's next call."""
+    import attrs
+
+    url, w = shared
+    saved = attrs.evolve(w.portal.config, company_name="Green Acres & Sons", convenience_fee_percent="2.5")
+    w.portal.update_config(w.staff, saved)
+    assert race(url, "settings", {}, workers=3) == ["Green Acres & Sons 2.5"] * 3

@@ -105,7 +105,7 @@ class Directory:
     def contacts(self, staff: StaffUser, status: PortalStatus | None = None, customer_id: str | None = None, *,
                  after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Contact]:
         """Staff list contacts by name, of one customer or all, filtered by portal status (INV-8); one page."""
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         where: dict[str, Any] = {"customer_id": inputs.identifier(customer_id, "customer_id")} if customer_id else {}
         if status is not None:
             where["portal_status"] = inputs.member(status, PortalStatus, "status")
@@ -114,7 +114,7 @@ class Directory:
 
     def history(self, staff: StaffUser, contact_id: str) -> list[StatusEvent]:
         """INV-8: the contact's portal status history, oldest first."""
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         return sorted(self._storage.find(StatusEvent, contact_id=contact_id), key=lambda e: e.at)
 
     # -- staff users -----------------------------------------------------------------------
@@ -130,7 +130,7 @@ class Directory:
 
     def add_staff(self, by: StaffUser, email: str, name: str, permissions: Iterable[Permission] = ()) -> StaffUser:
         """``MANAGE_STAFF``: a staff user, with no permission that ``by`` does not hold."""
-        require(by, Permission.MANAGE_STAFF)
+        require(by, Permission.MANAGE_STAFF, self._settings.company_id)
         granted = _permissions(permissions)
         if not granted <= by.permissions:
             raise PermissionDenied("You can grant only permissions you hold.")
@@ -147,14 +147,14 @@ class Directory:
 
     # -- customers, properties, contacts ---------------------------------------------------
     def add_customer(self, staff: StaffUser, name: str) -> Customer:
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         customer = Customer(name=inputs.text(name, "name"))
         with self._uow():
             return self._storage.insert(customer)
 
     def add_property(self, staff: StaffUser, customer_id: str, name: str, *, account_owner_email: str | None = None,
                      operations_manager_email: str | None = None) -> Property:
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         prop = Property(customer_id=inputs.identifier(customer_id, "customer_id"), name=inputs.text(name, "name"),
                         account_owner_email=normalise_email(account_owner_email, field="account_owner_email"),
                         operations_manager_email=normalise_email(operations_manager_email,
@@ -178,9 +178,9 @@ class Directory:
     ) -> Contact:
         """Create a contact; invite it when ``invite`` is ticked (needs ``SEND_PORTAL_INVITATION``)
         or when the config auto-invites new contacts and the portal is enabled (INV-9)."""
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         if inputs.flag(invite, "invite"):
-            require(staff, Permission.SEND_PORTAL_INVITATION)
+            require(staff, Permission.SEND_PORTAL_INVITATION, self._settings.company_id)
         first, last = check_names(first_name, last_name)
         contact = Contact(customer_id=inputs.identifier(customer_id, "customer_id"), first_name=first, last_name=last,
                           email=normalise_email(email), property_ids=tuple(inputs.identifiers(property_ids, "property_ids")),
@@ -206,7 +206,7 @@ class Directory:
     # -- changes ---------------------------------------------------------------------------
     def link_property(self, staff: StaffUser, contact_id: str, property_id: str, *, primary: bool = False) -> Contact:
         """VIS-1: link a contact to a building; ``primary`` makes it the property's primary contact."""
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         primary = inputs.flag(primary, "primary")
         with self._uow():
             contact = self.contact(contact_id)
@@ -220,7 +220,7 @@ class Directory:
             return contact
 
     def set_primary_contact(self, staff: StaffUser, property_id: str, contact_id: str | None) -> Property:
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         contact_id = inputs.optional_identifier(contact_id, "contact_id")
         with self._uow():
             prop = self.get(Property, property_id)
@@ -231,7 +231,7 @@ class Directory:
 
     def update_contact(self, staff: StaffUser, contact_id: str, **changes: Any) -> Contact:
         """Staff edits: access flags, account_wide, main_contact_only, receipts, names."""
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         checks: dict[str, Callable[[Any], Any]] = {"access": _access, "account_wide": lambda v: inputs.flag(v, "account_wide"),
                   "main_contact_only": lambda v: inputs.flag(v, "main_contact_only"),
                   "receipts_opt_in": lambda v: inputs.flag(v, "receipts_opt_in"),
@@ -250,7 +250,7 @@ class Directory:
 
     def change_email(self, staff: StaffUser, contact_id: str, new_email: str) -> Contact:
         """ACC-5: the same password works with the new email."""
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         email = inputs.email(new_email)
         with self._uow():
             contact = self.contact(contact_id)
@@ -263,7 +263,7 @@ class Directory:
 
     def suspend(self, staff: StaffUser, contact_id: str, note: str) -> Contact:
         """ACC-6: the contact cannot log in and is shown ``note``."""
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         note = inputs.text(note, "note", max_length=1000, multiline=True)
         with self._uow():
             contact = self.contact(contact_id)
@@ -275,7 +275,7 @@ class Directory:
             return updated
 
     def unsuspend(self, staff: StaffUser, contact_id: str) -> Contact:
-        require(staff, Permission.MANAGE_CONTACTS)
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         with self._uow():
             contact = self.contact(contact_id)
             updated = self._storage.update(attrs.evolve(contact, suspended=False, suspension_note=""))

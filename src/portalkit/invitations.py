@@ -59,7 +59,7 @@ class Invitations:
         Every contact id must exist (else ``NotFound`` and nothing is sent). Contacts without
         email, already enrolled or suspended are skipped and reported.
         """
-        require(sender, Permission.SEND_PORTAL_INVITATION)
+        require(sender, Permission.SEND_PORTAL_INVITATION, self._settings.company_id)
         return self._send(sender.email, sender.name, inputs.identifiers(contact_ids, "contact_ids"), subject, body)
 
     def resend(self, sender: StaffUser, contact_id: str) -> BulkResult:

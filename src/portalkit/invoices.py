@@ -56,7 +56,7 @@ class Invoices:
         amount_due: object | None = None,
     ) -> Invoice:
         """Staff (``MANAGE_BILLING``): issue an invoice on a property."""
-        require(staff, Permission.MANAGE_BILLING)
+        require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         number = inputs.text(number, "number")
         value = money.parse(amount)
         due = value if amount_due is None else money.parse(amount_due, field="amount_due")

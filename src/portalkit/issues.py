@@ -136,7 +136,7 @@ class Issues:
     def staff_attachment(self, staff: StaffUser, issue_id: str, index: int,
                          comment_id: str | None = None) -> tuple[Attachment, bytes]:
         """``MANAGE_ISSUES``: any file of an issue or of its comments, shared or not."""
-        require(staff, Permission.MANAGE_ISSUES)
+        require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
         issue = lookup(self._storage, Issue, issue_id)
         if comment_id is None:
             files = issue.attachments
@@ -191,7 +191,7 @@ class Issues:
                       attachments: Iterable[Upload] = ()) -> Comment:
         """A staff comment; the portal shows it only when ``public`` (ISS-4), and its files only
         once shared (VIS-7)."""
-        require(staff, Permission.MANAGE_ISSUES)
+        require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
         text = inputs.text(text, "comment", max_length=inputs.MAX_LONG_TEXT, multiline=True)
         public = inputs.flag(public, "public")
         checked = self._files.check(attachments, self._settings.current.max_issue_attachments)
@@ -202,7 +202,7 @@ class Issues:
 
     def share_files(self, staff: StaffUser, comment_id: str, filenames: Iterable[str] | None = None) -> Comment:
         """VIS-7: make a staff comment's files (all, or the named ones) visible in the portal."""
-        require(staff, Permission.MANAGE_ISSUES)
+        require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
         chosen = None if filenames is None else {inputs.text(f, "filenames") for f in inputs.items(filenames, "filenames")}
         with self._uow():
             comment = lookup(self._storage, Comment, comment_id)
@@ -213,17 +213,18 @@ class Issues:
     def staff_issues(self, staff: StaffUser, status: IssueStatus = IssueStatus.OPEN, *, after: str | None = None,
                      limit: int = DEFAULT_LIMIT) -> Page[Issue]:
         """Every issue in ``status``, most recently updated first, for the staff's work list; one page."""
-        require(staff, Permission.MANAGE_ISSUES)
+        require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
         status = inputs.member(status, IssueStatus, "status")
         return fetch(self._storage, Issue, order=("last_updated", "number"), descending=True, after=after,
                      limit=limit, status=status)
 
     def staff_comments(self, staff: StaffUser, issue_id: str) -> builtins.list[Comment]:
-        require(staff, Permission.MANAGE_ISSUES)
-        return sorted(self._storage.find(Comment, issue_id=issue_id), key=lambda c: c.at)
+        require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
+        issue = lookup(self._storage, Issue, issue_id)
+        return sorted(self._storage.find(Comment, issue_id=issue.id), key=lambda c: c.at)
 
     def set_status(self, staff: StaffUser, issue_id: str, status: IssueStatus) -> Issue:
-        require(staff, Permission.MANAGE_ISSUES)
+        require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
         status = inputs.member(status, IssueStatus, "status")
         with self._uow():
             issue = lookup(self._storage, Issue, issue_id)

@@ -518,6 +518,6 @@ UNIQUE: dict[type, tuple[tuple[str, ...], ...]] = {
     Contact: (("company_id", "email"), _EXTERNAL),
     Invoice: (_EXTERNAL,),
     Proposal: (_EXTERNAL,),
-    Payment: (("idempotency_key",),),
-    OutboxMessage: (("dedup_key",),),
+    Payment: (("company_id", "idempotency_key"),),
+    OutboxMessage: (("company_id", "dedup_key"),),
 }

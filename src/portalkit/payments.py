@@ -421,7 +421,7 @@ class Payments:
     def refund(self, staff: StaffUser, payment_id: str, amount: object = None) -> Payment:
         """``MANAGE_BILLING``: refund a collected payment in full or in part through the processor;
         the refunded amount is due again."""
-        require(staff, Permission.MANAGE_BILLING)
+        require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         payment = lookup(self._storage, Payment, payment_id)
         if payment.status not in COLLECTED:
             raise InvalidTransition(f"A {payment.status.value} payment cannot be refunded.")
@@ -456,7 +456,7 @@ class Payments:
         """``MANAGE_BILLING``: end a stuck payment. The processor cancels the charge first, so a
         customer finishing 3-D Secure later cannot be charged for a canceled payment; one it
         collected after all is settled instead, never canceled."""
-        require(staff, Permission.MANAGE_BILLING)
+        require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         payment = lookup(self._storage, Payment, payment_id)
         if payment.status not in OPEN:
             raise InvalidTransition(f"A {payment.status.value} payment cannot be canceled.")
@@ -469,7 +469,7 @@ class Payments:
     def staff_payments(self, staff: StaffUser, *, after: str | None = None,
                        limit: int = DEFAULT_LIMIT) -> Page[Payment]:
         """``MANAGE_BILLING``: every payment, newest first; one page."""
-        require(staff, Permission.MANAGE_BILLING)
+        require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         return fetch(self._storage, Payment, order=("created_at",), descending=True, after=after, limit=limit)
 
     def own_payment(self, contact: Contact, payment_id: str) -> Payment:

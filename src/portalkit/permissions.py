@@ -6,9 +6,10 @@ from .errors import PermissionDenied
 from .models import Permission, StaffUser
 
 
-def require(staff: object, permission: Permission) -> StaffUser:
-    """``staff`` must be a staff user holding ``permission``; anything else is ``PermissionDenied``."""
-    if not isinstance(staff, StaffUser):
+def require(staff: object, permission: Permission, company_id: str) -> StaffUser:
+    """``staff`` must be a staff user of company ``company_id`` holding ``permission``; anything
+    else is ``PermissionDenied`` (a staff user never acts on another company's portal)."""
+    if not isinstance(staff, StaffUser) or staff.company_id != company_id:
         raise PermissionDenied("Only a signed-in staff user can do this.")
     if permission not in staff.permissions:
         raise PermissionDenied(f"{staff.name} lacks the {permission.value} permission")

@@ -115,7 +115,7 @@ class Proposals:
             status: ProposalStatus = ProposalStatus.DELIVERED, services: Iterable[tuple[str, object, bool]] = (),
             sales_rep_email: str | None = None, main_contact_id: str | None = None) -> Proposal:
         """Staff (``MANAGE_PROPOSALS``): publish a proposal. ``services`` are (name, price, optional) triples."""
-        require(staff, Permission.MANAGE_PROPOSALS)
+        require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)
         number = inputs.text(number, "number")
         description = inputs.text(description, "description", max_length=inputs.MAX_LONG_TEXT, multiline=True)
         if not isinstance(estimated_start, date):
@@ -134,7 +134,7 @@ class Proposals:
 
     def set_status(self, staff: StaffUser, proposal_id: str, status: ProposalStatus) -> Proposal:
         """Staff: win, move to production, complete or lose a proposal (PRO-4)."""
-        require(staff, Permission.MANAGE_PROPOSALS)
+        require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)
         status = inputs.member(status, ProposalStatus, "status")
         with self._uow():
             proposal = lookup(self._storage, Proposal, proposal_id)
@@ -142,7 +142,7 @@ class Proposals:
 
     def signature(self, staff: StaffUser, proposal_id: str) -> Signature | None:
         """PRO-6: staff see the signature, the signer and the time."""
-        require(staff, Permission.MANAGE_PROPOSALS)
+        require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)
         return lookup(self._storage, Proposal, proposal_id).signature
 
     def signature_image(self, staff: StaffUser, proposal_id: str) -> bytes:
@@ -236,7 +236,7 @@ class Proposals:
 
     def quote_requests(self, staff: StaffUser, *, handled: bool = False) -> builtins.list[QuoteRequest]:
         """PRO-7: the requests staff see, oldest first."""
-        require(staff, Permission.MANAGE_PROPOSALS)
+        require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)
         return sorted(self._storage.find(QuoteRequest, handled=handled), key=lambda q: q.created_at)
 
     def _notify_sales_rep(self, proposal: Proposal, prop: Property, contact: Contact) -> None:

@@ -62,7 +62,7 @@ class Settings:
     def replace(self, staff: StaffUser, config: PortalConfig) -> PortalConfig:
         """``MANAGE_SETTINGS``: save ``config`` as the company's settings, with an audit line.
         A save that raced another one is refused (``Conflict``): reload and save again."""
-        require(staff, Permission.MANAGE_SETTINGS)
+        require(staff, Permission.MANAGE_SETTINGS, self.company_id)
         config = checked_config(config)
         if config.company_id != self.company_id:
             raise ValidationError("The company id cannot be changed.", field="company_id")
@@ -84,7 +84,7 @@ class Settings:
 
     def history(self, staff: StaffUser, limit: int = 50) -> list[SettingsRevision]:
         """``MANAGE_SETTINGS``: the latest saves, newest first."""
-        require(staff, Permission.MANAGE_SETTINGS)
+        require(staff, Permission.MANAGE_SETTINGS, self.company_id)
         return self._storage.page(SettingsRevision, order=("revision",), descending=True, limit=limit)
 
 

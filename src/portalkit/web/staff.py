@@ -77,7 +77,7 @@ class StaffPages:
         return Redirect("staff_login", session="end")
 
     def staff_contacts(self, req: PageRequest) -> Result:
-        staff = require(self.staff(req), Permission.MANAGE_CONTACTS)
+        staff = require(self.staff(req), Permission.MANAGE_CONTACTS, self.portal.settings.company_id)
         status = choice(PortalStatus, req.arg("status"), None)
         after = req.arg("after") or None
         contacts = self.portal.directory.contacts(staff, status, after=after)
@@ -157,7 +157,7 @@ class StaffPages:
 
     def staff_branding(self, req: PageRequest) -> Result:
         """BRD-1..3: edit the look and the show toggles, preview before saving."""
-        staff = require(self.staff(req), Permission.MANAGE_SETTINGS)
+        staff = require(self.staff(req), Permission.MANAGE_SETTINGS, self.portal.settings.company_id)
         current = self.portal.config
         ctx: dict[str, Any] = {"fields": BRANDING_FIELDS, "toggles": TOGGLES, "candidate": current}
         if req.method == "GET":
@@ -176,7 +176,7 @@ class StaffPages:
                                             "previewing": True})
 
     def staff_payments(self, req: PageRequest) -> Result:
-        staff = require(self.staff(req), Permission.MANAGE_BILLING)
+        staff = require(self.staff(req), Permission.MANAGE_BILLING, self.portal.settings.company_id)
         if req.method == "POST":  # demo and tests: the fake processor answers now, not in 5 seconds
             settle_due = getattr(self.portal.processor, "settle_due", None)
             count = settle_due(self.portal.payments.handle_webhook) if settle_due else 0

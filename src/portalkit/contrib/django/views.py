@@ -114,7 +114,8 @@ def staff_user(request: HttpRequest) -> StaffUser | None:
         return None
     granted = frozenset(p for p in Permission if user.has_perm(f"portalkit.{p.value}"))
     return StaffUser(id=f"django-{user.pk}", email=user.email or f"{user.get_username()}@staff.invalid",
-                     name=user.get_full_name() or user.get_username(), permissions=granted)
+                     name=user.get_full_name() or user.get_username(), permissions=granted,
+                     company_id=get_portal().settings.company_id)
 
 
 def _staff_signin(req: PageRequest, email: str, password: str) -> bool:

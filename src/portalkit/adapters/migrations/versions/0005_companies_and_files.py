@@ -29,11 +29,11 @@ TABLES = ('pk_comment', 'pk_contact', 'pk_counter', 'pk_customer', 'pk_invoice',
           'pk_login_throttle', 'pk_outbox_message', 'pk_payment', 'pk_payment_method', 'pk_processed_event',
           'pk_property', 'pk_proposal', 'pk_quote_request', 'pk_staff_user', 'pk_status_event')
 HOST_OWNED = ('pk_staff_user', 'pk_customer', 'pk_property', 'pk_contact', 'pk_invoice', 'pk_proposal')
-# the unnamed single-column UNIQUEs of revision 0001, replaced by named ones (emails: per company)
+# the unnamed single-column UNIQUEs of revision 0001, now unique per company
 OLD_UNIQUE = {'pk_contact': 'email', 'pk_staff_user': 'email', 'pk_payment': 'idempotency_key',
               'pk_outbox_message': 'dedup_key'}
 NEW_UNIQUE = {'pk_contact': ['company_id', 'email'], 'pk_staff_user': ['company_id', 'email'],
-              'pk_payment': ['idempotency_key'], 'pk_outbox_message': ['dedup_key']}
+              'pk_payment': ['company_id', 'idempotency_key'], 'pk_outbox_message': ['company_id', 'dedup_key']}
 INDEXES: dict[str, tuple[str, list[tuple[str, list[str]]]]] = {  # table: (index dropped, [(name, columns)])
     'pk_comment': ('ix_pk_comment_issue_id', [('ix_pk_comment_issue_id_at', ['issue_id', 'at'])]),
     'pk_invoice': ('ix_pk_invoice_property_id', [('ix_pk_invoice_property_id_paid_on_due_date_number',

@@ -1,0 +1,79 @@
+"""Persisted, versioned settings (BRD-1, issue 13): saved per company, seen by every Portal."""
+
+import attrs
+import pytest
+
+from portalkit import Branding, Permission, PermissionDenied, Portal, ValidationError
+from portalkit.models import SettingsRevision, StoredSettings
+
+from conftest import SECRET, Adapters, build_world, make_config
+
+
+def second_portal(world) -> Portal:
+    """Another worker on the same storage, built from the same starting config."""
+    return Portal(make_config(), secret_key=SECRET, plugins=[Adapters(world.portal.shared_storage)])
+
+
+def test_brd_1_saved_settings_survive_a_restart_and_reach_every_portal(world):
+    other = second_portal(world)
+    branding = attrs.evolve(world.portal.config.branding, nav_bar_colour="#123456")
+    world.portal.update_config(world.staff, attrs.evolve(world.portal.config, company_name="Green Acres & Sons",
+                                                         branding=branding))
+    assert other.config.company_name == "Green Acres & Sons" and other.config.branding.nav_bar_colour == "#123456"
+    restarted = second_portal(world)
+    assert restarted.config.company_name == "Green Acres & Sons"
+    assert isinstance(restarted.config.branding, Branding)
+
+
+def test_brd_1_every_save_is_an_audit_line_with_who_and_what(world):
+    portal = world.portal
+    portal.update_config(world.staff, attrs.evolve(portal.config, company_name="A"))
+    portal.update_config(world.staff, attrs.evolve(portal.config, proposal_window_days=10, show_issues=False))
+    [second, first] = portal.settings.history(world.staff)
+    assert (first.revision, first.changed, first.staff_name) == (1, ("company_name",), "Morgan Manager")
+    assert (second.revision, second.changed) == (2, ("proposal_window_days", "show_issues"))
+    assert portal.shared_storage.get(StoredSettings, "default").revision == 2
+    assert len(portal.storage.find(SettingsRevision)) == 2
+
+
+def test_brd_1_saving_settings_needs_the_permission_and_keeps_the_company(world):
+    portal = world.portal
+    clerk = portal.directory.add_staff(world.staff, "clerk@greenacres.test", "Casey Clerk",
+                                       [Permission.MANAGE_ISSUES])
+    with pytest.raises(PermissionDenied):
+        portal.update_config(clerk, attrs.evolve(portal.config, company_name="Mine"))
+    with pytest.raises(PermissionDenied):
+        portal.settings.history(clerk)
+    with pytest.raises(ValidationError):
+        portal.update_config(world.staff, attrs.evolve(portal.config, company_id="another"))
+    with pytest.raises(ValidationError):
+        portal.update_config(world.staff, {"company_name": "Not a config"})
+    assert portal.storage.find(SettingsRevision) == [] and portal.config.company_name == "Green Acres Landscaping"
+
+
+def test_brd_1_settings_are_per_company(storage):
+    north = build_world(storage, company_id="north")
+    south = build_world(storage, company_id="south", company_name="Blue Sky Pools")
+    north.portal.update_config(north.staff, attrs.evolve(north.portal.config, company_name="North Lawns"))
+    assert (north.portal.config.company_name, south.portal.config.company_name) == ("North Lawns", "Blue Sky Pools")
+
+
+def test_one_operation_reads_the_settings_once(world):
+    """A unit of work pins the settings: one read of the settings row, however often services look."""
+    portal, reads = world.portal, []
+    shared = portal.shared_storage
+    original = shared.get
+
+    def counting(cls, id):
+        if cls is StoredSettings:
+            reads.append(id)
+        return original(cls, id)
+
+    shared.get = counting
+    try:
+        with portal.unit_of_work():
+            for _ in range(5):
+                assert portal.config.company_name
+    finally:
+        shared.get = original
+    assert reads == ["default"]
