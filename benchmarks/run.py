@@ -24,7 +24,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from portalkit.adapters.payments import FakeProcessor  # noqa: E402
 from portalkit.plugins import AdapterPlugin  # noqa: E402
 from portalkit.adapters.sql import SqlStorage  # noqa: E402
 from portalkit.errors import PortalError  # noqa: E402
-from portalkit.models import (Contact, Customer, Invoice, Issue, OutboxMessage, Payment, PaymentStatus,  # noqa: E402
+from portalkit.models import (Contact, Customer, Invoice, Issue, IssueStatus, OutboxMessage, Payment, PaymentStatus,  # noqa: E402
                               PortalStatus, Property, Proposal, ProposalStatus)
 
 SECRET = "benchmark-secret-key-0123456789"
@@ -426,6 +426,171 @@ def bench_flask(seconds: int) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+
+# -- 7. lists flat in data size (issues 13 and 16) -------------------------------------------------
+def _p95_ms(fn, n: int) -> float:
+    fn(), fn()  # warm caches
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return percentile(times, 95) * 1000
+
+
+def _one_property_with(storage: SqlStorage, portal: Portal, n: int) -> tuple[Contact, Property, Any]:
+    """One enrolled primary contact's property holding ``n`` invoices (one in five open), ``n`` issues
+    (one in five open) and ``n // 10`` proposals."""
+    contact, prop, _ = paying_contact(portal, storage, f"grow{n}@bench.test")
+    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    batch: list = []
+    for j in range(n):
+        paid = j % 5 != 0
+        batch.append(Invoice(number=f"G{j:06d}", property_id=prop.id, amount=Decimal("120.00"),
+                             amount_due=Decimal("0.00") if paid else Decimal("120.00"), net_days=j % 60,
+                             invoice_date=date(2026, 1, 1) + timedelta(days=j % 300),
+                             paid_on=date(2026, 1, 1) + timedelta(days=j % 330) if paid else None))
+        batch.append(Issue(number=j + 1, property_id=prop.id, subject="s", created_at=now,
+                           last_updated=now - timedelta(minutes=j), status=IssueStatus.OPEN if j % 5 == 0 else
+                           IssueStatus.CLOSED))
+        if j % 10 == 0:
+            batch.append(Proposal(number=f"P{j:06d}", property_id=prop.id, description="d",
+                                  status=ProposalStatus.DELIVERED, estimated_start=date(2026, 12, 1)))
+        if len(batch) >= 20000:
+            storage.insert_many(batch)
+            batch = []
+    storage.insert_many(batch)
+    return contact, prop, None
+
+
+def bench_list_growth(url: str, sizes: list[int], rounds: int) -> dict:
+    """Every list a customer or staff user sees, at each size; p95 and growth from the smallest
+    size to the largest (flat is 1.0), and the same first page in hand-written SQL as the floor."""
+    import sqlalchemy as sa
+
+    from portalkit.adapters.sql import MAPPINGS
+    from portalkit.invoices import InvoiceFilter
+    from portalkit.issues import IssueFilter
+
+    table = MAPPINGS[Invoice].table
+    out: dict = {"sizes": sizes, "rounds": rounds, "lists": {}}
+    for n in sizes:
+        portal, storage = make_portal(url)
+        portal.dispatch_inline = False
+        contact, prop, _ = _one_property_with(storage, portal, n)
+        staff = portal.directory.create_first_admin("boss@bench.test", "Boss")
+        lists = {
+            "dashboard (open invoices)": lambda: (portal.visibility.properties(contact),
+                                                  portal.visibility.dashboard_sections(contact),
+                                                  portal.invoices.list(contact, prop.id)),
+            "open invoices": lambda: portal.invoices.list(contact, prop.id),
+            "paid invoices, last 6 months": lambda: portal.invoices.list(contact, prop.id,
+                                                                          InvoiceFilter.PAID_LAST_6_MONTHS),
+            "all paid invoices": lambda: portal.invoices.list(contact, prop.id, InvoiceFilter.ALL_PAID),
+            "open proposals": lambda: portal.proposals.list(contact, prop.id),
+            "open issues": lambda: portal.issues.list(contact, prop.id),
+            "closed issues": lambda: portal.issues.list(contact, prop.id, IssueFilter.CLOSED),
+            "staff: open issues": lambda: portal.issues.staff_issues(staff),
+            "staff: payments": lambda: portal.payments.staff_payments(staff),
+        }
+        query = (sa.select(table).where(table.c.company_id == "default", table.c.property_id == prop.id,
+                                        table.c.paid_on.is_(None), table.c.archived.is_(False))
+                 .order_by(table.c.due_date, table.c.number, table.c.id).limit(51))
+
+        def floor() -> list:
+            with storage.engine.connect() as conn:
+                return conn.execute(query).all()
+
+        for name, fn in lists.items():
+            out["lists"].setdefault(name, {})[n] = round(_p95_ms(fn, rounds), 3)
+        out.setdefault("floor: open invoices page in SQL", {})[n] = round(_p95_ms(floor, rounds), 3)
+        storage.statements = 0
+        portal.invoices.list(contact, prop.id)
+        out.setdefault("statements_per_list", {})[n] = storage.statements
+    small, large = sizes[0], sizes[-1]
+    out["growth"] = {name: round(v[large] / v[small], 2) for name, v in out["lists"].items()}
+    floor_row = out["floor: open invoices page in SQL"]
+    out["dashboard_vs_floor"] = {n: round(out["lists"]["dashboard (open invoices)"][n] / floor_row[n], 2)
+                                 for n in sizes}
+    out["open_invoices_vs_floor"] = {n: round(out["lists"]["open invoices"][n] / floor_row[n], 2) for n in sizes}
+    return out
+
+
+# -- 8. host sync ---------------------------------------------------------------------------------
+def bench_sync(url: str, n: int) -> dict:
+    """``portal.sync.apply`` of ``n`` invoices in one call: first (all new), again (nothing
+    changed) and with 1 % changed; against inserting the same records with ``insert_many``."""
+    from portalkit.sync import HostContact, HostCustomer, HostInvoice, HostProperty, SyncBatch
+
+    portal, storage = make_portal(url)
+    portal.dispatch_inline = False
+
+    def batch(changed: int = 0) -> SyncBatch:
+        return SyncBatch(
+            customers=[HostCustomer(external_id="CU", name="Sync HOA")],
+            properties=[HostProperty(external_id="PR", customer="CU", name="Sync Park", primary_contact="CO")],
+            contacts=[HostContact(external_id="CO", customer="CU", first_name="Sy", last_name="Nc",
+                                  email="sync@bench.test", properties=("PR",))],
+            invoices=[HostInvoice(external_id=f"IN-{j}", property="PR", number=f"S{j}", amount="100.00",
+                                  amount_due="50.00" if j < changed else "100.00", invoice_date=date(2026, 1, 1))
+                      for j in range(n)])
+
+    first_batch, same, some = batch(), batch(), batch(changed=n // 100)
+    t = time.perf_counter()
+    report = portal.sync.apply(first_batch)
+    first = time.perf_counter() - t
+    t = time.perf_counter()
+    again = portal.sync.apply(same)
+    unchanged = time.perf_counter() - t
+    t = time.perf_counter()
+    partly = portal.sync.apply(some)
+    changed = time.perf_counter() - t
+    assert len(report["invoices"].created) == n and not again.changed and len(partly["invoices"].updated) == n // 100
+    prop_id = storage.find(Property, external_id="PR")[0].id
+    records = [Invoice(number=f"F{j}", property_id=prop_id, amount=Decimal("100.00"), amount_due=Decimal("100.00"),
+                       invoice_date=date(2026, 1, 1), external_id=f"FL-{j}") for j in range(n)]
+    t = time.perf_counter()
+    with storage.transaction():
+        storage.insert_many(records)
+    floor = time.perf_counter() - t
+    return {"invoices": n, "first_sync_s": round(first, 3), "unchanged_sync_s": round(unchanged, 3),
+            "one_percent_changed_s": round(changed, 3), "insert_many_floor_s": round(floor, 3),
+            "first_sync_vs_floor": round(first / floor, 2)}
+
+
+# -- 9. attachments out of the rows (issue 16, item 5) ------------------------------------------------
+def bench_attachments(url: str, issues: int, files: int, size: int, rounds: int) -> dict:
+    """The issues list and dashboard of a property whose issues carry ``files`` attachments of
+    ``size`` bytes each, against the same with no files."""
+    from portalkit import Upload
+    from portalkit.adapters.files import LocalFileStore
+
+    out = {}
+    for label, per_issue in (("without", 0), ("with", files)):
+        portal, storage = make_portal(url)
+        store_dir = Path(tempfile.mkdtemp(prefix="portalkit-files-"))
+        portal.file_store = LocalFileStore(store_dir)
+        portal.files._store = portal.file_store
+        portal.dispatch_inline = False
+        cfg = portal.config
+        import attrs as _attrs
+        staff = portal.directory.create_first_admin("files@bench.test", "Files")
+        portal.update_config(staff, _attrs.evolve(cfg, max_issue_upload_bytes=10 ** 10, max_contact_upload_bytes=10 ** 12,
+                                                  max_issue_attachments=files))
+        contact, prop, _ = paying_contact(portal, storage, f"files-{label}@bench.test")
+        for k in range(issues):
+            uploads = [Upload(filename=f"{m}.png", data=b"\x89PNG\r\n\x1a\n" + os.urandom(size - 8))
+                       for m in range(per_issue)]
+            portal.issues.create(contact, prop.id, f"Issue {k}", attachments=uploads)
+        out[label] = {"issues_list_p95_ms": round(_p95_ms(lambda: portal.issues.list(contact, prop.id), rounds), 3),
+                      "dashboard_p95_ms": round(_p95_ms(lambda: (portal.visibility.properties(contact),
+                                                                 portal.issues.list(contact, prop.id)), rounds), 3)}
+        shutil.rmtree(store_dir, ignore_errors=True)
+    return {"issues": issues, "files_per_issue": files, "file_bytes": size, **out,
+            "issues_list_ratio": round(out["with"]["issues_list_p95_ms"] / out["without"]["issues_list_p95_ms"], 2),
+            "dashboard_ratio": round(out["with"]["dashboard_p95_ms"] / out["without"]["dashboard_p95_ms"], 2)}
+
+
 def machine() -> dict:
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
             "sqlite": sqlite3.sqlite_version, "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -468,6 +633,10 @@ def main() -> int:
             step(f"{name}_pay_path", bench_pay_path, url, 20 if q else 200, 3 if q else 7)
             step(f"{name}_pay_with_backlog", bench_pay_backlog, url, 500 if q else 10000, 20 if q else 200)
             step(f"{name}_outbox_smtp", bench_smtp, url, 100 if q else 1000)
+            step(f"{name}_list_growth", bench_list_growth, url, [100, 1000] if q else [1000, 100000], 20 if q else 200)
+            step(f"{name}_sync", bench_sync, url, 500 if q else 10000)
+            step(f"{name}_attachments", bench_attachments, url, 5 if q else 50, 2 if q else 5,
+                 10_000 if q else 1024 * 1024, 20 if q else 200)
         step("bcrypt", bench_bcrypt, [4] if q else [4, 10, 12], 3 if q else 10)
         step("flask_dashboard_load", bench_flask, 2 if q else 10)
     finally:

@@ -31,3 +31,9 @@ class Plugin:
 
 def build() -> Portal:
     return Portal(make_config(), secret_key=SECRET, plugins=[Plugin()], dispatch_inline=False)
+
+
+def build_companies() -> list[Portal]:
+    """One worker for every company on the shared database."""
+    return [Portal(make_config(company_id=company), secret_key=SECRET, plugins=[Plugin()], dispatch_inline=False)
+            for company in ("north", "south")]

@@ -181,6 +181,29 @@ def test_outbox_worker_process_delivers_what_the_web_process_queued(tmp_path, sm
     assert len(handler.messages) == 2  # a second run sends nothing again
 
 
+def test_one_outbox_worker_serves_every_company(tmp_path, smtp_server):
+    import os
+    import subprocess
+    import sys
+
+    from portalkit.adapters.sql import SqlStorage
+
+    controller, handler = smtp_server
+    url = f"sqlite:///{tmp_path}/worker.sqlite3"
+    storage = SqlStorage(url)
+    for company in ("north", "south"):
+        w = build_world(storage, company_id=company)
+        w.portal.dispatch_inline = False
+        w.portal.invitations.send(w.staff, [w.alice.id])
+    env = {**os.environ, "WORKER_DB_URL": url, "WORKER_SMTP_PORT": str(controller.port),
+           "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "portalkit.outbox", "--factory", "outbox_worker_factory:build_companies", "--once"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [m["To"] for m in handler.messages] == ["alice@example.com"] * 2
+    assert "north: delivered 2" in done.stderr and "south: delivered 2" in done.stderr
+
+
 def test_lost_database_surfaces_as_storage_error():
     from portalkit.adapters.sql import SqlStorage
     from portalkit.errors import StorageError

@@ -37,6 +37,13 @@ class InvoiceRow:
     pay_label: str
 
 
+def invoice_row(invoice: Invoice, payments_enabled: bool) -> InvoiceRow:
+    """PAY-3: Pay on open invoices when electronic payment is on; "Pay (Pmt Pending)", disabled,
+    while a payment is in flight."""
+    label = "Pay (Pmt Pending)" if invoice.payment_pending else "Pay"
+    return InvoiceRow(invoice, invoice.is_open and payments_enabled and not invoice.payment_pending, label)
+
+
 class Invoices:
     def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
                  pdf: PdfRenderer):
@@ -80,25 +87,22 @@ class Invoices:
              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[InvoiceRow]:
         """PAY-1: Open (by due date), Paid in last 6 months or All paid (latest paid first), for
         one property; one page of it (``paging``)."""
-        vis = self._visibility
-        vis.require_section(contact, Section.INVOICES)
-        prop = vis.require_property(contact, property_id)
-        which = inputs.member(which, InvoiceFilter, "filter")
-        where: dict[str, Any] = {"property_id": prop.id, "archived": False}
-        if prop.primary_contact_id != contact.id:
-            where["billing_contact_id"] = contact.id  # VIS-2: otherwise only what is billed to them
-        if which is InvoiceFilter.OPEN:  # open invoices are exactly those without a paid date
-            return fetch(self._storage, Invoice, order=("due_date", "number"), after=after, limit=limit, row=self.row,
-                         paid_on=None, **where)
-        since = self._clock.now().date() - timedelta(days=PAID_RECENTLY_DAYS)
-        paid = AtLeast(since) if which is InvoiceFilter.PAID_LAST_6_MONTHS else Not(None)
-        return fetch(self._storage, Invoice, order=("paid_on", "number"), descending=True, after=after, limit=limit,
-                     row=self.row, paid_on=paid, **where)
-
-    def row(self, invoice: Invoice) -> InvoiceRow:
-        payable = invoice.is_open and self._settings.current.electronic_payment_enabled
-        label = "Pay (Pmt Pending)" if invoice.payment_pending else "Pay"
-        return InvoiceRow(invoice, payable and not invoice.payment_pending, label)
+        with self._settings.pinned() as config:
+            vis = self._visibility
+            vis.require_section(contact, Section.INVOICES)
+            prop = vis.require_property(contact, property_id)
+            which = inputs.member(which, InvoiceFilter, "filter")
+            where: dict[str, Any] = {"property_id": prop.id, "archived": False}
+            if prop.primary_contact_id != contact.id:
+                where["billing_contact_id"] = contact.id  # VIS-2: otherwise only what is billed to them
+            payable = config.electronic_payment_enabled
+            if which is InvoiceFilter.OPEN:  # open invoices are exactly those without a paid date
+                return fetch(self._storage, Invoice, order=("due_date", "number"), after=after, limit=limit,
+                             row=lambda i: invoice_row(i, payable), paid_on=None, **where)
+            since = self._clock.now().date() - timedelta(days=PAID_RECENTLY_DAYS)
+            paid = AtLeast(since) if which is InvoiceFilter.PAID_LAST_6_MONTHS else Not(None)
+            return fetch(self._storage, Invoice, order=("paid_on", "number"), descending=True, after=after,
+                         limit=limit, row=lambda i: invoice_row(i, payable), paid_on=paid, **where)
 
     def get(self, contact: Contact, invoice_id: str) -> Invoice:
         return self._visibility.require_invoice(contact, invoice_id)[0]

@@ -99,8 +99,9 @@ class Issues:
              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Issue]:
         """ISS-1: Open or Closed issues of one property, most recently updated first; one page."""
         vis = self._visibility
-        vis.require_section(contact, Section.ISSUES)
-        prop = vis.require_property(contact, property_id)
+        with self._settings.pinned():
+            vis.require_section(contact, Section.ISSUES)
+            prop = vis.require_property(contact, property_id)
         which = inputs.member(which, IssueFilter, "filter")
         status = IssueStatus.OPEN if which is IssueFilter.OPEN else IssueStatus.CLOSED
         where: dict[str, Any] = {"property_id": prop.id, "status": status}

@@ -166,39 +166,51 @@ def main(argv: list[str] | None = None) -> int:
     """Worker: ``python -m portalkit.outbox --factory myapp.portal:build [--interval 2] [--once]``.
 
     ``--factory`` names a callable returning the host's configured :class:`Portal` (built with
-    ``dispatch_inline=False``); the worker delivers its outbox until stopped, and every ten
-    minutes purges old messages and reconciles payments left open with the processor.
+    ``dispatch_inline=False``), or a list of them, one per company on a shared storage: the
+    worker serves them all. It delivers their outboxes until stopped, and every ten minutes
+    purges old messages and sessions and reconciles payments left open with the processor.
     """
     import argparse
     import importlib
     import time
 
     parser = argparse.ArgumentParser(prog="python -m portalkit.outbox", description=main.__doc__)
-    parser.add_argument("--factory", required=True, help="module:callable returning a Portal")
+    parser.add_argument("--factory", required=True, help="module:callable returning a Portal or a list of them")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
     parser.add_argument("--once", action="store_true", help="deliver what is due, then exit")
     parser.add_argument("--keep-days", type=float, default=30.0, help="purge sent and dead messages older than this")
     args = parser.parse_args(argv)
     module, _, name = args.factory.partition(":")
-    portal = getattr(importlib.import_module(module), name)()
+    built = getattr(importlib.import_module(module), name)()
+    portals = list(built) if isinstance(built, (list, tuple)) else [built]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     next_purge = 0.0
     while True:
-        sent = portal.outbox.dispatch()
-        if sent:
-            log.info("delivered %d message(s)", sent)
-        if time.monotonic() >= next_purge:  # scans of old rows, not on every poll
-            purged = portal.outbox.purge(timedelta(days=args.keep_days))
-            if purged:
-                log.info("purged %d old message(s)", purged)
-            portal.accounts.purge_sessions()
-            reconciled = portal.payments.reconcile()  # no payment stays pending for ever
-            if reconciled:
-                log.info("reconciled %d payment(s) with the processor", reconciled)
+        maintain = time.monotonic() >= next_purge  # scans of old rows, not on every poll
+        for portal in portals:
+            serve(portal, maintain, timedelta(days=args.keep_days))
+        if maintain:
             next_purge = time.monotonic() + PURGE_EVERY_SECONDS
         if args.once:
             return 0
         time.sleep(args.interval)
+
+
+def serve(portal: Any, maintain: bool, keep: timedelta) -> None:
+    """One poll of one company's portal: deliver; when ``maintain``, purge and reconcile too."""
+    company = portal.settings.company_id
+    sent = portal.outbox.dispatch()
+    if sent:
+        log.info("%s: delivered %d message(s)", company, sent)
+    if not maintain:
+        return
+    purged = portal.outbox.purge(keep)
+    if purged:
+        log.info("%s: purged %d old message(s)", company, purged)
+    portal.accounts.purge_sessions()
+    reconciled = portal.payments.reconcile()  # no payment stays pending for ever
+    if reconciled:
+        log.info("%s: reconciled %d payment(s) with the processor", company, reconciled)
 
 
 if __name__ == "__main__":

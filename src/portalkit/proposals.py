@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from . import inputs, money
 from .directory import lookup, normalise_email
 from .errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from .config import PortalConfig
 from .files import Files
 from .events import ProposalSigned, QuoteRequested, external_ids
 from .mails import MailTemplates
@@ -157,7 +158,12 @@ class Proposals:
     def list(self, contact: Contact, property_id: str, which: ProposalFilter = ProposalFilter.OPEN, *,
              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[ProposalRow]:
         """PRO-1: Open (not won, start within the window) or Work-In-Process, by start date; one page."""
-        vis, config = self._visibility, self._settings.current
+        with self._settings.pinned() as config:
+            return self._list(contact, property_id, which, after, limit, config)
+
+    def _list(self, contact: Contact, property_id: str, which: ProposalFilter, after: str | None, limit: int,
+              config: PortalConfig) -> Page[ProposalRow]:
+        vis = self._visibility
         vis.require_section(contact, Section.PROPOSALS)
         prop = vis.require_property(contact, property_id)
         where: dict[str, Any] = {"property_id": prop.id, "archived": False}

@@ -74,9 +74,11 @@ class PortalWeb(CustomerPages, StaffPages):
 
     # -- running a handler ----------------------------------------------------------------------
     def handle(self, endpoint: str, req: PageRequest, **params: Any) -> Result:
-        """Run the handler of ``endpoint``; every refusal becomes a page, never an exception."""
+        """Run the handler of ``endpoint`` (the company's settings read once for it); every refusal
+        becomes a page, never an exception."""
         try:
-            return self._handlers[endpoint](req, **params)
+            with self.portal.settings.pinned():
+                return self._handlers[endpoint](req, **params)
         except StaffLoginRequired:
             return Redirect("staff_login")
         except SessionExpired:
