@@ -23,8 +23,9 @@ _CSRF = re.compile(r'name="(csrf_token|csrfmiddlewaretoken)" value="([^"]+)"')
 _CURRENT: dict[str, object] = {}
 
 
-def demo_portal(tmp_path, base_url="http://localhost/portal"):
-    return build_portal(f"sqlite:///{tmp_path}/host.sqlite3", base_url=base_url, secret=SECRET, bcrypt_rounds=4)
+def demo_portal(tmp_path, base_url="http://localhost/portal", storage=None):
+    return build_portal(f"sqlite:///{tmp_path}/host.sqlite3", base_url=base_url, secret=SECRET, bcrypt_rounds=4,
+                        storage=storage)
 
 
 def current_portal():

@@ -18,7 +18,16 @@ from hosts import (CUSTOMER_PASSWORD, PREFIX, STAFF_PASSWORD, Browser, File, add
 
 
 @pytest.fixture
-def portal(tmp_path):
+def portal(request, tmp_path):
+    """The Flask host's portal on SQLAlchemy; the Django host's in Django's own database."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("app") == "django":
+        request.getfixturevalue("django_ready")
+        from portalkit.contrib.django.storage import DjangoStorage
+
+        storage = DjangoStorage()
+        storage.truncate_all()
+        return demo_portal(tmp_path, storage=storage)
     return demo_portal(tmp_path)
 
 

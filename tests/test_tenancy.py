@@ -131,6 +131,14 @@ def test_no_read_list_token_session_file_or_webhook_crosses_companies_sql(tmp_pa
     isolation_property(fresh, 6)()
 
 
+def test_no_read_list_token_session_file_or_webhook_crosses_companies_postgres(pg_storage):
+    def fresh():
+        pg_storage.truncate_all()
+        return pg_storage
+
+    isolation_property(fresh, 4)()
+
+
 def test_same_email_may_be_a_contact_of_two_companies(storage):
     north, south = two_companies(storage)
     assert north.alice.email == south.alice.email and north.alice.id != south.alice.id

@@ -62,13 +62,15 @@ def processor() -> Any:
 
 
 def build_portal(db_url: str | None = None, *, base_url: str | None = None, secret: str | None = None,
-                 **config_changes: object) -> Portal:
-    """A seeded demo portal on ``db_url`` (default: SQLite in ./instance), mail written to
-    ./instance/mail, the fake payment processor."""
+                 storage: Any = None, **config_changes: object) -> Portal:
+    """A seeded demo portal on ``storage``, or on ``db_url`` (default: SQLite in ./instance),
+    mail written to ./instance/mail, files in ./instance/files, the fake payment processor."""
     INSTANCE.mkdir(parents=True, exist_ok=True)
-    db_url = db_url or os.environ.get("PORTALKIT_DB_URL") or f"sqlite:///{INSTANCE / 'portal.sqlite3'}"
+    if storage is None:
+        db_url = db_url or os.environ.get("PORTALKIT_DB_URL") or f"sqlite:///{INSTANCE / 'portal.sqlite3'}"
+        storage = SqlStorage(db_url)
     base_url = base_url or os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:5000/portal")
-    adapters = AdapterPlugin(storage=SqlStorage(db_url), mailer=DemoMailer(INSTANCE / "mail"), processor=processor(),
+    adapters = AdapterPlugin(storage=storage, mailer=DemoMailer(INSTANCE / "mail"), processor=processor(),
                              file_store=LocalFileStore(INSTANCE / "files"))
     portal = Portal(demo_config(base_url, **config_changes), secret_key=secret or secret_key(), plugins=[adapters])
     seed(portal, STAFF_EMAIL)

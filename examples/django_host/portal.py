@@ -1,11 +1,14 @@
-"""``PORTALKIT["PORTAL"]``: the demo portal on SQLite with its seed data."""
+"""``PORTALKIT["PORTAL"]``: the demo portal in the host's own database (Django's ORM), with its
+seed data."""
 
 import os
 
 from portalkit import Portal
+from portalkit.contrib.django.storage import DjangoStorage
 
 from ..common.host import build_portal
 
 
 def build() -> Portal:
-    return build_portal(base_url=os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:8000/portal"))
+    return build_portal(storage=DjangoStorage(),
+                        base_url=os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:8000/portal"))

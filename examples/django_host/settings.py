@@ -28,7 +28,11 @@ MIDDLEWARE = [
 ]
 ROOT_URLCONF = "examples.django_host.urls"
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True}]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": INSTANCE / "django.sqlite3"}}
+# One database: Django's tables and the portal's (DjangoStorage). Writers take SQLite's lock up
+# front, so concurrent requests queue instead of failing with "database is locked".
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": INSTANCE / "django.sqlite3",
+                         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30,
+                                     "init_command": "PRAGMA journal_mode=WAL;"}}}
 SESSION_COOKIE_NAME = "portal_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

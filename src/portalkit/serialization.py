@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import enum
+import types
+import typing
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -46,3 +48,12 @@ def to_primitive(obj: Any) -> Any:
 
 def from_primitive(data: Any, cls: type[T]) -> T:
     return converter.structure(data, cls)
+
+
+def unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    """``(T, True)`` for ``T | None``, ``(tp, False)`` otherwise."""
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return rest[0], True
+    return tp, False

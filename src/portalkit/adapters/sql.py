@@ -34,7 +34,7 @@ from sqlalchemy.pool import StaticPool
 from ..errors import Conflict, StorageError
 from ..models import INDEXED, RECORD_TYPES, UNIQUE
 from ..ports import AtLeast, In, Not
-from ..serialization import from_primitive, to_primitive
+from ..serialization import from_primitive, to_primitive, unwrap_optional
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -103,14 +103,6 @@ class Day(sa.types.TypeDecorator[date]):
 
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-
-def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
-    args = typing.get_args(tp)
-    if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        return rest[0], True
-    return tp, False
 
 
 def _column_type(tp: Any) -> tuple[Any, bool]:
@@ -201,7 +193,7 @@ def build_metadata() -> tuple[sa.MetaData, dict[type, Mapping]]:
         hints = typing.get_type_hints(cls)
         columns, native = [], set()
         for field in attrs.fields(cls):
-            tp, nullable = _unwrap_optional(hints[field.name])
+            tp, nullable = unwrap_optional(hints[field.name])
             col_type, is_native = _column_type(tp)
             if is_native:
                 native.add(field.name)

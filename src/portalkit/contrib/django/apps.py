@@ -19,8 +19,10 @@ class PortalkitConfig(AppConfig):
 
 
 def _build_portal_storage(**_kwargs: Any) -> None:
-    """``manage.py migrate`` also brings the portal's own tables up to date: building the portal
-    builds its storage, which runs portalkit's migrations."""
-    from .conf import get_portal
+    """``manage.py migrate`` also brings a SQLAlchemy storage's tables up to date: building the
+    portal builds its storage, which runs portalkit's migrations (``DjangoStorage``'s tables are
+    this app's own models, migrated by Django itself)."""
+    from .conf import get_portal, options
 
-    get_portal()
+    if options().get("PORTAL"):
+        get_portal()

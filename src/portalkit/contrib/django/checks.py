@@ -31,4 +31,20 @@ def check_portalkit(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
     if not settings.DEBUG and not settings.SESSION_COOKIE_SECURE:
         problems.append(Warning("SESSION_COOKIE_SECURE is off: portal sessions would travel over plain HTTP",
                                 id="portalkit.W001"))
+    problems += _sqlite_writers_queue()
     return problems
+
+
+def _sqlite_writers_queue() -> list[CheckMessage]:
+    """DjangoStorage on SQLite needs writers to take the lock up front, as SqlStorage does."""
+    from .storage import DjangoStorage
+
+    storage = getattr(get_portal(), "shared_storage", None)
+    if not isinstance(storage, DjangoStorage):
+        return []
+    database = settings.DATABASES[storage.using]
+    if "sqlite" in database["ENGINE"] and database.get("OPTIONS", {}).get("transaction_mode") != "IMMEDIATE":
+        return [Warning("DjangoStorage on SQLite: concurrent portal writes fail with 'database is locked'",
+                        hint='Add "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30} to the database.',
+                        id="portalkit.W002")]
+    return []
