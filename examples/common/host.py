@@ -62,7 +62,7 @@ def processor() -> Any:
 
 
 def build_portal(db_url: str | None = None, *, base_url: str | None = None, secret: str | None = None,
-                 storage: Any = None, **config_changes: object) -> Portal:
+                 storage: Any = None, seeded: bool = True, **config_changes: object) -> Portal:
     """A seeded demo portal on ``storage``, or on ``db_url`` (default: SQLite in ./instance),
     mail written to ./instance/mail, files in ./instance/files, the fake payment processor."""
     INSTANCE.mkdir(parents=True, exist_ok=True)
@@ -73,5 +73,6 @@ def build_portal(db_url: str | None = None, *, base_url: str | None = None, secr
     adapters = AdapterPlugin(storage=storage, mailer=DemoMailer(INSTANCE / "mail"), processor=processor(),
                              file_store=LocalFileStore(INSTANCE / "files"))
     portal = Portal(demo_config(base_url, **config_changes), secret_key=secret or secret_key(), plugins=[adapters])
-    seed(portal, STAFF_EMAIL)
+    if seeded:
+        seed(portal, STAFF_EMAIL)
     return portal

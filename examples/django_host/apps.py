@@ -14,14 +14,18 @@ class DjangoHostConfig(AppConfig):
 
 
 def create_demo_manager(app_config: AppConfig, **_kwargs: Any) -> None:
-    """The demo's staff user: a Django user holding every portalkit permission (made once the
-    portalkit app's permissions exist; this app has no models, so it gets no signal of its own)."""
+    """The demo's data in the portal's tables, and its staff user: a Django user holding every
+    portalkit permission (made once the portalkit app's tables and permissions exist; this app
+    has no models, so it gets no signal of its own)."""
     from django.contrib.auth.models import Permission, User
 
     if app_config.label != "portalkit":
         return
-    from ..common.host import DEFAULT_STAFF_PASSWORD, STAFF_EMAIL
+    from portalkit.contrib.django.conf import get_portal
 
+    from ..common.host import DEFAULT_STAFF_PASSWORD, STAFF_EMAIL, seed
+
+    seed(get_portal(), STAFF_EMAIL)
     if User.objects.filter(email=STAFF_EMAIL).exists():
         return
     user = User.objects.create_user("manager", STAFF_EMAIL, os.environ.get("PORTALKIT_STAFF_PASSWORD",

@@ -1,5 +1,5 @@
-"""``PORTALKIT["PORTAL"]``: the demo portal in the host's own database (Django's ORM), with its
-seed data."""
+"""``PORTALKIT["PORTAL"]``: the demo portal in the host's own database (Django's ORM); its seed
+data is written after ``manage.py migrate`` made the tables (apps.py)."""
 
 import os
 
@@ -10,5 +10,5 @@ from ..common.host import build_portal
 
 
 def build() -> Portal:
-    return build_portal(storage=DjangoStorage(),
+    return build_portal(storage=DjangoStorage(), seeded=False,
                         base_url=os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:8000/portal"))

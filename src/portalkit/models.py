@@ -510,6 +510,11 @@ INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     SettingsRevision: (("revision",),),
     OutboxMessage: (("status",),),
 }
+# Partial indexes: (columns, the field that is NULL in every row indexed). The open invoices of a
+# property in due order: PostgreSQL cannot walk an index in order past an IS NULL condition.
+NULL_INDEXED: dict[type, tuple[tuple[tuple[str, ...], str], ...]] = {
+    Invoice: ((("property_id", "due_date", "number", "id"), "paid_on"),),
+}
 _EXTERNAL = ("company_id", "external_id")
 UNIQUE: dict[type, tuple[tuple[str, ...], ...]] = {
     StaffUser: (("company_id", "email"), _EXTERNAL),

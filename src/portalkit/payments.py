@@ -205,6 +205,10 @@ class Payments:
     def pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str) -> Payment:
         """Start a payment and charge it; repeating a call with the same ``idempotency_key``
         returns the same payment (and the processor, given the same key, charges once)."""
+        with self._settings.pinned():  # one read of the settings for both transactions
+            return self._pay(contact, invoice_id, method_id, amount, idempotency_key)
+
+    def _pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str) -> Payment:
         if not isinstance(idempotency_key, str) or not idempotency_key or len(idempotency_key) > 128:
             raise ValidationError("Each payment attempt needs an idempotency key.", field="idempotency_key")
         existing = self._by_key(idempotency_key)

@@ -19,3 +19,4 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": _db,
                              "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30,
                                          "init_command": "PRAGMA journal_mode=WAL;"}}}
+PORTALKIT = {"PORTAL": "portalkit.testing.make_portal"}

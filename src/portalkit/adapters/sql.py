@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
 from ..errors import Conflict, StorageError
-from ..models import INDEXED, RECORD_TYPES, UNIQUE
+from ..models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE
 from ..ports import AtLeast, In, Not
 from ..serialization import from_primitive, to_primitive, unwrap_optional
 
@@ -200,6 +200,9 @@ def build_metadata() -> tuple[sa.MetaData, dict[type, Mapping]]:
             columns.append(sa.Column(field.name, col_type, primary_key=field.name == "id", nullable=nullable))
         name = table_name(cls)
         indexes = [sa.Index(index_name(name, cols), *cols) for cols in (("company_id",), *INDEXED.get(cls, ()))]
+        indexes += [sa.Index(index_name(name, (*cols, "where", null)), *cols,
+                             postgresql_where=sa.column(null).is_(None), sqlite_where=sa.column(null).is_(None))
+                    for cols, null in NULL_INDEXED.get(cls, ())]
         uniques = [sa.UniqueConstraint(*cols, name=f"uq_{name}_{'_'.join(cols)}") for cols in UNIQUE.get(cls, ())]
         table = sa.Table(name, metadata, *columns, *indexes, *uniques)
         mappings[cls] = Mapping(cls, table, frozenset(native))

@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 from django.db import models
 
-from ...models import INDEXED, RECORD_TYPES, UNIQUE, Permission
+from ...models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE, Permission
 from ...serialization import unwrap_optional
 
 LABELS = {
@@ -69,6 +69,9 @@ def _record_model(cls: type) -> type[models.Model]:
     table = "portalkit_" + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
     indexes = [models.Index(fields=list(cols), name=_short(f"pk_{table[10:]}_{'_'.join(cols)}"))
                for cols in (("company_id",), *INDEXED.get(cls, ()))]
+    indexes += [models.Index(fields=list(cols), condition=models.Q(**{f"{null}__isnull": True}),
+                             name=_short(f"pk_{table[10:]}_{'_'.join(cols)}_open"))
+                for cols, null in NULL_INDEXED.get(cls, ())]
     uniques = [models.UniqueConstraint(fields=list(cols), name=_short(f"uq_{table[10:]}_{'_'.join(cols)}"))
                for cols in UNIQUE.get(cls, ())]
     meta = type("Meta", (), {"db_table": table, "indexes": indexes, "constraints": uniques,

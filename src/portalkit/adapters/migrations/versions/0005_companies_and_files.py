@@ -147,6 +147,9 @@ def upgrade() -> None:
             with op.batch_alter_table(table) as batch:
                 for name, columns in NEW_INDEXES[table]:
                     batch.create_index(name, columns, unique=False)
+    op.create_index('ix_pk_invoice_property_id_due_date_number_id_where_paid_on', 'pk_invoice',
+                    ['property_id', 'due_date', 'number', 'id'], unique=False,
+                    postgresql_where=sa.column('paid_on').is_(None), sqlite_where=sa.column('paid_on').is_(None))
     if dialect == 'postgresql':
         op.execute("UPDATE pk_invoice SET due_date = invoice_date + CAST(net_days AS integer)")
     else:
