@@ -14,7 +14,7 @@ import enum
 import io
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import attrs
 from PIL import Image, UnidentifiedImageError
@@ -34,7 +34,7 @@ from .paging import DEFAULT_LIMIT, Page, fetch
 from .ports import AtLeast, Clock, In, PdfRenderer, Storage
 from .settings import Settings
 from .uow import UnitOfWork
-from .visibility import Section, Visibility, job_visible
+from .visibility import Section, Visibility
 
 SIGNABLE = frozenset({ProposalStatus.APPROVED, ProposalStatus.DELIVERED})
 OPEN_STATUSES = frozenset({ProposalStatus.APPROVED, ProposalStatus.DELIVERED})
