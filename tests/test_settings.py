@@ -77,3 +77,18 @@ def test_one_operation_reads_the_settings_once(world):
     finally:
         shared.get = original
     assert reads == ["default"]
+
+
+def test_staff_page_through_the_outbox_with_the_settings_permission(world):
+    portal = world.portal
+    portal.dispatch_inline = False
+    portal.invitations.send(world.staff, [world.alice.id, world.bob.id])
+    first = portal.outbox_messages(world.staff, limit=3)
+    rest = portal.outbox_messages(world.staff, after=first.next_after, limit=3)
+    assert len(first) == 3 and len(rest) == 1 and rest.next_after is None  # 2 mails + 2 events
+    assert not {m.id for m in first} & {m.id for m in rest}
+    clerk = portal.directory.add_staff(world.staff, "clerk@greenacres.test", "Casey Clerk", [Permission.MANAGE_ISSUES])
+    with pytest.raises(PermissionDenied):
+        portal.outbox_messages(clerk)
+    with pytest.raises(ValidationError):
+        portal.outbox_messages(world.staff, "lost")

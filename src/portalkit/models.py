@@ -508,7 +508,7 @@ INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     QuoteRequest: (("handled",),),
     LoginSession: (("contact_id",),),
     SettingsRevision: (("revision",),),
-    OutboxMessage: (("status",),),
+    OutboxMessage: (("status", "created_at"),),
 }
 # Partial indexes: (columns, the field that is NULL in every row indexed). The open invoices of a
 # property in due order: PostgreSQL cannot walk an index in order past an IS NULL condition.

@@ -19,15 +19,17 @@ from typing import Any, Callable
 
 import attrs
 
-from .errors import Conflict
+from .errors import Conflict, ValidationError
 from .events import EVENT_TYPES, Event
 from .models import OutboxMessage
+from .paging import DEFAULT_LIMIT, Page, fetch
 from .ports import Clock, Mail, Mailer, Storage
 from .serialization import from_primitive, to_primitive
 
 log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+STATUSES = (PENDING, SENDING, SENT, DEAD)
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=5)
 BATCH = 100  # messages claimed, and marked sent, per write
@@ -67,6 +69,14 @@ class Outbox:
             self._recent.ids = []
         ids: list[str] = self._recent.ids
         return ids
+
+    def messages(self, status: str = PENDING, *, after: str | None = None,
+                 limit: int = DEFAULT_LIMIT) -> Page[OutboxMessage]:
+        """The messages in ``status`` (pending, sending, sent, dead), newest first; one page."""
+        if status not in STATUSES:
+            raise ValidationError(f"status is one of {', '.join(STATUSES)}.", field="status")
+        return fetch(self._storage, OutboxMessage, order=("created_at",), descending=True, after=after, limit=limit,
+                     status=status)
 
     # -- delivering ----------------------------------------------------------------------
     def pending(self) -> list[OutboxMessage]:

@@ -24,8 +24,10 @@ from .invitations import Invitations
 from .invoices import Invoices
 from .issues import Issues
 from .mails import MailTemplates
-from .models import StaffUser
+from .models import OutboxMessage, Permission, StaffUser
 from .outbox import Outbox
+from .paging import Page
+from .permissions import require
 from .payments import Payments
 from .ports import Clock, FileStore, Mailer, PaymentProcessor, PdfRenderer, Storage
 from .proposals import Proposals
@@ -146,6 +148,13 @@ class Portal:
     def update_config(self, staff: StaffUser, config: PortalConfig) -> PortalConfig:
         """``MANAGE_SETTINGS``: save the company's settings (BRD-1), for every worker's next request."""
         return self.settings.replace(staff, config)
+
+    def outbox_messages(self, staff: StaffUser, status: str = "pending", *, after: str | None = None,
+                        limit: int = 50) -> Page[OutboxMessage]:
+        """``MANAGE_SETTINGS``: the company's outgoing mail and events in ``status``, newest first;
+        one page (what is stuck, what died and why)."""
+        require(staff, Permission.MANAGE_SETTINGS, self.settings.company_id)
+        return self.outbox.messages(status, after=after, limit=limit)
 
     def now(self) -> datetime:
         return self.clock.now()

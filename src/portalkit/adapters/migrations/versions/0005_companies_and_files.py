@@ -42,6 +42,8 @@ INDEXES: dict[str, tuple[str, list[tuple[str, list[str]]]]] = {  # table: (index
                  [('ix_pk_issue_property_id_status_last_updated_number',
                    ['property_id', 'status', 'last_updated', 'number']),
                   ('ix_pk_issue_status_last_updated_number', ['status', 'last_updated', 'number'])]),
+    'pk_outbox_message': ('ix_pk_outbox_message_status', [('ix_pk_outbox_message_status_created_at',
+                                                           ['status', 'created_at'])]),
     'pk_proposal': ('ix_pk_proposal_property_id', [('ix_pk_proposal_property_id_estimated_start_number',
                                                     ['property_id', 'estimated_start', 'number'])]),
 }
