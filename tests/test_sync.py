@@ -99,7 +99,9 @@ def test_sync_bad_batch_is_refused_whole_and_writes_nothing(world):
     for bad in (attrs.evolve(batch, invoices=[attrs.evolve(batch.invoices[0], amount_due="101.00")]),
                 attrs.evolve(batch, invoices=[batch.invoices[0], batch.invoices[0]]),
                 attrs.evolve(batch, deleted={"widgets": ["W-1"]}),
-                attrs.evolve(batch, contacts=[attrs.evolve(c, email="same@example.com") for c in batch.contacts])):
+                attrs.evolve(batch, contacts=[attrs.evolve(c, email="same@example.com") for c in batch.contacts]),
+                attrs.evolve(batch, customers=batch.invoices), attrs.evolve(batch, invoices="IN-1"),
+                attrs.evolve(batch, deleted=["IN-1"]), attrs.evolve(batch, complete="invoices")):
         with pytest.raises(ValidationError):
             portal.sync.apply(bad)
     assert portal.storage.find(Invoice) == [] and portal.storage.find(Contact, external_id="CO-1") == []

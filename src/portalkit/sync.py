@@ -102,6 +102,8 @@ class HostProposal:
     main_contact: str | None = None
 
 
+HOST_TYPES: dict[str, type] = {"customers": HostCustomer, "properties": HostProperty, "contacts": HostContact,
+                               "staff": HostStaff, "invoices": HostInvoice, "proposals": HostProposal}
 KINDS: dict[str, type] = {"customers": Customer, "properties": Property, "contacts": Contact, "staff": StaffUser,
                           "invoices": Invoice, "proposals": Proposal}
 
@@ -150,6 +152,11 @@ class Sync:
         """Upsert ``batch`` (see the module docs); all of it, or nothing and a ``ValidationError``."""
         if not isinstance(batch, SyncBatch):
             raise ValidationError("Send a SyncBatch.", field="batch")
+        if not isinstance(batch.deleted, Mapping) or not isinstance(batch.complete, (set, frozenset)):
+            raise ValidationError("deleted maps kinds to host ids; complete is a set of kinds.", field="deleted")
+        for kind, host_type in HOST_TYPES.items():
+            if not all(isinstance(h, host_type) for h in inputs.items(getattr(batch, kind), kind)):
+                raise ValidationError(f"{kind} must be {host_type.__name__} records.", field=kind)
         unknown = (set(batch.deleted) | set(batch.complete)) - set(KINDS)
         if unknown:
             raise ValidationError(f"Unknown kinds: {', '.join(sorted(unknown))}.", field="deleted")
