@@ -108,6 +108,9 @@ def test_host_full_customer_journey(app, portal):
                                                         "files": [File("leak.png", b"\x89PNG photo", "image/png")]})
     assert r.status_code == 303
     issue_path = r.location
+    staff = staff_browser(app)
+    leak = staff.get(f"/staff/issues/{issue_path.rsplit('/', 1)[1]}/files/0")
+    assert leak.status_code == 200 and leak.content_type == "image/png" and leak.get_data() == b"\x89PNG photo"
     assert "Sprinkler leak" in alice.get(issue_path).get_data(as_text=True)
     alice.post(issue_path + "/comments", {"text": "Still leaking"}, page=issue_path)
     assert "Still leaking" in alice.get(issue_path).get_data(as_text=True)
@@ -384,6 +387,12 @@ def test_host_staff_issue_workflow_and_quote_requests(app, portal):
     assert "shrub.jpg" in alice.get(issue_path).get_data(as_text=True)
     staff.post(f"{page}/close", {}, page=page)
     assert "Add Comment" not in alice.get(issue_path).get_data(as_text=True)
+    # issue 14: staff open every file, shared or not, from the issue page
+    notes = next(c for c in portal.storage.find(Comment) if not c.public and c.by_staff)
+    assert f"/staff/issues/{issue_id}/comments/{notes.id}/files/0" in staff.get(page).get_data(as_text=True)
+    plan = staff.get(f"{page}/comments/{notes.id}/files/0")
+    assert plan.status_code == 200 and plan.content_type == "application/pdf" and plan.get_data() == b"%PDF-1.4"
+    assert alice.get(f"/staff/issues/{issue_id}/comments/{notes.id}/files/0").status_code in (302, 303)
 
     assert "Request a quote" not in alice.get(f"/dashboard?property={prop.id}&view=proposals").get_data(as_text=True)
     alice_id = portal.directory.contact_by_email("alice@example.com").id

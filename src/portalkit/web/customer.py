@@ -3,7 +3,6 @@ proposals and signing, issues, quote requests, profile."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,7 @@ from ..models import Contact, PaymentStatus, Priority
 from ..payments import OPEN, fee_applies
 from ..proposals import ProposalFilter, can_sign
 from ..visibility import Section
-from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result
+from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result, attachment_response
 from .forms import choice
 
 if TYPE_CHECKING:
@@ -25,7 +24,6 @@ TOKEN = "portalkit_token"
 SIGNUP_TOKEN = "portalkit_signup_token"
 RESET_TOKEN = "portalkit_reset_token"
 FLASH = "portalkit_flash"
-INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
 
 def flash(req: PageRequest, message: str) -> None:
@@ -275,10 +273,7 @@ class CustomerPages:
 
     def _file(self, req: PageRequest, id: str, index: int, comment_id: str | None) -> Result:
         """A photo or file of an issue; only image and PDF types are shown inline."""
-        f, data = self.portal.issues.attachment(self.contact(req), id, index, comment_id)
-        inline = f.content_type in INLINE_TYPES
-        return FileResponse(data, f.content_type if inline else "application/octet-stream",
-                            re.sub(r"[^\w.\-]", "_", f.filename)[:100], inline)
+        return attachment_response(*self.portal.issues.attachment(self.contact(req), id, index, comment_id))
 
     def processor_webhook(self, req: PageRequest) -> Result:
         """The payment processor's webhook: applied only when its signature verifies."""

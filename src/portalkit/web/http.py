@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, MutableMapping, Union
 
 import attrs
 
 from ..files import Upload
-from ..models import StaffUser
+from ..models import Attachment, StaffUser
 
 
 @attrs.frozen(kw_only=True)
@@ -81,3 +82,13 @@ class FileResponse:
 
 
 Result = Union[Page, Redirect, FileResponse, Reply]
+
+INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
+
+def attachment_response(attachment: Attachment, data: bytes) -> FileResponse:
+    """An issue's file: images and PDFs shown inline (their type was sniffed from their bytes),
+    anything else downloaded; the name reduced to safe characters."""
+    inline = attachment.content_type in INLINE_TYPES
+    return FileResponse(data, attachment.content_type if inline else "application/octet-stream",
+                        re.sub(r"[^\w.\-]", "_", attachment.filename)[:100], inline)

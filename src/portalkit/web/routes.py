@@ -51,6 +51,8 @@ ROUTES: tuple[Route, ...] = (
     Route("staff_contact_action", "staff/contacts/<id>/<action>", _POST),
     Route("staff_issues", "staff/issues"),
     Route("staff_issue", "staff/issues/<id>"),
+    Route("staff_issue_file", "staff/issues/<id>/files/<int:index>"),
+    Route("staff_comment_file", "staff/issues/<id>/comments/<comment_id>/files/<int:index>"),
     Route("staff_issue_action", "staff/issues/<id>/<action>", _POST),
     Route("staff_quotes", "staff/quotes"),
     Route("staff_branding", "staff/branding", _BOTH),

@@ -18,7 +18,7 @@ from ..payments import COLLECTED, OPEN
 from ..permissions import require
 from .customer import flash
 from .forms import choice
-from .http import Page, PageRequest, Redirect, Result
+from .http import Page, PageRequest, Redirect, Result, attachment_response
 
 if TYPE_CHECKING:
     from ..portal import Portal
@@ -130,6 +130,13 @@ class StaffPages:
         staff = self.staff(req)
         comments = self.portal.issues.staff_comments(staff, id)
         return Page("staff_issue.html", {"issue": self.portal.directory.get(Issue, id), "comments": comments})
+
+    def staff_issue_file(self, req: PageRequest, id: str, index: int) -> Result:
+        """A customer's (or staff) file of an issue, shared or not."""
+        return attachment_response(*self.portal.issues.staff_attachment(self.staff(req), id, index))
+
+    def staff_comment_file(self, req: PageRequest, id: str, comment_id: str, index: int) -> Result:
+        return attachment_response(*self.portal.issues.staff_attachment(self.staff(req), id, index, comment_id))
 
     def staff_issue_action(self, req: PageRequest, id: str, action: str) -> Result:
         staff = self.staff(req)
