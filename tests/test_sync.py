@@ -142,6 +142,10 @@ def test_events_carry_the_hosts_ids(world):
     issue = portal.issues.create(dana, by_external(portal, Property, "PR-1").id, "Gate broken")
     created = next(e for e in heard if e.name == "issue.created" and e.issue_id == issue.id)
     assert created.external_ids == {"property_id": "PR-1", "contact_id": "CO-1"}
+    portal.issues.comment(dana, issue.id, "Still broken")
+    portal.issues.staff_comment(world.staff, issue.id, "Crew on Monday", public=True)
+    commented = [e for e in heard if e.name == "issue.commented"]
+    assert [e.external_ids for e in commented] == [{"property_id": "PR-1"}] * 2
     assert portal.invoices.list(dana, inv.property_id, InvoiceFilter.ALL_PAID)[0].invoice.id == inv.id
 
 

@@ -140,7 +140,8 @@ class IssueCreated(Event):
 
 @attrs.frozen(kw_only=True)
 class IssueCommented(Event):
-    """A comment was added to an issue, by the customer or by staff (ISS-4, ISS-5)."""
+    """A comment was added to an issue, by the customer or by staff (ISS-4, ISS-5); its
+    ``external_ids`` name the issue's property."""
 
     name: ClassVar[str] = "issue.commented"
     issue_id: str

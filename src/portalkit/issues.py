@@ -160,13 +160,14 @@ class Issues:
             if issue.status is IssueStatus.CLOSED:
                 raise InvalidTransition("This issue is closed.")
             self._files.count_upload(contact.id, files)
-            comment = self._add_comment(issue, contact.name, text, by_staff=False, public=True, attachments=files)
+            comment = self._add_comment(issue, prop, contact.name, text, by_staff=False, public=True,
+                                        attachments=files)
             self._mail_staff(prop, "issue_comment", f"issue-comment:{comment.id}", contact=contact, issue=issue,
                              property=prop, comment=comment)
             return comment
 
-    def _add_comment(self, issue: Issue, author: str, text: str, *, by_staff: bool, public: bool,
-                     attachments: tuple[Attachment, ...] = ()) -> Comment:
+    def _add_comment(self, issue: Issue, prop: Property | None, author: str, text: str, *, by_staff: bool,
+                     public: bool, attachments: tuple[Attachment, ...] = ()) -> Comment:
         now = self._clock.now()
         size = sum(a.size for a in attachments)
         if size > self._room(issue):
@@ -178,7 +179,8 @@ class Issues:
         self._storage.update(attrs.evolve(issue, last_updated=now, attachment_bytes=issue.attachment_bytes + size))
         self._outbox.event(IssueCommented(event_id=f"issue-comment:{comment.id}",
                                           company_id=self._settings.current.company_id, issue_id=issue.id,
-                                          comment_id=comment.id, by_staff=by_staff, public=public))
+                                          comment_id=comment.id, by_staff=by_staff, public=public,
+                                          external_ids=external_ids(property=prop)))
         return comment
 
     def _mail_staff(self, prop: Property, mail: str, dedup_key: str, **context: Any) -> None:
@@ -199,7 +201,8 @@ class Issues:
         files = self._files.save(checked, shared=False)
         with self._uow():
             issue = lookup(self._storage, Issue, issue_id)
-            return self._add_comment(issue, staff.name, text, by_staff=True, public=public, attachments=files)
+            prop = self._storage.get(Property, issue.property_id)
+            return self._add_comment(issue, prop, staff.name, text, by_staff=True, public=public, attachments=files)
 
     def share_files(self, staff: StaffUser, comment_id: str, filenames: Iterable[str] | None = None) -> Comment:
         """VIS-7: make a staff comment's files (all, or the named ones) visible in the portal."""
