@@ -129,9 +129,9 @@ class StripeProcessor:
         intents = self._client.v1.payment_intents
         try:
             found = intents.list(params={"customer": request.customer_ref, "limit": 100})
-        except stripe.InvalidRequestError:  # an API without the customer filter (localstripe): the recent ones
+        except stripe.InvalidRequestError:  # an API without the customer filter (localstripe): all of them
             found = intents.list(params={"limit": 100})
-        return next((i for i in found.data if _payment_id(i) == request.payment_id), None)
+        return next((i for i in found.auto_paging_iter() if _payment_id(i) == request.payment_id), None)
 
     def refund(self, ref: str, amount: Decimal, idempotency_key: str) -> None:
         self._client.v1.refunds.create(params={"payment_intent": ref, "amount": _cents(amount)},
