@@ -42,6 +42,7 @@ install_axe_core() {
 LOCALSTRIPE_PORT=8420
 start_localstripe() {
   command -v localstripe >/dev/null || return 1
+  rm -f /tmp/localstripe.pickle  # localstripe keeps its store there: every run starts empty
   localstripe --port "$LOCALSTRIPE_PORT" >/tmp/portalkit-ci-localstripe.log 2>&1 &
   echo $! >/tmp/portalkit-ci-localstripe.pid
   for _ in $(seq 1 50); do
