@@ -130,9 +130,7 @@ class Issues:
             if comment is None:
                 raise NotFound("No such file.")
             files = comment.attachments
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(files):
-            raise NotFound("No such file.")
-        return files[index], self._files.read(files[index])
+        return self._open(files, index)
 
     def staff_attachment(self, staff: StaffUser, issue_id: str, index: int,
                          comment_id: str | None = None) -> tuple[Attachment, bytes]:
@@ -146,6 +144,10 @@ class Issues:
             if comment is None or comment.issue_id != issue.id:
                 raise NotFound("No such file.")
             files = comment.attachments
+        return self._open(files, index)
+
+    def _open(self, files: tuple[Attachment, ...], index: object) -> tuple[Attachment, bytes]:
+        """File ``index`` of ``files`` with its bytes; any other index is ``NotFound``."""
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(files):
             raise NotFound("No such file.")
         return files[index], self._files.read(files[index])
