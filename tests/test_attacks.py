@@ -16,11 +16,11 @@ import pytest
 from portalkit import Access, Attachment, Permission, PortalConfig, ProposalStatus
 from portalkit.adapters.payments import bank_token, card_token
 from portalkit.config import Branding, updated
-from portalkit.errors import (AlreadySignedUp, AuthenticationFailed, ExpiredToken, PaymentsDisabled, PermissionDenied,
+from portalkit.errors import (AlreadySignedUp, AuthenticationFailed, Conflict, ExpiredToken, PaymentsDisabled, PermissionDenied,
                               PortalError, SessionExpired, TooManyAttempts, ValidationError)
 from portalkit.models import Contact, Customer, PortalStatus
 from portalkit.money import parse
-from portalkit.adapters.payments import card_token
+from portalkit.retry import ATTEMPTS, retry_on_conflict
 
 from conftest import PASSWORD, build_world, invoice, signature_png
 
@@ -62,6 +62,32 @@ def test_acc_2_concurrent_guesses_are_all_counted(enrolled):
     for t in threads:
         t.join()
     assert outcomes.count("checked") == 5 and outcomes.count("throttled") == 11
+
+
+def test_acc_2_lost_races_back_off_with_jitter_then_give_up_cleanly():
+    """Writers that lost a race wait a random, growing time (so they do not collide in step
+    again: the concurrent-guesses test lost five races in a row on PostgreSQL without it); after
+    ``ATTEMPTS`` lost races the typed ``Conflict`` reaches the caller."""
+    waits, calls = [], []
+
+    def losing() -> None:
+        calls.append(1)
+        raise Conflict("LoginThrottle was changed concurrently")
+
+    with pytest.raises(Conflict) as err:
+        retry_on_conflict(losing, sleep=waits.append)
+    assert len(calls) == ATTEMPTS and len(waits) == ATTEMPTS - 1
+    assert all(0 <= w <= 0.1 for w in waits) and len(set(waits)) > 1
+    assert err.value.public_message
+    outcomes = iter([Conflict("x"), Conflict("x"), "done"])
+
+    def wins_third() -> str:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert retry_on_conflict(wins_third, sleep=lambda _: None) == "done"
 
 
 def test_acc_4_current_password_check_is_throttled(enrolled):
