@@ -87,7 +87,7 @@ class Invoices:
              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[InvoiceRow]:
         """PAY-1: Open (by due date), Paid in last 6 months or All paid (latest paid first), for
         one property; one page of it (``paging``)."""
-        with self._settings.pinned() as config:
+        with self._settings.pinned():
             vis = self._visibility
             vis.require_section(contact, Section.INVOICES)
             prop = vis.require_property(contact, property_id)
@@ -95,7 +95,7 @@ class Invoices:
             where: dict[str, Any] = {"property_id": prop.id, "archived": False}
             if prop.primary_contact_id != contact.id:
                 where["billing_contact_id"] = contact.id  # VIS-2: otherwise only what is billed to them
-            payable = config.electronic_payment_enabled
+            payable = self._settings.current.electronic_payment_enabled
             if which is InvoiceFilter.OPEN:  # open invoices are exactly those without a paid date
                 return fetch(self._storage, Invoice, order=("due_date", "number"), after=after, limit=limit,
                              row=lambda i: invoice_row(i, payable), paid_on=None, **where)

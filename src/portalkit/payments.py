@@ -26,7 +26,7 @@ from . import inputs, money
 from .config import PortalConfig
 from .directory import lookup
 from .errors import (Conflict, InvalidTransition, InvalidWebhook, NotFound, PaymentPending, PaymentsDisabled,
-                     ValidationError)
+                     PortalError, ValidationError)
 from .events import (PaymentCanceled, PaymentDisputed, PaymentFailed, PaymentRefunded, PaymentReturned,
                      PaymentSettled, external_ids)
 from .mails import MailTemplates
@@ -205,19 +205,19 @@ class Payments:
     def pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str) -> Payment:
         """Start a payment and charge it; repeating a call with the same ``idempotency_key``
         returns the same payment (and the processor, given the same key, charges once)."""
-        with self._settings.pinned():  # one read of the settings for both transactions
+        with self._settings.pinned():  # one read of the settings, inside the first transaction
             return self._pay(contact, invoice_id, method_id, amount, idempotency_key)
 
     def _pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str) -> Payment:
+        """One transaction reads what it needs and writes the payment and the invoice's pending
+        amount; a repeated key is found only when that refuses (a repeat finds the invoice pending,
+        paid or the key taken), so a first attempt spends no query looking for an earlier one."""
         if not isinstance(idempotency_key, str) or not idempotency_key or len(idempotency_key) > 128:
             raise ValidationError("Each payment attempt needs an idempotency key.", field="idempotency_key")
-        existing = self._by_key(idempotency_key)
-        if existing is not None:
-            return self._same_attempt(existing, contact, invoice_id)
-        value = money.parse(amount)
-        method = self._own_method(contact, method_id)
         try:
+            value = money.parse(amount)
             with self._uow():  # a refusal in here (bad amount, paid invoice, ...) rolls everything back
+                method = self._own_method(contact, method_id)
                 invoice = self._payable(contact, invoice_id)  # fresh, inside the transaction
                 quote = self._quote(invoice, method, value)  # no overpaying a changed invoice
                 payment = self._storage.insert(
@@ -225,11 +225,13 @@ class Payments:
                             amount=quote.amount, fee=quote.fee, idempotency_key=idempotency_key,
                             created_at=self._clock.now()))
                 self._storage.update(attrs.evolve(invoice, pending_amount=quote.amount))
-        except Conflict as exc:
+        except PortalError as exc:
             existing = self._by_key(idempotency_key)
             if existing is not None:
                 return self._same_attempt(existing, contact, invoice_id)
-            raise PaymentPending() from exc
+            if isinstance(exc, Conflict):
+                raise PaymentPending() from exc
+            raise
         return self._charge(payment, method, contact)
 
     def _charge(self, payment: Payment, method: PaymentMethod, contact: Contact | None = None) -> Payment:

@@ -158,8 +158,8 @@ class Proposals:
     def list(self, contact: Contact, property_id: str, which: ProposalFilter = ProposalFilter.OPEN, *,
              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[ProposalRow]:
         """PRO-1: Open (not won, start within the window) or Work-In-Process, by start date; one page."""
-        with self._settings.pinned() as config:
-            return self._list(contact, property_id, which, after, limit, config)
+        with self._settings.pinned():
+            return self._list(contact, property_id, which, after, limit, self._settings.current)
 
     def _list(self, contact: Contact, property_id: str, which: ProposalFilter, after: str | None, limit: int,
               config: PortalConfig) -> Page[ProposalRow]:

@@ -23,6 +23,9 @@ from .ports import Clock, Storage
 from .serialization import from_primitive, to_primitive
 
 
+_UNREAD = object()  # pinned, not read yet
+
+
 class Settings:
     def __init__(self, storage: Storage, clock: Clock, config: PortalConfig):
         self._storage, self._clock = storage, clock
@@ -34,18 +37,23 @@ class Settings:
     @property
     def current(self) -> PortalConfig:
         """The company's settings: pinned for this request or unit of work, else read now."""
-        pinned: PortalConfig | None = getattr(self._local, "config", None)
-        return pinned if pinned is not None else self._read()
+        pinned = getattr(self._local, "config", None)
+        if pinned is None:
+            return self._read()
+        if pinned is _UNREAD:  # pinned, first use: read now (inside the caller's transaction)
+            pinned = self._local.config = self._read()
+        return pinned  # type: ignore[no-any-return]
 
     @contextmanager
-    def pinned(self) -> Iterator[PortalConfig]:
-        """Read the settings once and use them until the block ends (nested blocks share them)."""
+    def pinned(self) -> Iterator[None]:
+        """Read the settings once, when first needed, and use them until the block ends (nested
+        blocks share them). Lazy, so the read joins the first transaction that needs them."""
         if getattr(self._local, "config", None) is not None:
-            yield self._local.config
+            yield
             return
-        self._local.config = self._read()
+        self._local.config = _UNREAD
         try:
-            yield self._local.config
+            yield
         finally:
             self._local.config = None
 
