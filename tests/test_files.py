@@ -20,7 +20,7 @@ def test_iss_2_a_file_is_typed_by_its_bytes_not_by_what_the_browser_said(enrolle
             Upload(filename="photo.png", data=EXE, content_type="image/png")])
     issue = w.portal.issues.create(w.alice, w.prop.id, "Plan", attachments=[
         Upload(filename="plan", data=PDF, content_type="application/octet-stream")])
-    [attachment] = issue.attachments
+    [attachment] = w.portal.issues.attachments(w.alice, issue.id)[None]
     assert (attachment.content_type, attachment.size, attachment.file_key) == ("application/pdf", len(PDF), file_key(PDF))
     assert (sniff(PNG), sniff("Thank you\n".encode()), sniff(b"\x00\x01binary")) == (
         "image/png", "text/plain", "application/octet-stream")
@@ -30,7 +30,8 @@ def test_iss_2_file_names_cannot_name_paths(enrolled):
     w = enrolled
     issue = w.portal.issues.create(w.alice, w.prop.id, "Photo", attachments=[
         Upload(filename="../../etc/passwd.png", data=PNG)])
-    assert "/" not in issue.attachments[0].filename and not issue.attachments[0].filename.startswith(".")
+    [attachment] = w.portal.issues.attachments(w.alice, issue.id)[None]
+    assert "/" not in attachment.filename and not attachment.filename.startswith(".")
 
 
 def test_iss_2_an_issue_has_a_quota_for_all_its_files(enrolled):
@@ -70,8 +71,10 @@ def test_no_list_loads_file_bytes(enrolled):
     w.portal.issues.comments(w.alice, issue.id)
     w.portal.issues.staff_issues(w.staff)
     w.portal.issues.staff_comments(w.staff, issue.id)
-    assert files.reads == 0
-    attachment, data = w.portal.issues.attachment(w.alice, issue.id, 3)
+    listed = w.portal.issues.attachments(w.alice, issue.id)
+    w.portal.issues.staff_attachments(w.staff, issue.id)
+    assert files.reads == 0 and [a.filename for a in listed[None]] == [f"{m}.png" for m in range(5)]
+    attachment, data = w.portal.issues.attachment(w.alice, issue.id, listed[None][3].id)
     assert data == PNG + bytes([4, 3]) and files.reads == 1 and attachment.filename == "3.png"
 
 
@@ -80,12 +83,20 @@ def test_staff_open_customer_attachments_shared_or_not(enrolled):
     issue = w.portal.issues.create(w.alice, w.prop.id, "Photo", attachments=[Upload(filename="a.png", data=PNG)])
     note = w.portal.issues.staff_comment(w.staff, issue.id, "Crew plan", public=True,
                                          attachments=[Upload(filename="plan.pdf", data=PDF)])
-    assert w.portal.issues.staff_attachment(w.staff, issue.id, 0)[1] == PNG
-    assert w.portal.issues.staff_attachment(w.staff, issue.id, 0, note.id)[1] == PDF
+    files = w.portal.issues.staff_attachments(w.staff, issue.id)
+    [photo], [plan] = files[None], files[note.id]
+    assert w.portal.issues.staff_attachment(w.staff, issue.id, photo.id)[1] == PNG
+    assert w.portal.issues.staff_attachment(w.staff, issue.id, plan.id)[1] == PDF
+    assert note.id not in w.portal.issues.attachments(w.alice, issue.id)
     with pytest.raises(NotFound):  # VIS-7: not shared yet
-        w.portal.issues.attachment(w.alice, issue.id, 0, note.id)
-    with pytest.raises(NotFound):
-        w.portal.issues.staff_attachment(w.staff, issue.id, 1)
+        w.portal.issues.attachment(w.alice, issue.id, plan.id)
+    other = w.portal.issues.create(w.alice, w.prop.id, "Other")
+    for wrong in ("nope", other.id, "../x"):  # a file of this issue only
+        with pytest.raises(NotFound):
+            w.portal.issues.staff_attachment(w.staff, other.id if wrong != other.id else issue.id, photo.id
+                                             if wrong == "nope" else wrong)
+    w.portal.issues.share_files(w.staff, note.id)
+    assert w.portal.issues.attachment(w.alice, issue.id, plan.id)[1] == PDF
 
 
 def test_local_file_store_is_content_addressed_per_namespace(tmp_path):

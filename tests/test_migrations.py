@@ -40,7 +40,7 @@ def test_upgrade_to_0005_moves_files_out_of_rows_and_keeps_data(tmp_path, monkey
     import json
 
     from portalkit.adapters.files import LocalFileStore
-    from portalkit.models import Invoice, Issue, Proposal
+    from portalkit.models import Attachment, Invoice, Issue, Proposal
 
     monkeypatch.setenv("PORTALKIT_FILES_DIR", str(tmp_path / "files"))
     url = f"sqlite:///{tmp_path}/old.sqlite3"
@@ -68,7 +68,8 @@ def test_upgrade_to_0005_moves_files_out_of_rows_and_keeps_data(tmp_path, monkey
     storage = SqlStorage(url)
     issue, proposal, invoice = storage.get(Issue, "i1"), storage.get(Proposal, "pr1"), storage.get(Invoice, "in1")
     store = LocalFileStore(tmp_path / "files")
-    [attachment] = issue.attachments
+    [attachment] = storage.find(Attachment, issue_id="i1")  # 0006: in a table of their own
+    assert (attachment.comment_id, attachment.position, attachment.filename) == (None, 0, "a.png")
     assert store.get("default", attachment.file_key) == photo and attachment.size == len(photo)
     assert issue.attachment_bytes == len(photo) and store.get("default", proposal.signature.image_key) == ink
     assert (issue.company_id, str(invoice.due_date), invoice.archived) == ("default", "2026-02-04", False)

@@ -19,8 +19,8 @@ SAMPLES = [
              services=(Service(name="Mulch", price=Decimal("99.99"), optional=True),),
              signature=Signature(image_key="00" * 32, signer_contact_id="c", signer_name="n", signed_at=NOW,
                                  ip_address="127.0.0.1", selected_service_ids=("s",), total=Decimal("1.00"))),
-    Comment(issue_id="i", author_name="a", by_staff=True, text="t", at=NOW,
-            attachments=(Attachment(filename="f.png", content_type="image/png", file_key="ab" * 32, size=4),)),
+    Comment(issue_id="i", author_name="a", by_staff=True, text="t", at=NOW),
+    Attachment(issue_id="i", filename="f.png", content_type="image/png", file_key="ab" * 32, size=4),
     OutboxMessage(dedup_key="k", kind="mail", payload={"a": [1, "b"]}, created_at=NOW),
 ]
 

@@ -13,12 +13,14 @@ def test_vis_7_staff_files_hidden_until_shared(enrolled):
     comment = w.portal.issues.staff_comment(w.staff, issue.id, "Fixed, photos attached", public=True,
                                             attachments=[PHOTO, REPORT])
     [shown] = w.portal.issues.comments(w.alice, issue.id)
-    assert shown.text == "Fixed, photos attached" and shown.attachments == ()
+    assert shown.text == "Fixed, photos attached" and w.portal.issues.attachments(w.alice, issue.id) == {}
     w.portal.issues.share_files(w.staff, comment.id, ["after.jpg"])
-    [shown] = w.portal.issues.comments(w.alice, issue.id)
-    assert [a.filename for a in shown.attachments] == ["after.jpg"]
-    w.portal.issues.share_files(w.staff, comment.id)
-    assert len(w.portal.issues.comments(w.alice, issue.id)[0].attachments) == 2
+    assert [a.filename for a in w.portal.issues.attachments(w.alice, issue.id)[comment.id]] == ["after.jpg"]
+    assert [a.filename for a in w.portal.issues.share_files(w.staff, comment.id)] == ["after.jpg", "report.pdf"]
+    assert len(w.portal.issues.attachments(w.alice, issue.id)[comment.id]) == 2
+    internal = w.portal.issues.staff_comment(w.staff, issue.id, "Invoice dispute", public=False, attachments=[PHOTO])
+    w.portal.issues.share_files(w.staff, internal.id)  # shared files of an internal comment stay hidden
+    assert internal.id not in w.portal.issues.attachments(w.alice, issue.id)
 
 
 def test_pro_7_quote_request_needs_permission_and_reaches_staff(enrolled):

@@ -71,10 +71,13 @@ def check_apart(mine, theirs, their_ids):
         assert refused(lambda: portal.invoices.pdf(alice, invoice_id))
     for issue_id in their_ids["issue"]:
         assert refused(lambda: portal.issues.get(alice, issue_id))
-        assert refused(lambda: portal.issues.attachment(alice, issue_id, 0))
+        assert refused(lambda: portal.issues.attachments(alice, issue_id))
         assert refused(lambda: portal.issues.staff_comments(staff, issue_id))
         assert refused(lambda: portal.issues.set_status(staff, issue_id, IssueStatus.CLOSED))
-        assert refused(lambda: portal.issues.staff_attachment(staff, issue_id, 0))
+        files = theirs.portal.issues.staff_attachments(theirs.staff, issue_id)
+        for file_id in (f.id for group in files.values() for f in group):
+            assert refused(lambda: portal.issues.attachment(alice, issue_id, file_id))
+            assert refused(lambda: portal.issues.staff_attachment(staff, issue_id, file_id))
     for proposal_id in their_ids["proposal"]:
         assert refused(lambda: portal.proposals.get(alice, proposal_id))
         assert refused(lambda: portal.proposals.set_status(staff, proposal_id, ProposalStatus.WON))

@@ -3,8 +3,8 @@
 A host hands portalkit an :class:`Upload` (name, bytes, the type the browser claimed). Its type
 is what its bytes are (``filetype``'s magic numbers; text is UTF-8 without control bytes), not
 what the browser said, and must be one the company allows. Quotas: a file's size, the files of
-one issue, and everything one contact ever uploaded. Records keep an :class:`Attachment`
-(name, type, size, key); the bytes are read only when someone opens the file.
+one issue, and everything one contact ever uploaded. An :class:`Attachment` record keeps the
+name, type, size and key; the bytes are read only when someone opens the file.
 """
 
 from __future__ import annotations
@@ -82,10 +82,13 @@ class Files:
                                   field="attachments")
         return checked
 
-    def save(self, checked: list[tuple[Upload, str]], *, shared: bool = True) -> tuple[Attachment, ...]:
-        """Write the bytes to the file store; the references go into the caller's records."""
-        return tuple(Attachment(filename=u.filename, content_type=kind, file_key=self._store.put(self._namespace, u.data),
-                                size=len(u.data), shared=shared) for u, kind in checked)
+    def save(self, checked: list[tuple[Upload, str]], issue_id: str, comment_id: str | None = None, *,
+             shared: bool = True) -> tuple[Attachment, ...]:
+        """Write the bytes to the file store; the caller inserts the references it gets back
+        (with the issue or comment, in its transaction)."""
+        return tuple(Attachment(issue_id=issue_id, comment_id=comment_id, position=n, filename=u.filename,
+                                content_type=kind, file_key=self._store.put(self._namespace, u.data),
+                                size=len(u.data), shared=shared) for n, (u, kind) in enumerate(checked))
 
     def count_upload(self, uploader_id: str, attachments: tuple[Attachment, ...]) -> None:
         """Charge the files to the uploader's quota, inside the caller's transaction."""

@@ -28,6 +28,7 @@ from .models import (
     Priority,
     Property,
     StaffUser,
+    new_id,
 )
 from .outbox import Outbox
 from .permissions import require
@@ -71,21 +72,23 @@ class Issues:
         notes = inputs.text(notes, "notes", max_length=inputs.MAX_LONG_TEXT, multiline=True, required=False)
         checked = self._files.check(attachments, self._settings.current.max_issue_attachments, room=self._room())
         self._visibility.require_property(contact, property_id)
-        files = self._files.save(checked)
-        return retry_on_conflict(lambda: self._create_once(contact, property_id, subject, priority, notes, files))
+        issue_id = new_id()
+        files = self._files.save(checked, issue_id)
+        return retry_on_conflict(lambda: self._create_once(issue_id, contact, property_id, subject, priority, notes,
+                                                           files))
 
-    def _create_once(self, contact: Contact, property_id: str, subject: str, priority: Priority, notes: str,
-                     files: tuple[Attachment, ...]) -> Issue:
+    def _create_once(self, issue_id: str, contact: Contact, property_id: str, subject: str, priority: Priority,
+                     notes: str, files: tuple[Attachment, ...]) -> Issue:
         """One attempt; two issues drawing the same number at once conflict and draw again."""
         with self._uow():
             prop = self._visibility.require_property(contact, property_id)
             now = self._clock.now()
             issue = self._storage.insert(
-                Issue(number=self._next_number(), property_id=prop.id, subject=subject, priority=priority,
-                      notes=notes, created_by_contact_id=contact.id, main_contact_id=contact.id,
-                      created_at=now, last_updated=now, attachments=files,
-                      attachment_bytes=sum(f.size for f in files))
+                Issue(id=issue_id, number=self._next_number(), property_id=prop.id, subject=subject,
+                      priority=priority, notes=notes, created_by_contact_id=contact.id, main_contact_id=contact.id,
+                      created_at=now, last_updated=now, attachment_bytes=sum(f.size for f in files))
             )
+            self._storage.insert_many(files)
             self._files.count_upload(contact.id, files)
             self._mail_staff(prop, "issue_created", f"issue-created:{issue.id}", contact=contact, issue=issue,
                              property=prop)
@@ -115,69 +118,71 @@ class Issues:
 
     def comments(self, contact: Contact, issue_id: str) -> builtins.list[Comment]:
         """ISS-4: customer comments and public staff comments, oldest first."""
-        issue = self.get(contact, issue_id)
+        return self._shown_comments(self.get(contact, issue_id))
+
+    def _shown_comments(self, issue: Issue) -> builtins.list[Comment]:
         found = self._storage.find(Comment, issue_id=issue.id)
-        shown = sorted((c for c in found if c.public or not c.by_staff), key=lambda c: c.at)
-        return [attrs.evolve(c, attachments=tuple(a for a in c.attachments if a.shared)) for c in shown]
+        return sorted((c for c in found if c.public or not c.by_staff), key=lambda c: c.at)
 
-    def attachment(self, contact: Contact, issue_id: str, index: int,
-                   comment_id: str | None = None) -> tuple[Attachment, bytes]:
-        """One file of an issue (or of one of its comments) as the portal may show it, with its bytes."""
-        if comment_id is None:
-            files = self.get(contact, issue_id).attachments
-        else:  # comments() checks the issue's visibility and drops unshared files
-            comment = next((c for c in self.comments(contact, issue_id) if c.id == comment_id), None)
-            if comment is None:
-                raise NotFound("No such file.")
-            files = comment.attachments
-        return self._open(files, index)
+    def attachments(self, contact: Contact, issue_id: str) -> dict[str | None, tuple[Attachment, ...]]:
+        """The files the portal shows on an issue, by comment id (``None``: the issue's own), in
+        the order attached: shared ones (VIS-7) of the issue and of the comments it shows."""
+        issue = self.get(contact, issue_id)
+        shown = {None, *(c.id for c in self._shown_comments(issue))}
+        return _by_comment(f for f in self._storage.find(Attachment, issue_id=issue.id)
+                           if f.shared and f.comment_id in shown)
 
-    def staff_attachment(self, staff: StaffUser, issue_id: str, index: int,
-                         comment_id: str | None = None) -> tuple[Attachment, bytes]:
-        """``MANAGE_ISSUES``: any file of an issue or of its comments, shared or not."""
+    def attachment(self, contact: Contact, issue_id: str, attachment_id: str) -> tuple[Attachment, bytes]:
+        """One file the portal shows on an issue, with its bytes; any other id is ``NotFound``."""
+        files = self.attachments(contact, issue_id)
+        found = next((f for group in files.values() for f in group if f.id == attachment_id), None)
+        if found is None:
+            raise NotFound("No such file.")
+        return found, self._files.read(found)
+
+    def staff_attachments(self, staff: StaffUser, issue_id: str) -> dict[str | None, tuple[Attachment, ...]]:
+        """``MANAGE_ISSUES``: every file of an issue and of its comments, shared or not."""
         require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
         issue = lookup(self._storage, Issue, issue_id)
-        if comment_id is None:
-            files = issue.attachments
-        else:
-            comment = self._storage.get(Comment, comment_id) if inputs.is_identifier(comment_id) else None
-            if comment is None or comment.issue_id != issue.id:
-                raise NotFound("No such file.")
-            files = comment.attachments
-        return self._open(files, index)
+        return _by_comment(self._storage.find(Attachment, issue_id=issue.id))
 
-    def _open(self, files: tuple[Attachment, ...], index: object) -> tuple[Attachment, bytes]:
-        """File ``index`` of ``files`` with its bytes; any other index is ``NotFound``."""
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(files):
+    def staff_attachment(self, staff: StaffUser, issue_id: str, attachment_id: str) -> tuple[Attachment, bytes]:
+        """``MANAGE_ISSUES``: any file of an issue or of its comments, with its bytes."""
+        require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
+        issue = lookup(self._storage, Issue, issue_id)
+        found = self._storage.get(Attachment, attachment_id) if inputs.is_identifier(attachment_id) else None
+        if found is None or found.issue_id != issue.id:
             raise NotFound("No such file.")
-        return files[index], self._files.read(files[index])
+        return found, self._files.read(found)
 
     def comment(self, contact: Contact, issue_id: str, text: str, attachments: Iterable[Upload] = ()) -> Comment:
         """ISS-5: a customer comment, with an optional attachment, reaches staff."""
         text = inputs.text(text, "comment", max_length=inputs.MAX_LONG_TEXT, multiline=True)
         issue = self.get(contact, issue_id)
-        files = self._files.save(self._files.check(attachments, 1, room=self._room(issue)))
+        comment_id = new_id()
+        files = self._files.save(self._files.check(attachments, 1, room=self._room(issue)), issue.id, comment_id)
         with self._uow():
             issue, prop = self._visibility.require_job(contact, Issue, issue_id, Section.ISSUES)
             if issue.status is IssueStatus.CLOSED:
                 raise InvalidTransition("This issue is closed.")
             self._files.count_upload(contact.id, files)
-            comment = self._add_comment(issue, prop, contact.name, text, by_staff=False, public=True,
+            comment = self._add_comment(comment_id, issue, prop, contact.name, text, by_staff=False, public=True,
                                         attachments=files)
             self._mail_staff(prop, "issue_comment", f"issue-comment:{comment.id}", contact=contact, issue=issue,
                              property=prop, comment=comment)
             return comment
 
-    def _add_comment(self, issue: Issue, prop: Property | None, author: str, text: str, *, by_staff: bool,
-                     public: bool, attachments: tuple[Attachment, ...] = ()) -> Comment:
+    def _add_comment(self, comment_id: str, issue: Issue, prop: Property | None, author: str, text: str, *,
+                     by_staff: bool, public: bool, attachments: tuple[Attachment, ...] = ()) -> Comment:
         now = self._clock.now()
         size = sum(a.size for a in attachments)
         if size > self._room(issue):
             raise ValidationError("This issue has no room for more files.", field="attachments")
         comment = self._storage.insert(
-            Comment(issue_id=issue.id, author_name=author, by_staff=by_staff, text=text, at=now, public=public,
-                    attachments=attachments)
+            Comment(id=comment_id, issue_id=issue.id, author_name=author, by_staff=by_staff, text=text, at=now,
+                    public=public)
         )
+        self._storage.insert_many(attachments)
         self._storage.update(attrs.evolve(issue, last_updated=now, attachment_bytes=issue.attachment_bytes + size))
         self._outbox.event(IssueCommented(event_id=f"issue-comment:{comment.id}",
                                           company_id=self._settings.current.company_id, issue_id=issue.id,
@@ -200,21 +205,27 @@ class Issues:
         text = inputs.text(text, "comment", max_length=inputs.MAX_LONG_TEXT, multiline=True)
         public = inputs.flag(public, "public")
         checked = self._files.check(attachments, self._settings.current.max_issue_attachments)
-        files = self._files.save(checked, shared=False)
+        issue, comment_id = lookup(self._storage, Issue, issue_id), new_id()
+        files = self._files.save(checked, issue.id, comment_id, shared=False)
         with self._uow():
             issue = lookup(self._storage, Issue, issue_id)
             prop = self._storage.get(Property, issue.property_id)
-            return self._add_comment(issue, prop, staff.name, text, by_staff=True, public=public, attachments=files)
+            return self._add_comment(comment_id, issue, prop, staff.name, text, by_staff=True, public=public,
+                                     attachments=files)
 
-    def share_files(self, staff: StaffUser, comment_id: str, filenames: Iterable[str] | None = None) -> Comment:
-        """VIS-7: make a staff comment's files (all, or the named ones) visible in the portal."""
+    def share_files(self, staff: StaffUser, comment_id: str,
+                    filenames: Iterable[str] | None = None) -> tuple[Attachment, ...]:
+        """VIS-7: make a staff comment's files (all, or the named ones) visible in the portal;
+        returns the comment's files."""
         require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
         chosen = None if filenames is None else {inputs.text(f, "filenames") for f in inputs.items(filenames, "filenames")}
         with self._uow():
             comment = lookup(self._storage, Comment, comment_id)
-            files = tuple(attrs.evolve(a, shared=True) if chosen is None or a.filename in chosen else a
-                          for a in comment.attachments)
-            return self._storage.update(attrs.evolve(comment, attachments=files))
+            files = self._storage.find(Attachment, issue_id=comment.issue_id, comment_id=comment.id)
+            sharing = [attrs.evolve(f, shared=True) for f in files
+                       if not f.shared and (chosen is None or f.filename in chosen)]
+            updated = {f.id: f for f in self._storage.update_many(sharing)} if sharing else {}
+            return _by_comment(updated.get(f.id, f) for f in files).get(comment.id, ())
 
     def staff_issues(self, staff: StaffUser, status: IssueStatus = IssueStatus.OPEN, *, after: str | None = None,
                      limit: int = DEFAULT_LIMIT) -> Page[Issue]:
@@ -237,3 +248,11 @@ class Issues:
             if issue.status is status:
                 raise InvalidTransition(f"The issue is already {status.value.lower()}.")
             return self._storage.update(attrs.evolve(issue, status=status, last_updated=self._clock.now()))
+
+
+def _by_comment(files: Iterable[Attachment]) -> dict[str | None, tuple[Attachment, ...]]:
+    """Files grouped by comment id (``None``: the issue's own), each group in attach order."""
+    grouped: dict[str | None, builtins.list[Attachment]] = {}
+    for f in sorted(files, key=lambda f: f.position):
+        grouped.setdefault(f.comment_id, []).append(f)
+    return {owner: tuple(group) for owner, group in grouped.items()}

@@ -319,14 +319,21 @@ class Proposal:
 
 @attrs.frozen(kw_only=True)
 class Attachment:
-    """A file on an issue or comment: its name and a reference into the file store, never its
-    bytes. Staff files stay hidden from the portal until shared (VIS-7)."""
+    """A file on an issue (``comment_id`` None) or on one of its comments: its name and a
+    reference into the file store, never its bytes, in a table of its own so that no list of
+    issues or comments reads them. Staff files stay hidden from the portal until shared (VIS-7)."""
 
+    id: str = _id_field()
+    issue_id: str
+    comment_id: str | None = None
+    position: int = 0  # the order it was attached in, within its issue or comment
     filename: str
     content_type: str
     file_key: str
     size: int
     shared: bool = True
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -338,7 +345,6 @@ class Comment:
     text: str
     at: datetime
     public: bool = True
-    attachments: tuple[Attachment, ...] = ()
     company_id: str = DEFAULT_COMPANY
     version: int = 0
 
@@ -356,7 +362,6 @@ class Issue:
     main_contact_id: str | None = None
     created_at: datetime
     last_updated: datetime
-    attachments: tuple[Attachment, ...] = ()
     attachment_bytes: int = 0  # of the issue's and its comments' files (the per-issue quota)
     company_id: str = DEFAULT_COMPANY
     version: int = 0
@@ -478,6 +483,7 @@ RECORD_TYPES: tuple[type, ...] = (
     Proposal,
     Comment,
     Issue,
+    Attachment,
     QuoteRequest,
     Counter,
     LoginThrottle,
@@ -504,6 +510,7 @@ INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     Payment: (("invoice_id",), ("processor_ref",), ("status",), ("contact_id",), ("created_at",)),
     Proposal: (("property_id", "estimated_start", "number"),),
     Comment: (("issue_id", "at"),),
+    Attachment: (("issue_id", "comment_id", "position"),),
     Issue: (("property_id", "status", "last_updated", "number"), ("status", "last_updated", "number")),
     QuoteRequest: (("handled",),),
     LoginSession: (("contact_id",),),

@@ -49,8 +49,9 @@ def samples() -> list[Any]:
                  estimated_start=date(2026, 3, 1), services=(Service(name="A", price=Decimal("9.99"), optional=True),),
                  signature=Signature(image_key="ef" * 32, signer_contact_id="c",
                                      signer_name="Ada L", signed_at=WHEN, ip_address="::1", total=Decimal("9.99"))),
-        Comment(issue_id="i", author_name="A", by_staff=False, text="héllo ✓", at=WHEN,
-                attachments=(Attachment(filename="a.png", content_type="image/png", file_key="cd" * 32, size=256),)),
+        Comment(issue_id="i", author_name="A", by_staff=False, text="héllo ✓", at=WHEN),
+        Attachment(issue_id="i", comment_id="c1", position=2, filename="a.png", content_type="image/png",
+                   file_key="cd" * 32, size=256, shared=False),
         OutboxMessage(dedup_key="d1", kind="mail", payload={"to": ["a@b.co"], "n": 1}, created_at=WHEN),
     ]
 

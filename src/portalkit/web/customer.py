@@ -263,17 +263,12 @@ class CustomerPages:
         issue = self.portal.issues.get(contact, id)
         prop = self.portal.visibility.require_property(contact, issue.property_id)
         return Page("issue.html", {"contact": contact, "issue": issue, "prop": prop,
-                                   "comments": self.portal.issues.comments(contact, id)})
+                                   "comments": self.portal.issues.comments(contact, id),
+                                   "files": self.portal.issues.attachments(contact, id)})
 
-    def issue_file(self, req: PageRequest, id: str, index: int) -> Result:
-        return self._file(req, id, index, None)
-
-    def comment_file(self, req: PageRequest, id: str, comment_id: str, index: int) -> Result:
-        return self._file(req, id, index, comment_id)
-
-    def _file(self, req: PageRequest, id: str, index: int, comment_id: str | None) -> Result:
-        """A photo or file of an issue; only image and PDF types are shown inline."""
-        return attachment_response(*self.portal.issues.attachment(self.contact(req), id, index, comment_id))
+    def issue_file(self, req: PageRequest, id: str, file_id: str) -> Result:
+        """A photo or file of an issue or its comments; only image and PDF types are shown inline."""
+        return attachment_response(*self.portal.issues.attachment(self.contact(req), id, file_id))
 
     def processor_webhook(self, req: PageRequest) -> Result:
         """The payment processor's webhook: applied only when its signature verifies."""

@@ -129,14 +129,12 @@ class StaffPages:
     def staff_issue(self, req: PageRequest, id: str) -> Result:
         staff = self.staff(req)
         comments = self.portal.issues.staff_comments(staff, id)
-        return Page("staff_issue.html", {"issue": self.portal.directory.get(Issue, id), "comments": comments})
+        return Page("staff_issue.html", {"issue": self.portal.directory.get(Issue, id), "comments": comments,
+                                         "files": self.portal.issues.staff_attachments(staff, id)})
 
-    def staff_issue_file(self, req: PageRequest, id: str, index: int) -> Result:
-        """A customer's (or staff) file of an issue, shared or not."""
-        return attachment_response(*self.portal.issues.staff_attachment(self.staff(req), id, index))
-
-    def staff_comment_file(self, req: PageRequest, id: str, comment_id: str, index: int) -> Result:
-        return attachment_response(*self.portal.issues.staff_attachment(self.staff(req), id, index, comment_id))
+    def staff_issue_file(self, req: PageRequest, id: str, file_id: str) -> Result:
+        """A customer's (or staff) file of an issue or its comments, shared or not."""
+        return attachment_response(*self.portal.issues.staff_attachment(self.staff(req), id, file_id))
 
     def staff_issue_action(self, req: PageRequest, id: str, action: str) -> Result:
         staff = self.staff(req)
