@@ -10,7 +10,7 @@ import pytest
 
 from portalkit import Permission
 from portalkit.adapters.payments import card_token
-from portalkit.models import Comment, Invoice, Issue, PaymentMethod, Proposal, Property
+from portalkit.models import Attachment, Comment, Invoice, Issue, PaymentMethod, Proposal, Property
 
 from conftest import PNG_SIGNATURE
 from hosts import (CUSTOMER_PASSWORD, PREFIX, STAFF_PASSWORD, Browser, File, add_staff_user, csrf_of, demo_portal,
@@ -109,7 +109,8 @@ def test_host_full_customer_journey(app, portal):
     assert r.status_code == 303
     issue_path = r.location
     staff = staff_browser(app)
-    leak = staff.get(f"/staff/issues/{issue_path.rsplit('/', 1)[1]}/files/0")
+    [leak_file] = portal.storage.find(Attachment, issue_id=issue_path.rsplit('/', 1)[1])
+    leak = staff.get(f"/staff/issues/{leak_file.issue_id}/files/{leak_file.id}")
     assert leak.status_code == 200 and leak.content_type == "image/png" and leak.get_data() == b"\x89PNG photo"
     assert "Sprinkler leak" in alice.get(issue_path).get_data(as_text=True)
     alice.post(issue_path + "/comments", {"text": "Still leaking"}, page=issue_path)
@@ -311,14 +312,15 @@ def test_host_issue_photos_are_served_to_the_owner_only(app, portal):
                                                         "files": [File("leak.png", png, "image/png"),
                                                                   File("<x>.txt", b"hello", "text/plain")]})
     path = r.location
-    assert f'src="{path}/files/0"' in alice.get(path).get_data(as_text=True)
-    photo = alice.get(path + "/files/0")
+    leak, note = sorted(portal.storage.find(Attachment, issue_id=path.rsplit("/", 1)[1]), key=lambda a: a.position)
+    assert f'src="{path}/files/{leak.id}"' in alice.get(path).get_data(as_text=True)
+    photo = alice.get(f"{path}/files/{leak.id}")
     assert photo.get_data() == png and photo.content_type == "image/png"
-    text = alice.get(path + "/files/1")
+    text = alice.get(f"{path}/files/{note.id}")
     assert text.content_type == "application/octet-stream" and "attachment" in text.headers["Content-Disposition"]
-    assert alice.get(path + "/files/2").status_code == 404
+    assert alice.get(path + "/files/0").status_code == 404
     sam = enrol(app, portal, "sam@example.com")
-    assert sam.get(path + "/files/0").status_code == 404
+    assert sam.get(f"{path}/files/{leak.id}").status_code == 404
 
 
 def test_host_forgot_and_reset_password(app, portal):
@@ -389,10 +391,12 @@ def test_host_staff_issue_workflow_and_quote_requests(app, portal):
     assert "Add Comment" not in alice.get(issue_path).get_data(as_text=True)
     # issue 14: staff open every file, shared or not, from the issue page
     notes = next(c for c in portal.storage.find(Comment) if not c.public and c.by_staff)
-    assert f"/staff/issues/{issue_id}/comments/{notes.id}/files/0" in staff.get(page).get_data(as_text=True)
-    plan = staff.get(f"{page}/comments/{notes.id}/files/0")
+    [plan_file] = portal.storage.find(Attachment, issue_id=issue_id, comment_id=notes.id)
+    assert f"/staff/issues/{issue_id}/files/{plan_file.id}" in staff.get(page).get_data(as_text=True)
+    plan = staff.get(f"{page}/files/{plan_file.id}")
     assert plan.status_code == 200 and plan.content_type == "application/pdf" and plan.get_data() == b"%PDF-1.4"
-    assert alice.get(f"/staff/issues/{issue_id}/comments/{notes.id}/files/0").status_code in (302, 303)
+    assert alice.get(f"/staff/issues/{issue_id}/files/{plan_file.id}").status_code in (302, 303)
+    assert alice.get(f"/issues/{issue_id}/files/{plan_file.id}").status_code == 404  # not shared
 
     assert "Request a quote" not in alice.get(f"/dashboard?property={prop.id}&view=proposals").get_data(as_text=True)
     alice_id = portal.directory.contact_by_email("alice@example.com").id

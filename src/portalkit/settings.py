@@ -42,7 +42,7 @@ class Settings:
             return self._read()
         if pinned is _UNREAD:  # pinned, first use: read now (inside the caller's transaction)
             pinned = self._local.config = self._read()
-        return pinned  # type: ignore[no-any-return]
+        return pinned
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
