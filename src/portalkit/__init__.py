@@ -21,8 +21,9 @@ from .invoices import InvoiceFilter, InvoiceRow
 from .issues import IssueFilter
 from .models import (Access, Attachment, Comment, Contact, Customer, Invoice, Issue, IssueStatus, MethodKind, Payment,
                      PaymentMethod, PaymentStatus, Permission, PortalStatus, Priority, Property, Proposal,
-                     ProposalStatus, QuoteRequest, Service, SettingsRevision, Signature, StaffUser, StatusEvent)
+                     ProposalStatus, QuoteRequest, Role, Service, SettingsRevision, Signature, StaffUser, StatusEvent)
 from .payments import Quote
+from .permissions import ROLE_PERMISSIONS
 from .portal import Portal
 from .ports import AtLeast, Clock, FileStore, In, Mail, Mailer, Not, PaymentProcessor, PdfRenderer, Storage
 from .proposals import ProposalFilter, ProposalRow
@@ -101,6 +102,8 @@ __all__ = [
     "Quote",
     "QuoteRequest",
     "QuoteRequested",
+    "ROLE_PERMISSIONS",
+    "Role",
     "Section",
     "Service",
     "Session",

@@ -24,12 +24,12 @@ from .models import (
     Permission,
     PortalStatus,
     Property,
+    Role,
     StaffUser,
     StatusEvent,
 )
-
 from .paging import DEFAULT_LIMIT, Page, fetch
-from .permissions import require
+from .permissions import ROLE_PERMISSIONS, require
 from .ports import Clock, Storage
 from .settings import Settings
 from .invitations import Invitations
@@ -120,7 +120,8 @@ class Directory:
     # -- staff users -----------------------------------------------------------------------
     def create_first_admin(self, email: str, name: str) -> StaffUser:
         """The first staff user, holding every permission; refused once any staff user exists."""
-        user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"), permissions=frozenset(Permission))
+        user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"),
+                         permissions=ROLE_PERMISSIONS[Role.SYSTEM_ADMINISTRATOR], role=Role.SYSTEM_ADMINISTRATOR)
         with self._uow():
             marker = f"{self._settings.current.company_id}:{_FIRST_ADMIN}"
             if self._storage.page(StaffUser, order=(), limit=1) or self._storage.get(Counter, marker) is not None:
@@ -128,15 +129,39 @@ class Directory:
             self._storage.insert(Counter(id=marker, value=1))
             return self._insert_with_email(user, "staff user")
 
-    def add_staff(self, by: StaffUser, email: str, name: str, permissions: Iterable[Permission] = ()) -> StaffUser:
-        """``MANAGE_STAFF``: a staff user, with no permission that ``by`` does not hold."""
-        require(by, Permission.MANAGE_STAFF, self._settings.company_id)
-        granted = _permissions(permissions)
-        if not granted <= by.permissions:
-            raise PermissionDenied("You can grant only permissions you hold.")
-        user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"), permissions=granted)
+    def add_staff(self, by: StaffUser, email: str, name: str, permissions: Iterable[Permission] = (), *,
+                  role: Role | None = None) -> StaffUser:
+        """``MANAGE_STAFF``: a staff user with a default ``role`` or the ``permissions`` given,
+        none of which ``by`` does not hold."""
+        role, granted = self._grant(by, permissions, role)
+        user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"), permissions=granted, role=role)
         with self._uow():
             return self._insert_with_email(user, "staff user")
+
+    def set_role(self, by: StaffUser, staff_id: str, role: Role | None,
+                 permissions: Iterable[Permission] = ()) -> StaffUser:
+        """``MANAGE_STAFF``: give a staff user a default role (its permissions) or, with ``role``
+        None, the ``permissions`` given; never one ``by`` lacks, never ``by`` their own."""
+        role, granted = self._grant(by, permissions, role)
+        with self._uow():
+            user = lookup(self._storage, StaffUser, staff_id)
+            if user.id == by.id:
+                raise PermissionDenied("Another administrator changes your own role.")
+            return self._storage.update(attrs.evolve(user, role=role, permissions=granted))
+
+    def staff_users(self, by: StaffUser) -> list[StaffUser]:
+        """``MANAGE_STAFF``: the company's staff users (not archived), by name."""
+        require(by, Permission.MANAGE_STAFF, self._settings.company_id)
+        return sorted(self._storage.find(StaffUser, archived=False), key=lambda u: (u.name.lower(), u.email))
+
+    def _grant(self, by: StaffUser, permissions: Iterable[Permission],
+               role: Role | None) -> tuple[Role | None, frozenset[Permission]]:
+        require(by, Permission.MANAGE_STAFF, self._settings.company_id)
+        role = None if role is None else inputs.member(role, Role, "role")
+        granted = ROLE_PERMISSIONS[role] if role is not None else _permissions(permissions)
+        if not granted <= by.permissions:
+            raise PermissionDenied("You can grant only permissions you hold.")
+        return role, granted
 
     def _insert_with_email(self, record: R, who: str) -> R:
         """Insert a staff user or contact; an email someone else has is a ``ValidationError``."""

@@ -54,6 +54,16 @@ class Permission(enum.Enum):
     MANAGE_STAFF = "manage_staff"
 
 
+class Role(enum.Enum):
+    """The default staff roles (the Aspire manual's); each one a set of permissions
+    (``permissions.ROLE_PERMISSIONS``). Every one may send portal invitations (INV-2)."""
+
+    SYSTEM_ADMINISTRATOR = "System Administrator"
+    BRANCH_ADMINISTRATOR = "Branch Administrator"
+    BRANCH_MANAGER = "Branch Manager"
+    ACCOUNT_MANAGER = "Account Manager"
+
+
 class ProposalStatus(enum.Enum):
     APPROVED = "Approved"
     DELIVERED = "Delivered"
@@ -112,6 +122,7 @@ class StaffUser:
     email: str
     name: str
     permissions: frozenset[Permission] = frozenset()
+    role: Role | None = None  # the default role its permissions came from, if any
     external_id: str | None = None  # the host's own id for it (sync)
     archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
     company_id: str = DEFAULT_COMPANY

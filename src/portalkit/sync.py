@@ -33,7 +33,8 @@ from . import inputs, money
 from .directory import normalise_email
 from .errors import Conflict, ValidationError
 from .models import (HOST_RECORD_TYPES, Access, Contact, Customer, Invoice, Permission, Property, Proposal,
-                     ProposalStatus, Service, StaffUser)
+                     ProposalStatus, Role, Service, StaffUser)
+from .permissions import ROLE_PERMISSIONS
 from .ports import In, Not, Storage
 from .uow import UnitOfWork
 
@@ -75,6 +76,7 @@ class HostStaff:
     email: str
     name: str
     permissions: frozenset[Permission] = frozenset()
+    role: Role | None = None  # a default role: its permissions, instead of ``permissions``
 
 
 @attrs.frozen(kw_only=True)
@@ -220,9 +222,11 @@ class Sync:
 
     @staticmethod
     def _staff(h: HostStaff) -> dict[str, Any]:
-        permissions = frozenset(inputs.member(p, Permission, "permissions") for p in inputs.items(h.permissions, "permissions"))
+        role = None if h.role is None else inputs.member(h.role, Role, "role")
+        permissions = ROLE_PERMISSIONS[role] if role is not None else frozenset(
+            inputs.member(p, Permission, "permissions") for p in inputs.items(h.permissions, "permissions"))
         return {"email": inputs.email(h.email), "name": inputs.text(h.name, "name"),
-                "permissions": permissions}
+                "permissions": permissions, "role": role}
 
     def _invoice(self, run: _Run) -> Any:
         def fields(h: HostInvoice) -> dict[str, Any]:

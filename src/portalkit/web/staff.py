@@ -13,9 +13,9 @@ from .. import money
 from ..config import updated
 from ..errors import AuthenticationFailed, PortalError, SessionExpired, ValidationError
 from ..invitations import BulkResult
-from ..models import Access, Contact, Issue, IssueStatus, Permission, PortalStatus, Property, StaffUser
+from ..models import Access, Contact, Issue, IssueStatus, Permission, PortalStatus, Property, Role, StaffUser
 from ..payments import COLLECTED, OPEN
-from ..permissions import require
+from ..permissions import ROLE_PERMISSIONS, require
 from .customer import flash
 from .forms import choice
 from .http import Page, PageRequest, Redirect, Result, attachment_response
@@ -206,3 +206,26 @@ class StaffPages:
         else:
             raise ValidationError("Unknown action.")
         return Redirect("staff_payments")
+
+    def staff_users(self, req: PageRequest) -> Result:
+        """``MANAGE_STAFF``: the staff users and their roles; add one with a default role."""
+        staff = self.staff(req)
+        d = self.portal.directory
+        if req.method == "POST":
+            user = d.add_staff(staff, req.field("email"), req.field("name"), role=_role(req))
+            flash(req, f"{user.name} added as {user.role.value if user.role else 'staff'}.")
+            return Redirect("staff_users")
+        return Page("staff_users.html", {"users": d.staff_users(staff), "roles": list(Role),
+                                         "role_permissions": ROLE_PERMISSIONS})
+
+    def staff_user_role(self, req: PageRequest, id: str) -> Result:
+        user = self.portal.directory.set_role(self.staff(req), id, _role(req))
+        flash(req, f"{user.name} is now {user.role.value if user.role else 'without a role'}.")
+        return Redirect("staff_users")
+
+
+def _role(req: PageRequest) -> Role:
+    role = choice(Role, req.field("role"), None)
+    if role is None:  # never a default: a mistyped role must not become an administrator
+        raise ValidationError("Choose one of the roles.", field="role")
+    return role  # type: ignore[no-any-return]

@@ -1,0 +1,59 @@
+"""The staff side the manuals describe (issue 14): default roles, staff users, contacts,
+proposal decisions, payments and documents, each behind the permission it needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from portalkit import ROLE_PERMISSIONS, Permission, Role
+from portalkit.errors import PermissionDenied, ValidationError
+from portalkit.sync import HostStaff, SyncBatch
+
+from conftest import invoice
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_inv_2_every_default_role_sends_portal_invitations(world, role):
+    d = world.portal.directory
+    user = d.add_staff(world.staff, f"{role.name.lower()}@greenacres.test", role.value, role=role)
+    assert user.role is role and user.permissions == ROLE_PERMISSIONS[role]
+    result = world.portal.invitations.send(user, [world.alice.id])
+    assert list(result.sent) == [world.alice.id]
+
+
+def test_roles_hold_what_their_name_says(world):
+    d, p = world.portal.directory, world.portal
+    account = d.add_staff(world.staff, "am@greenacres.test", "Ann Account", role=Role.ACCOUNT_MANAGER)
+    branch = d.add_staff(world.staff, "ba@greenacres.test", "Ben Branch", role=Role.BRANCH_ADMINISTRATOR)
+    inv = invoice(world)
+    with pytest.raises(PermissionDenied):  # refunds and staff payments are managers' and up
+        p.payments.staff_payments(account)
+    with pytest.raises(PermissionDenied):  # the portal's settings are system administrators'
+        p.settings.replace(branch, p.config)
+    with pytest.raises(PermissionDenied):
+        d.add_staff(account, "x@greenacres.test", "X", role=Role.ACCOUNT_MANAGER)
+    assert inv.number and Permission.MANAGE_STAFF in branch.permissions
+
+
+def test_staff_roles_are_granted_only_by_who_holds_them(world):
+    d = world.portal.directory
+    branch = d.add_staff(world.staff, "ba@greenacres.test", "Ben Branch", role=Role.BRANCH_ADMINISTRATOR)
+    clerk = d.add_staff(world.staff, "am@greenacres.test", "Ann Account", role=Role.ACCOUNT_MANAGER)
+    with pytest.raises(PermissionDenied):  # a branch administrator lacks manage_settings
+        d.set_role(branch, clerk.id, Role.SYSTEM_ADMINISTRATOR)
+    with pytest.raises(PermissionDenied):
+        d.set_role(branch, branch.id, Role.ACCOUNT_MANAGER)  # never one's own role
+    with pytest.raises(ValidationError):
+        d.set_role(world.staff, clerk.id, "System Administrator")  # typed, never a string
+    moved = d.set_role(branch, clerk.id, Role.BRANCH_MANAGER)
+    assert (moved.role, moved.permissions) == (Role.BRANCH_MANAGER, ROLE_PERMISSIONS[Role.BRANCH_MANAGER])
+    assert [u.email for u in d.staff_users(world.staff)] == ["am@greenacres.test", "ba@greenacres.test",
+                                                             "manager@greenacres.test"]
+    assert world.staff.role is Role.SYSTEM_ADMINISTRATOR
+
+
+def test_sync_gives_host_staff_a_default_role(world):
+    world.portal.sync.apply(SyncBatch(staff=[HostStaff(external_id="u7", email="rep@greenacres.test", name="Rep",
+                                                       role=Role.ACCOUNT_MANAGER)]))
+    [rep] = [u for u in world.portal.directory.staff_users(world.staff) if u.external_id == "u7"]
+    assert rep.role is Role.ACCOUNT_MANAGER and rep.permissions == ROLE_PERMISSIONS[Role.ACCOUNT_MANAGER]
