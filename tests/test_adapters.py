@@ -1,5 +1,6 @@
 import socket
 from datetime import date
+from decimal import Decimal
 from io import BytesIO
 
 import pytest
@@ -8,7 +9,7 @@ from aiosmtpd.handlers import Message
 from pypdf import PdfReader
 
 from portalkit import Mail, hookimpl
-from portalkit.adapters.pdf import render_lines
+from portalkit.invoices import LineItem
 from portalkit.events import InvitationSent
 from portalkit.adapters.smtp import SmtpMailer
 from portalkit.models import OutboxMessage
@@ -152,10 +153,17 @@ def test_invoice_pdf_opens_and_holds_number_and_amounts(enrolled):
         assert expected in text
 
 
-def test_pdf_paginates_and_escapes():
-    pdf = render_lines([(f"line (x) \\ {i}", 11) for i in range(100)])
-    reader = PdfReader(BytesIO(pdf))
-    assert len(reader.pages) == 3 and "line (x) \\ 99" in reader.pages[2].extract_text()
+def test_invoice_pdf_holds_its_lines_terms_and_branding_and_paginates(enrolled):
+    w = enrolled
+    lines = [LineItem(description=f"Mowing (week {n}) \\ ✓", quantity="1.5", unit_price="40.00") for n in range(80)]
+    inv = w.portal.invoices.add(w.staff, w.prop.id, "INV-7", "4800.00", date(2026, 1, 5), lines=lines,
+                                terms="Net 30. A 1.5% monthly charge applies after the due date.")
+    reader = PdfReader(BytesIO(w.portal.invoices.pdf(w.alice, inv.id)))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 2 and "Mowing (week 79) \\ ?" in text and "$60.00" in text
+    assert "A 1.5% monthly charge applies" in text and "Green Acres Landscaping" in text
+    assert [(line.position, line.amount) for line in w.portal.invoices.lines(w.alice, inv.id)][-1] == (
+        79, Decimal("60.00"))
 
 
 def test_outbox_worker_process_delivers_what_the_web_process_queued(tmp_path, smtp_server):

@@ -137,4 +137,19 @@ def test_proposal_pdf_holds_number_and_cost(props):
     from pypdf import PdfReader
 
     text = PdfReader(BytesIO(props.portal.proposals.pdf(props.alice, props.optional.id))).pages[0].extract_text()
-    assert "Proposal P-101" in text and "Cost: $1,000.00" in text and "Drip line: $250.00" in text
+    assert "Proposal P-101" in text and "Cost: $1,000.00" in text and "Drip line Optional $250.00" in text
+
+
+def test_pro_6_signed_proposal_pdf_shows_chosen_services_and_the_signature(props):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    w = props
+    drip = next(s for s in w.optional.services if s.name == "Drip line")
+    w.portal.proposals.sign(w.alice, w.optional.id, PNG_SIGNATURE, "10.0.0.1", [drip.id])
+    page = PdfReader(BytesIO(w.portal.proposals.pdf(w.alice, w.optional.id))).pages[0]
+    text = page.extract_text()
+    assert "Drip line Optional, chosen $250.00" in text and "Timer Optional, not chosen $80.00" in text
+    assert "Accepted total: $1,250.00" in text and "Signed by Alice Green" in text and "from 10.0.0.1" in text
+    assert len(page.images) == 1  # the drawn signature

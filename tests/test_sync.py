@@ -156,3 +156,27 @@ def test_two_companies_use_the_same_external_ids_apart(storage):
     report = two.portal.sync.apply(host_batch(invoices=1))
     assert report["invoices"].created == ("IN-0",) and report["customers"].created == ("CU-1",)
     assert len(one.portal.storage.find(Invoice)) == 3 and len(two.portal.storage.find(Invoice)) == 1
+
+
+def test_sync_keeps_invoice_lines_and_terms(world):
+    from portalkit import InvoiceLine, LineItem
+
+    mowing = [LineItem(description="Mowing", quantity="4", unit_price="20.00"),
+              LineItem(description="Edging", unit_price="20.00")]
+    with_lines = [HostInvoice(external_id="IN-L", property="PR-1", number="H-L", amount="100.00", amount_due="100.00",
+                              invoice_date=DAY, terms="Net 30", lines=mowing)]
+    report = world.portal.sync.apply(attrs.evolve(host_batch(0), invoices=with_lines))
+    invoice = by_external(world.portal, Invoice, "IN-L")
+    stored = sorted(world.portal.storage.find(InvoiceLine, invoice_id=invoice.id), key=lambda line: line.position)
+    assert report["invoices"].created == ("IN-L",) and invoice.terms == "Net 30"
+    assert [(line.description, line.amount) for line in stored] == [("Mowing", Decimal("80.00")), ("Edging", Decimal("20.00"))]
+    assert world.portal.sync.apply(attrs.evolve(host_batch(0), invoices=with_lines))["invoices"].unchanged == 1
+    kept = attrs.evolve(with_lines[0], lines=None)  # None: the lines stay as they are
+    assert world.portal.sync.apply(attrs.evolve(host_batch(0), invoices=[kept]))["invoices"].unchanged == 1
+    fewer = attrs.evolve(with_lines[0], lines=mowing[:1])
+    assert world.portal.sync.apply(attrs.evolve(host_batch(0), invoices=[fewer]))["invoices"].updated == ("IN-L",)
+    assert [line.description for line in world.portal.storage.find(InvoiceLine, invoice_id=invoice.id)] == ["Mowing"]
+    bad = attrs.evolve(with_lines[0], lines=[LineItem(description="Oops", unit_price="-1")])
+    with pytest.raises(ValidationError):
+        world.portal.sync.apply(attrs.evolve(host_batch(0), invoices=[bad]))
+    assert len(world.portal.storage.find(InvoiceLine, invoice_id=invoice.id)) == 1

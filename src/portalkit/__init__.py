@@ -17,10 +17,10 @@ from .events import (ContactEnrolled, Event, InvitationSent, IssueCommented, Iss
 from .files import Upload
 from .hookspecs import hookimpl
 from .invitations import BulkResult, Skipped
-from .invoices import InvoiceFilter, InvoiceRow
+from .invoices import InvoiceFilter, InvoiceRow, LineItem
 from .issues import IssueFilter
-from .models import (Access, Attachment, Comment, Contact, Customer, Invoice, Issue, IssueStatus, MethodKind, Payment,
-                     PaymentMethod, PaymentStatus, Permission, PortalStatus, Priority, Property, Proposal,
+from .models import (Access, Attachment, Comment, Contact, Customer, Invoice, InvoiceLine, Issue, IssueStatus,
+                     MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, PortalStatus, Priority, Property, Proposal,
                      ProposalStatus, QuoteRequest, Role, Service, SettingsRevision, Signature, StaffUser, StatusEvent)
 from .payments import Quote
 from .permissions import ROLE_PERMISSIONS
@@ -61,12 +61,14 @@ __all__ = [
     "InvitationSent",
     "Invoice",
     "InvoiceFilter",
+    "InvoiceLine",
     "InvoiceRow",
     "Issue",
     "IssueCommented",
     "IssueCreated",
     "IssueFilter",
     "IssueStatus",
+    "LineItem",
     "Mail",
     "Mailer",
     "MethodKind",

@@ -63,6 +63,7 @@ class Branding:
     title: str = attrs.field(default="Customer Portal", validator=_line)
     login_logo_url: str = attrs.field(default="", validator=_line)
     nav_logo_url: str = attrs.field(default="", validator=_line)
+    logo_key: str = attrs.field(default="", validator=_line)  # an uploaded logo in the file store (``logo``)
     page_text: str = attrs.field(default="Welcome to our customer portal.", validator=_paragraph)
     dashboard_text: str = attrs.field(default="", validator=_paragraph)
     display_font: str = attrs.field(default="Helvetica, Arial, sans-serif", validator=_font)

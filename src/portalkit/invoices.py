@@ -4,22 +4,64 @@ from __future__ import annotations
 
 import enum
 from datetime import date, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, Iterable, Sequence
 
 import attrs
 
 from . import inputs, money
 from .directory import lookup
+from .documents import Documents
 from .errors import ValidationError
-from .models import Contact, Invoice, Permission, Property, StaffUser
+from .models import Contact, Invoice, InvoiceLine, Permission, Property, StaffUser
 from .permissions import require
 from .paging import DEFAULT_LIMIT, Page, fetch
-from .ports import AtLeast, Clock, Not, PdfRenderer, Storage
+from .ports import AtLeast, Clock, Not, Storage
 from .settings import Settings
 from .uow import UnitOfWork
 from .visibility import Section, Visibility
 
 PAID_RECENTLY_DAYS = 183  # "Paid in last 6 months"
+MAX_LINES = 500
+MAX_TERMS = 4000
+
+
+@attrs.frozen(kw_only=True)
+class LineItem:
+    """A line of an invoice as the host gives it (``invoices.add``, ``HostInvoice.lines``);
+    ``amount`` defaults to quantity times unit price."""
+
+    description: str
+    unit_price: object
+    quantity: object = 1
+    amount: object | None = None
+
+
+def checked_lines(items: object) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    """``(description, quantity, unit price, amount)`` of each ``LineItem``, checked."""
+    found = inputs.items(items, "lines")
+    if len(found) > MAX_LINES or not all(isinstance(i, LineItem) for i in found):
+        raise ValidationError(f"Lines are at most {MAX_LINES} LineItems.", field="lines")
+    out = []
+    for item in found:
+        quantity = money.parse(item.quantity, field="quantity")
+        price = money.parse(item.unit_price, field="unit_price")
+        amount = (quantity * price).quantize(money.CENT) if item.amount is None else money.parse(item.amount)
+        out.append((inputs.text(item.description, "description", max_length=1000, multiline=True), quantity, price,
+                    amount))
+    return out
+
+
+def replace_lines(storage: Storage, invoice: Invoice, lines: list[tuple[str, Decimal, Decimal, Decimal]],
+                  current: Sequence[InvoiceLine] = ()) -> bool:
+    """Make ``invoice``'s stored lines ``lines`` (``current``: what is stored); True if they changed."""
+    ordered = sorted(current, key=lambda line: line.position)
+    if [(c.description, c.quantity, c.unit_price, c.amount) for c in ordered] == lines:
+        return False
+    storage.delete_many(InvoiceLine, [c.id for c in ordered])
+    storage.insert_many([InvoiceLine(invoice_id=invoice.id, position=n, description=d, quantity=q, unit_price=p,
+                                     amount=a) for n, (d, q, p, a) in enumerate(lines)])
+    return True
 
 
 class InvoiceFilter(enum.Enum):
@@ -46,9 +88,9 @@ def invoice_row(invoice: Invoice, payments_enabled: bool) -> InvoiceRow:
 
 class Invoices:
     def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
-                 pdf: PdfRenderer):
+                 documents: Documents):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
-        self._visibility, self._pdf = visibility, pdf
+        self._visibility, self._documents = visibility, documents
 
     def add(
         self,
@@ -61,8 +103,10 @@ class Invoices:
         net_days: int = 30,
         billing_contact_id: str | None = None,
         amount_due: object | None = None,
+        lines: Iterable[LineItem] = (),
+        terms: str = "",
     ) -> Invoice:
-        """Staff (``MANAGE_BILLING``): issue an invoice on a property."""
+        """Staff (``MANAGE_BILLING``): issue an invoice on a property, with its lines and terms."""
         require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         number = inputs.text(number, "number")
         value = money.parse(amount)
@@ -73,15 +117,19 @@ class Invoices:
         if not isinstance(invoice_date, date):
             raise ValidationError("The invoice date must be a date.", field="invoice_date")
         billing_contact_id = inputs.optional_identifier(billing_contact_id, "billing_contact_id")
+        checked = checked_lines(lines)
+        terms = inputs.text(terms, "terms", max_length=MAX_TERMS, multiline=True, required=False)
         with self._uow():
             lookup(self._storage, Property, property_id)
             if billing_contact_id:
                 lookup(self._storage, Contact, billing_contact_id)
-            return self._storage.insert(
+            invoice = self._storage.insert(
                 Invoice(number=number, property_id=property_id, billing_contact_id=billing_contact_id,
                         amount=value, amount_due=due, invoice_date=invoice_date, net_days=net_days,
-                        paid_on=invoice_date if due == 0 else None)
+                        paid_on=invoice_date if due == 0 else None, terms=terms)
             )
+            replace_lines(self._storage, invoice, checked)
+            return invoice
 
     def list(self, contact: Contact, property_id: str, which: InvoiceFilter = InvoiceFilter.OPEN, *,
              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[InvoiceRow]:
@@ -107,8 +155,13 @@ class Invoices:
     def get(self, contact: Contact, invoice_id: str) -> Invoice:
         return self._visibility.require_invoice(contact, invoice_id)[0]
 
+    def lines(self, contact: Contact, invoice_id: str) -> list[InvoiceLine]:
+        """The invoice's lines, in order."""
+        invoice = self.get(contact, invoice_id)
+        return sorted(self._storage.find(InvoiceLine, invoice_id=invoice.id), key=lambda line: line.position)
+
     def pdf(self, contact: Contact, invoice_id: str) -> bytes:
-        """PAY-3: the invoice as a PDF, always offered."""
+        """PAY-3: the invoice as a PDF, always offered: its lines, terms and the company's look."""
         invoice, prop = self._visibility.require_invoice(contact, invoice_id)
-        return self._pdf.render_invoice(invoice, {"company_name": self._settings.current.company_name,
-                                                  "property_name": prop.name})
+        lines = self._storage.find(InvoiceLine, invoice_id=invoice.id)
+        return self._documents.invoice(invoice, prop, sorted(lines, key=lambda line: line.position))

@@ -216,6 +216,7 @@ class Invoice:
         default=attrs.Factory(lambda i: i.invoice_date + timedelta(days=i.net_days), takes_self=True))
     pending_amount: Decimal = Decimal("0.00")
     paid_on: date | None = None
+    terms: str = ""  # the company's payment terms, printed on the PDF
     external_id: str | None = None  # the host's own id for it (sync)
     archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
     company_id: str = DEFAULT_COMPANY
@@ -228,6 +229,21 @@ class Invoice:
     @property
     def payment_pending(self) -> bool:
         return self.pending_amount > 0
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceLine:
+    """One line of an invoice, in a table of its own: no invoice list reads them."""
+
+    id: str = _id_field()
+    invoice_id: str
+    position: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -489,6 +505,7 @@ RECORD_TYPES: tuple[type, ...] = (
     Contact,
     StatusEvent,
     Invoice,
+    InvoiceLine,
     PaymentMethod,
     Payment,
     Proposal,
@@ -517,6 +534,7 @@ INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     StatusEvent: (("contact_id",),),
     # the open and paid lists of a property, in the order they are shown (keyset pages)
     Invoice: (("property_id", "paid_on", "due_date", "number"), ("billing_contact_id",)),
+    InvoiceLine: (("invoice_id", "position"),),
     PaymentMethod: (("contact_id",),),
     Payment: (("invoice_id",), ("processor_ref",), ("status",), ("contact_id",), ("created_at",)),
     Proposal: (("property_id", "estimated_start", "number"),),

@@ -19,6 +19,7 @@ from .config import PortalConfig
 from .directory import Directory
 from .errors import ConfigurationError
 from .events import Event
+from .documents import Documents
 from .files import Files
 from .invitations import Invitations
 from .invoices import Invoices
@@ -104,11 +105,12 @@ class Portal:
         self.throttle = Throttle(self.storage, self.clock, self.storage.transaction, self.settings.company_id)
         self.accounts = Accounts(**core, signer=self.signer, outbox=self.outbox, mails=self.mails,
                                  invitations=self.invitations, throttle=self.throttle)
-        self.invoices = Invoices(**core, visibility=self.visibility, pdf=self.pdf)
+        self.documents = Documents(self.settings, self.files, self.pdf)
+        self.invoices = Invoices(**core, visibility=self.visibility, documents=self.documents)
         self.payments = Payments(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
                                  processor=self.processor)
         self.proposals = Proposals(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
-                                   pdf=self.pdf, files=self.files)
+                                   documents=self.documents, files=self.files)
         self.sync = Sync(self.storage, self.unit_of_work, self.settings.company_id)
         self.issues = Issues(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails, files=self.files)
 

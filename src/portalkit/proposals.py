@@ -23,6 +23,7 @@ from . import inputs, money
 from .directory import lookup, normalise_email
 from .errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .config import PortalConfig
+from .documents import Documents
 from .files import Files
 from .events import ProposalSigned, QuoteRequested, external_ids
 from .mails import MailTemplates
@@ -31,7 +32,7 @@ from .models import (Contact, Permission, Property, Proposal, ProposalStatus, Qu
 from .outbox import Outbox
 from .permissions import require
 from .paging import DEFAULT_LIMIT, Page, fetch
-from .ports import AtLeast, Clock, In, PdfRenderer, Storage
+from .ports import AtLeast, Clock, In, Storage
 from .settings import Settings
 from .uow import UnitOfWork
 from .visibility import Section, Visibility
@@ -107,9 +108,10 @@ class ProposalRow:
 
 class Proposals:
     def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
-                 outbox: Outbox, mails: MailTemplates, pdf: PdfRenderer, files: Files):
+                 outbox: Outbox, mails: MailTemplates, documents: Documents, files: Files):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
-        self._visibility, self._outbox, self._mails, self._pdf, self._files = visibility, outbox, mails, pdf, files
+        self._visibility, self._outbox, self._mails, self._documents, self._files = (visibility, outbox, mails,
+                                                                                     documents, files)
 
     # -- staff -----------------------------------------------------------------------------
     def add(self, staff: StaffUser, property_id: str, number: str, description: str, estimated_start: date, *,
@@ -187,9 +189,7 @@ class Proposals:
 
     def pdf(self, contact: Contact, proposal_id: str) -> bytes:
         proposal, prop = self._visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)
-        return self._pdf.render_proposal(
-            proposal, {"company_name": self._settings.current.company_name, "property_name": prop.name}
-        )
+        return self._documents.proposal(proposal, prop)
 
     def sign(self, contact: Contact, proposal_id: str, image_data_url: str, ip_address: str,
              selected_service_ids: Iterable[str] = ()) -> Proposal:

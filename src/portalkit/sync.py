@@ -33,7 +33,8 @@ from . import inputs, money
 from .directory import normalise_email
 from .errors import Conflict, ValidationError
 from .models import (HOST_RECORD_TYPES, Access, Contact, Customer, Invoice, Permission, Property, Proposal,
-                     ProposalStatus, Role, Service, StaffUser)
+                     InvoiceLine, ProposalStatus, Role, Service, StaffUser)
+from .invoices import MAX_TERMS, LineItem, checked_lines, replace_lines
 from .permissions import ROLE_PERMISSIONS
 from .ports import In, Not, Storage
 from .uow import UnitOfWork
@@ -89,6 +90,8 @@ class HostInvoice:
     invoice_date: date
     net_days: int = 30
     billing_contact: str | None = None
+    terms: str = ""
+    lines: Sequence[LineItem] | None = None  # None: keep the lines the portal has
 
 
 @attrs.frozen(kw_only=True)
@@ -180,6 +183,7 @@ class Sync:
             "invoices": run.upsert(Invoice, batch.invoices, self._invoice(run)),
             "proposals": run.upsert(Proposal, batch.proposals, self._proposal(run)),
         }
+        reports["invoices"] = run.lines(batch.invoices, reports["invoices"])
         primaries = run.upsert(Property, batch.properties, self._primary_contact(run))
         done = reports["properties"]
         later = tuple(e for e in primaries.updated if e not in done.created and e not in done.updated)
@@ -240,7 +244,8 @@ class Sync:
             return {"property_id": run.ref(Property, h.property), "number": inputs.text(h.number, "number"),
                     "amount": amount, "amount_due": due, "invoice_date": h.invoice_date, "net_days": net_days,
                     "due_date": h.invoice_date + timedelta(days=net_days),
-                    "billing_contact_id": run.ref(Contact, h.billing_contact) if h.billing_contact else None}
+                    "billing_contact_id": run.ref(Contact, h.billing_contact) if h.billing_contact else None,
+                    "terms": inputs.text(h.terms, "terms", max_length=MAX_TERMS, multiline=True, required=False)}
         return fields
 
     def _proposal(self, run: _Run) -> Any:
@@ -316,6 +321,21 @@ class _Run:
             for record in stored:
                 self._known[cls][record.external_id] = record
         return KindReport(tuple(created), tuple(updated), (), unchanged)
+
+    def lines(self, hosts: Sequence[HostInvoice], report: KindReport) -> KindReport:
+        """Replace the lines of the invoices sent with lines, where they differ; an invoice whose
+        lines alone changed counts as updated."""
+        sent = {h.external_id: checked_lines(h.lines) for h in hosts if h.lines is not None}
+        invoices = {e: self._known[Invoice][e] for e in sent}
+        stored: dict[str, list[InvoiceLine]] = {}
+        ids = [i.id for i in invoices.values()]
+        for start in range(0, len(ids), CHUNK):
+            for line in self._storage.find(InvoiceLine, invoice_id=In(ids[start:start + CHUNK])):
+                stored.setdefault(line.invoice_id, []).append(line)
+        changed = [e for e, lines in sent.items()
+                   if replace_lines(self._storage, invoices[e], lines, stored.get(invoices[e].id, ()))]
+        later = tuple(e for e in changed if e not in report.created and e not in report.updated)
+        return attrs.evolve(report, updated=report.updated + later, unchanged=report.unchanged - len(later))
 
     def _new(self, cls: type, external_id: str, values: dict[str, Any]) -> Any:
         if cls is Invoice:  # paid in the host: the paid date is the invoice's, as for staff-added ones

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..clock import SystemClock
 from ..hookspecs import hookimpl
 from .files import LocalFileStore
-from .pdf import SimplePdfRenderer
+from .pdf import FpdfRenderer
 
 
 @hookimpl
@@ -18,8 +18,8 @@ def portalkit_clock() -> SystemClock:
 
 
 @hookimpl
-def portalkit_pdf_renderer() -> SimplePdfRenderer:
-    return SimplePdfRenderer()
+def portalkit_pdf_renderer() -> FpdfRenderer:
+    return FpdfRenderer()
 
 
 @hookimpl

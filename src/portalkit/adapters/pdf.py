@@ -1,90 +1,151 @@
-"""A dependency-free PDF renderer for invoices and proposals (PDF 1.4, Helvetica, text only)."""
+"""The default PDF renderer, on fpdf2: invoices with their lines and terms, proposals with the
+chosen optional services and the drawn signature, both in the company's colours with its logo.
+
+``context`` (built by the portal) carries ``company_name``, ``property_name``, ``branding``
+(:class:`~portalkit.config.Branding`), ``logo`` (image bytes or ``None``) and, for invoices,
+``lines`` and ``terms``; for proposals, ``signature_image`` (PNG bytes or ``None``).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import io
+from decimal import Decimal
+from typing import Any
 
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from ..config import Branding
 from ..money import display
 
-PAGE_W, PAGE_H, MARGIN, LEADING = 612, 792, 56, 16
-LINES_PER_PAGE = (PAGE_H - 2 * MARGIN) // LEADING
+FONT = "helvetica"  # a core font: latin-1 text, no font files to ship
 
 
-def _escape(text: str) -> str:
-    text = text.encode("latin-1", "replace").decode("latin-1")
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+def _text(value: object) -> str:
+    """Core fonts speak latin-1: anything else becomes '?', never an error."""
+    return str(value).encode("latin-1", "replace").decode("latin-1")
 
 
-def render_lines(lines: Iterable[tuple[str, int]]) -> bytes:
-    """A PDF of ``(text, font_size)`` lines, paginated."""
-    lines = list(lines) or [("", 11)]
-    pages = [lines[i:i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)]
-    objects: list[bytes] = [b"", b""]  # 1: catalog, 2: pages; filled in below
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    page_ids = []
-    for page in pages:
-        y = PAGE_H - MARGIN
-        ops = ["BT"]
-        for text, size in page:
-            ops.append(f"/F1 {size} Tf 1 0 0 1 {MARGIN} {y} Tm ({_escape(text)}) Tj")
-            y -= LEADING
-        ops.append("ET")
-        stream = "\n".join(ops).encode("latin-1")
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-        content_id = len(objects)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>"
-            % (PAGE_W, PAGE_H, content_id)
-        )
-        page_ids.append(len(objects))
-    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
-    kids = b" ".join(b"%d 0 R" % i for i in page_ids)
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+def _rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
 
 
-class SimplePdfRenderer:
+def _quantity(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
+
+
+class _Document(FPDF):
+    def __init__(self, title: str, context: dict[str, Any]):
+        super().__init__(format="letter")
+        self.branding: Branding = context.get("branding") or Branding()
+        self.set_title(_text(title))
+        self.set_author(_text(context.get("company_name", "")))
+        self.set_creator("portalkit")
+        self.set_auto_page_break(True, margin=18)
+        self.add_page()
+        self._header(context)
+
+    def _header(self, context: dict[str, Any]) -> None:
+        """A band in the company's nav bar colour with its logo and name."""
+        b = self.branding
+        self.set_fill_color(*_rgb(b.nav_bar_colour))
+        self.rect(0, 0, self.w, 28, style="F")
+        x = self.l_margin
+        logo = context.get("logo")
+        if logo:
+            try:
+                self.image(io.BytesIO(logo), x=x, y=5, h=18)
+                x += 40
+            except Exception:  # an unreadable logo leaves the name alone, never a failed PDF
+                pass
+        self.set_xy(x, 9)
+        self.set_text_color(*_rgb(b.nav_text_colour))
+        self.set_font(FONT, "B", 16)
+        self.cell(0, 10, _text(context.get("company_name", "")))
+        self.set_text_color(*_rgb(b.dashboard_text_colour))
+        self.set_y(36)
+
+    def heading(self, text: str) -> None:
+        self.set_font(FONT, "B", 14)
+        self.cell(0, 9, _text(text), new_x="LMARGIN", new_y="NEXT")
+
+    def line_of_text(self, text: str, size: int = 10, style: str = "") -> None:
+        self.set_font(FONT, style, size)
+        self.multi_cell(0, 5.5, _text(text), new_x="LMARGIN", new_y="NEXT")
+
+    def rows(self, header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[int, ...],
+             align: tuple[str, ...]) -> None:
+        self.set_font(FONT, size=10)
+        b = self.branding
+        style = FontFace(emphasis="BOLD", color=_rgb(b.button_text_colour), fill_color=_rgb(b.button_colour))
+        with self.table(col_widths=widths, text_align=align, headings_style=style,
+                        borders_layout="HORIZONTAL_LINES", line_height=6) as table:
+            for cells in (header, *rows):
+                row = table.row()
+                for cell in cells:
+                    row.cell(_text(cell))
+        self.ln(2)
+
+    def done(self) -> bytes:
+        return bytes(self.output())
+
+
+class FpdfRenderer:
+    """``PdfRenderer`` port: the portal's invoices and proposals as PDFs."""
+
     def render_invoice(self, invoice: Any, context: dict[str, Any]) -> bytes:
-        lines = [
-            (context.get("company_name", ""), 18),
-            (f"Invoice {invoice.number}", 14),
-            (f"Property: {context.get('property_name', '')}", 11),
-            (f"Invoice date: {invoice.invoice_date.isoformat()}", 11),
-            (f"Due date: {invoice.due_date.isoformat()} (net {invoice.net_days})", 11),
-            ("", 11),
-            (f"Invoice amount: {display(invoice.amount)}", 12),
-            (f"Amount due: {display(invoice.amount_due)}", 12),
-        ]
+        doc = _Document(f"Invoice {invoice.number}", context)
+        doc.heading(f"Invoice {invoice.number}")
+        doc.line_of_text(f"Property: {context.get('property_name', '')}")
+        doc.line_of_text(f"Invoice date: {invoice.invoice_date.isoformat()}    "
+                         f"Due date: {invoice.due_date.isoformat()} (net {invoice.net_days})")
+        doc.ln(3)
+        lines = context.get("lines") or ()
+        if lines:
+            doc.rows(("Description", "Quantity", "Unit price", "Amount"),
+                     [(ln.description, _quantity(ln.quantity), display(ln.unit_price), display(ln.amount))
+                      for ln in lines], (100, 25, 30, 30), ("LEFT", "RIGHT", "RIGHT", "RIGHT"))
+        doc.line_of_text(f"Invoice amount: {display(invoice.amount)}", 12, "B")
+        doc.line_of_text(f"Amount due: {display(invoice.amount_due)}", 12, "B")
         if invoice.pending_amount:
-            lines.append((f"Payment pending: {display(invoice.pending_amount)}", 12))
-        return render_lines(lines)
+            doc.line_of_text(f"Payment pending: {display(invoice.pending_amount)}", 11)
+        terms = context.get("terms") or ""
+        if terms:
+            doc.ln(4)
+            doc.line_of_text("Terms", 11, "B")
+            doc.line_of_text(terms, 9)
+        return doc.done()
 
     def render_proposal(self, proposal: Any, context: dict[str, Any]) -> bytes:
-        lines = [
-            (context.get("company_name", ""), 18),
-            (f"Proposal {proposal.number}", 14),
-            (f"Property: {context.get('property_name', '')}", 11),
-            (proposal.description, 11),
-            (f"Estimated start: {proposal.estimated_start.isoformat()}", 11),
-            (f"Status: {proposal.status.value}", 11),
-            ("", 11),
-        ]
+        doc = _Document(f"Proposal {proposal.number}", context)
+        doc.heading(f"Proposal {proposal.number}")
+        doc.line_of_text(f"Property: {context.get('property_name', '')}")
+        doc.line_of_text(proposal.description)
+        doc.line_of_text(f"Estimated start: {proposal.estimated_start.isoformat()}    Status: {proposal.status.value}")
+        doc.ln(3)
         sig = proposal.signature
         chosen = set(sig.selected_service_ids) if sig else set()
-        for s in proposal.services:
-            mark = ("[chosen] " if s.id in chosen else "[optional, not chosen] " if sig else "[optional] ") \
-                if s.optional else ""
-            lines.append((f"{mark}{s.name}: {display(s.price)}", 11))
-        lines.append((f"Cost: {display(proposal.cost)}", 12))
+
+        def kind(service: Any) -> str:
+            if not service.optional:
+                return "Included"
+            if sig is None:
+                return "Optional"
+            return "Optional, chosen" if service.id in chosen else "Optional, not chosen"
+
+        doc.rows(("Service", "", "Price"), [(s.name, kind(s), display(s.price)) for s in proposal.services],
+                 (110, 45, 30), ("LEFT", "LEFT", "RIGHT"))
+        doc.line_of_text(f"Cost: {display(proposal.cost)}", 12, "B")
         if sig:
-            lines.append((f"Signed by {sig.signer_name} on {sig.signed_at:%Y-%m-%d %H:%M} UTC, total {display(sig.total)}", 11))
-        return render_lines(lines)
+            doc.ln(4)
+            doc.line_of_text(f"Accepted total: {display(sig.total)}", 12, "B")
+            image = context.get("signature_image")
+            if image:
+                try:
+                    doc.image(io.BytesIO(image), w=70)
+                except Exception:
+                    doc.line_of_text("(the signature image could not be read)", 9)
+            doc.line_of_text(f"Signed by {sig.signer_name} on {sig.signed_at:%Y-%m-%d %H:%M} UTC "
+                             f"from {sig.ip_address}", 10)
+        return doc.done()
