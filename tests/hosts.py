@@ -150,19 +150,23 @@ def make_app(kind: str, portal, *, secure_cookies: bool = False):
     return "django", None
 
 
-def add_staff_user(app, email: str, permissions) -> None:
-    """A host staff user with their own password and only ``permissions``."""
+def add_staff_user(app, email: str, permissions=(), role=None) -> None:
+    """A host staff user with their own password and only ``permissions``, or a default ``role``
+    (in Django: membership of the role's group, as an administrator gives it in the admin)."""
     kind, flask_app = app
     if kind == "flask":
-        flask_app.extensions["staff_accounts"].add(email, "Casey Clerk", STAFF_PASSWORD, permissions)
+        flask_app.extensions["staff_accounts"].add(email, "Casey Clerk", STAFF_PASSWORD, permissions, role=role)
         return
-    from django.contrib.auth.models import Permission as DjangoPermission, User
+    from django.contrib.auth.models import Group, Permission as DjangoPermission, User
+
+    from portalkit.contrib.django.apps import role_group_name
 
     user, _ = User.objects.get_or_create(username=email, defaults={"email": email, "is_staff": True})
     user.set_password(STAFF_PASSWORD)
     user.save()
     user.user_permissions.set(DjangoPermission.objects.filter(content_type__app_label="portalkit",
                                                                codename__in=[p.value for p in permissions]))
+    user.groups.set([Group.objects.get(name=role_group_name(role))] if role is not None else [])
 
 
 def path_of(link: str) -> str:

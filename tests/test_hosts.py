@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from portalkit import Permission
+from portalkit import Permission, Role
 from portalkit.adapters.payments import card_token
 from portalkit.models import Attachment, Comment, Invoice, Issue, PaymentMethod, Proposal, Property
 
@@ -539,7 +539,41 @@ def test_pay_6_host_staff_refund_and_cancel(app, portal):
     stuck = portal.payments.pay(contact, invoices["INV-1003"].id, method.id, "10.00", "k2")
     staff = staff_browser(app)
     staff.post(f"/staff/payments/{paid.id}/refund", {"amount": "40.00"}, page="/staff/payments")
-    assert "$40.00 of $100.00 is back with the customer" in staff.get("/staff/payments").get_data(as_text=True)
+    listing = staff.get("/staff/payments").get_data(as_text=True)
+    assert "$40.00 of $100.00 is back with the customer" in listing
+    assert "INV-1001" in listing and "Alice Green" in listing and f"····{method.last4}" in listing
     assert portal.storage.get(Invoice, invoices["INV-1001"].id).amount_due == Decimal("1190.00")
     staff.post(f"/staff/payments/{stuck.id}/cancel", {}, page="/staff/payments")
     assert portal.storage.get(type(stuck), stuck.id).status.value in ("canceled", "settled")
+
+
+def test_pro_6_host_staff_see_the_signature_and_win_the_proposal(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    proposal = next(p for p in portal.storage.find(Proposal) if p.number == "P-502")
+    drip = next(s for s in proposal.services if s.name.startswith("Drip"))
+    alice.post(f"/proposals/{proposal.id}/sign", {"signature": PNG_SIGNATURE, "service": [drip.id]})
+    staff = staff_browser(app)
+    listing = staff.get("/staff/proposals?status=Delivered").get_data(as_text=True)
+    assert "P-502" in listing and "to win" in listing
+    page = f"/staff/proposals/{proposal.id}"
+    html = staff.get(page).get_data(as_text=True)
+    assert "Alice Green" in html and "alice@example.com" in html and "Optional, chosen" in html
+    assert "$1,580.00" in html and "From address" in html
+    image = staff.get(page + "/signature")
+    assert image.content_type == "image/png" and image.get_data().startswith(b"\x89PNG")
+    assert staff.get(page + "/pdf").get_data().startswith(b"%PDF")
+    staff.post(page + "/status", {"status": "Won"}, page=page)
+    assert portal.storage.get(Proposal, proposal.id).status.value == "Won"
+    assert "Proposal P-502 is now Won." in staff.get(page).get_data(as_text=True)
+    assert alice.get(page).status_code in (302, 303) and alice.get(page + "/signature").status_code in (302, 303)
+
+
+@pytest.mark.parametrize("role", [Role.ACCOUNT_MANAGER, Role.BRANCH_MANAGER])
+def test_inv_2_host_default_roles_invite_and_hold_only_their_permissions(app, portal, role):
+    add_staff_user(app, "rep@greenacres.example", role=role)
+    rep = staff_browser(app, "rep@greenacres.example")
+    alice = portal.directory.contact_by_email("alice@example.com")
+    rep.post("/staff/invitations", {"contact": [alice.id]}, page="/staff")
+    assert "Invitation sent to 1 contact." in rep.get("/staff").get_data(as_text=True)
+    assert rep.get("/staff/branding").status_code == 403  # settings stay with system administrators
+    assert rep.get("/staff/payments").status_code == (200 if role is Role.BRANCH_MANAGER else 403)

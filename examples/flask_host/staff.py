@@ -8,7 +8,7 @@ from typing import Iterable
 
 import bcrypt
 
-from portalkit import Permission, StaffUser
+from portalkit import ROLE_PERMISSIONS, Permission, Role, StaffUser
 
 from ..common.host import DEFAULT_STAFF_PASSWORD, STAFF_EMAIL
 
@@ -20,9 +20,12 @@ class StaffAccounts:
         self._accounts: dict[str, tuple[bytes, StaffUser]] = {}
         self._rounds = rounds
 
-    def add(self, email: str, name: str, password: str, permissions: Iterable[Permission]) -> StaffUser:
+    def add(self, email: str, name: str, password: str, permissions: Iterable[Permission] = (), *,
+            role: Role | None = None) -> StaffUser:
+        """A staff account with a default ``role`` (its permissions) or the ``permissions`` given."""
+        granted = ROLE_PERMISSIONS[role] if role is not None else frozenset(permissions)
         user = StaffUser(id=f"host-{len(self._accounts) + 1}", email=email.lower(), name=name,
-                         permissions=frozenset(permissions))
+                         permissions=granted, role=role)
         self._accounts[user.email] = (bcrypt.hashpw(password.encode(), bcrypt.gensalt(self._rounds)), user)
         return user
 
@@ -36,5 +39,5 @@ class StaffAccounts:
     def demo(cls) -> "StaffAccounts":
         accounts = cls(rounds=int(os.environ.get("PORTALKIT_BCRYPT_ROUNDS", "12")))
         accounts.add(STAFF_EMAIL, "Morgan Manager", os.environ.get("PORTALKIT_STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD),
-                     set(Permission))
+                     role=Role.SYSTEM_ADMINISTRATOR)
         return accounts

@@ -143,6 +143,22 @@ class Proposals:
             proposal = lookup(self._storage, Proposal, proposal_id)
             return self._storage.update(attrs.evolve(proposal, status=status))
 
+    def staff_proposals(self, staff: StaffUser, status: ProposalStatus | None = None, *, after: str | None = None,
+                        limit: int = DEFAULT_LIMIT) -> Page[Proposal]:
+        """``MANAGE_PROPOSALS``: every proposal (in ``status``), latest start first; one page."""
+        require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)
+        where: dict[str, Any] = {"archived": False}
+        if status is not None:
+            where["status"] = inputs.member(status, ProposalStatus, "status")
+        return fetch(self._storage, Proposal, order=("estimated_start", "number"), descending=True, after=after,
+                     limit=limit, **where)
+
+    def staff_pdf(self, staff: StaffUser, proposal_id: str) -> bytes:
+        """``MANAGE_PROPOSALS``: the proposal's PDF, as the customer gets it."""
+        require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)
+        proposal = lookup(self._storage, Proposal, proposal_id)
+        return self._documents.proposal(proposal, lookup(self._storage, Property, proposal.property_id))
+
     def signature(self, staff: StaffUser, proposal_id: str) -> Signature | None:
         """PRO-6: staff see the signature, the signer and the time."""
         require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)

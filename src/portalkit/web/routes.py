@@ -56,8 +56,11 @@ ROUTES: tuple[Route, ...] = (
     Route("staff_branding", "staff/branding", _BOTH),
     Route("staff_payments", "staff/payments", _BOTH),
     Route("staff_payment_action", "staff/payments/<id>/<action>", _POST),
-    Route("staff_users", "staff/users", _BOTH),
-    Route("staff_user_role", "staff/users/<id>/role", _POST),
+    Route("staff_proposals", "staff/proposals"),
+    Route("staff_proposal", "staff/proposals/<id>"),
+    Route("staff_proposal_pdf", "staff/proposals/<id>/pdf"),
+    Route("staff_proposal_signature", "staff/proposals/<id>/signature"),
+    Route("staff_proposal_status", "staff/proposals/<id>/status", _POST),
     Route("processor_webhook", "webhooks/processor", _POST),  # signed by the processor, not a form: no CSRF
 )
 WEBHOOKS = frozenset({"processor_webhook"})

@@ -13,12 +13,13 @@ from .. import money
 from ..config import updated
 from ..errors import AuthenticationFailed, PortalError, SessionExpired, ValidationError
 from ..invitations import BulkResult
-from ..models import Access, Contact, Issue, IssueStatus, Permission, PortalStatus, Property, Role, StaffUser
+from ..models import (Access, Contact, Invoice, Issue, IssueStatus, Permission, PortalStatus, Property, Proposal,
+                      PaymentMethod, ProposalStatus, StaffUser)
 from ..payments import COLLECTED, OPEN
-from ..permissions import ROLE_PERMISSIONS, require
+from ..permissions import require
 from .customer import flash
 from .forms import choice
-from .http import Page, PageRequest, Redirect, Result, attachment_response
+from .http import FileResponse, Page, PageRequest, Redirect, Result, attachment_response
 
 if TYPE_CHECKING:
     from ..portal import Portal
@@ -189,7 +190,11 @@ class StaffPages:
             return Redirect("staff_payments")
         after = req.arg("after") or None
         payments = self.portal.payments.staff_payments(staff, after=after)
+        get_many = self.portal.storage.get_many
         return Page("staff_payments.html", {"payments": payments, "open": OPEN, "refundable": COLLECTED,
+                                            "invoices": get_many(Invoice, {p.invoice_id for p in payments}),
+                                            "contacts": get_many(Contact, {p.contact_id for p in payments}),
+                                            "methods": get_many(PaymentMethod, {p.method_id for p in payments}),
                                             "paged": after is not None,
                                             "demo_processor": hasattr(self.portal.processor, "settle_due")})
 
@@ -207,25 +212,38 @@ class StaffPages:
             raise ValidationError("Unknown action.")
         return Redirect("staff_payments")
 
-    def staff_users(self, req: PageRequest) -> Result:
-        """``MANAGE_STAFF``: the staff users and their roles; add one with a default role."""
+    def staff_proposals(self, req: PageRequest) -> Result:
+        """Every proposal, by status; a signed one is marked until staff win or lose it (PRO-4)."""
         staff = self.staff(req)
-        d = self.portal.directory
-        if req.method == "POST":
-            user = d.add_staff(staff, req.field("email"), req.field("name"), role=_role(req))
-            flash(req, f"{user.name} added as {user.role.value if user.role else 'staff'}.")
-            return Redirect("staff_users")
-        return Page("staff_users.html", {"users": d.staff_users(staff), "roles": list(Role),
-                                         "role_permissions": ROLE_PERMISSIONS})
+        status = choice(ProposalStatus, req.arg("status"), None)
+        after = req.arg("after") or None
+        proposals = self.portal.proposals.staff_proposals(staff, status, after=after)
+        names = {p.id: p.name for p in self.portal.storage.get_many(Property, {x.property_id for x in proposals}).values()}
+        return Page("staff_proposals.html", {"proposals": proposals, "names": names, "statuses": list(ProposalStatus),
+                                             "status_filter": status, "paged": after is not None})
 
-    def staff_user_role(self, req: PageRequest, id: str) -> Result:
-        user = self.portal.directory.set_role(self.staff(req), id, _role(req))
-        flash(req, f"{user.name} is now {user.role.value if user.role else 'without a role'}.")
-        return Redirect("staff_users")
+    def staff_proposal(self, req: PageRequest, id: str) -> Result:
+        """PRO-6: the signature as drawn, who signed, when, from which address, what they chose."""
+        staff = self.staff(req)
+        signature = self.portal.proposals.signature(staff, id)
+        proposal = self.portal.directory.get(Proposal, id)
+        return Page("staff_proposal.html", {
+            "proposal": proposal, "signature": signature, "statuses": list(ProposalStatus),
+            "prop": self.portal.directory.get(Property, proposal.property_id),
+            "signer": self.portal.storage.get(Contact, signature.signer_contact_id) if signature else None,
+            "chosen": set(signature.selected_service_ids) if signature else set()})
 
+    def staff_proposal_pdf(self, req: PageRequest, id: str) -> Result:
+        return FileResponse(self.portal.proposals.staff_pdf(self.staff(req), id), "application/pdf", "proposal.pdf")
 
-def _role(req: PageRequest) -> Role:
-    role = choice(Role, req.field("role"), None)
-    if role is None:  # never a default: a mistyped role must not become an administrator
-        raise ValidationError("Choose one of the roles.", field="role")
-    return role  # type: ignore[no-any-return]
+    def staff_proposal_signature(self, req: PageRequest, id: str) -> Result:
+        return FileResponse(self.portal.proposals.signature_image(self.staff(req), id), "image/png", "signature.png")
+
+    def staff_proposal_status(self, req: PageRequest, id: str) -> Result:
+        """Win or lose (PRO-4), or move a proposal along."""
+        status = choice(ProposalStatus, req.field("status"), None)
+        if status is None:
+            raise ValidationError("Choose a status.", field="status")
+        proposal = self.portal.proposals.set_status(self.staff(req), id, status)
+        flash(req, f"Proposal {proposal.number} is now {proposal.status.value}.")
+        return Redirect("staff_proposal", {"id": id})

@@ -16,6 +16,27 @@ class PortalkitConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the system checks)
 
         post_migrate.connect(_build_portal_storage, sender=self)
+        post_migrate.connect(create_role_groups, sender=self)
+
+
+def role_group_name(role: Any) -> str:
+    return f"Portal {role.value}"
+
+
+def create_role_groups(**_kwargs: Any) -> None:
+    """The default roles (INV-2) as Django groups, "Portal Account Manager" and so on, holding
+    their ``portalkit.*`` permissions: a host assigns a role by adding a user to a group in the
+    admin. A group that exists is left as the host has made it."""
+    from django.contrib.auth.models import Group, Permission as DjangoPermission
+
+    from ...models import Role
+    from ...permissions import ROLE_PERMISSIONS
+
+    known = {p.codename: p for p in DjangoPermission.objects.filter(content_type__app_label="portalkit")}
+    for role in Role:
+        group, created = Group.objects.get_or_create(name=role_group_name(role))
+        if created:
+            group.permissions.set([known[p.value] for p in ROLE_PERMISSIONS[role] if p.value in known])
 
 
 def _build_portal_storage(**_kwargs: Any) -> None:
