@@ -10,7 +10,7 @@ import pytest
 
 from portalkit import Permission, Role
 from portalkit.adapters.payments import card_token
-from portalkit.models import Attachment, Comment, Invoice, Issue, PaymentMethod, Proposal, Property
+from portalkit.models import Attachment, Comment, Customer, Invoice, Issue, PaymentMethod, Proposal, Property
 
 from conftest import PNG_SIGNATURE
 from hosts import (CUSTOMER_PASSWORD, PREFIX, STAFF_PASSWORD, Browser, File, add_staff_user, csrf_of, demo_portal,
@@ -577,3 +577,47 @@ def test_inv_2_host_default_roles_invite_and_hold_only_their_permissions(app, po
     assert "Invitation sent to 1 contact." in rep.get("/staff").get_data(as_text=True)
     assert rep.get("/staff/branding").status_code == 403  # settings stay with system administrators
     assert rep.get("/staff/payments").status_code == (200 if role is Role.BRANCH_MANAGER else 403)
+
+
+def _sign_up_from_mail(app, portal, email):
+    b = Browser(app)
+    b.get(path_of(link_in_mail(portal, email)))
+    b.post("/signup", {"password": CUSTOMER_PASSWORD, "confirm": CUSTOMER_PASSWORD})
+    r = b.post("/login", {"email": email, "password": CUSTOMER_PASSWORD})
+    assert r.status_code == 303 and r.location == PREFIX + "/dashboard"
+    return b
+
+
+def test_inv_9_host_staff_create_a_contact_with_invite_and_the_customer_signs_up(app, portal):
+    staff = staff_browser(app)
+    customers = staff.get("/staff/customers").get_data(as_text=True)
+    oak = next(c for c in portal.storage.find(Customer) if c.name == "Oak Street HOA")
+    new = f"/staff/customers/{oak.id}/contacts/new"
+    assert new in customers
+    commons = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
+    bad = staff.post(new, {"first_name": "Nia", "email": "not-an-email", "property": [commons.id], "invite": "1"},
+                     page=new)
+    assert bad.status_code == 400 and portal.directory.contact_by_email("not-an-email") is None
+    r = staff.post(new, {"first_name": "Nia", "last_name": "Park", "email": "nia@example.com",
+                         "property": [commons.id], "invoices": "1", "issues": "1", "invite": "1"}, page=new)
+    assert r.status_code == 303
+    nia = portal.directory.contact_by_email("nia@example.com")
+    assert nia.portal_status.value == "Invited" and nia.property_ids == (commons.id,) and not nia.access.proposals
+    assert "Nia Park added and invited." in staff.get(path_of(r.location)).get_data(as_text=True)
+    customer = _sign_up_from_mail(app, portal, "nia@example.com")
+    assert "Oak Street Commons" in customer.get("/dashboard").get_data(as_text=True)
+    # ACC-5: staff change the email; the same password works with the new one
+    page = f"/staff/contacts/{nia.id}"
+    staff.post(page + "/details", {"first_name": "Nia", "last_name": "Park-Lee", "email": "nia.lee@example.com"},
+               page=page)
+    moved = portal.directory.contact(nia.id)
+    assert (moved.email, moved.name) == ("nia.lee@example.com", "Nia Park-Lee")
+    again = Browser(app)
+    assert again.post("/login", {"email": "nia.lee@example.com", "password": CUSTOMER_PASSWORD}).status_code == 303
+    # billing contact of the property: sees every invoice of it (VIS-2)
+    staff.post(page + "/properties", {"property": [commons.id], "billing": [commons.id]}, page=page)
+    assert portal.storage.get(Property, commons.id).billing_contact_id == nia.id
+    assert "INV-1001" in again.get(f"/dashboard?property={commons.id}").get_data(as_text=True)
+    staff.post(page + "/properties", {}, page=page)  # nothing ticked: unlinked everywhere
+    unlinked = portal.directory.contact(nia.id)
+    assert unlinked.property_ids == () and portal.storage.get(Property, commons.id).billing_contact_id is None

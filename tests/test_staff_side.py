@@ -57,3 +57,26 @@ def test_sync_gives_host_staff_a_default_role(world):
                                                        role=Role.ACCOUNT_MANAGER)]))
     [rep] = [u for u in world.portal.directory.staff_users(world.staff) if u.external_id == "u7"]
     assert rep.role is Role.ACCOUNT_MANAGER and rep.permissions == ROLE_PERMISSIONS[Role.ACCOUNT_MANAGER]
+
+
+def test_vis_2_the_propertys_billing_contact_sees_all_its_invoices(enrolled):
+    w = enrolled
+    inv = invoice(w)
+    d, invoices = w.portal.directory, w.portal.invoices
+    assert [r.invoice.id for r in invoices.list(w.bob, w.prop.id)] == []
+    d.set_billing_contact(w.staff, w.prop.id, w.bob.id)
+    bob = d.contact(w.bob.id)
+    assert [r.invoice.id for r in invoices.list(bob, w.prop.id)] == [inv.id] and invoices.get(bob, inv.id) == inv
+    d.unlink_property(w.staff, bob.id, w.prop.id)
+    prop = d.get(type(w.prop), w.prop.id)
+    assert prop.billing_contact_id is None and d.contact(bob.id).property_ids == ()
+    with pytest.raises(PermissionDenied):
+        d.set_billing_contact(d.add_staff(w.staff, "x@greenacres.test", "X", [Permission.MANAGE_ISSUES]),
+                              w.prop.id, w.bob.id)
+
+
+def test_staff_list_customers_and_their_properties(world):
+    d = world.portal.directory
+    assert [c.name for c in d.customers(world.staff)] == ["Maple Court", "Oak Street HOA"]
+    assert [p.name for p in d.properties_of(world.staff, world.customer.id)] == ["Oak Street Commons",
+                                                                                 "Oak Street Pool"]

@@ -254,6 +254,44 @@ class Directory:
                 prop = self.get(Property, property_id)
             return self._storage.update(attrs.evolve(prop, primary_contact_id=contact_id))
 
+    def set_billing_contact(self, staff: StaffUser, property_id: str, contact_id: str | None) -> Property:
+        """VIS-2: the property's billing contact sees all of its invoices, as its primary contact does."""
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
+        contact_id = inputs.optional_identifier(contact_id, "contact_id")
+        with self._uow():
+            prop = self.get(Property, property_id)
+            if contact_id is not None:
+                self.link_property(staff, contact_id, property_id)
+                prop = self.get(Property, property_id)
+            return self._storage.update(attrs.evolve(prop, billing_contact_id=contact_id))
+
+    def unlink_property(self, staff: StaffUser, contact_id: str, property_id: str) -> Contact:
+        """VIS-1: the contact no longer sees the property (nor is its primary or billing contact)."""
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
+        with self._uow():
+            contact = self.contact(contact_id)
+            prop = self.get(Property, property_id)
+            roles = {"primary_contact_id": None} if prop.primary_contact_id == contact.id else {}
+            if prop.billing_contact_id == contact.id:
+                roles["billing_contact_id"] = None
+            if roles:
+                self._storage.update(attrs.evolve(prop, **roles))
+            if property_id not in contact.property_ids:
+                return contact
+            return self._storage.update(attrs.evolve(
+                contact, property_ids=tuple(p for p in contact.property_ids if p != property_id)))
+
+    def customers(self, staff: StaffUser, *, after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Customer]:
+        """``MANAGE_CONTACTS``: the customers (accounts), by name; one page."""
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
+        return fetch(self._storage, Customer, order=("name",), after=after, limit=limit, archived=False)
+
+    def properties_of(self, staff: StaffUser, customer_id: str) -> list[Property]:
+        """``MANAGE_CONTACTS``: a customer's properties (buildings), by name."""
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
+        customer = self.get(Customer, customer_id)
+        return sorted(self._storage.find(Property, customer_id=customer.id, archived=False), key=lambda p: p.name)
+
     def update_contact(self, staff: StaffUser, contact_id: str, **changes: Any) -> Contact:
         """Staff edits: access flags, account_wide, main_contact_only, receipts, names."""
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)

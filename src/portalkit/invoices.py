@@ -141,7 +141,7 @@ class Invoices:
             prop = vis.require_property(contact, property_id)
             which = inputs.member(which, InvoiceFilter, "filter")
             where: dict[str, Any] = {"property_id": prop.id, "archived": False}
-            if prop.primary_contact_id != contact.id:
+            if contact.id not in (prop.primary_contact_id, prop.billing_contact_id):
                 where["billing_contact_id"] = contact.id  # VIS-2: otherwise only what is billed to them
             payable = self._settings.current.electronic_payment_enabled
             if which is InvoiceFilter.OPEN:  # open invoices are exactly those without a paid date

@@ -145,6 +145,7 @@ class Property:
     customer_id: str
     name: str
     primary_contact_id: str | None = None
+    billing_contact_id: str | None = None  # sees every invoice of the property, as the primary does (VIS-2)
     account_owner_email: str | None = None
     operations_manager_email: str | None = None
     external_id: str | None = None  # the host's own id for it (sync)
@@ -530,6 +531,7 @@ HOST_RECORD_TYPES: tuple[type, ...] = (StaffUser, Customer, Property, Contact, I
 # always filter on it, and a value is unique within one company.
 INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     Contact: (("customer_id",), ("portal_status", "last_name", "first_name")),
+    Customer: (("name",),),
     Property: (("customer_id",),),
     StatusEvent: (("contact_id",),),
     # the open and paid lists of a property, in the order they are shown (keyset pages)

@@ -419,7 +419,8 @@ class Payments:
 
     def _receipt_contacts(self, payment: Payment, invoice: Invoice) -> list[Contact]:
         prop = lookup(self._storage, Property, invoice.property_id)
-        ids = list(dict.fromkeys(i for i in (payment.contact_id, prop.primary_contact_id, invoice.billing_contact_id) if i))
+        ids = list(dict.fromkeys(i for i in (payment.contact_id, prop.primary_contact_id, prop.billing_contact_id,
+                                                     invoice.billing_contact_id) if i))
         contacts = self._storage.get_many(Contact, ids)
         return [c for c in contacts.values() if c.receipts_opt_in and c.email]
 

@@ -54,6 +54,7 @@ class HostProperty:
     customer: str  # the customer's external id
     name: str
     primary_contact: str | None = None  # a contact's external id
+    billing_contact: str | None = None  # a contact's external id: sees every invoice of the property
     account_owner_email: str | None = None
     operations_manager_email: str | None = None
 
@@ -221,7 +222,8 @@ class Sync:
 
     def _primary_contact(self, run: _Run) -> Any:
         def fields(h: HostProperty) -> dict[str, Any]:
-            return {"primary_contact_id": run.ref(Contact, h.primary_contact) if h.primary_contact else None}
+            return {"primary_contact_id": run.ref(Contact, h.primary_contact) if h.primary_contact else None,
+                    "billing_contact_id": run.ref(Contact, h.billing_contact) if h.billing_contact else None}
         return fields
 
     @staticmethod

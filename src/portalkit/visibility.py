@@ -49,13 +49,13 @@ def property_visible(contact: Contact, prop: Property) -> bool:
 
 
 def invoice_visible(contact: Contact, invoice: Invoice, prop: Property, config: PortalConfig) -> bool:
-    """VIS-2: only the property's primary contact and the invoice's billing contact."""
+    """VIS-2: only the property's primary and billing contacts and the invoice's billing contact."""
     return (
         invoice.property_id == prop.id
         and not invoice.archived
         and section_visible(contact, Section.INVOICES, config)
         and property_visible(contact, prop)
-        and contact.id in (prop.primary_contact_id, invoice.billing_contact_id)
+        and contact.id in (prop.primary_contact_id, prop.billing_contact_id, invoice.billing_contact_id)
     )
 
 

@@ -46,6 +46,8 @@ ROUTES: tuple[Route, ...] = (
     Route("staff_logout", "staff/logout", _POST),
     Route("staff_contacts", "staff"),
     Route("staff_invite", "staff/invitations", _POST),
+    Route("staff_customers", "staff/customers"),
+    Route("staff_contact_new", "staff/customers/<customer_id>/contacts/new", _BOTH),
     Route("staff_contact", "staff/contacts/<id>"),
     Route("staff_contact_action", "staff/contacts/<id>/<action>", _POST),
     Route("staff_issues", "staff/issues"),

@@ -13,7 +13,7 @@ from .. import money
 from ..config import updated
 from ..errors import AuthenticationFailed, PortalError, SessionExpired, ValidationError
 from ..invitations import BulkResult
-from ..models import (Access, Contact, Invoice, Issue, IssueStatus, Permission, PortalStatus, Property, Proposal,
+from ..models import (Access, Contact, Customer, Invoice, Issue, IssueStatus, Permission, PortalStatus, Property, Proposal,
                       PaymentMethod, ProposalStatus, StaffUser)
 from ..payments import COLLECTED, OPEN
 from ..permissions import require
@@ -92,11 +92,39 @@ class StaffPages:
         flash(req, invitation_summary(result))
         return Redirect("staff_contacts")
 
+    def staff_customers(self, req: PageRequest) -> Result:
+        """The accounts, by name, each with "Add contact"."""
+        after = req.arg("after") or None
+        customers = self.portal.directory.customers(self.staff(req), after=after)
+        return Page("staff_customers.html", {"customers": customers, "paged": after is not None})
+
+    def staff_contact_new(self, req: PageRequest, customer_id: str) -> Result:
+        """A new contact of a customer, linked to some of its properties or to the whole account,
+        invited at once when "invite" is ticked or the company auto-invites (INV-9)."""
+        staff = self.staff(req)
+        d = self.portal.directory
+        customer = d.get(Customer, customer_id)
+        ctx = {"customer": customer, "properties": d.properties_of(staff, customer.id), "flags": ACCESS_FLAGS}
+        if req.method == "GET":
+            return Page("staff_contact_new.html", ctx)
+        try:
+            contact = d.add_contact(staff, customer.id, req.field("first_name"), req.field("last_name"),
+                                    req.field("email") or None, property_ids=req.fields("property"),
+                                    account_wide=bool(req.field("account_wide")),
+                                    access=Access(**{f: bool(req.field(f)) for f in ACCESS_FLAGS}),
+                                    invite=bool(req.field("invite")))
+        except ValidationError as exc:
+            return Page("staff_contact_new.html", {**ctx, "error": exc.public_message, "form": req}, 400)
+        invited = contact.portal_status is not PortalStatus.NOT_ENROLLED
+        flash(req, f"{contact.name} added" + (" and invited." if invited else "."))
+        return Redirect("staff_contact", {"id": contact.id})
+
     def staff_contact(self, req: PageRequest, id: str) -> Result:
         staff = self.staff(req)
-        contact = self.portal.directory.contact(id)
-        return Page("staff_contact.html", {"person": contact, "history": self.portal.directory.history(staff, id),
-                                           "flags": ACCESS_FLAGS})
+        d = self.portal.directory
+        contact = d.contact(id)
+        return Page("staff_contact.html", {"person": contact, "history": d.history(staff, id), "flags": ACCESS_FLAGS,
+                                           "properties": d.properties_of(staff, contact.customer_id)})
 
     def staff_contact_action(self, req: PageRequest, id: str, action: str) -> Result:
         staff = self.staff(req)
@@ -114,9 +142,38 @@ class StaffPages:
             flash(req, f"Access of {name} saved.")
         elif action == "resend":
             flash(req, invitation_summary(self.portal.invitations.resend(staff, id)))
+        elif action == "details":
+            with self.portal.unit_of_work():  # all of the form, or nothing
+                email = req.field("email").strip()
+                if email and email.lower() != (d.contact(id).email or ""):
+                    d.change_email(staff, id, email)  # ACC-5: the password stays
+                d.update_contact(staff, id, first_name=req.field("first_name"), last_name=req.field("last_name"),
+                                 receipts_opt_in=bool(req.field("receipts_opt_in")))
+            flash(req, f"{d.contact(id).name} saved.")
+        elif action == "properties":
+            with self.portal.unit_of_work():
+                self._save_properties(staff, id, req)
+            flash(req, f"Properties of {name} saved.")
         else:
             raise ValidationError("Unknown action.")
         return Redirect("staff_contact", {"id": id})
+
+    def _save_properties(self, staff: StaffUser, contact_id: str, req: PageRequest) -> None:
+        """Links, primary and billing contact per property, and account-wide access, as ticked."""
+        d = self.portal.directory
+        contact = d.contact(contact_id)
+        linked, primary, billing = set(req.fields("property")), set(req.fields("primary")), set(req.fields("billing"))
+        d.update_contact(staff, contact_id, account_wide=bool(req.field("account_wide")))
+        for prop in d.properties_of(staff, contact.customer_id):
+            if prop.id in linked | primary | billing:
+                d.link_property(staff, contact_id, prop.id)
+            elif prop.id in contact.property_ids or contact.id in (prop.primary_contact_id, prop.billing_contact_id):
+                d.unlink_property(staff, contact_id, prop.id)
+                continue
+            if (prop.id in primary) != (prop.primary_contact_id == contact.id):
+                d.set_primary_contact(staff, prop.id, contact.id if prop.id in primary else None)
+            if (prop.id in billing) != (prop.billing_contact_id == contact.id):
+                d.set_billing_contact(staff, prop.id, contact.id if prop.id in billing else None)
 
     def staff_issues(self, req: PageRequest) -> Result:
         staff = self.staff(req)

@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-30 08:27:41.723944
+Create Date: 2026-11-30 08:33:10.040185
 """
 from alembic import op
 import sqlalchemy as sa
@@ -33,8 +33,18 @@ def upgrade() -> None:
         batch_op.create_index('ix_pk_invoice_line_company_id', ['company_id'], unique=False)
         batch_op.create_index('ix_pk_invoice_line_invoice_id_position', ['invoice_id', 'position'], unique=False)
 
+    with op.batch_alter_table('pk_customer', schema=None) as batch_op:
+        batch_op.create_index('ix_pk_customer_name', ['name'], unique=False)
+
     with op.batch_alter_table('pk_invoice', schema=None) as batch_op:
         batch_op.add_column(sa.Column('terms', sa.Text(), nullable=False, server_default=''))
+
+    with op.batch_alter_table('pk_property', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('billing_contact_id', sa.Text(), nullable=True))
+
+    with op.batch_alter_table('pk_proposal', schema=None) as batch_op:
+        batch_op.create_index('ix_pk_proposal_estimated_start_number', ['estimated_start', 'number'], unique=False)
+        batch_op.create_index('ix_pk_proposal_status_estimated_start_number', ['status', 'estimated_start', 'number'], unique=False)
 
     with op.batch_alter_table('pk_staff_user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('role', sa.Text(), nullable=True))
@@ -47,8 +57,18 @@ def downgrade() -> None:
     with op.batch_alter_table('pk_staff_user', schema=None) as batch_op:
         batch_op.drop_column('role')
 
+    with op.batch_alter_table('pk_proposal', schema=None) as batch_op:
+        batch_op.drop_index('ix_pk_proposal_status_estimated_start_number')
+        batch_op.drop_index('ix_pk_proposal_estimated_start_number')
+
+    with op.batch_alter_table('pk_property', schema=None) as batch_op:
+        batch_op.drop_column('billing_contact_id')
+
     with op.batch_alter_table('pk_invoice', schema=None) as batch_op:
         batch_op.drop_column('terms')
+
+    with op.batch_alter_table('pk_customer', schema=None) as batch_op:
+        batch_op.drop_index('ix_pk_customer_name')
 
     with op.batch_alter_table('pk_invoice_line', schema=None) as batch_op:
         batch_op.drop_index('ix_pk_invoice_line_invoice_id_position')
