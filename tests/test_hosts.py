@@ -621,3 +621,15 @@ def test_inv_9_host_staff_create_a_contact_with_invite_and_the_customer_signs_up
     staff.post(page + "/properties", {}, page=page)  # nothing ticked: unlinked everywhere
     unlinked = portal.directory.contact(nia.id)
     assert unlinked.property_ids == () and portal.storage.get(Property, commons.id).billing_contact_id is None
+
+
+def test_pay_6_host_dashboard_tells_of_a_failed_payment(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    alice.post("/payment-methods", {"action": "add", "token": card_token("4000000000000002", 12, 2031)})
+    contact = portal.directory.contact_by_email("alice@example.com")
+    inv = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
+    payment = portal.payments.pay(contact, inv.id, portal.storage.find(PaymentMethod)[0].id, "100.00", "k-fail")
+    portal.processor.settle_due(portal.payments.handle_webhook)
+    html = alice.get("/dashboard").get_data(as_text=True)
+    assert f'id="payment-failed-{payment.id}"' in html and "did not go through (Card declined)" in html
+    assert f"/invoices/{inv.id}/pay" in html

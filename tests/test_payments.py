@@ -173,6 +173,23 @@ def test_pay_6_failed_payment_lifts_block_changes_no_balance(billing):
     assert w.portal.payments.pay(w.alice, w.inv.id, w.card.id, "50.00", "k2").status is PaymentStatus.PROCESSING
 
 
+def test_pay_6_a_failed_payment_is_told_by_mail_and_on_the_dashboard_until_paid_again(billing):
+    w = billing
+    bad = w.portal.payments.add_method(w.alice, card_token(DECLINED, 1, 2029))
+    failed = w.portal.payments.pay(w.alice, w.inv.id, bad.id, "50.00", "k1")
+    settle(w)
+    w.portal.outbox.dispatch()
+    assert any(m.to == ("alice@example.com",) and "payment" in m.subject.lower() for m in w.mailer.outbox)
+    [(payment, invoice)] = w.portal.payments.failures(w.alice)
+    assert (payment.id, invoice.id, payment.failure_reason) == (failed.id, w.inv.id, "Card declined")
+    assert w.portal.payments.failures(w.bob) == []  # only the payer's own
+    w.clock.advance(minutes=1)
+    w.portal.payments.pay(w.alice, w.inv.id, w.card.id, "50.00", "k2")
+    assert w.portal.payments.failures(w.alice) == []
+    w.clock.advance(days=31)
+    assert w.portal.payments.failures(w.alice) == []
+
+
 def test_pay_6_processor_refusing_at_once_leaves_nothing_pending(billing):
     w = billing
     refused = w.portal.payments.add_method(w.alice, card_token(REFUSED, 1, 2029))

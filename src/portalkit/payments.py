@@ -35,16 +35,18 @@ from .models import (Contact, Invoice, MethodKind, Payment, PaymentMethod, Payme
 from .outbox import Outbox
 from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import require
-from .ports import ChargeOutcome, ChargeRequest, ChargeStatus, Clock, PaymentProcessor, ProcessorEvent, Storage
+from .ports import (AtLeast, ChargeOutcome, ChargeRequest, ChargeStatus, Clock, In, PaymentProcessor, ProcessorEvent,
+                    Storage)
 from .retry import retry_on_conflict
 from .settings import Settings
 from .uow import UnitOfWork
-from .visibility import Section, Visibility
+from .visibility import Section, Visibility, section_visible
 
 log = logging.getLogger(__name__)
 S = PaymentStatus
 OPEN = frozenset({S.INITIATED, S.REQUIRES_ACTION, S.PROCESSING})  # hold the invoice's pending block
 COLLECTED = frozenset({S.SETTLED, S.PARTIALLY_REFUNDED})  # money received, refundable
+FAILURE_NOTICE_DAYS = 30
 TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.INITIATED: frozenset({S.REQUIRES_ACTION, S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
     S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
@@ -494,6 +496,27 @@ class Payments:
         if payment.status not in OPEN or not payment.processor_ref:
             return payment
         return self._apply_outcome(payment.id, self._processor.retrieve(payment.processor_ref))
+
+    def failures(self, contact: Contact) -> list[tuple[Payment, Invoice]]:
+        """The contact's payments that failed or came back in the last ``FAILURE_NOTICE_DAYS``,
+        on invoices still open and not paid again since: the dashboard's notice (the mail went
+        out when it happened)."""
+        if not section_visible(contact, Section.INVOICES, self._settings.current):
+            return []
+        since = self._clock.now() - timedelta(days=FAILURE_NOTICE_DAYS)
+        failed = self._storage.find(Payment, contact_id=contact.id, status=In([S.FAILED, S.RETURNED]),
+                                    created_at=AtLeast(since))
+        if not failed:
+            return []
+        invoices = self._storage.get_many(Invoice, {p.invoice_id for p in failed})
+        later = self._storage.find(Payment, invoice_id=In(list(invoices)), created_at=AtLeast(since))
+        shown = []
+        for payment in sorted(failed, key=lambda p: p.created_at, reverse=True):
+            invoice = invoices.get(payment.invoice_id)
+            retried = any(p.created_at > payment.created_at for p in later if p.invoice_id == payment.invoice_id)
+            if invoice is not None and invoice.is_open and not invoice.archived and not retried:
+                shown.append((payment, invoice))
+        return shown
 
     def history(self, contact: Contact, invoice_id: str) -> list[Payment]:
         invoice, _ = self._visibility.require_invoice(contact, invoice_id)

@@ -123,7 +123,8 @@ class CustomerPages:
         vis = self.portal.visibility
         properties = vis.properties(contact)
         sections = vis.dashboard_sections(contact)
-        base = {"contact": contact, "properties": properties, "sections": sections}
+        base = {"contact": contact, "properties": properties, "sections": sections,
+                "failures": self.portal.payments.failures(contact)}
         if not properties or not sections:
             return Page("dashboard.html", base)
         prop = next((p for p in properties if p.id == req.arg("property")), properties[0])
