@@ -411,7 +411,8 @@ def test_host_staff_issue_workflow_and_quote_requests(app, portal):
 def test_brd_3_host_branding_preview_and_save(app, portal):
     staff = staff_browser(app)
     form = {"title": "Blue Sky Portal", "nav_bar_colour": "#0055AA", "button_colour": "#112233",
-            "page_text": "Hello <b>", "dashboard_text": "", "show_invoices": "1", "show_proposals": "1"}
+            "page_text": "Hello <b>", "dashboard_text": "", "show_invoices": "1", "show_proposals": "1",
+            "enabled": "1", "electronic_payment_enabled": "1"}
     html = staff.post("/staff/branding", {**form, "action": "preview"}).get_data(as_text=True)
     assert "--nav: #0055AA" in html and "Blue Sky Portal" in html and "Hello &lt;b&gt;" in html
     assert portal.config.branding.nav_bar_colour != "#0055AA"  # not saved
@@ -633,3 +634,54 @@ def test_pay_6_host_dashboard_tells_of_a_failed_payment(app, portal):
     html = alice.get("/dashboard").get_data(as_text=True)
     assert f'id="payment-failed-{payment.id}"' in html and "did not go through (Card declined)" in html
     assert f"/invoices/{inv.id}/pay" in html
+
+
+def _png(colour=(0, 85, 170)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_brd_1_host_settings_page_saves_everything_and_the_uploaded_logo(app, portal):
+    staff = staff_browser(app)
+    form = {"enabled": "1", "company_name": "Green Acres Landscaping", "domain": "portal.greenacres.example",
+            "link_description": "Open your portal", "auto_invite_new_contacts": "1",
+            "invite_notification_emails": "office@greenacres.example\nsales@greenacres.example",
+            "invite_link_days": "14", "proposal_window_days": "45", "electronic_payment_enabled": "1",
+            "convenience_fee_percent": "2.50", "show_invoices": "1", "show_issues": "1",
+            "display_font": "Georgia, serif", "nav_bar_colour": "#224466", "title": "Green Acres"}
+    logo = _png()
+    html = staff.post("/staff/branding", {**form, "action": "preview", "logo": [File("logo.png", logo, "image/png")]}
+                      ).get_data(as_text=True)
+    assert "data:image/png;base64," in html and "--font: Georgia, serif" in html
+    assert not portal.config.branding.logo_key  # a preview saves nothing
+    token = re.search(r'name="logo_token" value="([^"]+)"', html).group(1)
+    staff.post("/staff/branding", {**form, "action": "save", "logo_token": token})
+    config = portal.config
+    assert (config.domain, config.link_description, config.auto_invite_new_contacts, config.proposal_window_days,
+            config.invite_link_days, str(config.convenience_fee_percent), config.show_proposals) == (
+        "portal.greenacres.example", "Open your portal", True, 45, 14, "2.50", False)
+    assert config.invite_notification_emails == ("office@greenacres.example", "sales@greenacres.example")
+    key = config.branding.logo_key
+    login = Browser(app).get("/login")
+    assert f"/logo/{key}" in login.get_data(as_text=True) and "img-src 'self' data:;" in login.headers[
+        "Content-Security-Policy"]
+    served = Browser(app).get(f"/logo/{key}")
+    assert served.status_code == 200 and served.content_type == "image/png" and served.get_data() == logo
+    # only the current logo is served: never another file of the company by its key
+    issue_file = portal.files.put(b"%PDF-1.4 private")
+    assert Browser(app).get(f"/logo/{issue_file}").status_code == 404
+    forged = staff.post("/staff/branding", {**form, "action": "save", "logo_token": issue_file})
+    assert forged.status_code == 400 and portal.config.branding.logo_key == key
+    not_image = staff.post("/staff/branding", {**form, "action": "preview",
+                                               "logo": [File("x.png", b"%PDF-1.4 not an image", "image/png")]})
+    assert not_image.status_code == 400 and "PNG, JPEG, GIF or WebP" in not_image.get_data(as_text=True)
+    staff.post("/staff/branding", {**form, "action": "save", "remove_logo": "1"})
+    assert portal.config.branding.logo_key == "" and Browser(app).get(f"/logo/{key}").status_code == 404
+    staff.post("/staff/branding", {**form, "action": "save", "nav_logo_url": "https://cdn.greenacres.example/l.png"})
+    csp = Browser(app).get("/login").headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https://cdn.greenacres.example;" in csp and "script-src" not in csp

@@ -21,6 +21,8 @@ from .ports import FileStore, Storage
 from .settings import Settings
 
 MAX_FILENAME = 200
+LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+MAX_LOGO_BYTES = 2 * 1024 * 1024
 
 
 @attrs.frozen(kw_only=True)
@@ -107,6 +109,24 @@ class Files:
         if data is None:
             raise NotFound("This file is no longer available.")
         return data
+
+    def save_logo(self, upload: Upload) -> str:
+        """BRD-1: the company's logo, an image of at most 2 MB, into the file store; its key."""
+        if not isinstance(upload, Upload) or not isinstance(upload.data, bytes):
+            raise ValidationError("The logo must be a file.", field="logo")
+        if len(upload.data) > MAX_LOGO_BYTES or sniff(upload.data) not in LOGO_TYPES:
+            raise ValidationError("The logo must be a PNG, JPEG, GIF or WebP image of at most 2 MB.", field="logo")
+        return self.put(upload.data)
+
+    def logo(self, key: str) -> tuple[bytes, str]:
+        """The logo stored under ``key`` and its type; ``NotFound`` unless it is the company's
+        current logo."""
+        if not key or key != self._settings.current.branding.logo_key:
+            raise NotFound("No such logo.")
+        data = self.get(key)
+        if data is None:
+            raise NotFound("No such logo.")
+        return data, sniff(data)
 
     def put(self, data: bytes) -> str:
         """Bytes the portal made itself (a drawn signature), by key."""

@@ -1,4 +1,5 @@
-"""Signed, expiring tokens for invitation links, password resets and sessions (itsdangerous).
+"""Signed, expiring tokens for invitation links, password resets, sessions and a logo uploaded
+on the settings page awaiting Save (itsdangerous).
 
 A token carries its purpose (salt), the contact id, a counter that the contact's record must
 still hold (so a newer token or a password change voids older ones) and its issue time in
@@ -19,6 +20,7 @@ from .ports import Clock
 INVITE = "portalkit.invite"
 RESET = "portalkit.reset"
 SESSION = "portalkit.session"
+LOGO = "portalkit.logo"  # "contact id": the file store key of the logo
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -37,7 +39,7 @@ class TokenSigner:
         if not secret_key or len(secret_key) < 16:
             raise ValueError("secret_key must be at least 16 characters")
         self._clock = clock
-        self._serializers = {p: URLSafeSerializer(secret_key, salt=p) for p in (INVITE, RESET, SESSION)}
+        self._serializers = {p: URLSafeSerializer(secret_key, salt=p) for p in (INVITE, RESET, SESSION, LOGO)}
 
     def sign(self, purpose: str, contact_id: str, counter: int) -> str:
         return self._serializers[purpose].dumps([contact_id, counter, self._now_micros()])

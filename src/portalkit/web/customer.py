@@ -267,6 +267,11 @@ class CustomerPages:
                                    "comments": self.portal.issues.comments(contact, id),
                                    "files": self.portal.issues.attachments(contact, id)})
 
+    def logo(self, req: PageRequest, key: str) -> Result:
+        """The company's uploaded logo (BRD-1), on every page including login: only the current one."""
+        data, content_type = self.portal.files.logo(key)
+        return FileResponse(data, content_type, "logo")
+
     def issue_file(self, req: PageRequest, id: str, file_id: str) -> Result:
         """A photo or file of an issue or its comments; only image and PDF types are shown inline."""
         return attachment_response(*self.portal.issues.attachment(self.contact(req), id, file_id))

@@ -56,6 +56,7 @@ ROUTES: tuple[Route, ...] = (
     Route("staff_issue_action", "staff/issues/<id>/<action>", _POST),
     Route("staff_quotes", "staff/quotes"),
     Route("staff_branding", "staff/branding", _BOTH),
+    Route("logo", "logo/<key>"),
     Route("staff_payments", "staff/payments", _BOTH),
     Route("staff_payment_action", "staff/payments/<id>/<action>", _POST),
     Route("staff_proposals", "staff/proposals"),

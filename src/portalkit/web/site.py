@@ -94,13 +94,17 @@ class PortalWeb(CustomerPages, StaffPages):
 
     def security_headers(self) -> tuple[tuple[str, str], ...]:
         """The headers of every page; the CSP admits the payment processor's hosted fields (its
-        script, API and frames) and nothing else from elsewhere."""
+        script, API and frames), the company's logo when it is a link to an https site rather
+        than an upload (served from the portal), and nothing else from elsewhere."""
         fields = self.portal.processor.hosted_fields()
         origins = " ".join(sorted({_origin(fields[k]) for k in ("js_url", "api") if fields.get(k)}))
-        if not origins:
+        brand = self.portal.config.branding
+        images = "".join(sorted({" " + _origin(u) for u in (brand.login_logo_url, brand.nav_logo_url)
+                                 if u.startswith("https://") and not brand.logo_key}))
+        if not origins and not images:
             return SECURITY_HEADERS
-        csp = (f"default-src 'self'; script-src 'self' {origins}; connect-src 'self' {origins}; "
-               f"frame-src {origins}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        scripts = f"script-src 'self' {origins}; connect-src 'self' {origins}; frame-src {origins}; " if origins else ""
+        csp = (f"default-src 'self'; {scripts}img-src 'self' data:{images}; style-src 'self' 'unsafe-inline'; "
                "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
         return (("Content-Security-Policy", csp),) + SECURITY_HEADERS[1:]
 

@@ -4,19 +4,24 @@ signs them in (``staff_signin``) and maps their permissions; every action checks
 
 from __future__ import annotations
 
+import base64
+import re
 from collections import Counter
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 import attrs
 
-from .. import money
-from ..config import updated
+from .. import inputs, money
+from ..config import PortalConfig, updated
+from ..files import sniff
 from ..errors import AuthenticationFailed, PortalError, SessionExpired, ValidationError
 from ..invitations import BulkResult
 from ..models import (Access, Contact, Customer, Invoice, Issue, IssueStatus, Permission, PortalStatus, Property, Proposal,
                       PaymentMethod, ProposalStatus, StaffUser)
 from ..payments import COLLECTED, OPEN
 from ..permissions import require
+from ..tokens import LOGO
 from .customer import flash
 from .forms import choice
 from .http import FileResponse, Page, PageRequest, Redirect, Result, attachment_response
@@ -29,6 +34,9 @@ BRANDING_FIELDS = ("title", "page_text", "dashboard_text", "login_logo_url", "na
                    "input_font", "button_font", "dashboard_font", "background_colour", "border_colour",
                    "nav_bar_colour", "nav_text_colour", "button_colour", "button_text_colour", "dashboard_text_colour")
 TOGGLES = ("show_invoices", "show_proposals", "show_issues")
+GENERAL_FIELDS = ("company_name", "domain", "link_description", "invite_subject")
+SWITCHES = ("enabled", "auto_invite_new_contacts", "electronic_payment_enabled", "fee_on_debit")
+LOGO_TOKEN_AGE = timedelta(hours=1)
 StaffSignin = Callable[[PageRequest, str, str], bool]
 
 
@@ -219,24 +227,59 @@ class StaffPages:
         return Page("staff_quotes.html", {"requests": requests, "contacts": contacts, "props": props})
 
     def staff_branding(self, req: PageRequest) -> Result:
-        """BRD-1..3: edit the look and the show toggles, preview before saving."""
+        """The portal's settings, persisted: the switch, link, invitations (INV-9, INV-10),
+        proposal window, payments and fee, the views (VIS-4), every font and colour and the logo
+        (BRD-1..3); previewed before saving."""
         staff = require(self.staff(req), Permission.MANAGE_SETTINGS, self.portal.settings.company_id)
         current = self.portal.config
-        ctx: dict[str, Any] = {"fields": BRANDING_FIELDS, "toggles": TOGGLES, "candidate": current}
+        ctx: dict[str, Any] = {"fields": BRANDING_FIELDS, "toggles": TOGGLES, "candidate": current,
+                               "general": GENERAL_FIELDS, "switches": SWITCHES}
         if req.method == "GET":
             return Page("staff_branding.html", ctx)
-        branding = {f: req.field(f, getattr(current.branding, f)).strip() for f in BRANDING_FIELDS}
-        toggles = {t: bool(req.field(t)) for t in TOGGLES}
         try:
-            candidate = updated(current, branding=branding, **toggles)
+            candidate, logo_token = self._settings_from_form(current, req)
         except PortalError as exc:
             return Page("staff_branding.html", {**ctx, "error": exc.public_message}, 400)
         if req.field("action") == "save":
             self.portal.update_config(staff, candidate)
-            flash(req, "Portal look saved; customers see it on their next page.")
+            flash(req, "Settings saved; customers see them on their next page.")
             return Redirect("staff_branding")
+        key = candidate.branding.logo_key
+        preview = self.portal.files.get(key) if key and key != current.branding.logo_key else None
+        logo_preview = f"data:{sniff(preview)};base64,{base64.b64encode(preview).decode()}" if preview else None
         return Page("staff_branding.html", {**ctx, "portal_config": candidate, "candidate": candidate,
-                                            "previewing": True})
+                                            "previewing": True, "logo_token": logo_token,
+                                            "logo_preview": logo_preview})
+
+    def _settings_from_form(self, current: PortalConfig, req: PageRequest) -> tuple[PortalConfig, str]:
+        """The settings as the form has them (checked, not saved), and the signed token of a
+        logo uploaded with it, so that Save after Preview keeps it without a second upload."""
+        branding: dict[str, Any] = {f: req.field(f, getattr(current.branding, f)).strip() for f in BRANDING_FIELDS}
+        logo_token = ""
+        uploads = req.uploads("logo")
+        if uploads:
+            key = self.portal.files.save_logo(uploads[0])
+            logo_token = self.portal.signer.sign(LOGO, key, 0)
+        elif req.field("logo_token"):
+            logo_token = req.field("logo_token")
+            key = self.portal.signer.verify(LOGO, logo_token, LOGO_TOKEN_AGE)[0]
+        else:
+            key = current.branding.logo_key
+        branding["logo_key"] = "" if req.field("remove_logo") else key
+        def given(name: str) -> str:  # a field the form left out keeps its value; a box left out is off
+            return req.field(name, str(getattr(current, name))).strip()
+
+        emails = req.field("invite_notification_emails", "\n".join(current.invite_notification_emails))
+        changes: dict[str, Any] = {f: given(f) for f in GENERAL_FIELDS}
+        changes.update({f: bool(req.field(f)) for f in (*TOGGLES, *SWITCHES)})
+        changes.update(
+            invite_body=req.field("invite_body") or current.invite_body,
+            invite_notification_emails=tuple(inputs.email(e, "invite_notification_emails")
+                                             for e in re.split(r"[\s,;]+", emails) if e),
+            proposal_window_days=_whole(given("proposal_window_days"), "proposal_window_days", 3650),
+            invite_link_days=_whole(given("invite_link_days"), "invite_link_days", 365),
+            convenience_fee_percent=money.parse(given("convenience_fee_percent"), field="convenience_fee_percent"))
+        return updated(current, branding=branding, **changes), logo_token
 
     def staff_payments(self, req: PageRequest) -> Result:
         staff = require(self.staff(req), Permission.MANAGE_BILLING, self.portal.settings.company_id)
@@ -304,3 +347,11 @@ class StaffPages:
         proposal = self.portal.proposals.set_status(self.staff(req), id, status)
         flash(req, f"Proposal {proposal.number} is now {proposal.status.value}.")
         return Redirect("staff_proposal", {"id": id})
+
+
+def _whole(value: str, field: str, maximum: int) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ValidationError(f"{field.replace('_', ' ').capitalize()} must be a whole number.", field=field) from None
+    return inputs.integer(number, field, minimum=0, maximum=maximum)

@@ -54,7 +54,8 @@ def portal_page(request: HttpRequest, endpoint: str, **params: Any) -> HttpRespo
                       form={k: request.POST.getlist(k) for k in request.POST}, files=files,
                       ip=request.META.get("REMOTE_ADDR", ""), staff=staff_user(request), native=request,
                       headers=dict(request.headers))
-    return _secure(_respond(pages, pages.handle(endpoint, req, **params), req, request))
+    with get_portal().settings.pinned():  # one read of the settings for the page and its headers
+        return _secure(_respond(pages, pages.handle(endpoint, req, **params), req, request))
 
 
 def url(endpoint: str, **params: Any) -> str:

@@ -79,7 +79,8 @@ class PortalKit:
             except PortalError:
                 return Response("Not found", 404)
         req = self._request()
-        return self._respond(self.web.handle(endpoint, req, **params), req)
+        with self.portal.settings.pinned():  # one read of the settings for the page and its headers
+            return self._secure(self._respond(self.web.handle(endpoint, req, **params), req))
 
     def _request(self) -> PageRequest:
         files = {k: [Upload(filename=f.filename or "", content_type=f.mimetype or "",
@@ -129,6 +130,8 @@ class PortalKit:
 
     def _secure(self, response: Response) -> Response:
         assert self.web is not None
+        if response.headers.get("Content-Security-Policy"):
+            return response  # set by the view already
         for name, value in self.web.security_headers():
             if name == "Cache-Control" and response.headers.get(name):
                 continue
