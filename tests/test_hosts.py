@@ -10,7 +10,7 @@ import pytest
 
 from portalkit import Permission, Role
 from portalkit.adapters.payments import card_token
-from portalkit.models import Attachment, Comment, Customer, Invoice, Issue, PaymentMethod, Proposal, Property
+from portalkit.models import Attachment, Comment, Customer, Report, Invoice, Issue, PaymentMethod, Proposal, Property
 
 from conftest import PNG_SIGNATURE
 from hosts import (CUSTOMER_PASSWORD, PREFIX, STAFF_PASSWORD, Browser, File, add_staff_user, csrf_of, demo_portal,
@@ -685,3 +685,26 @@ def test_brd_1_host_settings_page_saves_everything_and_the_uploaded_logo(app, po
     staff.post("/staff/branding", {**form, "action": "save", "nav_logo_url": "https://cdn.greenacres.example/l.png"})
     csp = Browser(app).get("/login").headers["Content-Security-Policy"]
     assert "img-src 'self' data: https://cdn.greenacres.example;" in csp and "script-src" not in csp
+
+
+def test_vis_3_host_staff_publish_a_report_and_the_customer_opens_it(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    staff = staff_browser(app)
+    commons = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
+    pdf = b"%PDF-1.4\n% backflow test\n%%EOF\n"
+    r = staff.post("/staff/reports", {"property": commons.id, "kind": "Inspection report", "title": "Backflow test",
+                                      "performed_on": "2026-03-02", "pdf": [File("backflow.pdf", pdf, "application/pdf")]},
+                   page="/staff/reports")
+    assert r.status_code == 303 and "Backflow test" in staff.get("/staff/reports").get_data(as_text=True)
+    html = alice.get(f"/dashboard?property={commons.id}&view=reports").get_data(as_text=True)
+    [report] = portal.storage.find(Report)
+    assert "Backflow test" in html and f"/reports/{report.id}/pdf" in html
+    assert alice.get(f"/reports/{report.id}/pdf").get_data() == pdf
+    contact = portal.directory.contact_by_email("alice@example.com")
+    staff.post(f"/staff/contacts/{contact.id}/access", {"invoices": "1", "service_reports": "1"},
+               page=f"/staff/contacts/{contact.id}")
+    assert alice.get(f"/reports/{report.id}/pdf").status_code == 404  # VIS-3: the inspection flag is off
+    bad = staff.post("/staff/reports", {"property": commons.id, "kind": "Service report", "title": "x",
+                                        "performed_on": "yesterday", "pdf": [File("a.pdf", pdf, "application/pdf")]},
+                     page="/staff/reports")
+    assert bad.status_code == 400 and len(portal.storage.find(Report)) == 1

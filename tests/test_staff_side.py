@@ -80,3 +80,54 @@ def test_staff_list_customers_and_their_properties(world):
     assert [c.name for c in d.customers(world.staff)] == ["Maple Court", "Oak Street HOA"]
     assert [p.name for p in d.properties_of(world.staff, world.customer.id)] == ["Oak Street Commons",
                                                                                  "Oak Street Pool"]
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_vis_3_reports_show_only_behind_their_access_flag(enrolled):
+    from datetime import date
+
+    from portalkit import Access, ReportKind, Section, Upload
+    from portalkit.errors import NotFound
+
+    w = enrolled
+    reports, d = w.portal.reports, w.portal.directory
+    inspection = reports.add(w.staff, w.prop.id, ReportKind.INSPECTION, "Backflow test", date(2026, 3, 2),
+                             Upload(filename="backflow.pdf", data=PDF))
+    service = reports.add(w.staff, w.prop.id, ReportKind.SERVICE, "Spring start-up", date(2026, 3, 9),
+                          Upload(filename="startup.pdf", data=PDF + b"2"))
+    assert [r.id for r in reports.list(w.alice, w.prop.id)] == [service.id, inspection.id]
+    assert reports.pdf(w.alice, inspection.id) == PDF
+    alice = d.update_contact(w.staff, w.alice.id, access=Access(inspection_reports=False))
+    assert [r.id for r in reports.list(alice, w.prop.id)] == [service.id]
+    with pytest.raises(NotFound):
+        reports.pdf(alice, inspection.id)
+    none = d.update_contact(w.staff, w.alice.id, access=Access(inspection_reports=False, service_reports=False))
+    assert Section.REPORTS not in w.portal.visibility.dashboard_sections(none)
+    with pytest.raises(PermissionDenied):
+        reports.list(none, w.prop.id)
+    with pytest.raises(NotFound):  # another customer's contact
+        reports.pdf(w.stranger, service.id)
+    with pytest.raises(ValidationError):
+        reports.add(w.staff, w.prop.id, ReportKind.SERVICE, "Photo", date(2026, 3, 9),
+                    Upload(filename="x.pdf", data=b"\x89PNG\r\n\x1a\nnot a pdf"))
+    clerk = d.add_staff(w.staff, "clerk@greenacres.test", "Clerk", [Permission.MANAGE_ISSUES])
+    with pytest.raises(PermissionDenied):
+        reports.add(clerk, w.prop.id, ReportKind.SERVICE, "Nope", date(2026, 3, 9), Upload(filename="a.pdf", data=PDF))
+
+
+def test_reports_from_the_host_replace_by_their_id_and_can_be_removed(enrolled):
+    from datetime import date
+
+    from portalkit import ReportKind, Upload
+
+    w = enrolled
+    reports = w.portal.reports
+    first = reports.add(w.staff, w.prop.id, ReportKind.SERVICE, "Visit", date(2026, 3, 9),
+                        Upload(filename="v.pdf", data=PDF), external_id="R-9")
+    again = reports.add(w.staff, w.prop.id, ReportKind.SERVICE, "Visit (corrected)", date(2026, 3, 9),
+                        Upload(filename="v2.pdf", data=PDF + b"v2"), external_id="R-9")
+    assert again.id == first.id and reports.pdf(w.alice, first.id) == PDF + b"v2"
+    reports.remove(w.staff, first.id)
+    assert list(reports.list(w.alice, w.prop.id)) == [] and list(reports.staff_reports(w.staff)) == []

@@ -20,8 +20,9 @@ from .invitations import BulkResult, Skipped
 from .invoices import InvoiceFilter, InvoiceRow, LineItem
 from .issues import IssueFilter
 from .models import (Access, Attachment, Comment, Contact, Customer, Invoice, InvoiceLine, Issue, IssueStatus,
-                     MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, PortalStatus, Priority, Property, Proposal,
-                     ProposalStatus, QuoteRequest, Role, Service, SettingsRevision, Signature, StaffUser, StatusEvent)
+                     MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, PortalStatus, Priority, Property,
+                     Proposal, ProposalStatus, QuoteRequest, Report, ReportKind, Role, Service, SettingsRevision,
+                     Signature, StaffUser, StatusEvent)
 from .payments import Quote
 from .permissions import ROLE_PERMISSIONS
 from .portal import Portal
@@ -105,6 +106,8 @@ __all__ = [
     "QuoteRequest",
     "QuoteRequested",
     "ROLE_PERMISSIONS",
+    "Report",
+    "ReportKind",
     "Role",
     "Section",
     "Service",

@@ -99,6 +99,7 @@ class PortalConfig:
     show_invoices: bool = True
     show_proposals: bool = True
     show_issues: bool = True
+    show_reports: bool = True
     proposal_window_days: int = attrs.field(default=90, validator=_non_negative)
     electronic_payment_enabled: bool = True
     convenience_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)

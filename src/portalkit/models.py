@@ -52,6 +52,7 @@ class Permission(enum.Enum):
     MANAGE_ISSUES = "manage_issues"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_STAFF = "manage_staff"
+    MANAGE_REPORTS = "manage_reports"
 
 
 class Role(enum.Enum):
@@ -62,6 +63,13 @@ class Role(enum.Enum):
     BRANCH_ADMINISTRATOR = "Branch Administrator"
     BRANCH_MANAGER = "Branch Manager"
     ACCOUNT_MANAGER = "Account Manager"
+
+
+class ReportKind(enum.Enum):
+    """The documents of a visit (Inspect Point): each behind its own access flag (VIS-3)."""
+
+    INSPECTION = "Inspection report"
+    SERVICE = "Service report"
 
 
 class ProposalStatus(enum.Enum):
@@ -396,6 +404,24 @@ class Issue:
 
 
 @attrs.frozen(kw_only=True)
+class Report:
+    """An inspection or service report on a property (building): its PDF in the file store."""
+
+    id: str = _id_field()
+    property_id: str
+    kind: ReportKind
+    title: str
+    performed_on: date
+    filename: str
+    file_key: str
+    size: int
+    external_id: str | None = None  # the host's own id for it: adding it again replaces it
+    archived: bool = False
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
 class QuoteRequest:
     """New work a customer asks for from the portal (PRO-7)."""
 
@@ -513,6 +539,7 @@ RECORD_TYPES: tuple[type, ...] = (
     Comment,
     Issue,
     Attachment,
+    Report,
     QuoteRequest,
     Counter,
     LoginThrottle,
@@ -544,6 +571,7 @@ INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     Comment: (("issue_id", "at"),),
     Attachment: (("issue_id", "comment_id", "position"),),
     Issue: (("property_id", "status", "last_updated", "number"), ("status", "last_updated", "number")),
+    Report: (("property_id", "performed_on"),),
     QuoteRequest: (("handled",),),
     LoginSession: (("contact_id",),),
     SettingsRevision: (("revision",),),
@@ -562,6 +590,7 @@ UNIQUE: dict[type, tuple[tuple[str, ...], ...]] = {
     Contact: (("company_id", "email"), _EXTERNAL),
     Invoice: (_EXTERNAL,),
     Proposal: (_EXTERNAL,),
+    Report: (_EXTERNAL,),
     Payment: (("company_id", "idempotency_key"),),
     OutboxMessage: (("company_id", "dedup_key"),),
 }

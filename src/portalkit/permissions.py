@@ -17,7 +17,7 @@ def require(staff: object, permission: Permission, company_id: str) -> StaffUser
 
 
 _ACCOUNTS = frozenset({Permission.SEND_PORTAL_INVITATION, Permission.MANAGE_CONTACTS, Permission.MANAGE_PROPOSALS,
-                       Permission.MANAGE_ISSUES})
+                       Permission.MANAGE_ISSUES, Permission.MANAGE_REPORTS})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SYSTEM_ADMINISTRATOR: frozenset(Permission),
     Role.BRANCH_ADMINISTRATOR: frozenset(Permission) - {Permission.MANAGE_SETTINGS},

@@ -13,7 +13,7 @@ from typing import TypeVar
 from . import inputs
 from .config import PortalConfig
 from .errors import NotFound, PermissionDenied
-from .models import Contact, Invoice, Issue, PortalStatus, Property, Proposal
+from .models import Contact, Invoice, Issue, PortalStatus, Property, Proposal, ReportKind
 from .ports import Storage
 from .settings import Settings
 
@@ -25,6 +25,13 @@ class Section(enum.Enum):
     INVOICES = "invoices"
     PROPOSALS = "proposals"
     ISSUES = "issues"
+    REPORTS = "reports"
+
+
+def report_kinds(contact: Contact) -> frozenset[ReportKind]:
+    """VIS-3: the kinds of report the contact's access flags let them see."""
+    flags = {ReportKind.INSPECTION: contact.access.inspection_reports, ReportKind.SERVICE: contact.access.service_reports}
+    return frozenset(kind for kind, allowed in flags.items() if allowed)
 
 
 def active(contact: Contact) -> bool:
@@ -37,6 +44,7 @@ def section_visible(contact: Contact, section: Section, config: PortalConfig) ->
         Section.INVOICES: config.show_invoices and contact.access.invoices,
         Section.PROPOSALS: config.show_proposals and contact.access.proposals,
         Section.ISSUES: config.show_issues and contact.access.issues,
+        Section.REPORTS: config.show_reports and bool(report_kinds(contact)),
     }
     return active(contact) and shown[section]
 

@@ -139,6 +139,8 @@ class CustomerPages:
             which_p = choice(ProposalFilter, req.arg("filter"))
             ctx = {"filters": list(ProposalFilter), "which": which_p,
                    "rows": self.portal.proposals.list(contact, prop.id, which_p, after=after)}
+        elif view is Section.REPORTS:
+            ctx = {"filters": [], "which": None, "rows": self.portal.reports.list(contact, prop.id, after=after)}
         else:
             which_s = choice(IssueFilter, req.arg("filter"))
             ctx = {"filters": list(IssueFilter), "which": which_s,
@@ -266,6 +268,9 @@ class CustomerPages:
         return Page("issue.html", {"contact": contact, "issue": issue, "prop": prop,
                                    "comments": self.portal.issues.comments(contact, id),
                                    "files": self.portal.issues.attachments(contact, id)})
+
+    def report_pdf(self, req: PageRequest, id: str) -> Result:
+        return FileResponse(self.portal.reports.pdf(self.contact(req), id), "application/pdf", "report.pdf")
 
     def logo(self, req: PageRequest, key: str) -> Result:
         """The company's uploaded logo (BRD-1), on every page including login: only the current one."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import re
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Callable
 
 import attrs
@@ -18,7 +18,7 @@ from ..files import sniff
 from ..errors import AuthenticationFailed, PortalError, SessionExpired, ValidationError
 from ..invitations import BulkResult
 from ..models import (Access, Contact, Customer, Invoice, Issue, IssueStatus, Permission, PortalStatus, Property, Proposal,
-                      PaymentMethod, ProposalStatus, StaffUser)
+                      PaymentMethod, ProposalStatus, ReportKind, StaffUser)
 from ..payments import COLLECTED, OPEN
 from ..permissions import require
 from ..tokens import LOGO
@@ -280,6 +280,37 @@ class StaffPages:
             invite_link_days=_whole(given("invite_link_days"), "invite_link_days", 365),
             convenience_fee_percent=money.parse(given("convenience_fee_percent"), field="convenience_fee_percent"))
         return updated(current, branding=branding, **changes), logo_token
+
+    def staff_reports(self, req: PageRequest) -> Result:
+        """Inspection and service reports: the latest, and a form to publish one on a property."""
+        staff = self.staff(req)
+        reports = self.portal.reports
+        if req.method == "POST":
+            performed = req.field("performed_on")
+            try:
+                day = date.fromisoformat(performed)
+            except ValueError:
+                raise ValidationError("Enter the report's date as YYYY-MM-DD.", field="performed_on") from None
+            kind = choice(ReportKind, req.field("kind"), None)
+            uploads = req.uploads("pdf")
+            if kind is None or not uploads:
+                raise ValidationError("Choose the kind of report and its PDF.", field="pdf")
+            report = reports.add(staff, req.field("property"), kind, req.field("title"), day, uploads[0])
+            flash(req, f"{report.kind.value} \u201c{report.title}\u201d published.")
+            return Redirect("staff_reports")
+        after = req.arg("after") or None
+        listed = reports.staff_reports(staff, after=after)
+        props = sorted(self.portal.storage.find(Property, archived=False), key=lambda p: p.name)
+        return Page("staff_reports.html", {"reports": listed, "paged": after is not None, "kinds": list(ReportKind),
+                                           "properties": props, "names": {p.id: p.name for p in props}})
+
+    def staff_report_pdf(self, req: PageRequest, id: str) -> Result:
+        return FileResponse(self.portal.reports.staff_pdf(self.staff(req), id), "application/pdf", "report.pdf")
+
+    def staff_report_remove(self, req: PageRequest, id: str) -> Result:
+        report = self.portal.reports.remove(self.staff(req), id)
+        flash(req, f"\u201c{report.title}\u201d is no longer in the portal.")
+        return Redirect("staff_reports")
 
     def staff_payments(self, req: PageRequest) -> Result:
         staff = require(self.staff(req), Permission.MANAGE_BILLING, self.portal.settings.company_id)

@@ -29,6 +29,7 @@ LABELS = {
     Permission.MANAGE_ISSUES: "Answer portal issues",
     Permission.MANAGE_SETTINGS: "Change the portal's settings and look",
     Permission.MANAGE_STAFF: "Manage portal staff",
+    Permission.MANAGE_REPORTS: "Publish inspection and service reports",
 }
 
 

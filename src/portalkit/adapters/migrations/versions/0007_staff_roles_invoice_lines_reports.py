@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-30 08:33:10.040185
+Create Date: 2026-11-30 08:36:52.198544
 """
 from alembic import op
 import sqlalchemy as sa
@@ -32,6 +32,26 @@ def upgrade() -> None:
     with op.batch_alter_table('pk_invoice_line', schema=None) as batch_op:
         batch_op.create_index('ix_pk_invoice_line_company_id', ['company_id'], unique=False)
         batch_op.create_index('ix_pk_invoice_line_invoice_id_position', ['invoice_id', 'position'], unique=False)
+
+    op.create_table('pk_report',
+    sa.Column('id', sa.Text(), nullable=False),
+    sa.Column('property_id', sa.Text(), nullable=False),
+    sa.Column('kind', sa.Text(), nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('performed_on', portalkit.adapters.sql.Day(), nullable=False),
+    sa.Column('filename', sa.Text(), nullable=False),
+    sa.Column('file_key', sa.Text(), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('external_id', sa.Text(), nullable=True),
+    sa.Column('archived', sa.Boolean(), nullable=False),
+    sa.Column('company_id', sa.Text(), nullable=False),
+    sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('company_id', 'external_id', name='uq_pk_report_company_id_external_id')
+    )
+    with op.batch_alter_table('pk_report', schema=None) as batch_op:
+        batch_op.create_index('ix_pk_report_company_id', ['company_id'], unique=False)
+        batch_op.create_index('ix_pk_report_property_id_performed_on', ['property_id', 'performed_on'], unique=False)
 
     with op.batch_alter_table('pk_customer', schema=None) as batch_op:
         batch_op.create_index('ix_pk_customer_name', ['name'], unique=False)
@@ -70,6 +90,11 @@ def downgrade() -> None:
     with op.batch_alter_table('pk_customer', schema=None) as batch_op:
         batch_op.drop_index('ix_pk_customer_name')
 
+    with op.batch_alter_table('pk_report', schema=None) as batch_op:
+        batch_op.drop_index('ix_pk_report_property_id_performed_on')
+        batch_op.drop_index('ix_pk_report_company_id')
+
+    op.drop_table('pk_report')
     with op.batch_alter_table('pk_invoice_line', schema=None) as batch_op:
         batch_op.drop_index('ix_pk_invoice_line_invoice_id_position')
         batch_op.drop_index('ix_pk_invoice_line_company_id')
