@@ -301,3 +301,98 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-email='bob@example.com'] a[href*='/staff/contacts/']"))
     assert "registered" in text(d)
     check_page(d, "staff-contact")
+
+
+def draw_signature(driver) -> None:
+    pad = driver.find_element(By.ID, "signature-pad")
+    ActionChains(driver).move_to_element_with_offset(pad, -150, 0).click_and_hold().move_by_offset(60, 30) \
+        .move_by_offset(80, -40).move_by_offset(60, 20).release().perform()
+
+
+def test_browser_staff_create_contact_win_proposal_refund(host, browser, tmp_path):
+    """Issue 14's staff journeys: create a contact with "invite" ticked → she signs up; she signs
+    a proposal → staff see the signature and win it; staff make her the billing contact, she
+    pays → staff settle and refund part of it. Every staff screen is checked with axe-core."""
+    kind, url = host
+    d = browser
+    staff_login(d, url)
+    navigate(d, d.find_element(By.ID, "new-contact-link"))
+    check_page(d, "staff-customers")
+    navigate(d, d.find_element(By.XPATH, "//tr[td[text()='Oak Street HOA']]//a"))
+    check_page(d, "staff-contact-new")
+    fill(d, "first_name", "Nia")
+    fill(d, "last_name", "Park")
+    fill(d, "email", "nia@example.com")
+    d.find_element(By.XPATH, "//label[contains(., 'Oak Street Commons')]/input").click()
+    d.find_element(By.ID, "invite").click()
+    submit(d, "#create-contact")
+    assert "Nia Park added and invited." in text(d)
+    contact_page = d.current_url
+    check_page(d, "staff-contact")
+    link = signup_link_from_mail_folder(tmp_path / "mail", "nia@example.com")
+
+    # she signs up and signs P-502 with one optional service
+    d.delete_all_cookies()
+    d.get(link)
+    fill(d, "password", CUSTOMER_PASSWORD)
+    fill(d, "confirm", CUSTOMER_PASSWORD)
+    submit(d, "#submit-password")
+    d.get(url + "/login")
+    fill(d, "email", "nia@example.com")
+    fill(d, "password", CUSTOMER_PASSWORD)
+    submit(d, "#login")
+    navigate(d, d.find_element(By.ID, "tab-proposals"))
+    navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='P-502'] a.button"))
+    d.find_element(By.CSS_SELECTOR, "input[name=service]").click()
+    draw_signature(d)
+    navigate(d, d.find_element(By.ID, "save-signature"))
+    assert "Proposal P-502 is signed" in text(d)
+
+    # staff see who signed, when, from where, what was chosen, and win it
+    d.delete_all_cookies()
+    staff_login(d, url)
+    d.get(url + "/staff/proposals")
+    check_page(d, "staff-proposals")
+    navigate(d, d.find_element(By.XPATH, "//tr[td[contains(., 'to win')]]//a"))
+    body = text(d)
+    assert "Nia Park" in body and "nia@example.com" in body and "Optional, chosen" in body and "$1,580.00" in body
+    assert d.execute_script("const i = document.querySelector('#signature img'); return i.complete && i.naturalWidth")
+    check_page(d, "staff-proposal")
+    submit(d, "#won")
+    assert "Proposal P-502 is now Won." in text(d) and d.find_element(By.ID, "proposal-status").text == "Won"
+
+    # staff make her the billing contact of the Commons; she pays INV-1001
+    d.get(contact_page)
+    d.find_element(By.CSS_SELECTOR, "#contact-properties input[name=billing]").click()
+    submit(d, "#properties-form button")
+    assert "Properties of Nia Park saved." in text(d)
+    d.delete_all_cookies()
+    d.get(url + "/login")
+    fill(d, "email", "nia@example.com")
+    fill(d, "password", CUSTOMER_PASSWORD)
+    submit(d, "#login")
+    d.get(url + "/payment-methods")
+    type_into(d, "card-number", "4242 4242 4242 4242")
+    type_into(d, "card-exp-month", "12")
+    type_into(d, "card-exp-year", "2031")
+    submit(d, "#add-card button")
+    d.get(url + "/dashboard")
+    navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1001'] a.button"))
+    fill(d, "amount", "200.00")
+    submit(d, "#pay")
+    assert "submitted; it is pending" in text(d)
+
+    # staff settle it and refund part of it through the processor
+    d.delete_all_cookies()
+    staff_login(d, url)
+    d.get(url + "/staff/payments")
+    submit(d, "#settle")
+    row = d.find_element(By.XPATH, "//tr[td[contains(., 'INV-1001')]]")
+    assert "Nia Park" in row.text and "settled" in row.text
+    row.find_element(By.NAME, "amount").send_keys("50.00")
+    navigate(d, row.find_element(By.XPATH, ".//button[text()='Refund']"))
+    assert "$50.00 of $200.00 is back with the customer." in text(d)
+    check_page(d, "staff-payments-refunded")
+    for page in ("staff/reports", "staff/branding"):
+        d.get(f"{url}/{page}")
+        check_page(d, page.replace("/", "-"))
