@@ -708,3 +708,15 @@ def test_vis_3_host_staff_publish_a_report_and_the_customer_opens_it(app, portal
                                         "performed_on": "yesterday", "pdf": [File("a.pdf", pdf, "application/pdf")]},
                      page="/staff/reports")
     assert bad.status_code == 400 and len(portal.storage.find(Report)) == 1
+
+
+def test_inv_6_host_resend_to_an_enrolled_suspended_contact_says_why_nothing_was_sent(app, portal):
+    enrol(app, portal, "alice@example.com")
+    staff = staff_browser(app)
+    alice = portal.directory.contact_by_email("alice@example.com")
+    page = f"/staff/contacts/{alice.id}"
+    staff.post(page + "/suspend", {"note": "Account on hold"}, page=page)
+    sent_before = len(portal.mailer.mails)
+    staff.post(page + "/resend", {}, page=page)
+    assert "No invitation sent; 1 skipped: already enrolled." in staff.get(page).get_data(as_text=True)
+    assert len(portal.mailer.mails) == sent_before

@@ -47,7 +47,7 @@ class StaffLoginRequired(SessionExpired):
 def invitation_summary(result: BulkResult) -> str:
     """"Invitation sent to 3 contacts; 1 skipped: already enrolled." """
     sent = len(result.sent)
-    text = f"Invitation sent to {sent} contact{'' if sent == 1 else 's'}"
+    text = f"Invitation sent to {sent} contact{'' if sent == 1 else 's'}" if sent else "No invitation sent"
     if result.skipped:
         reasons = Counter(s.reason for s in result.skipped)
         text += f"; {len(result.skipped)} skipped: " + ", ".join(
