@@ -127,15 +127,17 @@ def submit(driver, css: str) -> None:
     navigate(driver, driver.find_element(By.CSS_SELECTOR, css))
 
 
-def signup_link_from_mail_folder(folder: Path, address: str) -> str:
-    """The sign-up link of the newest mail to ``address`` the demo wrote as an .eml file."""
+def signup_link_from_mail_folder(folder: Path, address: str, kind: str = "signup") -> str:
+    """The sign-up (or sign-in) link of the newest mail to ``address`` the demo wrote as an .eml file."""
     from email import message_from_bytes, policy
 
     for path in sorted(folder.glob("*.eml"), reverse=True):
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
         if address in message["To"]:
             body = message.get_body(("plain",)).get_content()
-            return re.search(r"http://\S+/signup/[\w.\-]+", body).group(0)
+            found = re.search(rf"http://\S+/{kind}/[\w.\-]+", body)
+            if found:
+                return found.group(0)
     raise AssertionError(f"no mail to {address} in {folder}")
 
 
@@ -337,10 +339,18 @@ def test_browser_staff_create_contact_win_proposal_refund(host, browser, tmp_pat
     fill(d, "password", CUSTOMER_PASSWORD)
     fill(d, "confirm", CUSTOMER_PASSWORD)
     submit(d, "#submit-password")
+    # issue 15: she signs in with a mailed link instead of her password
     d.get(url + "/login")
+    navigate(d, d.find_element(By.ID, "login-link"))
+    check_page(d, "login-link")
     fill(d, "email", "nia@example.com")
-    fill(d, "password", CUSTOMER_PASSWORD)
-    submit(d, "#login")
+    submit(d, "#send-login-link")
+    assert "a sign-in link is on its way" in text(d)
+    d.get(signup_link_from_mail_folder(tmp_path / "mail", "nia@example.com", kind="sign-in"))
+    assert d.current_url == url + "/sign-in" and "Nia Park" in text(d)  # the token left the URL
+    check_page(d, "sign-in")
+    submit(d, "#sign-in")
+    assert d.current_url.startswith(url + "/dashboard")
     navigate(d, d.find_element(By.ID, "tab-proposals"))
     navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='P-502'] a.button"))
     d.find_element(By.CSS_SELECTOR, "input[name=service]").click()

@@ -720,3 +720,24 @@ def test_inv_6_host_resend_to_an_enrolled_suspended_contact_says_why_nothing_was
     staff.post(page + "/resend", {}, page=page)
     assert "No invitation sent; 1 skipped: already enrolled." in staff.get(page).get_data(as_text=True)
     assert len(portal.mailer.mails) == sent_before
+
+
+def test_host_sign_in_link_from_mail_then_a_clean_url(app, portal):
+    enrol(app, portal, "alice@example.com")
+    b = Browser(app)
+    assert "/login/link" in b.get("/login").get_data(as_text=True)
+    b.post("/login/link", {"email": "alice@example.com"}, page="/login/link")
+    assert "a sign-in link is on its way" in b.get("/login").get_data(as_text=True)
+    link = path_of(link_in_mail(portal, "alice@example.com", kind="sign-in"))
+    scanner = Browser(app)  # a mail scanner that follows the link signs nobody in
+    assert scanner.get(link).status_code == 303 and scanner.get("/dashboard").status_code in (302, 303)
+    r = b.get(link)
+    assert r.status_code == 303 and r.location == PREFIX + "/sign-in"  # the token left the URL
+    page = b.get("/sign-in").get_data(as_text=True)
+    assert "Alice Green" in page and "/sign-in/" not in page
+    r = b.post("/sign-in", {}, page="/sign-in")
+    assert r.status_code == 303 and r.location == PREFIX + "/dashboard"
+    assert "INV-1001" in b.get("/dashboard").get_data(as_text=True)
+    again = Browser(app)
+    again.get(link)
+    assert "already been used" in again.get(link).get_data(as_text=True)

@@ -13,6 +13,7 @@ from .errors import (
     AuthenticationFailed,
     Conflict,
     InvalidToken,
+    PermissionDenied,
     SessionExpired,
     ValidationError,
 )
@@ -24,11 +25,12 @@ from .outbox import Outbox
 from .ports import Clock, Storage
 from .settings import Settings
 from .throttle import Throttle
-from .tokens import RESET, SESSION, TokenSigner
+from .tokens import LOGIN_LINK, RESET, SESSION, TokenSigner
 from .uow import UnitOfWork
 
 SESSION_LIFETIME = timedelta(hours=12)
 RESET_ANSWER = "If that email belongs to a portal account, a reset link is on its way."
+LOGIN_LINK_ANSWER = "If that email belongs to a portal account, a sign-in link is on its way."
 
 
 @attrs.frozen
@@ -200,6 +202,57 @@ class Accounts:
         with self._uow():
             self._outbox.mail(mail, dedup_key=f"reset:{address}:{token[-16:]}")
         return RESET_ANSWER
+
+    def request_login_link(self, email: str, ip_address: str | None = None) -> str:
+        """Mail an enrolled contact a single-use sign-in link, valid ``login_link_minutes``; the
+        answer, and the work, are the same for any address. Throttled as password resets are,
+        per address and per client address; refused when the company turned links off."""
+        config = self._settings.current
+        if not config.login_links_enabled:
+            raise PermissionDenied("Sign-in links are turned off; log in with your password.")
+        address = inputs.email(email)
+        ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
+        limits = {"login-link:" + address: config.reset_max_requests}
+        if ip:
+            limits["login-link-ip:" + ip] = config.reset_max_requests_per_ip
+        self._throttle.reserve_all(limits, config.reset_window_seconds)
+        found = contact_by_email(self._storage, address)
+        contact = found if found and found.portal_status is PortalStatus.ENROLLED and not found.suspended else None
+        token = self._signer.sign(LOGIN_LINK, *((contact.id, contact.login_link_nonce) if contact else ("none", 0)))
+        if contact is not None:
+            mail = self._mails.render("login_link", (address,), contact=contact, minutes=config.login_link_minutes,
+                                      link=f"{config.portal_url}/sign-in/{token}")
+        else:
+            mail = self._mails.render("password_reset_no_account", (address,))
+        with self._uow():
+            self._outbox.mail(mail, dedup_key=f"login-link:{address}:{token[-16:]}")
+        return LOGIN_LINK_ANSWER
+
+    def check_login_link(self, token: str) -> Contact:
+        """The contact a sign-in link is for while it is unused and unexpired (``InvalidToken``
+        or ``ExpiredToken`` otherwise); a page shows who is signing in before they confirm."""
+        config = self._settings.current
+        if not config.login_links_enabled:
+            raise InvalidToken("Sign-in links are turned off; log in with your password.")
+        contact_id, nonce = self._signer.verify(LOGIN_LINK, token, timedelta(minutes=config.login_link_minutes))
+        contact = self._storage.get(Contact, contact_id)
+        if contact is None or contact.login_link_nonce != nonce or contact.portal_status is not PortalStatus.ENROLLED:
+            raise InvalidToken("This sign-in link has already been used; ask for a new one.")
+        if contact.suspended:
+            raise AccountSuspended(contact.suspension_note)
+        return contact
+
+    def login_with_link(self, token: str) -> Session:
+        """Single use: signing in moves the contact's link nonce on, so the link (and any older
+        one) stops working; two tabs racing on one link get one session."""
+        contact = self.check_login_link(token)
+        try:
+            with self._uow():
+                self._storage.update(attrs.evolve(contact, login_link_nonce=contact.login_link_nonce + 1))
+                login = self._storage.insert(LoginSession(contact_id=contact.id, created_at=self._clock.now()))
+        except Conflict as exc:
+            raise InvalidToken("This sign-in link has already been used; ask for a new one.") from exc
+        return Session(self._signer.sign(SESSION, login.id, contact.credential_epoch), contact)
 
     def check_reset_link(self, token: str) -> Contact:
         """The contact a reset link is for, while it is unused and unexpired (``InvalidToken``

@@ -94,6 +94,8 @@ class PortalConfig:
     invite_body_is_html: bool = True
     invite_link_days: int = attrs.field(default=30, validator=_non_negative)
     reset_link_hours: int = attrs.field(default=2, validator=_non_negative)
+    login_links_enabled: bool = True  # "email me a sign-in link" next to passwords
+    login_link_minutes: int = attrs.field(default=15, validator=_non_negative)
     auto_invite_new_contacts: bool = False
     invite_notification_emails: tuple[str, ...] = ()
     show_invoices: bool = True

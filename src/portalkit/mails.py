@@ -23,6 +23,7 @@ MAIL_NAMES: tuple[str, ...] = (
     "invitation_notice",
     "password_reset",
     "password_reset_no_account",
+    "login_link",
     "receipts_on",
     "payment_receipt",
     "payment_failed",

@@ -179,6 +179,7 @@ class Contact:
     password_hash: str | None = None
     invite_nonce: int = 0
     credential_epoch: int = 0
+    login_link_nonce: int = 0  # a sign-in link carries it; using one moves it on (single use)
     receipts_opt_in: bool = False
     processor_customer: str | None = None
     external_id: str | None = None  # the host's own id for it (sync)

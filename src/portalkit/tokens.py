@@ -20,6 +20,7 @@ from .ports import Clock
 INVITE = "portalkit.invite"
 RESET = "portalkit.reset"
 SESSION = "portalkit.session"
+LOGIN_LINK = "portalkit.login-link"
 LOGO = "portalkit.logo"  # "contact id": the file store key of the logo
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
@@ -39,7 +40,7 @@ class TokenSigner:
         if not secret_key or len(secret_key) < 16:
             raise ValueError("secret_key must be at least 16 characters")
         self._clock = clock
-        self._serializers = {p: URLSafeSerializer(secret_key, salt=p) for p in (INVITE, RESET, SESSION, LOGO)}
+        self._serializers = {p: URLSafeSerializer(secret_key, salt=p) for p in (INVITE, RESET, SESSION, LOGIN_LINK, LOGO)}
 
     def sign(self, purpose: str, contact_id: str, counter: int) -> str:
         return self._serializers[purpose].dumps([contact_id, counter, self._now_micros()])

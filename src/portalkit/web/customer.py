@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 TOKEN = "portalkit_token"
 SIGNUP_TOKEN = "portalkit_signup_token"
 RESET_TOKEN = "portalkit_reset_token"
+LOGIN_LINK_TOKEN = "portalkit_login_link_token"
 FLASH = "portalkit_flash"
 
 
@@ -70,6 +71,36 @@ class CustomerPages:
             return Page("forgot.html", {"error": exc.public_message}, 400)
         flash(req, answer)
         return Redirect("login")
+
+    def login_link(self, req: PageRequest) -> Result:
+        """"Email me a sign-in link": the same answer for every address."""
+        if req.method == "GET":
+            return Page("login_link.html")
+        try:
+            answer = self.portal.accounts.request_login_link(req.field("email"), req.ip)
+        except ValidationError as exc:
+            return Page("login_link.html", {"error": exc.public_message}, 400)
+        flash(req, answer)
+        return Redirect("login")
+
+    def open_login_link(self, req: PageRequest, token: str) -> Result:
+        """The link's token goes into the session and out of the URL; nothing is used up until
+        the contact presses Sign in (a mail scanner following the link signs nobody in)."""
+        self.portal.accounts.check_login_link(token)
+        req.session[LOGIN_LINK_TOKEN] = token
+        return Redirect("sign_in")
+
+    def sign_in(self, req: PageRequest) -> Result:
+        token = req.session.get(LOGIN_LINK_TOKEN)
+        if not token:
+            return Redirect("login_link")
+        if req.method == "GET":
+            contact = self.portal.accounts.check_login_link(token)
+            return Page("sign_in.html", {"who": contact.name, "email": contact.email})
+        session = self.portal.accounts.login_with_link(token)
+        req.session.clear()
+        req.session[TOKEN] = session.token
+        return Redirect("dashboard", session="rotate")
 
     # Links from mail carry a token. The page exchanges it for a place in the session and
     # redirects to a URL without it, so the token is in no later URL, log line or referrer.

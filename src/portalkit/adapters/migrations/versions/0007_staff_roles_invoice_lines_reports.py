@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-30 08:36:52.198544
+Create Date: 2026-11-30 08:41:36.468424
 """
 from alembic import op
 import sqlalchemy as sa
@@ -53,6 +53,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_pk_report_company_id', ['company_id'], unique=False)
         batch_op.create_index('ix_pk_report_property_id_performed_on', ['property_id', 'performed_on'], unique=False)
 
+    with op.batch_alter_table('pk_contact', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('login_link_nonce', sa.BigInteger(), nullable=False, server_default='0'))
+
     with op.batch_alter_table('pk_customer', schema=None) as batch_op:
         batch_op.create_index('ix_pk_customer_name', ['name'], unique=False)
 
@@ -89,6 +92,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table('pk_customer', schema=None) as batch_op:
         batch_op.drop_index('ix_pk_customer_name')
+
+    with op.batch_alter_table('pk_contact', schema=None) as batch_op:
+        batch_op.drop_column('login_link_nonce')
 
     with op.batch_alter_table('pk_report', schema=None) as batch_op:
         batch_op.drop_index('ix_pk_report_property_id_performed_on')
