@@ -741,3 +741,19 @@ def test_host_sign_in_link_from_mail_then_a_clean_url(app, portal):
     again = Browser(app)
     again.get(link)
     assert "already been used" in again.get(link).get_data(as_text=True)
+
+
+def test_host_account_statement_pdf(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    assert "/statement" in alice.get("/dashboard").get_data(as_text=True)
+    assert "Download PDF" in alice.get("/statement").get_data(as_text=True)
+    pdf = alice.get("/statement?start=2025-01-01&end=2027-12-31")
+    assert pdf.content_type == "application/pdf" and pdf.get_data().startswith(b"%PDF")
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    text = PdfReader(BytesIO(pdf.get_data())).pages[0].extract_text()
+    assert "Invoice INV-1001" in text and "Oak Street Commons" in text
+    assert alice.get("/statement?start=2030-01-01&end=2020-01-01").status_code == 400
+    assert alice.get("/statement?start=soon&end=later").status_code == 400

@@ -15,16 +15,27 @@ class Documents:
     def __init__(self, settings: Settings, files: Files, renderer: PdfRenderer):
         self._settings, self._files, self._renderer = settings, files, renderer
 
-    def _context(self, prop: Property) -> dict[str, Any]:
+    def _context(self, prop: Property | None) -> dict[str, Any]:
         config = self._settings.current
         key = config.branding.logo_key
-        return {"company_name": config.company_name, "property_name": prop.name, "branding": config.branding,
-                "logo": self._files.get(key) if key else None}
+        return {"company_name": config.company_name, "property_name": prop.name if prop else "",
+                "branding": config.branding, "logo": self._files.get(key) if key else None}
 
     def invoice(self, invoice: Invoice, prop: Property, lines: Sequence[InvoiceLine]) -> bytes:
         """The invoice with its lines and terms."""
         return self._renderer.render_invoice(invoice, {**self._context(prop), "lines": list(lines),
                                                        "terms": invoice.terms})
+
+    def statement(self, statement: Any) -> bytes:
+        """An account statement (``statements.Statement``): per property, opening balance, the
+        period's entries and closing balance. A renderer without ``render_statement`` gets the
+        default one's."""
+        render = getattr(self._renderer, "render_statement", None)
+        if render is None:
+            from .adapters.pdf import FpdfRenderer
+
+            render = FpdfRenderer().render_statement
+        return bytes(render(statement, self._context(None)))
 
     def proposal(self, proposal: Proposal, prop: Property) -> bytes:
         """The proposal with its services (optional ones marked chosen or not) and, once signed,

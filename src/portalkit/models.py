@@ -300,6 +300,7 @@ class Payment:
     refunded_amount: Decimal = Decimal("0.00")
     created_at: datetime
     settled_at: datetime | None = None
+    reversed_at: datetime | None = None  # when money last went back: a refund or a return
     company_id: str = DEFAULT_COMPANY
     version: int = 0
 

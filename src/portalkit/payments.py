@@ -374,6 +374,7 @@ class Payments:
             invoice = attrs.evolve(invoice, amount_due=invoice.amount_due + payment.amount - payment.refunded_amount,
                                    paid_on=None)
             changes["failure_reason"] = reason or "returned"
+            changes["reversed_at"] = self._clock.now()
         if invoice != original:
             invoice = self._storage.update(invoice)
         done = self._storage.update(step(payment, to, **changes))
@@ -453,7 +454,7 @@ class Payments:
         to = S.REFUNDED if refunded >= payment.amount else S.PARTIALLY_REFUNDED
         invoice = lookup(self._storage, Invoice, payment.invoice_id)
         invoice = self._storage.update(attrs.evolve(invoice, amount_due=invoice.amount_due + value, paid_on=None))
-        done = self._storage.update(step(payment, to, refunded_amount=refunded))
+        done = self._storage.update(step(payment, to, refunded_amount=refunded, reversed_at=self._clock.now()))
         self._outbox.event(PaymentRefunded(
             event_id=f"payment:{payment.id}:refund:{refunded}", company_id=self._settings.current.company_id,
             payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id, amount=value,

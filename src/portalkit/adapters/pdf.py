@@ -31,6 +31,10 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
 
 
+def _signed(amount: Decimal) -> str:
+    return display(amount) if amount >= 0 else f"-{display(-amount)}"
+
+
 def _quantity(value: Decimal) -> str:
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
 
@@ -115,6 +119,23 @@ class FpdfRenderer:
             doc.ln(4)
             doc.line_of_text("Terms", 11, "B")
             doc.line_of_text(terms, 9)
+        return doc.done()
+
+    def render_statement(self, statement: Any, context: dict[str, Any]) -> bytes:
+        """An account statement: per property, opening balance, entries and closing balance."""
+        doc = _Document(f"Statement {statement.start} to {statement.end}", context)
+        doc.heading("Account statement")
+        doc.line_of_text(f"{statement.contact.name} · {statement.start.isoformat()} to {statement.end.isoformat()}")
+        doc.ln(3)
+        if not statement.properties:
+            doc.line_of_text("No invoices in this period.")
+        for part in statement.properties:
+            doc.line_of_text(part.property.name, 12, "B")
+            rows = [("", "Opening balance", _signed(part.opening))]
+            rows += [(e.on.isoformat(), e.description, _signed(e.amount)) for e in part.entries]
+            rows.append(("", "Closing balance", _signed(part.closing)))
+            doc.rows(("Date", "Description", "Amount"), rows, (30, 125, 30), ("LEFT", "LEFT", "RIGHT"))
+        doc.line_of_text(f"Balance due: {_signed(statement.closing)}", 12, "B")
         return doc.done()
 
     def render_proposal(self, proposal: Any, context: dict[str, Any]) -> bytes:

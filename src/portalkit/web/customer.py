@@ -4,6 +4,7 @@ proposals and signing, issues, quote requests, profile."""
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .. import money
@@ -182,6 +183,23 @@ class CustomerPages:
     # -- invoices and payments ------------------------------------------------------------
     def invoice_pdf(self, req: PageRequest, id: str) -> Result:
         return FileResponse(self.portal.invoices.pdf(self.contact(req), id), "application/pdf", "invoice.pdf")
+
+    def statement(self, req: PageRequest) -> Result:
+        """An account statement of a period: a form, then the PDF."""
+        contact = self.contact(req)
+        today = self.portal.clock.now().date()
+        start, end = req.arg("start"), req.arg("end")
+        defaults = {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
+        if not start and not end:
+            self.portal.visibility.require_section(contact, Section.INVOICES)
+            return Page("statement.html", {"contact": contact, **defaults})
+        try:
+            period = date.fromisoformat(start), date.fromisoformat(end)
+        except ValueError:
+            return Page("statement.html", {"contact": contact, **defaults,
+                                           "error": "Enter both dates as YYYY-MM-DD."}, 400)
+        return FileResponse(self.portal.statements.pdf(contact, *period), "application/pdf",
+                            f"statement-{period[0]}-{period[1]}.pdf")
 
     def pay(self, req: PageRequest, id: str) -> Result:
         contact = self.contact(req)

@@ -32,6 +32,7 @@ ROUTES: tuple[Route, ...] = (
     Route("signup", "signup", _BOTH),
     Route("dashboard", "dashboard"),
     Route("invoice_pdf", "invoices/<id>/pdf"),
+    Route("statement", "statement"),
     Route("pay", "invoices/<id>/pay", _BOTH),
     Route("payment_methods", "payment-methods", _BOTH),
     Route("confirm_payment", "payments/<id>/confirm"),

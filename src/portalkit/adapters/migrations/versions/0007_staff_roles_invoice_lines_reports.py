@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-30 08:41:36.468424
+Create Date: 2026-11-30 08:44:21.678582
 """
 from alembic import op
 import sqlalchemy as sa
@@ -62,6 +62,9 @@ def upgrade() -> None:
     with op.batch_alter_table('pk_invoice', schema=None) as batch_op:
         batch_op.add_column(sa.Column('terms', sa.Text(), nullable=False, server_default=''))
 
+    with op.batch_alter_table('pk_payment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reversed_at', portalkit.adapters.sql.Timestamp(), nullable=True))
+
     with op.batch_alter_table('pk_property', schema=None) as batch_op:
         batch_op.add_column(sa.Column('billing_contact_id', sa.Text(), nullable=True))
 
@@ -86,6 +89,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table('pk_property', schema=None) as batch_op:
         batch_op.drop_column('billing_contact_id')
+
+    with op.batch_alter_table('pk_payment', schema=None) as batch_op:
+        batch_op.drop_column('reversed_at')
 
     with op.batch_alter_table('pk_invoice', schema=None) as batch_op:
         batch_op.drop_column('terms')

@@ -1,0 +1,117 @@
+"""Account statements (issue 15): what a contact was billed and paid over a period, property by
+property — opening balance, invoices, payments, refunds and returns, closing balance.
+
+The portal knows its own payments to the day. Payments and credits the company recorded in its
+own system show as one line per invoice ("recorded by the company"), dated when the invoice was
+paid (or at its date while it is still open), so every balance matches the invoices' amounts due.
+Several refunds of one payment show as one line, on the day of the last.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Iterable
+
+import attrs
+
+from .documents import Documents
+from .errors import ValidationError
+from .models import Contact, Invoice, Payment, Property
+from .ports import In, Storage
+from .settings import Settings
+from .visibility import Section, Visibility, invoice_visible
+
+MAX_DAYS = 3 * 366
+
+
+@attrs.frozen
+class Entry:
+    on: date
+    description: str
+    amount: Decimal  # positive: owed more (an invoice, a refund, a return); negative: paid
+
+
+@attrs.frozen
+class PropertyStatement:
+    property: Property
+    opening: Decimal
+    entries: tuple[Entry, ...]
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + sum((e.amount for e in self.entries), Decimal("0.00"))
+
+
+@attrs.frozen
+class Statement:
+    contact: Contact
+    start: date
+    end: date
+    properties: tuple[PropertyStatement, ...]
+
+    @property
+    def closing(self) -> Decimal:
+        return sum((p.closing for p in self.properties), Decimal("0.00"))
+
+
+class Statements:
+    def __init__(self, storage: Storage, settings: Settings, visibility: Visibility, documents: Documents):
+        self._storage, self._settings, self._visibility, self._documents = storage, settings, visibility, documents
+
+    def statement(self, contact: Contact, start: date, end: date) -> Statement:
+        """The statement of every property whose invoices the contact sees (VIS-2) for
+        ``start``..``end`` (both included, at most three years)."""
+        if not isinstance(start, date) or not isinstance(end, date) or start > end:
+            raise ValidationError("Choose a period: a start date on or before its end date.", field="start")
+        if (end - start).days > MAX_DAYS:
+            raise ValidationError("A statement covers at most three years.", field="start")
+        with self._settings.pinned():
+            self._visibility.require_section(contact, Section.INVOICES)
+            config = self._settings.current
+            parts = []
+            for prop in self._visibility.properties(contact):
+                invoices = [i for i in self._storage.find(Invoice, property_id=prop.id, archived=False)
+                            if i.invoice_date <= end and invoice_visible(contact, i, prop, config)]
+                if invoices:
+                    parts.append(self._property(prop, invoices, start, end))
+        return Statement(contact, start, end, tuple(parts))
+
+    def pdf(self, contact: Contact, start: date, end: date) -> bytes:
+        return self._documents.statement(self.statement(contact, start, end))
+
+    def _property(self, prop: Property, invoices: list[Invoice], start: date, end: date) -> PropertyStatement:
+        payments = self._storage.find(Payment, invoice_id=In([i.id for i in invoices])) if invoices else []
+        entries = sorted((e for e in _entries(invoices, payments) if e.on <= end), key=lambda e: e.on)
+        opening = sum((e.amount for e in entries if e.on < start), Decimal("0.00"))
+        return PropertyStatement(prop, opening, tuple(e for e in entries if e.on >= start))
+
+
+def _day(at: datetime) -> date:
+    return at.date()
+
+
+def _entries(invoices: Iterable[Invoice], payments: Iterable[Payment]) -> Iterable[Entry]:
+    by_invoice: dict[str, list[Payment]] = {}
+    for p in payments:
+        by_invoice.setdefault(p.invoice_id, []).append(p)
+    for invoice in invoices:
+        yield Entry(invoice.invoice_date, f"Invoice {invoice.number}", invoice.amount)
+        net = Decimal("0.00")
+        for p in by_invoice.get(invoice.id, ()):
+            if p.settled_at is None:
+                continue
+            yield Entry(_day(p.settled_at), f"Payment on invoice {invoice.number}", -p.amount)
+            net += p.amount
+            back = p.amount if p.status.value == "returned" else p.refunded_amount
+            if back and p.reversed_at is not None:
+                label = "Payment returned" if p.status.value == "returned" else "Refund"
+                yield Entry(_day(p.reversed_at), f"{label} on invoice {invoice.number}", back)
+                net -= back
+        other = invoice.amount - invoice.amount_due - net  # what the company recorded itself
+        if other:
+            yield Entry(invoice.paid_on or invoice.invoice_date,
+                        f"Payments and credits recorded by the company on invoice {invoice.number}", -other)
+
+
+__all__ = ["Entry", "PropertyStatement", "Statement", "Statements"]
