@@ -559,7 +559,8 @@ def test_pro_6_host_staff_see_the_signature_and_win_the_proposal(app, portal):
     page = f"/staff/proposals/{proposal.id}"
     html = staff.get(page).get_data(as_text=True)
     assert "Alice Green" in html and "alice@example.com" in html and "Optional, chosen" in html
-    assert "$1,580.00" in html and "From address" in html
+    assert "$1,580.00" in html and "From address" in html and "unchanged since signing" in html
+    assert portal.storage.get(Proposal, proposal.id).signature.document_sha256
     image = staff.get(page + "/signature")
     assert image.content_type == "image/png" and image.get_data().startswith(b"\x89PNG")
     assert staff.get(page + "/pdf").get_data().startswith(b"%PDF")

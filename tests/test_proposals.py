@@ -153,3 +153,32 @@ def test_pro_6_signed_proposal_pdf_shows_chosen_services_and_the_signature(props
     assert "Drip line Optional, chosen $250.00" in text and "Timer Optional, not chosen $80.00" in text
     assert "Accepted total: $1,250.00" in text and "Signed by Alice Green" in text and "from 10.0.0.1" in text
     assert len(page.images) == 1  # the drawn signature
+
+
+def test_signature_audit_trail_and_certificate_detect_a_changed_proposal(props):
+    """Issue 15.1: signing keeps the signer's email, address, browser, the consent text and the
+    SHA-256 of the proposal as shown; the signed PDF ends in a certificate page; a proposal
+    changed after signing no longer verifies."""
+    from io import BytesIO
+
+    import attrs
+    from pypdf import PdfReader
+
+    w = props
+    signed = w.portal.proposals.sign(w.alice, w.plain.id, PNG_SIGNATURE, "10.0.0.7",
+                                     user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/120")
+    sig = signed.signature
+    assert (sig.signer_email, sig.user_agent, sig.consent_text) == (
+        "alice@example.com", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120", w.portal.config.signature_consent)
+    assert len(sig.document_sha256) == 64 and w.portal.proposals.verify_signature(w.staff, w.plain.id).unchanged
+    pages = PdfReader(BytesIO(w.portal.proposals.pdf(w.alice, w.plain.id))).pages
+    certificate = pages[-1].extract_text()
+    assert len(pages) == 2 and "Electronic signature certificate" in certificate
+    assert sig.document_sha256 in certificate and "unchanged since signing" in certificate
+    stored = w.portal.storage.get(type(signed), signed.id)  # the host changes the price afterwards
+    w.portal.storage.update(attrs.evolve(stored, services=(attrs.evolve(stored.services[0], price=Decimal("450.00")),)))
+    check = w.portal.proposals.verify_signature(w.staff, w.plain.id)
+    assert not check.unchanged and check.recorded_sha256 == sig.document_sha256 != check.current_sha256
+    assert "CHANGED since signing" in PdfReader(BytesIO(w.portal.proposals.pdf(w.alice, w.plain.id))).pages[-1] \
+        .extract_text()
+    assert not w.portal.proposals.verify_signature(w.staff, w.optional.id).unchanged  # never signed

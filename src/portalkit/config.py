@@ -103,6 +103,8 @@ class PortalConfig:
     show_issues: bool = True
     show_reports: bool = True
     proposal_window_days: int = attrs.field(default=90, validator=_non_negative)
+    signature_consent: str = ("By signing I accept this proposal, and I agree that my electronic signature is as "
+                              "binding as my signature on paper.")
     electronic_payment_enabled: bool = True
     convenience_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
     max_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)

@@ -9,6 +9,7 @@ from .files import Files
 from .models import InvoiceLine, Invoice, Property, Proposal
 from .ports import PdfRenderer
 from .settings import Settings
+from .signatures import check_signature
 
 
 class Documents:
@@ -42,4 +43,5 @@ class Documents:
         the drawn signature, signer, time and address."""
         signature = proposal.signature
         image = self._files.get(signature.image_key) if signature is not None and signature.image_key else None
-        return self._renderer.render_proposal(proposal, {**self._context(prop), "signature_image": image})
+        return self._renderer.render_proposal(proposal, {**self._context(prop), "signature_image": image,
+                                                         "signature_check": check_signature(proposal, prop)})

@@ -327,6 +327,11 @@ class Signature:
     ip_address: str
     selected_service_ids: tuple[str, ...] = ()
     total: Decimal
+    # the audit trail (issue 15): who, with what, agreeing to what, on which document
+    signer_email: str = ""
+    user_agent: str = ""
+    consent_text: str = ""
+    document_sha256: str = ""  # of the proposal as shown when signed (``proposals.document_sha256``)
 
 
 @attrs.frozen(kw_only=True)

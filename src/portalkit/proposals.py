@@ -24,6 +24,7 @@ from .directory import lookup, normalise_email
 from .errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .config import PortalConfig
 from .documents import Documents
+from .signatures import SignatureCheck, check_signature, document_sha256
 from .files import Files
 from .events import ProposalSigned, QuoteRequested, external_ids
 from .mails import MailTemplates
@@ -106,6 +107,7 @@ class ProposalRow:
     sign_label: str  # "Sign", "Select and Sign", or "" when only View is offered
 
 
+
 class Proposals:
     def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
                  outbox: Outbox, mails: MailTemplates, documents: Documents, files: Files):
@@ -164,6 +166,12 @@ class Proposals:
         require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)
         return lookup(self._storage, Proposal, proposal_id).signature
 
+    def verify_signature(self, staff: StaffUser, proposal_id: str) -> SignatureCheck:
+        """``MANAGE_PROPOSALS``: whether the proposal is still the document that was signed."""
+        require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)
+        proposal = lookup(self._storage, Proposal, proposal_id)
+        return check_signature(proposal, lookup(self._storage, Property, proposal.property_id))
+
     def signature_image(self, staff: StaffUser, proposal_id: str) -> bytes:
         """PRO-6: the PNG the signer drew."""
         signature = self.signature(staff, proposal_id)
@@ -208,10 +216,13 @@ class Proposals:
         return self._documents.proposal(proposal, prop)
 
     def sign(self, contact: Contact, proposal_id: str, image_data_url: str, ip_address: str,
-             selected_service_ids: Iterable[str] = ()) -> Proposal:
-        """Sign (or Select and Sign) a proposal. A second signature, even at the same instant, is refused."""
+             selected_service_ids: Iterable[str] = (), *, user_agent: str = "") -> Proposal:
+        """Sign (or Select and Sign) a proposal. A second signature, even at the same instant, is
+        refused. The signature keeps its audit trail: the signer's name and email, address, user
+        agent, the consent text they agreed to and the SHA-256 of the proposal as shown."""
         image = check_signature_image(image_data_url)
         ip_address = inputs.text(ip_address, "ip_address", max_length=64, required=False)
+        user_agent = inputs.text(user_agent, "user_agent", max_length=512, required=False)
         selected = tuple(inputs.identifiers(selected_service_ids, "services"))
         try:
             with self._uow():
@@ -225,7 +236,10 @@ class Proposals:
                     raise ValidationError("Only the proposal's optional services can be selected.", field="services")
                 signature = Signature(image_key=self._files.put(image), signer_contact_id=contact.id,
                                       signer_name=contact.name, signed_at=self._clock.now(), ip_address=ip_address,
-                                      selected_service_ids=selected, total=total_for(proposal, selected))
+                                      selected_service_ids=selected, total=total_for(proposal, selected),
+                                      signer_email=contact.email or "", user_agent=user_agent,
+                                      consent_text=self._settings.current.signature_consent,
+                                      document_sha256=document_sha256(proposal, prop))
                 signed = self._storage.update(
                     attrs.evolve(proposal, signature=signature, status=ProposalStatus.DELIVERED)
                 )

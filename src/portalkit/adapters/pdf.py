@@ -169,4 +169,20 @@ class FpdfRenderer:
                     doc.line_of_text("(the signature image could not be read)", 9)
             doc.line_of_text(f"Signed by {sig.signer_name} on {sig.signed_at:%Y-%m-%d %H:%M} UTC "
                              f"from {sig.ip_address}", 10)
+            check = context.get("signature_check")
+            if check is not None and sig.document_sha256:
+                self._certificate(doc, sig, check)
         return doc.done()
+
+    @staticmethod
+    def _certificate(doc: _Document, sig: Any, check: Any) -> None:
+        """The audit certificate, on a page of its own after the signed proposal."""
+        doc.add_page()
+        doc.heading("Electronic signature certificate")
+        rows = [("Signer", sig.signer_name), ("Email", sig.signer_email or "-"),
+                ("Signed at", f"{sig.signed_at:%Y-%m-%d %H:%M:%S} UTC"), ("From address", sig.ip_address or "-"),
+                ("Browser", sig.user_agent or "-"), ("Agreed to", sig.consent_text or "-"),
+                ("Accepted total", display(sig.total)), ("Document SHA-256 when signed", sig.document_sha256),
+                ("Document now", "unchanged since signing" if check.unchanged
+                 else f"CHANGED since signing (now {check.current_sha256})")]
+        doc.rows(("", ""), rows, (50, 135), ("LEFT", "LEFT"))

@@ -287,7 +287,8 @@ class CustomerPages:
         if req.method == "GET":
             return Page("sign.html", {"contact": contact, "proposal": proposal})
         try:
-            self.portal.proposals.sign(contact, id, req.field("signature"), req.ip, req.fields("service"))
+            self.portal.proposals.sign(contact, id, req.field("signature"), req.ip, req.fields("service"),
+                                       user_agent=req.headers.get("User-Agent", ""))
         except ValidationError as exc:
             return Page("sign.html", {"contact": contact, "proposal": proposal, "error": exc.public_message}, 400)
         flash(req, f"Thank you. Proposal {proposal.number} is signed.")

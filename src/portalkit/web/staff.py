@@ -362,7 +362,8 @@ class StaffPages:
             "proposal": proposal, "signature": signature, "statuses": list(ProposalStatus),
             "prop": self.portal.directory.get(Property, proposal.property_id),
             "signer": self.portal.storage.get(Contact, signature.signer_contact_id) if signature else None,
-            "chosen": set(signature.selected_service_ids) if signature else set()})
+            "chosen": set(signature.selected_service_ids) if signature else set(),
+            "check": self.portal.proposals.verify_signature(staff, id) if signature else None})
 
     def staff_proposal_pdf(self, req: PageRequest, id: str) -> Result:
         return FileResponse(self.portal.proposals.staff_pdf(self.staff(req), id), "application/pdf", "proposal.pdf")
