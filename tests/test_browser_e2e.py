@@ -386,6 +386,14 @@ def test_browser_staff_create_contact_win_proposal_refund(host, browser, tmp_pat
     type_into(d, "card-exp-month", "12")
     type_into(d, "card-exp-year", "2031")
     submit(d, "#add-card button")
+    # issue 15: she turns autopay on in her profile, agreeing to its words, then off again
+    d.get(url + "/profile")
+    d.find_element(By.ID, "autopay-agree").click()
+    submit(d, "#autopay-on")
+    assert "Autopay is on with Visa ending 4242" in d.find_element(By.ID, "autopay-status").text
+    check_page(d, "profile-autopay")
+    submit(d, "#autopay-off")
+    assert "Autopay is off." in text(d) and d.find_element(By.ID, "autopay-on")
     d.get(url + "/dashboard")
     navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1001'] a.button"))
     fill(d, "amount", "200.00")

@@ -542,7 +542,7 @@ def test_pay_6_host_staff_refund_and_cancel(app, portal):
     staff.post(f"/staff/payments/{paid.id}/refund", {"amount": "40.00"}, page="/staff/payments")
     listing = staff.get("/staff/payments").get_data(as_text=True)
     assert "$40.00 of $100.00 is back with the customer" in listing
-    assert "INV-1001" in listing and "Alice Green" in listing and f"····{method.last4}" in listing
+    assert "INV-1001" in listing and "Alice Green" in listing and method.label in listing
     assert portal.storage.get(Invoice, invoices["INV-1001"].id).amount_due == Decimal("1190.00")
     staff.post(f"/staff/payments/{stuck.id}/cancel", {}, page="/staff/payments")
     assert portal.storage.get(type(stuck), stuck.id).status.value in ("canceled", "settled")
@@ -758,3 +758,20 @@ def test_host_account_statement_pdf(app, portal):
     assert "Invoice INV-1001" in text and "Oak Street Commons" in text
     assert alice.get("/statement?start=2030-01-01&end=2020-01-01").status_code == 400
     assert alice.get("/statement?start=soon&end=later").status_code == 400
+
+
+def test_host_autopay_on_and_off_from_the_profile(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    assert "Save a payment method" in alice.get("/profile").get_data(as_text=True)
+    alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
+    method = portal.storage.find(PaymentMethod)[0]
+    refused = alice.post("/profile", {"action": "autopay_on", "method": method.id}, page="/profile")
+    assert refused.status_code == 400 and "Tick the authorisation" in refused.get_data(as_text=True)
+    alice.post("/profile", {"action": "autopay_on", "method": method.id, "agreed": "1"}, page="/profile")
+    html = alice.get("/profile").get_data(as_text=True)
+    assert "Autopay is on with Visa ending 4242" in html and "Green Acres" in html
+    contact = portal.directory.contact_by_email("alice@example.com")
+    consent = portal.autopay.consent(contact)
+    assert consent.method_id == method.id and consent.ip_address
+    alice.post("/profile", {"action": "autopay_off"}, page="/profile")
+    assert portal.autopay.consent(contact) is None

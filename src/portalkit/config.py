@@ -113,6 +113,10 @@ class PortalConfig:
                         "make in its customer portal, and, if a debit is returned, to debit it again; you can revoke "
                         "this authorisation by removing the account.")
     fee_on_prepaid: bool = False
+    autopay_enabled: bool = True
+    autopay_consent: str = ("I authorise [CompanyName] to charge this payment method for the full amount of each new "
+                            "invoice of mine on its due date, until I turn autopay off in my profile.")
+    autopay_retry_days: tuple[int, ...] = (0, 3, 7)  # attempt n on the due date + this many days
     password_min_length: int = 8
     bcrypt_rounds: int = attrs.field(default=12)
     login_max_failures: int = 5
@@ -149,6 +153,10 @@ class PortalConfig:
     @property
     def portal_url(self) -> str:
         return self.base_url.rstrip("/")
+
+    @property
+    def autopay_consent_text(self) -> str:
+        return self.autopay_consent.replace("[CompanyName]", self.company_name)
 
     @property
     def ach_mandate_text(self) -> str:

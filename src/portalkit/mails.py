@@ -28,6 +28,7 @@ MAIL_NAMES: tuple[str, ...] = (
     "payment_receipt",
     "payment_failed",
     "payment_returned",
+    "autopay_failed",
     "proposal_signed",
     "issue_created",
     "issue_comment",

@@ -301,12 +301,29 @@ class Payment:
     created_at: datetime
     settled_at: datetime | None = None
     reversed_at: datetime | None = None  # when money last went back: a refund or a return
+    autopay_attempt: int = 0  # 0: the contact paid; n: the n-th automatic attempt on the invoice
     company_id: str = DEFAULT_COMPANY
     version: int = 0
 
     @property
     def total(self) -> Decimal:
         return self.amount + self.fee
+
+
+@attrs.frozen(kw_only=True)
+class AutopayConsent:
+    """A contact's authorisation to pay new invoices with a saved method on their due date, as
+    given: the words they agreed to, when and from where; revoked, it is kept (revoked_at)."""
+
+    id: str = _id_field()
+    contact_id: str
+    method_id: str
+    consent_text: str
+    accepted_at: datetime
+    ip_address: str = ""
+    revoked_at: datetime | None = None
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -542,6 +559,7 @@ RECORD_TYPES: tuple[type, ...] = (
     InvoiceLine,
     PaymentMethod,
     Payment,
+    AutopayConsent,
     Proposal,
     Comment,
     Issue,
@@ -572,6 +590,7 @@ INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     Invoice: (("property_id", "paid_on", "due_date", "number"), ("billing_contact_id",)),
     InvoiceLine: (("invoice_id", "position"),),
     PaymentMethod: (("contact_id",),),
+    AutopayConsent: (("contact_id",), ("revoked_at",)),
     Payment: (("invoice_id",), ("processor_ref",), ("status",), ("contact_id",), ("created_at",)),
     Proposal: (("property_id", "estimated_start", "number"), ("status", "estimated_start", "number"),
                ("estimated_start", "number")),

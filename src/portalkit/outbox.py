@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(portal: Any, maintain: bool, keep: timedelta) -> None:
-    """One poll of one company's portal: deliver; when ``maintain``, purge and reconcile too."""
+    """One poll of one company's portal: deliver; when ``maintain``, purge, reconcile and run
+    autopay too."""
     company = portal.settings.company_id
     sent = portal.outbox.dispatch()
     if sent:
@@ -221,6 +222,9 @@ def serve(portal: Any, maintain: bool, keep: timedelta) -> None:
     reconciled = portal.payments.reconcile()  # no payment stays pending for ever
     if reconciled:
         log.info("%s: reconciled %d payment(s) with the processor", company, reconciled)
+    charged = portal.autopay.run()  # invoices due under an autopay consent
+    if charged:
+        log.info("%s: started %d automatic payment(s)", company, charged)
 
 
 if __name__ == "__main__":

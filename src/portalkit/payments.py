@@ -16,7 +16,7 @@ the processor about every payment left open, so a restart never leaves one pendi
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -30,8 +30,8 @@ from .errors import (Conflict, InvalidTransition, InvalidWebhook, NotFound, Paym
 from .events import (PaymentCanceled, PaymentDisputed, PaymentFailed, PaymentRefunded, PaymentReturned,
                      PaymentSettled, external_ids)
 from .mails import MailTemplates
-from .models import (Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, ProcessedEvent,
-                     Property, StaffUser)
+from .models import (AutopayConsent, Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission,
+                     ProcessedEvent, Property, StaffUser)
 from .outbox import Outbox
 from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import require
@@ -72,6 +72,12 @@ def step(payment: Payment, to: PaymentStatus, **changes: Any) -> Payment:
     if to not in TRANSITIONS[payment.status]:
         raise InvalidTransition(f"A {payment.status.value} payment cannot become {to.value}.")
     return attrs.evolve(payment, status=to, **changes)
+
+
+def revoke_autopay(storage: Storage, now: datetime, **where: str) -> None:
+    """End the standing autopay consents matching ``where`` (a contact's, or a method's)."""
+    for consent in storage.find(AutopayConsent, revoked_at=None, **where):
+        storage.update(attrs.evolve(consent, revoked_at=now))
 
 
 def fee_applies(method: PaymentMethod, config: PortalConfig) -> bool:
@@ -180,6 +186,7 @@ class Payments:
         with self._uow():
             method = self._own_method(contact, method_id)
             self._storage.update(attrs.evolve(method, removed=True, is_default=False))
+            revoke_autopay(self._storage, self._clock.now(), method_id=method.id)  # it can pay nothing more
         self._processor.detach(method.token)
 
     def _own_method(self, contact: Contact, method_id: str) -> PaymentMethod:
@@ -210,7 +217,14 @@ class Payments:
         with self._settings.pinned():  # one read of the settings, inside the first transaction
             return self._pay(contact, invoice_id, method_id, amount, idempotency_key)
 
-    def _pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str) -> Payment:
+    def charge_automatically(self, contact: Contact, invoice: Invoice, method_id: str, attempt: int) -> Payment:
+        """Autopay's charge of an invoice's amount due: attempt ``attempt``, once (its key)."""
+        with self._settings.pinned():
+            return self._pay(contact, invoice.id, method_id, invoice.amount_due, f"autopay:{invoice.id}:{attempt}",
+                             autopay_attempt=attempt)
+
+    def _pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str,
+             autopay_attempt: int = 0) -> Payment:
         """One transaction reads what it needs and writes the payment and the invoice's pending
         amount; a repeated key is found only when that refuses (a repeat finds the invoice pending,
         paid or the key taken), so a first attempt spends no query looking for an earlier one."""
@@ -225,7 +239,7 @@ class Payments:
                 payment = self._storage.insert(
                     Payment(invoice_id=invoice.id, contact_id=contact.id, method_id=method.id, method_kind=method.kind,
                             amount=quote.amount, fee=quote.fee, idempotency_key=idempotency_key,
-                            created_at=self._clock.now()))
+                            created_at=self._clock.now(), autopay_attempt=autopay_attempt))
                 self._storage.update(attrs.evolve(invoice, pending_amount=quote.amount))
         except PortalError as exc:
             existing = self._by_key(idempotency_key)
@@ -400,7 +414,9 @@ class Payments:
             event = PaymentFailed(reason=payment.failure_reason, **common) if status is S.FAILED \
                 else PaymentCanceled(reason=payment.failure_reason, **common)
             self._outbox.event(event)
-            self._mail_payer(payment, invoice, "payment_failed")
+            payer = self._mail_payer(payment, invoice, "payment_failed")
+            if status is S.FAILED and payment.autopay_attempt and payer is not None:
+                self._mail_staff_autopay_failed(payment, invoice, payer)
         elif status is S.RETURNED:
             self._outbox.event(PaymentReturned(reason=payment.failure_reason, amount_due=invoice.amount_due, **common))
             payer = self._mail_payer(payment, invoice, "payment_returned")
@@ -411,6 +427,16 @@ class Payments:
                                   dedup_key=f"payment-returned-staff:{payment.id}")
         elif status is S.DISPUTED:
             self._outbox.event(PaymentDisputed(**common))
+
+    def _mail_staff_autopay_failed(self, payment: Payment, invoice: Invoice, payer: Contact) -> None:
+        """An automatic payment failed: the property's account owner hears of it, with whether
+        autopay tries again."""
+        prop = lookup(self._storage, Property, invoice.property_id)
+        if prop.account_owner_email:
+            last = payment.autopay_attempt >= len(self._settings.current.autopay_retry_days)
+            self._outbox.mail(self._mails.render("autopay_failed", (prop.account_owner_email,), contact=payer,
+                                                 invoice=invoice, payment=payment, last_attempt=last),
+                              dedup_key=f"autopay-failed:{payment.id}")
 
     def _mail_payer(self, payment: Payment, invoice: Invoice, mail: str) -> Contact | None:
         """Mail the paying contact (when they have an address); return them."""

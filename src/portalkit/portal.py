@@ -32,6 +32,7 @@ from .permissions import require
 from .payments import Payments
 from .ports import Clock, FileStore, Mailer, PaymentProcessor, PdfRenderer, Storage
 from .reports import Reports
+from .autopay import Autopay
 from .statements import Statements
 from .proposals import Proposals
 from .settings import Settings, checked_config
@@ -115,6 +116,7 @@ class Portal:
                                    documents=self.documents, files=self.files)
         self.sync = Sync(self.storage, self.unit_of_work, self.settings.company_id)
         self.issues = Issues(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails, files=self.files)
+        self.autopay = Autopay(**core, visibility=self.visibility, payments=self.payments)
         self.statements = Statements(self.storage, self.settings, self.visibility, self.documents)
         self.reports = Reports(self.storage, self.unit_of_work, self.settings, self.visibility, self.files)
 

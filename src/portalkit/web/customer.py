@@ -350,7 +350,7 @@ class CustomerPages:
         contact = self.contact(req)
         acc = self.portal.accounts
         if req.method == "GET":
-            return Page("profile.html", {"contact": contact, "rules": acc.password_rules})
+            return Page("profile.html", self._profile(contact))
         action = req.field("action")
         try:
             if action == "names":
@@ -361,15 +361,29 @@ class CustomerPages:
                 acc.set_receipts(contact, on)
                 flash(req, "You will get an electronic receipt for every payment." if on
                       else "You will no longer get electronic receipts.")
+            elif action == "autopay_on":
+                self.portal.autopay.enable(contact, req.field("method"), req.ip, agreed=bool(req.field("agreed")))
+                flash(req, "Autopay is on: your invoices are paid on their due date.")
+            elif action == "autopay_off":
+                self.portal.autopay.disable(contact)
+                flash(req, "Autopay is off.")
             elif action == "password":
                 acc.change_password(contact, req.field("current"), req.field("password"), req.field("confirm"))
                 req.session.clear()
                 flash(req, "Changing your password logged you out everywhere. Use the new password to log back in.")
                 return Redirect("login", session="end")
         except (ValidationError, AuthenticationFailed) as exc:
-            return Page("profile.html", {"contact": self.contact(req), "rules": acc.password_rules,
-                                         "error": exc.public_message}, 400)
+            return Page("profile.html", {**self._profile(self.contact(req)), "error": exc.public_message}, 400)
         return Redirect("profile")
+
+    def _profile(self, contact: Contact) -> dict[str, Any]:
+        config = self.portal.config
+        offered = config.autopay_enabled and config.electronic_payment_enabled and contact.access.invoices
+        methods = self.portal.payments.methods(contact) if offered else []
+        consent = self.portal.autopay.consent(contact) if offered else None
+        return {"contact": contact, "rules": self.portal.accounts.password_rules, "autopay_offered": offered,
+                "methods": methods, "autopay": consent,
+                "autopay_method": next((m for m in methods if consent and m.id == consent.method_id), None)}
 
     def new_quote(self, req: PageRequest) -> Result:
         """PRO-7: a contact with the permission asks for new work."""

@@ -34,6 +34,9 @@ class Command(BaseCommand):
                 reconciled = portal.payments.reconcile()  # no payment stays pending for ever
                 if reconciled:
                     self.stdout.write(f"reconciled {reconciled} payment(s)")
+                charged = portal.autopay.run()  # invoices due under an autopay consent
+                if charged:
+                    self.stdout.write(f"started {charged} automatic payment(s)")
                 next_purge = time.monotonic() + PURGE_EVERY_SECONDS
             if options["once"]:
                 return
