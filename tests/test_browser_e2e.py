@@ -394,6 +394,15 @@ def test_browser_staff_create_contact_win_proposal_refund(host, browser, tmp_pat
     check_page(d, "profile-autopay")
     submit(d, "#autopay-off")
     assert "Autopay is off." in text(d) and d.find_element(By.ID, "autopay-on")
+    # issue 15: a proposal asking for a deposit is signed and the deposit charged in one go
+    d.get(url + "/dashboard")
+    navigate(d, d.find_element(By.ID, "tab-proposals"))
+    navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='P-503'] a.button"))
+    assert "Visa ending 4242" in d.find_element(By.ID, "deposit-method").text
+    check_page(d, "sign-deposit")
+    draw_signature(d)
+    navigate(d, d.find_element(By.ID, "save-signature"))
+    assert "Your deposit of $270.00 is being charged." in text(d)
     d.get(url + "/dashboard")
     navigate(d, d.find_element(By.CSS_SELECTOR, "tr[data-number='INV-1001'] a.button"))
     fill(d, "amount", "200.00")

@@ -775,3 +775,19 @@ def test_host_autopay_on_and_off_from_the_profile(app, portal):
     assert consent.method_id == method.id and consent.ip_address
     alice.post("/profile", {"action": "autopay_off"}, page="/profile")
     assert portal.autopay.consent(contact) is None
+
+
+def test_host_deposit_at_signing(app, portal):
+    alice = enrol(app, portal, "alice@example.com")
+    proposal = next(p for p in portal.storage.find(Proposal) if p.number == "P-503")
+    page = alice.get(f"/proposals/{proposal.id}/sign").get_data(as_text=True)
+    assert "deposit of 20.00% of the total" in page and "Add a card or bank account" in page
+    alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
+    method = portal.storage.find(PaymentMethod)[0]
+    refused = alice.post(f"/proposals/{proposal.id}/sign", {"signature": PNG_SIGNATURE}, page=f"/proposals/{proposal.id}/sign")
+    assert refused.status_code == 400 and "deposit of $270.00" in refused.get_data(as_text=True)
+    r = alice.post(f"/proposals/{proposal.id}/sign", {"signature": PNG_SIGNATURE, "deposit_method": method.id})
+    assert r.status_code == 303
+    assert "Your deposit of $270.00 is being charged." in alice.get(path_of(r.location)).get_data(as_text=True)
+    deposit = portal.storage.get(Invoice, portal.storage.get(Proposal, proposal.id).deposit_invoice_id)
+    assert deposit.number == "P-503-DEPOSIT" and deposit.pending_amount == Decimal("270.00")

@@ -41,6 +41,9 @@ def seed(portal: Portal, staff_email: str) -> bool:
     pr.add(staff, commons.id, "P-502", "Irrigation upgrade", today + timedelta(days=30), status=ProposalStatus.APPROVED,
            services=[("Controller replacement", "1200.00", False), ("Drip line for beds", "380.00", True),
                      ("Rain sensor", "95.00", True)], sales_rep_email=rep)
+    pr.add(staff, commons.id, "P-503", "Shade trees for the playground", today + timedelta(days=21),
+           services=[("Three red maples, planted", "1350.00", False)], sales_rep_email=rep, deposit="20",
+           deposit_percent=True)
     pr.add(staff, commons.id, "P-480", "Weekly mowing 2026", today - timedelta(days=30), status=ProposalStatus.IN_PRODUCTION,
            services=[("Mowing", "5200.00", False)], sales_rep_email=rep)
     pr.add(staff, lawn.id, "P-601", "Tree pruning", today + timedelta(days=7), services=[("Pruning", "700.00", False)],

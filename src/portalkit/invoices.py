@@ -10,10 +10,11 @@ from typing import Any, Iterable, Sequence
 import attrs
 
 from . import inputs, money
+from .deposits import credit_deposit
 from .directory import lookup
 from .documents import Documents
 from .errors import ValidationError
-from .models import Contact, Invoice, InvoiceLine, Permission, Property, StaffUser
+from .models import Contact, Invoice, InvoiceLine, Permission, Property, Proposal, StaffUser
 from .permissions import require
 from .paging import DEFAULT_LIMIT, Page, fetch
 from .ports import AtLeast, Clock, Not, Storage
@@ -105,8 +106,10 @@ class Invoices:
         amount_due: object | None = None,
         lines: Iterable[LineItem] = (),
         terms: str = "",
+        proposal_id: str | None = None,
     ) -> Invoice:
-        """Staff (``MANAGE_BILLING``): issue an invoice on a property, with its lines and terms."""
+        """Staff (``MANAGE_BILLING``): issue an invoice on a property, with its lines and terms;
+        the first invoice of a proposal (``proposal_id``) takes its paid deposit off."""
         require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         number = inputs.text(number, "number")
         value = money.parse(amount)
@@ -117,17 +120,19 @@ class Invoices:
         if not isinstance(invoice_date, date):
             raise ValidationError("The invoice date must be a date.", field="invoice_date")
         billing_contact_id = inputs.optional_identifier(billing_contact_id, "billing_contact_id")
+        proposal_id = inputs.optional_identifier(proposal_id, "proposal_id")
         checked = checked_lines(lines)
         terms = inputs.text(terms, "terms", max_length=MAX_TERMS, multiline=True, required=False)
         with self._uow():
             lookup(self._storage, Property, property_id)
             if billing_contact_id:
                 lookup(self._storage, Contact, billing_contact_id)
-            invoice = self._storage.insert(
-                Invoice(number=number, property_id=property_id, billing_contact_id=billing_contact_id,
-                        amount=value, amount_due=due, invoice_date=invoice_date, net_days=net_days,
-                        paid_on=invoice_date if due == 0 else None, terms=terms)
-            )
+            if proposal_id:
+                lookup(self._storage, Proposal, proposal_id)
+            invoice = self._storage.insert(credit_deposit(self._storage, Invoice(
+                number=number, property_id=property_id, billing_contact_id=billing_contact_id, amount=value,
+                amount_due=due, invoice_date=invoice_date, net_days=net_days,
+                paid_on=invoice_date if due == 0 else None, terms=terms, proposal_id=proposal_id)))
             replace_lines(self._storage, invoice, checked)
             return invoice
 

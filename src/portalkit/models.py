@@ -227,6 +227,8 @@ class Invoice:
     pending_amount: Decimal = Decimal("0.00")
     paid_on: date | None = None
     terms: str = ""  # the company's payment terms, printed on the PDF
+    proposal_id: str | None = None  # the proposal it bills: its first invoice takes the paid deposit off
+    deposit_credit: Decimal = Decimal("0.00")  # the deposit taken off this invoice's amount due
     external_id: str | None = None  # the host's own id for it (sync)
     archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
     company_id: str = DEFAULT_COMPANY
@@ -363,6 +365,9 @@ class Proposal:
     sales_rep_email: str | None = None
     main_contact_id: str | None = None
     signature: Signature | None = None
+    deposit: Decimal = Decimal("0.00")  # due at signing: an amount, or a percent of the chosen total
+    deposit_percent: bool = False
+    deposit_invoice_id: str | None = None  # the invoice the deposit was billed and paid on
     external_id: str | None = None  # the host's own id for it (sync)
     archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it
     company_id: str = DEFAULT_COMPANY

@@ -189,6 +189,11 @@ class Payments:
             revoke_autopay(self._storage, self._clock.now(), method_id=method.id)  # it can pay nothing more
         self._processor.detach(method.token)
 
+    def require_method(self, contact: Contact, method_id: str) -> PaymentMethod:
+        """One of the contact's saved, unexpired methods, when payments are on for them."""
+        self._require_payments(contact)
+        return self._own_method(contact, method_id)
+
     def _own_method(self, contact: Contact, method_id: str) -> PaymentMethod:
         method = self._storage.get(PaymentMethod, method_id) if inputs.is_identifier(method_id) else None
         if method is None or method.contact_id != contact.id or method.removed:

@@ -113,7 +113,7 @@ class Portal:
         self.payments = Payments(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
                                  processor=self.processor)
         self.proposals = Proposals(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
-                                   documents=self.documents, files=self.files)
+                                   documents=self.documents, files=self.files, payments=self.payments)
         self.sync = Sync(self.storage, self.unit_of_work, self.settings.company_id)
         self.issues = Issues(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails, files=self.files)
         self.autopay = Autopay(**core, visibility=self.visibility, payments=self.payments)

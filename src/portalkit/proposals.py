@@ -23,6 +23,7 @@ from . import inputs, money
 from .directory import lookup, normalise_email
 from .errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from .config import PortalConfig
+from .deposits import checked_deposit, deposit_for, deposit_invoice
 from .documents import Documents
 from .signatures import SignatureCheck, check_signature, document_sha256
 from .files import Files
@@ -33,6 +34,7 @@ from .models import (Contact, Permission, Property, Proposal, ProposalStatus, Qu
 from .outbox import Outbox
 from .permissions import require
 from .paging import DEFAULT_LIMIT, Page, fetch
+from .payments import Payments
 from .ports import AtLeast, Clock, In, Storage
 from .settings import Settings
 from .uow import UnitOfWork
@@ -110,16 +112,19 @@ class ProposalRow:
 
 class Proposals:
     def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
-                 outbox: Outbox, mails: MailTemplates, documents: Documents, files: Files):
+                 outbox: Outbox, mails: MailTemplates, documents: Documents, files: Files, payments: Payments):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
         self._visibility, self._outbox, self._mails, self._documents, self._files = (visibility, outbox, mails,
                                                                                      documents, files)
+        self._payments = payments
 
     # -- staff -----------------------------------------------------------------------------
     def add(self, staff: StaffUser, property_id: str, number: str, description: str, estimated_start: date, *,
             status: ProposalStatus = ProposalStatus.DELIVERED, services: Iterable[tuple[str, object, bool]] = (),
-            sales_rep_email: str | None = None, main_contact_id: str | None = None) -> Proposal:
-        """Staff (``MANAGE_PROPOSALS``): publish a proposal. ``services`` are (name, price, optional) triples."""
+            sales_rep_email: str | None = None, main_contact_id: str | None = None, deposit: object = "0",
+            deposit_percent: bool = False) -> Proposal:
+        """Staff (``MANAGE_PROPOSALS``): publish a proposal. ``services`` are (name, price, optional)
+        triples; ``deposit`` is due at signing, an amount or (``deposit_percent``) a percent."""
         require(staff, Permission.MANAGE_PROPOSALS, self._settings.company_id)
         number = inputs.text(number, "number")
         description = inputs.text(description, "description", max_length=inputs.MAX_LONG_TEXT, multiline=True)
@@ -128,13 +133,15 @@ class Proposals:
         status = inputs.member(status, ProposalStatus, "status")
         main_contact_id = inputs.optional_identifier(main_contact_id, "main_contact_id")
         items = tuple(_service(entry) for entry in inputs.items(services, "services", max_count=200))
+        deposit_percent = inputs.flag(deposit_percent, "deposit_percent")
+        deposit_value = checked_deposit(deposit, deposit_percent)
         with self._uow():
             lookup(self._storage, Property, property_id)
             return self._storage.insert(
                 Proposal(number=number, property_id=property_id, description=description, status=status,
                          estimated_start=estimated_start, services=items,
                          sales_rep_email=normalise_email(sales_rep_email, field="sales_rep_email"),
-                         main_contact_id=main_contact_id)
+                         main_contact_id=main_contact_id, deposit=deposit_value, deposit_percent=deposit_percent)
             )
 
     def set_status(self, staff: StaffUser, proposal_id: str, status: ProposalStatus) -> Proposal:
@@ -216,10 +223,15 @@ class Proposals:
         return self._documents.proposal(proposal, prop)
 
     def sign(self, contact: Contact, proposal_id: str, image_data_url: str, ip_address: str,
-             selected_service_ids: Iterable[str] = (), *, user_agent: str = "") -> Proposal:
+             selected_service_ids: Iterable[str] = (), *, user_agent: str = "",
+             deposit_method_id: str | None = None) -> Proposal:
         """Sign (or Select and Sign) a proposal. A second signature, even at the same instant, is
         refused. The signature keeps its audit trail: the signer's name and email, address, user
-        agent, the consent text they agreed to and the SHA-256 of the proposal as shown."""
+        agent, the consent text they agreed to and the SHA-256 of the proposal as shown.
+
+        A proposal asking for a deposit is signed only with ``deposit_method_id``, a saved method
+        of the signer's; the deposit is billed on an invoice of its own and charged right after
+        the signature is saved (a declined charge leaves that invoice open to pay later)."""
         image = check_signature_image(image_data_url)
         ip_address = inputs.text(ip_address, "ip_address", max_length=64, required=False)
         user_agent = inputs.text(user_agent, "user_agent", max_length=512, required=False)
@@ -234,19 +246,31 @@ class Proposals:
                 optional = {s.id for s in proposal.services if s.optional}
                 if not set(selected) <= optional:
                     raise ValidationError("Only the proposal's optional services can be selected.", field="services")
+                total = total_for(proposal, selected)
+                deposit = deposit_for(proposal, total)
+                if deposit > 0:
+                    if not deposit_method_id:
+                        raise ValidationError(f"Choose how to pay the deposit of {money.display(deposit)}.",
+                                              field="deposit_method")
+                    self._payments.require_method(contact, deposit_method_id)
                 signature = Signature(image_key=self._files.put(image), signer_contact_id=contact.id,
                                       signer_name=contact.name, signed_at=self._clock.now(), ip_address=ip_address,
-                                      selected_service_ids=selected, total=total_for(proposal, selected),
+                                      selected_service_ids=selected, total=total,
                                       signer_email=contact.email or "", user_agent=user_agent,
                                       consent_text=self._settings.current.signature_consent,
                                       document_sha256=document_sha256(proposal, prop))
+                billed = self._storage.insert(deposit_invoice(proposal, contact, deposit, self._clock.now().date())) \
+                    if deposit > 0 else None
                 signed = self._storage.update(
-                    attrs.evolve(proposal, signature=signature, status=ProposalStatus.DELIVERED)
+                    attrs.evolve(proposal, signature=signature, status=ProposalStatus.DELIVERED,
+                                 deposit_invoice_id=billed.id if billed else None)
                 )
                 self._notify_sales_rep(signed, prop, contact)
-                return signed
         except Conflict as exc:  # a double click raced us; the other click signed it
             raise InvalidTransition("This proposal is already signed.") from exc
+        if billed is not None and deposit_method_id:
+            self._payments.pay(contact, billed.id, deposit_method_id, deposit, f"deposit:{signed.id}")
+        return signed
 
     # -- quote requests (PRO-7) ---------------------------------------------------------------
     def request_quote(self, contact: Contact, property_id: str, description: str) -> QuoteRequest:

@@ -34,6 +34,7 @@ from .directory import normalise_email
 from .errors import Conflict, ValidationError
 from .models import (HOST_RECORD_TYPES, Access, Contact, Customer, Invoice, Permission, Property, Proposal,
                      InvoiceLine, ProposalStatus, Role, Service, StaffUser)
+from .deposits import checked_deposit, credit_deposit
 from .invoices import MAX_TERMS, LineItem, checked_lines, replace_lines
 from .permissions import ROLE_PERMISSIONS
 from .ports import In, Not, Storage
@@ -93,6 +94,7 @@ class HostInvoice:
     billing_contact: str | None = None
     terms: str = ""
     lines: Sequence[LineItem] | None = None  # None: keep the lines the portal has
+    proposal: str | None = None  # the proposal it bills (external id): its first invoice takes the paid deposit off
 
 
 @attrs.frozen(kw_only=True)
@@ -106,6 +108,8 @@ class HostProposal:
     services: tuple[Service, ...] = ()
     sales_rep_email: str | None = None
     main_contact: str | None = None
+    deposit: Decimal | str = "0.00"  # due at signing: an amount, or with deposit_percent a percent
+    deposit_percent: bool = False
 
 
 HOST_TYPES: dict[str, type] = {"customers": HostCustomer, "properties": HostProperty, "contacts": HostContact,
@@ -247,7 +251,8 @@ class Sync:
                     "amount": amount, "amount_due": due, "invoice_date": h.invoice_date, "net_days": net_days,
                     "due_date": h.invoice_date + timedelta(days=net_days),
                     "billing_contact_id": run.ref(Contact, h.billing_contact) if h.billing_contact else None,
-                    "terms": inputs.text(h.terms, "terms", max_length=MAX_TERMS, multiline=True, required=False)}
+                    "terms": inputs.text(h.terms, "terms", max_length=MAX_TERMS, multiline=True, required=False),
+                    "proposal_id": run.ref(Proposal, h.proposal) if h.proposal else None}
         return fields
 
     def _proposal(self, run: _Run) -> Any:
@@ -261,7 +266,9 @@ class Sync:
                     "status": inputs.member(h.status, ProposalStatus, "status"), "estimated_start": h.estimated_start,
                     "services": services,
                     "sales_rep_email": inputs.optional_email(h.sales_rep_email, "sales_rep_email"),
-                    "main_contact_id": run.ref(Contact, h.main_contact) if h.main_contact else None}
+                    "main_contact_id": run.ref(Contact, h.main_contact) if h.main_contact else None,
+                    "deposit": checked_deposit(h.deposit, inputs.flag(h.deposit_percent, "deposit_percent")),
+                    "deposit_percent": h.deposit_percent}
         return fields
 
 
@@ -342,11 +349,14 @@ class _Run:
     def _new(self, cls: type, external_id: str, values: dict[str, Any]) -> Any:
         if cls is Invoice:  # paid in the host: the paid date is the invoice's, as for staff-added ones
             values = {**values, "paid_on": values["invoice_date"] if values["amount_due"] == 0 else None}
+            return credit_deposit(self._storage, cls(external_id=external_id, company_id=self._company_id, **values))
         return cls(external_id=external_id, company_id=self._company_id, **values)
 
     @staticmethod
     def _keep_portal_owned(current: Any, values: dict[str, Any]) -> dict[str, Any]:
         if isinstance(current, Invoice) and "amount_due" in values:
+            if current.deposit_credit:  # the deposit the portal took off stays off
+                values["amount_due"] = max(values["amount_due"] - current.deposit_credit, Decimal("0.00"))
             if current.pending_amount > 0:  # a portal payment is in flight: its outcome decides the balance
                 values = {k: v for k, v in values.items() if k != "amount_due"}
             else:

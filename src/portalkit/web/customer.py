@@ -11,7 +11,7 @@ from .. import money
 from ..errors import AuthenticationFailed, InvalidWebhook, SessionExpired, ValidationError
 from ..invoices import InvoiceFilter
 from ..issues import IssueFilter
-from ..models import Contact, PaymentStatus, Priority
+from ..models import Contact, Invoice, PaymentStatus, Priority
 from ..payments import OPEN, fee_applies
 from ..proposals import ProposalFilter, can_sign
 from ..visibility import Section
@@ -272,7 +272,9 @@ class CustomerPages:
     def proposal(self, req: PageRequest, id: str) -> Result:
         contact = self.contact(req)
         proposal = self.portal.proposals.get(contact, id)
-        return Page("proposal.html", {"contact": contact, "proposal": proposal, "signable": can_sign(proposal)})
+        deposit = self.portal.storage.get(Invoice, proposal.deposit_invoice_id) if proposal.deposit_invoice_id else None
+        return Page("proposal.html", {"contact": contact, "proposal": proposal, "signable": can_sign(proposal),
+                                      "deposit": deposit})
 
     def proposal_pdf(self, req: PageRequest, id: str) -> Result:
         return FileResponse(self.portal.proposals.pdf(self.contact(req), id), "application/pdf", "proposal.pdf")
@@ -284,14 +286,19 @@ class CustomerPages:
             flash(req, f"Proposal {proposal.number} cannot be signed: "
                        + ("it is already signed." if proposal.signature else f"it is {proposal.status.value}."))
             return Redirect("proposal", {"id": proposal.id})
+        ctx = {"contact": contact, "proposal": proposal,
+               "methods": self.portal.payments.methods(contact) if proposal.deposit > 0 else []}
         if req.method == "GET":
-            return Page("sign.html", {"contact": contact, "proposal": proposal})
+            return Page("sign.html", ctx)
         try:
-            self.portal.proposals.sign(contact, id, req.field("signature"), req.ip, req.fields("service"),
-                                       user_agent=req.headers.get("User-Agent", ""))
+            signed = self.portal.proposals.sign(contact, id, req.field("signature"), req.ip, req.fields("service"),
+                                                user_agent=req.headers.get("User-Agent", ""),
+                                                deposit_method_id=req.field("deposit_method") or None)
         except ValidationError as exc:
-            return Page("sign.html", {"contact": contact, "proposal": proposal, "error": exc.public_message}, 400)
-        flash(req, f"Thank you. Proposal {proposal.number} is signed.")
+            return Page("sign.html", {**ctx, "error": exc.public_message}, 400)
+        deposit = self.portal.storage.get(Invoice, signed.deposit_invoice_id) if signed.deposit_invoice_id else None
+        flash(req, f"Thank you. Proposal {proposal.number} is signed."
+              + (f" Your deposit of {money.display(deposit.amount)} is being charged." if deposit else ""))
         return Redirect("dashboard", {"property": proposal.property_id, "view": "proposals"})
 
     # -- issues ---------------------------------------------------------------------------

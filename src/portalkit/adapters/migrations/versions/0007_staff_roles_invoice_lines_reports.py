@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-30 08:48:38.139757
+Create Date: 2026-11-30 08:52:08.551813
 """
 from alembic import op
 import sqlalchemy as sa
@@ -78,6 +78,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table('pk_invoice', schema=None) as batch_op:
         batch_op.add_column(sa.Column('terms', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('proposal_id', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('deposit_credit', portalkit.adapters.sql.Money(), nullable=False, server_default='0.00'))
 
     with op.batch_alter_table('pk_payment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reversed_at', portalkit.adapters.sql.Timestamp(), nullable=True))
@@ -87,6 +89,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('billing_contact_id', sa.Text(), nullable=True))
 
     with op.batch_alter_table('pk_proposal', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('deposit', portalkit.adapters.sql.Money(), nullable=False, server_default='0.00'))
+        batch_op.add_column(sa.Column('deposit_percent', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('deposit_invoice_id', sa.Text(), nullable=True))
         batch_op.create_index('ix_pk_proposal_estimated_start_number', ['estimated_start', 'number'], unique=False)
         batch_op.create_index('ix_pk_proposal_status_estimated_start_number', ['status', 'estimated_start', 'number'], unique=False)
 
@@ -104,6 +109,9 @@ def downgrade() -> None:
     with op.batch_alter_table('pk_proposal', schema=None) as batch_op:
         batch_op.drop_index('ix_pk_proposal_status_estimated_start_number')
         batch_op.drop_index('ix_pk_proposal_estimated_start_number')
+        batch_op.drop_column('deposit_invoice_id')
+        batch_op.drop_column('deposit_percent')
+        batch_op.drop_column('deposit')
 
     with op.batch_alter_table('pk_property', schema=None) as batch_op:
         batch_op.drop_column('billing_contact_id')
@@ -113,6 +121,8 @@ def downgrade() -> None:
         batch_op.drop_column('reversed_at')
 
     with op.batch_alter_table('pk_invoice', schema=None) as batch_op:
+        batch_op.drop_column('deposit_credit')
+        batch_op.drop_column('proposal_id')
         batch_op.drop_column('terms')
 
     with op.batch_alter_table('pk_customer', schema=None) as batch_op:
