@@ -58,7 +58,7 @@ page = client.get("/portal/login")
 assert page.status_code == 200 and b'name="csrfmiddlewaretoken"' in page.content, page.status_code
 assert client.post("/portal/login", {"email": "a@b.co", "password": "x"}).status_code == 403
 from django.contrib.auth.models import Permission
-assert Permission.objects.filter(content_type__app_label="portalkit").count() == 7
+assert Permission.objects.filter(content_type__app_label="portalkit").count() == 8
 print("ok")
 '''
 

@@ -57,9 +57,11 @@ def test_vis_3_access_flags(enrolled):
 
 def test_vis_4_config_toggles_hide_views_and_dashboard_opens_on_invoices(enrolled):
     w = enrolled
-    assert w.portal.visibility.dashboard_sections(w.alice) == [Section.INVOICES, Section.PROPOSALS, Section.ISSUES]
+    assert w.portal.visibility.dashboard_sections(w.alice) == [Section.INVOICES, Section.PROPOSALS, Section.ISSUES,
+                                                                Section.REPORTS]
     assert w.portal.config.default_view == "invoices"
-    w.portal.update_config(w.staff, attrs.evolve(w.portal.config, show_invoices=False, show_issues=False))
+    w.portal.update_config(w.staff, attrs.evolve(w.portal.config, show_invoices=False, show_issues=False,
+                                                 show_reports=False))
     assert w.portal.visibility.dashboard_sections(w.alice) == [Section.PROPOSALS]
     assert w.portal.config.default_view == "proposals"
     with pytest.raises(PermissionDenied):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from . import inputs
-from .errors import NotFound, PaymentPending, PermissionDenied, PortalError
+from .errors import NotFound, PaymentPending, PermissionDenied, PortalError, ValidationError
 from .models import AutopayConsent, Contact, Invoice, Payment, PaymentMethod, Property
 from .payments import Payments, revoke_autopay
 from .ports import Clock, In, Storage
@@ -38,7 +38,7 @@ class Autopay:
         if not section_visible(contact, Section.INVOICES, config):
             raise PermissionDenied("The invoices view is not available.")
         if inputs.flag(agreed, "agreed") is not True:
-            raise inputs.ValidationError("Tick the authorisation to turn autopay on.", field="agreed")
+            raise ValidationError("Tick the authorisation to turn autopay on.", field="agreed")
         ip_address = inputs.text(ip_address, "ip_address", max_length=64, required=False)
         method = self._storage.get(PaymentMethod, method_id) if inputs.is_identifier(method_id) else None
         if method is None or method.contact_id != contact.id or method.removed:

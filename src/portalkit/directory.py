@@ -271,11 +271,10 @@ class Directory:
         with self._uow():
             contact = self.contact(contact_id)
             prop = self.get(Property, property_id)
-            roles = {"primary_contact_id": None} if prop.primary_contact_id == contact.id else {}
-            if prop.billing_contact_id == contact.id:
-                roles["billing_contact_id"] = None
-            if roles:
-                self._storage.update(attrs.evolve(prop, **roles))
+            if contact.id in (prop.primary_contact_id, prop.billing_contact_id):
+                self._storage.update(attrs.evolve(
+                    prop, primary_contact_id=None if prop.primary_contact_id == contact.id else prop.primary_contact_id,
+                    billing_contact_id=None if prop.billing_contact_id == contact.id else prop.billing_contact_id))
             if property_id not in contact.property_ids:
                 return contact
             return self._storage.update(attrs.evolve(

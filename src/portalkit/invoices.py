@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 from datetime import date, timedelta
 from decimal import Decimal
@@ -160,7 +161,7 @@ class Invoices:
     def get(self, contact: Contact, invoice_id: str) -> Invoice:
         return self._visibility.require_invoice(contact, invoice_id)[0]
 
-    def lines(self, contact: Contact, invoice_id: str) -> list[InvoiceLine]:
+    def lines(self, contact: Contact, invoice_id: str) -> builtins.list[InvoiceLine]:
         """The invoice's lines, in order."""
         invoice = self.get(contact, invoice_id)
         return sorted(self._storage.find(InvoiceLine, invoice_id=invoice.id), key=lambda line: line.position)

@@ -34,7 +34,7 @@ class Entry:
 
 @attrs.frozen
 class PropertyStatement:
-    property: Property
+    place: Property
     opening: Decimal
     entries: tuple[Entry, ...]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -78,7 +78,7 @@ class _Document(FPDF):
         self.set_font(FONT, style, size)
         self.multi_cell(0, 5.5, _text(text), new_x="LMARGIN", new_y="NEXT")
 
-    def rows(self, header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[int, ...],
+    def rows(self, header: tuple[str, ...], rows: Sequence[tuple[str, ...]], widths: tuple[int, ...],
              align: tuple[str, ...]) -> None:
         self.set_font(FONT, size=10)
         b = self.branding
@@ -130,7 +130,7 @@ class FpdfRenderer:
         if not statement.properties:
             doc.line_of_text("No invoices in this period.")
         for part in statement.properties:
-            doc.line_of_text(part.property.name, 12, "B")
+            doc.line_of_text(part.place.name, 12, "B")
             rows = [("", "Opening balance", _signed(part.opening))]
             rows += [(e.on.isoformat(), e.description, _signed(e.amount)) for e in part.entries]
             rows.append(("", "Closing balance", _signed(part.closing)))

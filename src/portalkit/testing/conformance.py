@@ -25,8 +25,9 @@ import pytest
 
 from ..errors import Conflict
 from ..ports import AtLeast, In, Not, Storage
-from ..models import (Access, Attachment, Comment, Contact, Invoice, OutboxMessage, Payment, MethodKind, PortalStatus,
-                      Proposal, ProposalStatus, Service, Signature, StaffUser, Permission)
+from ..models import (Access, Attachment, AutopayConsent, Comment, Contact, Invoice, InvoiceLine,
+                      MethodKind, OutboxMessage, Payment, Permission, PortalStatus, Proposal,
+                      ProposalStatus, Report, ReportKind, Service, Signature, StaffUser)
 
 WHEN = datetime(2026, 5, 17, 8, 30, 15, 123456, tzinfo=timezone.utc)
 T = TypeVar("T")
@@ -53,6 +54,12 @@ def samples() -> list[Any]:
         Attachment(issue_id="i", comment_id="c1", position=2, filename="a.png", content_type="image/png",
                    file_key="cd" * 32, size=256, shared=False),
         OutboxMessage(dedup_key="d1", kind="mail", payload={"to": ["a@b.co"], "n": 1}, created_at=WHEN),
+        InvoiceLine(invoice_id="i1", position=3, description="Mowing ✓", quantity=Decimal("1.50"),
+                    unit_price=Decimal("40.00"), amount=Decimal("60.00")),
+        Report(property_id="p1", kind=ReportKind.SERVICE, title="Start-up", performed_on=date(2026, 3, 2),
+               filename="s.pdf", file_key="ab" * 32, size=10, external_id="R-1"),
+        AutopayConsent(contact_id="c", method_id="m", consent_text="I authorise", accepted_at=WHEN,
+                       ip_address="::1", revoked_at=None),
     ]
 
 

@@ -79,7 +79,7 @@ class PortalKit:
             except PortalError:
                 return Response("Not found", 404)
         req = self._request()
-        with self.portal.settings.pinned():  # one read of the settings for the page and its headers
+        with self.web.portal.settings.pinned():  # one read of the settings for the page and its headers
             return self._secure(self._respond(self.web.handle(endpoint, req, **params), req))
 
     def _request(self) -> PageRequest:
