@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
+from typing import Callable
 import attrs
 
 from . import history, inputs, passwords
@@ -22,7 +24,7 @@ from .invitations import Invitations
 from .mails import MailTemplates
 from .models import Contact, HistoryKind, LoginSession, PortalStatus
 from .outbox import Outbox
-from .ports import Clock, Storage
+from .ports import Clock, Mail, Storage
 from .settings import Settings
 from .throttle import Throttle
 from .tokens import LOGIN_LINK, RESET, SESSION, TokenSigner
@@ -178,55 +180,44 @@ class Accounts:
             history.record(self._storage, self._clock, contact.id, HistoryKind.PASSWORD_CHANGED)
 
     def request_reset(self, email: str, ip_address: str | None = None) -> str:
-        """ACC-3: mail a reset link to an enrolled contact; the answer is the same either way.
-
-        Requests are limited per address and per client address. Every request does the same
-        work: an active account gets the reset link, any other address a note that it has no
-        active portal account, so neither the answer nor its timing tells them apart.
-        """
-        config = self._settings.current
-        address = inputs.email(email)
-        ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
-        limits = {"reset:" + address: config.reset_max_requests}
-        if ip:
-            limits["reset-ip:" + ip] = config.reset_max_requests_per_ip
-        self._throttle.reserve_all(limits, config.reset_window_seconds)
-        found = contact_by_email(self._storage, address)
-        contact = found if found and found.portal_status is PortalStatus.ENROLLED and not found.suspended else None
-        token = self._signer.sign(RESET, *((contact.id, contact.credential_epoch) if contact else ("none", 0)))
-        if contact is not None:
-            mail = self._mails.render("password_reset", (address,), contact=contact, hours=config.reset_link_hours,
-                                      link=f"{config.portal_url}/reset-password/{token}")
-        else:
-            mail = self._mails.render("password_reset_no_account", (address,))
-        with self._uow():
-            self._outbox.mail(mail, dedup_key=f"reset:{address}:{token[-16:]}")
+        """ACC-3: mail a reset link to an enrolled contact; the answer is the same either way."""
+        hours = self._settings.current.reset_link_hours
+        self._mail_link(email, ip_address, "reset", lambda contact, address: self._mails.render(
+            "password_reset", (address,), contact=contact, hours=hours,
+            link=f"{self._settings.current.portal_url}/reset-password/"
+                 f"{self._signer.sign(RESET, contact.id, contact.credential_epoch)}"))
         return RESET_ANSWER
 
     def request_login_link(self, email: str, ip_address: str | None = None) -> str:
         """Mail an enrolled contact a single-use sign-in link, valid ``login_link_minutes``; the
-        answer, and the work, are the same for any address. Throttled as password resets are,
-        per address and per client address; refused when the company turned links off."""
+        answer, and the work, are the same for any address; refused when the company turned
+        links off."""
         config = self._settings.current
         if not config.login_links_enabled:
             raise PermissionDenied("Sign-in links are turned off; log in with your password.")
+        self._mail_link(email, ip_address, "login-link", lambda contact, address: self._mails.render(
+            "login_link", (address,), contact=contact, minutes=config.login_link_minutes,
+            link=f"{config.portal_url}/sign-in/{self._signer.sign(LOGIN_LINK, contact.id, contact.login_link_nonce)}"))
+        return LOGIN_LINK_ANSWER
+
+    def _mail_link(self, email: str, ip_address: str | None, kind: str,
+                   link_mail: Callable[[Contact, str], Mail]) -> None:
+        """Mail a link to an active account's address (``link_mail``), or to any other address a
+        note that it has no active portal account: the same answer and the same work either
+        way. Limited per address and per client address (``reset_max_requests``...)."""
+        config = self._settings.current
         address = inputs.email(email)
         ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
-        limits = {"login-link:" + address: config.reset_max_requests}
+        limits = {f"{kind}:{address}": config.reset_max_requests}
         if ip:
-            limits["login-link-ip:" + ip] = config.reset_max_requests_per_ip
+            limits[f"{kind}-ip:{ip}"] = config.reset_max_requests_per_ip
         self._throttle.reserve_all(limits, config.reset_window_seconds)
         found = contact_by_email(self._storage, address)
-        contact = found if found and found.portal_status is PortalStatus.ENROLLED and not found.suspended else None
-        token = self._signer.sign(LOGIN_LINK, *((contact.id, contact.login_link_nonce) if contact else ("none", 0)))
-        if contact is not None:
-            mail = self._mails.render("login_link", (address,), contact=contact, minutes=config.login_link_minutes,
-                                      link=f"{config.portal_url}/sign-in/{token}")
-        else:
-            mail = self._mails.render("password_reset_no_account", (address,))
+        active = found is not None and found.portal_status is PortalStatus.ENROLLED and not found.suspended
+        mail = link_mail(found, address) if found is not None and active else \
+            self._mails.render("password_reset_no_account", (address,))
         with self._uow():
-            self._outbox.mail(mail, dedup_key=f"login-link:{address}:{token[-16:]}")
-        return LOGIN_LINK_ANSWER
+            self._outbox.mail(mail, dedup_key=f"{kind}:{address}:{secrets.token_hex(8)}")
 
     def check_login_link(self, token: str) -> Contact:
         """The contact a sign-in link is for while it is unused and unexpired (``InvalidToken``

@@ -245,17 +245,15 @@ class Directory:
             return contact
 
     def set_primary_contact(self, staff: StaffUser, property_id: str, contact_id: str | None) -> Property:
-        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
-        contact_id = inputs.optional_identifier(contact_id, "contact_id")
-        with self._uow():
-            prop = self.get(Property, property_id)
-            if contact_id is not None:
-                self.link_property(staff, contact_id, property_id)
-                prop = self.get(Property, property_id)
-            return self._storage.update(attrs.evolve(prop, primary_contact_id=contact_id))
+        """VIS-1, VIS-2: the property's primary contact (linked to it if they are not), or none."""
+        return self._set_property_contact(staff, property_id, contact_id, "primary_contact_id")
 
     def set_billing_contact(self, staff: StaffUser, property_id: str, contact_id: str | None) -> Property:
         """VIS-2: the property's billing contact sees all of its invoices, as its primary contact does."""
+        return self._set_property_contact(staff, property_id, contact_id, "billing_contact_id")
+
+    def _set_property_contact(self, staff: StaffUser, property_id: str, contact_id: str | None,
+                              role: str) -> Property:
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         contact_id = inputs.optional_identifier(contact_id, "contact_id")
         with self._uow():
@@ -263,7 +261,8 @@ class Directory:
             if contact_id is not None:
                 self.link_property(staff, contact_id, property_id)
                 prop = self.get(Property, property_id)
-            return self._storage.update(attrs.evolve(prop, billing_contact_id=contact_id))
+            change: dict[str, Any] = {role: contact_id}
+            return self._storage.update(attrs.evolve(prop, **change))
 
     def unlink_property(self, staff: StaffUser, contact_id: str, property_id: str) -> Contact:
         """VIS-1: the contact no longer sees the property (nor is its primary or billing contact)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .. import money
 from ..errors import AuthenticationFailed, InvalidWebhook, SessionExpired, ValidationError
@@ -64,23 +64,20 @@ class CustomerPages:
         return Redirect("login", session="end")
 
     def forgot_password(self, req: PageRequest) -> Result:
-        if req.method == "GET":
-            return Page("forgot.html")
-        try:
-            answer = self.portal.accounts.request_reset(req.field("email"), req.ip)
-        except ValidationError as exc:
-            return Page("forgot.html", {"error": exc.public_message}, 400)
-        flash(req, answer)
-        return Redirect("login")
+        return self._ask_for_link(req, "forgot.html", self.portal.accounts.request_reset)
 
     def login_link(self, req: PageRequest) -> Result:
         """"Email me a sign-in link": the same answer for every address."""
+        return self._ask_for_link(req, "login_link.html", self.portal.accounts.request_login_link)
+
+    @staticmethod
+    def _ask_for_link(req: PageRequest, template: str, request: Callable[[str, str], str]) -> Result:
         if req.method == "GET":
-            return Page("login_link.html")
+            return Page(template)
         try:
-            answer = self.portal.accounts.request_login_link(req.field("email"), req.ip)
+            answer = request(req.field("email"), req.ip)
         except ValidationError as exc:
-            return Page("login_link.html", {"error": exc.public_message}, 400)
+            return Page(template, {"error": exc.public_message}, 400)
         flash(req, answer)
         return Redirect("login")
 
