@@ -102,3 +102,14 @@ def test_sync_proposals_carry_deposits_and_invoices_keep_the_deposit_off(world):
     w.portal.sync.apply(attrs.evolve(host_batch(0, proposals=proposals), invoices=[changed]))
     [invoice] = w.portal.storage.find(Invoice, external_id="IN-P")
     assert invoice.amount_due == Decimal("360.00")  # the host's change, with the deposit still off
+
+
+def test_the_statement_shows_the_deposit_paid_and_taken_off(deposit):
+    w = deposit
+    signed = w.portal.proposals.sign(w.alice, w.proposal.id, PNG_SIGNATURE, "10.0.0.1", deposit_method_id=w.card.id)
+    settle(w)
+    today = w.clock.now().date()
+    w.portal.invoices.add(w.staff, w.prop.id, "INV-700", "1000.00", today, proposal_id=signed.id)
+    [part] = w.portal.statements.statement(w.alice, today, today).properties
+    assert ("Deposit taken off invoice INV-700", Decimal("-100.00")) in [(e.description, e.amount) for e in part.entries]
+    assert part.closing == Decimal("900.00")  # billed 1,100 in all, paid 100, owes 900

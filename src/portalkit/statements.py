@@ -108,6 +108,9 @@ def _entries(invoices: Iterable[Invoice], payments: Iterable[Payment]) -> Iterab
                 label = "Payment returned" if p.status.value == "returned" else "Refund"
                 yield Entry(_day(p.reversed_at), f"{label} on invoice {invoice.number}", back)
                 net -= back
+        if invoice.deposit_credit:
+            yield Entry(invoice.invoice_date, f"Deposit taken off invoice {invoice.number}", -invoice.deposit_credit)
+            net += invoice.deposit_credit
         other = invoice.amount - invoice.amount_due - net  # what the company recorded itself
         if other:
             yield Entry(invoice.paid_on or invoice.invoice_date,
