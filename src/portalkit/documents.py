@@ -29,14 +29,8 @@ class Documents:
 
     def statement(self, statement: Any) -> bytes:
         """An account statement (``statements.Statement``): per property, opening balance, the
-        period's entries and closing balance. A renderer without ``render_statement`` gets the
-        default one's."""
-        render = getattr(self._renderer, "render_statement", None)
-        if render is None:
-            from .adapters.pdf import FpdfRenderer
-
-            render = FpdfRenderer().render_statement
-        return bytes(render(statement, self._context(None)))
+        period's entries and closing balance."""
+        return self._renderer.render_statement(statement, self._context(None))
 
     def proposal(self, proposal: Proposal, prop: Property) -> bytes:
         """The proposal with its services (optional ones marked chosen or not) and, once signed,
