@@ -272,3 +272,17 @@ def test_inline_delivery_sends_only_what_the_operation_wrote():
     assert len(w.portal.outbox.pending()) == backlog
     assert w.portal.outbox.dispatch() == backlog  # the worker delivers the rest
     assert {m.to for m in w.mailer.outbox} == {("alice@example.com",), ("bob@example.com",)}
+
+
+def test_smtp_messages_encode_names_and_refuse_header_injection():
+    from email import message_from_bytes, policy
+
+    mailer = SmtpMailer("127.0.0.1", default_sender="Green Acres Ñ <portal@greenacres.test>")
+    msg = mailer.build(Mail(to=("José Núñez <jose@example.com>",), subject="Recibo ✓", text="Gracias ñ\n",
+                            html="<p>ñ</p>", message_id="k"))
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert (str(parsed["To"]), str(parsed["From"]), str(parsed["Subject"])) == (
+        "José Núñez <jose@example.com>", "Green Acres Ñ <portal@greenacres.test>", "Recibo ✓")
+    assert parsed.get_body(("plain",)).get_content() == "Gracias ñ\n"
+    with pytest.raises(ValueError):
+        mailer.build(Mail(to=("a@b.co\r\nBcc: everyone@example.com",), subject="x", text="t"))
