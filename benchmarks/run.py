@@ -620,6 +620,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, correctness only (CI)")
     parser.add_argument("--postgres", action="store_true", help="also run the storage benchmarks on PostgreSQL")
     parser.add_argument("--json", help="write the results to this file")
+    parser.add_argument("--only", help="run only these steps (comma-separated, e.g. outbox_smtp,pay_path)")
     args = parser.parse_args()
     q = args.quick
     tmp = Path(tempfile.mkdtemp(prefix="portalkit-bench-"))
@@ -636,7 +637,11 @@ def main() -> int:
             results["postgres"] = f"skipped: {exc}"
     failed = []
 
+    only = set(args.only.split(",")) if args.only else None
+
     def step(key: str, fn, *fn_args) -> None:
+        if only is not None and not any(key == o or key.endswith("_" + o) for o in only):
+            return
         print(f"{key} ...", flush=True)
         try:
             results[key] = fn(*fn_args)
