@@ -1,4 +1,9 @@
-"""staff roles invoice lines reports
+"""staff roles, invoice lines and terms, reports, billing contacts, autopay, deposits, sign-in links
+
+New tables for invoice lines, inspection and service reports and autopay consents; staff get a
+role, properties a billing contact, invoices terms, a proposal and a deposit credit, proposals a
+deposit, payments an autopay attempt and a reversal time, contacts a sign-in link nonce; indexes
+for the staff proposal and customer lists. Existing rows get the defaults.
 
 Revision ID: 0007
 Revises: 0006
