@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 from . import inputs
-from .errors import NotFound, PaymentPending, PermissionDenied, PortalError, ValidationError
-from .models import AutopayConsent, Contact, Invoice, Payment, PaymentMethod, Property
+from .errors import PaymentPending, PermissionDenied, PortalError, ValidationError
+from .models import AutopayConsent, Contact, Invoice, Payment, Property
 from .payments import Payments, revoke_autopay
 from .ports import Clock, In, Storage
 from .settings import Settings
@@ -40,9 +40,7 @@ class Autopay:
         if inputs.flag(agreed, "agreed") is not True:
             raise ValidationError("Tick the authorisation to turn autopay on.", field="agreed")
         ip_address = inputs.text(ip_address, "ip_address", max_length=64, required=False)
-        method = self._storage.get(PaymentMethod, method_id) if inputs.is_identifier(method_id) else None
-        if method is None or method.contact_id != contact.id or method.removed:
-            raise NotFound("No such payment method.")
+        method = self._payments.require_method(contact, method_id)  # theirs, saved, not expired
         with self._uow():
             revoke_autopay(self._storage, self._clock.now(), contact_id=contact.id)
             return self._storage.insert(AutopayConsent(contact_id=contact.id, method_id=method.id,

@@ -47,7 +47,8 @@ def sniff(data: bytes) -> str:
     return "text/plain" if printable else "application/octet-stream"
 
 
-def _filename(value: object) -> str:
+def safe_filename(value: object) -> str:
+    """A file name without a path or a leading dot."""
     name = inputs.text(value, "filename", max_length=MAX_FILENAME).replace("/", "_").replace("\\", "_")
     return name.lstrip(".") or "file"
 
@@ -70,7 +71,7 @@ class Files:
         for upload in files:
             if not isinstance(upload, Upload) or not isinstance(upload.data, bytes):
                 raise ValidationError("Attachments must be files.", field="attachments")
-            name = _filename(upload.filename)
+            name = safe_filename(upload.filename)
             if not upload.data or len(upload.data) > config.max_attachment_bytes:
                 raise ValidationError(f"{name}: a file must be between 1 byte and "
                                       f"{config.max_attachment_bytes // (1024 * 1024)} MB.", field="attachments")

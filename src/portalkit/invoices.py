@@ -163,11 +163,12 @@ class Invoices:
 
     def lines(self, contact: Contact, invoice_id: str) -> builtins.list[InvoiceLine]:
         """The invoice's lines, in order."""
-        invoice = self.get(contact, invoice_id)
+        return self._lines(self.get(contact, invoice_id))
+
+    def _lines(self, invoice: Invoice) -> builtins.list[InvoiceLine]:
         return sorted(self._storage.find(InvoiceLine, invoice_id=invoice.id), key=lambda line: line.position)
 
     def pdf(self, contact: Contact, invoice_id: str) -> bytes:
         """PAY-3: the invoice as a PDF, always offered: its lines, terms and the company's look."""
         invoice, prop = self._visibility.require_invoice(contact, invoice_id)
-        lines = self._storage.find(InvoiceLine, invoice_id=invoice.id)
-        return self._documents.invoice(invoice, prop, sorted(lines, key=lambda line: line.position))
+        return self._documents.invoice(invoice, prop, self._lines(invoice))

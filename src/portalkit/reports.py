@@ -11,7 +11,7 @@ import attrs
 from . import inputs
 from .directory import lookup
 from .errors import NotFound, ValidationError
-from .files import Files, Upload, sniff
+from .files import Files, Upload, safe_filename, sniff
 from .models import Contact, Permission, Property, Report, ReportKind, StaffUser
 from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import require
@@ -42,7 +42,7 @@ class Reports:
         if not isinstance(pdf, Upload) or not isinstance(pdf.data, bytes) or len(pdf.data) > MAX_REPORT_BYTES \
                 or sniff(pdf.data) != "application/pdf":
             raise ValidationError("A report is a PDF of at most 50 MB.", field="pdf")
-        filename = inputs.text(pdf.filename or "report.pdf", "filename").replace("/", "_").replace("\\", "_")
+        filename = safe_filename(pdf.filename or "report.pdf")
         with self._uow():
             prop = lookup(self._storage, Property, property_id)
             values: dict[str, Any] = dict(property_id=prop.id, kind=kind, title=title, performed_on=performed_on,

@@ -9,7 +9,7 @@ Several refunds of one payment show as one line, on the day of the last.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Iterable
 
@@ -17,7 +17,7 @@ import attrs
 
 from .documents import Documents
 from .errors import ValidationError
-from .models import Contact, Invoice, Payment, Property
+from .models import Contact, Invoice, Payment, PaymentStatus, Property
 from .ports import In, Storage
 from .settings import Settings
 from .visibility import Section, Visibility, invoice_visible
@@ -69,26 +69,24 @@ class Statements:
         with self._settings.pinned():
             self._visibility.require_section(contact, Section.INVOICES)
             config = self._settings.current
-            parts = []
-            for prop in self._visibility.properties(contact):
-                invoices = [i for i in self._storage.find(Invoice, property_id=prop.id, archived=False)
-                            if i.invoice_date <= end and invoice_visible(contact, i, prop, config)]
-                if invoices:
-                    parts.append(self._property(prop, invoices, start, end))
+            props = {p.id: p for p in self._visibility.properties(contact)}
+            found = self._storage.find(Invoice, property_id=In(list(props)), archived=False) if props else []
+            invoices = [i for i in found
+                        if i.invoice_date <= end and invoice_visible(contact, i, props[i.property_id], config)]
+        payments = self._storage.find(Payment, invoice_id=In([i.id for i in invoices])) if invoices else []
+        parts = [self._property(prop, [i for i in invoices if i.property_id == prop.id], payments, start, end)
+                 for prop in props.values() if any(i.property_id == prop.id for i in invoices)]
         return Statement(contact, start, end, tuple(parts))
 
     def pdf(self, contact: Contact, start: date, end: date) -> bytes:
         return self._documents.statement(self.statement(contact, start, end))
 
-    def _property(self, prop: Property, invoices: list[Invoice], start: date, end: date) -> PropertyStatement:
-        payments = self._storage.find(Payment, invoice_id=In([i.id for i in invoices])) if invoices else []
+    @staticmethod
+    def _property(prop: Property, invoices: list[Invoice], payments: list[Payment], start: date,
+                  end: date) -> PropertyStatement:
         entries = sorted((e for e in _entries(invoices, payments) if e.on <= end), key=lambda e: e.on)
         opening = sum((e.amount for e in entries if e.on < start), Decimal("0.00"))
         return PropertyStatement(prop, opening, tuple(e for e in entries if e.on >= start))
-
-
-def _day(at: datetime) -> date:
-    return at.date()
 
 
 def _entries(invoices: Iterable[Invoice], payments: Iterable[Payment]) -> Iterable[Entry]:
@@ -101,12 +99,13 @@ def _entries(invoices: Iterable[Invoice], payments: Iterable[Payment]) -> Iterab
         for p in by_invoice.get(invoice.id, ()):
             if p.settled_at is None:
                 continue
-            yield Entry(_day(p.settled_at), f"Payment on invoice {invoice.number}", -p.amount)
+            yield Entry(p.settled_at.date(), f"Payment on invoice {invoice.number}", -p.amount)
             net += p.amount
-            back = p.amount if p.status.value == "returned" else p.refunded_amount
+            returned = p.status is PaymentStatus.RETURNED
+            back = p.amount if returned else p.refunded_amount
             if back and p.reversed_at is not None:
-                label = "Payment returned" if p.status.value == "returned" else "Refund"
-                yield Entry(_day(p.reversed_at), f"{label} on invoice {invoice.number}", back)
+                label = "Payment returned" if returned else "Refund"
+                yield Entry(p.reversed_at.date(), f"{label} on invoice {invoice.number}", back)
                 net -= back
         if invoice.deposit_credit:
             yield Entry(invoice.invoice_date, f"Deposit taken off invoice {invoice.number}", -invoice.deposit_credit)
