@@ -19,6 +19,8 @@ from .errors import (
     SessionExpired,
     ValidationError,
 )
+from .i18n import N_, _
+from . import i18n
 from .events import ContactEnrolled, external_ids
 from .invitations import Invitations
 from .mails import MailTemplates
@@ -31,8 +33,8 @@ from .tokens import LOGIN_LINK, RESET, SESSION, TokenSigner
 from .uow import UnitOfWork
 
 SESSION_LIFETIME = timedelta(hours=12)
-RESET_ANSWER = "If that email belongs to a portal account, a reset link is on its way."
-LOGIN_LINK_ANSWER = "If that email belongs to a portal account, a sign-in link is on its way."
+RESET_ANSWER = N_("If that email belongs to a portal account, a reset link is on its way.")
+LOGIN_LINK_ANSWER = N_("If that email belongs to a portal account, a sign-in link is on its way.")
 
 
 @attrs.frozen
@@ -95,7 +97,7 @@ class Accounts:
         config = self._settings.current
         address = inputs.text(email, "email", max_length=inputs.MAX_EMAIL, required=False).lower()
         if not isinstance(password, str):
-            raise ValidationError("Enter your password.", field="password")
+            raise ValidationError(_("Enter your password."), field="password")
         ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
         contact = contact_by_email(self._storage, address)
         keys = self._throttle.reserve_login(self._account_key(contact, address), ip, config)
@@ -165,7 +167,7 @@ class Accounts:
         key = self._account_key(fresh, "")
         self._throttle.reserve(key, config.login_max_failures, config.login_window_seconds)
         if not passwords.verify(current, fresh.password_hash, config.bcrypt_rounds):
-            raise AuthenticationFailed("The current password is not correct.")
+            raise AuthenticationFailed(_("The current password is not correct."))
         self._throttle.reset(key)
         self._set_password(fresh, passwords.hash_password(new, config.bcrypt_rounds))
 
@@ -173,7 +175,7 @@ class Accounts:
         with self._uow():
             fresh = lookup(self._storage, Contact, contact.id)
             if fresh.credential_epoch != contact.credential_epoch:
-                raise InvalidToken("This link has already been used.")
+                raise InvalidToken(_("This link has already been used."))
             self._storage.update(
                 attrs.evolve(fresh, password_hash=hashed, credential_epoch=fresh.credential_epoch + 1)
             )
@@ -183,10 +185,10 @@ class Accounts:
         """ACC-3: mail a reset link to an enrolled contact; the answer is the same either way."""
         hours = self._settings.current.reset_link_hours
         self._mail_link(email, ip_address, "reset", lambda contact, address: self._mails.render(
-            "password_reset", (address,), contact=contact, hours=hours,
+            "password_reset", (address,), language=contact.language, contact=contact, hours=hours,
             link=f"{self._settings.current.portal_url}/reset-password/"
                  f"{self._signer.sign(RESET, contact.id, contact.credential_epoch)}"))
-        return RESET_ANSWER
+        return _(RESET_ANSWER)
 
     def request_login_link(self, email: str, ip_address: str | None = None) -> str:
         """Mail an enrolled contact a single-use sign-in link, valid ``login_link_minutes``; the
@@ -194,11 +196,11 @@ class Accounts:
         links off."""
         config = self._settings.current
         if not config.login_links_enabled:
-            raise PermissionDenied("Sign-in links are turned off; log in with your password.")
+            raise PermissionDenied(_("Sign-in links are turned off; log in with your password."))
         self._mail_link(email, ip_address, "login-link", lambda contact, address: self._mails.render(
-            "login_link", (address,), contact=contact, minutes=config.login_link_minutes,
+            "login_link", (address,), language=contact.language, contact=contact, minutes=config.login_link_minutes,
             link=f"{config.portal_url}/sign-in/{self._signer.sign(LOGIN_LINK, contact.id, contact.login_link_nonce)}"))
-        return LOGIN_LINK_ANSWER
+        return _(LOGIN_LINK_ANSWER)
 
     def _mail_link(self, email: str, ip_address: str | None, kind: str,
                    link_mail: Callable[[Contact, str], Mail]) -> None:
@@ -215,7 +217,7 @@ class Accounts:
         found = contact_by_email(self._storage, address)
         active = found is not None and found.portal_status is PortalStatus.ENROLLED and not found.suspended
         mail = link_mail(found, address) if found is not None and active else \
-            self._mails.render("password_reset_no_account", (address,))
+            self._mails.render("password_reset_no_account", (address,), language=i18n.active())
         with self._uow():
             self._outbox.mail(mail, dedup_key=f"{kind}:{address}:{secrets.token_hex(8)}")
 
@@ -224,11 +226,11 @@ class Accounts:
         or ``ExpiredToken`` otherwise); a page shows who is signing in before they confirm."""
         config = self._settings.current
         if not config.login_links_enabled:
-            raise InvalidToken("Sign-in links are turned off; log in with your password.")
+            raise InvalidToken(_("Sign-in links are turned off; log in with your password."))
         contact_id, nonce = self._signer.verify(LOGIN_LINK, token, timedelta(minutes=config.login_link_minutes))
         contact = self._storage.get(Contact, contact_id)
         if contact is None or contact.login_link_nonce != nonce or contact.portal_status is not PortalStatus.ENROLLED:
-            raise InvalidToken("This sign-in link has already been used; ask for a new one.")
+            raise InvalidToken(_("This sign-in link has already been used; ask for a new one."))
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
         return contact
@@ -242,7 +244,7 @@ class Accounts:
                 self._storage.update(attrs.evolve(contact, login_link_nonce=contact.login_link_nonce + 1))
                 login = self._storage.insert(LoginSession(contact_id=contact.id, created_at=self._clock.now()))
         except Conflict as exc:
-            raise InvalidToken("This sign-in link has already been used; ask for a new one.") from exc
+            raise InvalidToken(_("This sign-in link has already been used; ask for a new one.")) from exc
         return Session(self._signer.sign(SESSION, login.id, contact.credential_epoch), contact)
 
     def check_reset_link(self, token: str) -> Contact:
@@ -252,7 +254,7 @@ class Accounts:
         contact_id, epoch = self._signer.verify(RESET, token, lifetime)
         contact = self._storage.get(Contact, contact_id)
         if contact is None or contact.credential_epoch != epoch:
-            raise InvalidToken("This link has already been used.")
+            raise InvalidToken(_("This link has already been used."))
         return contact
 
     def reset_password(self, token: str, password: str, confirm: str) -> Contact:
@@ -261,7 +263,7 @@ class Accounts:
         try:
             self._set_password(contact, self._hash(password, confirm))
         except Conflict as exc:
-            raise InvalidToken("This link has already been used.") from exc
+            raise InvalidToken(_("This link has already been used.")) from exc
         return lookup(self._storage, Contact, contact.id)
 
     # -- profile ---------------------------------------------------------------------------
@@ -272,6 +274,13 @@ class Accounts:
             fresh = lookup(self._storage, Contact, contact.id)
             return self._storage.update(attrs.evolve(fresh, first_name=first, last_name=last))
 
+    def set_language(self, contact: Contact, language: object) -> Contact:
+        """The language of the contact's pages and mails, one of ``i18n.LANGUAGES``."""
+        chosen = inputs.choice(language, tuple(i18n.LANGUAGES), "language")
+        with self._uow():
+            fresh = lookup(self._storage, Contact, contact.id)
+            return fresh if fresh.language == chosen else self._storage.update(attrs.evolve(fresh, language=chosen))
+
     def set_receipts(self, contact: Contact, opt_in: bool) -> Contact:
         """PAY-7: opt in to electronic receipts; a confirmation is mailed."""
         opt_in = inputs.flag(opt_in, "receipts")
@@ -279,6 +288,7 @@ class Accounts:
             fresh = lookup(self._storage, Contact, contact.id)
             updated = self._storage.update(attrs.evolve(fresh, receipts_opt_in=opt_in))
             if opt_in and not fresh.receipts_opt_in:
-                self._outbox.mail(self._mails.render("receipts_on", (fresh.address,), contact=fresh),
+                self._outbox.mail(self._mails.render("receipts_on", (fresh.address,), language=fresh.language,
+                                                     contact=fresh),
                                   dedup_key=f"receipts-on:{fresh.id}:{updated.version}")
             return updated

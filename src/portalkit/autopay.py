@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from . import inputs
 from .errors import PaymentPending, PermissionDenied, PortalError, ValidationError
+from .i18n import _
 from .models import AutopayConsent, Contact, Invoice, Payment, Property
 from .payments import Payments, revoke_autopay
 from .ports import Clock, In, Storage
@@ -34,11 +35,11 @@ class Autopay:
         (``autopay_consent_text``), recorded word for word. An earlier consent is replaced."""
         config = self._settings.current
         if not config.autopay_enabled or not config.electronic_payment_enabled:
-            raise PermissionDenied("Autopay is not offered.")
+            raise PermissionDenied(_("Autopay is not offered."))
         if not section_visible(contact, Section.INVOICES, config):
-            raise PermissionDenied("The invoices view is not available.")
+            raise PermissionDenied(_("The invoices view is not available."))
         if inputs.flag(agreed, "agreed") is not True:
-            raise ValidationError("Tick the authorisation to turn autopay on.", field="agreed")
+            raise ValidationError(_("Tick the authorisation to turn autopay on."), field="agreed")
         ip_address = inputs.text(ip_address, "ip_address", max_length=64, required=False)
         method = self._payments.require_method(contact, method_id)  # theirs, saved, not expired
         with self._uow():

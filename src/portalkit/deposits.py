@@ -13,6 +13,7 @@ import attrs
 
 from . import money
 from .errors import ValidationError
+from .i18n import _
 from .models import Contact, Invoice, Proposal
 from .ports import Storage
 
@@ -22,7 +23,7 @@ HUNDRED = Decimal("100")
 def checked_deposit(deposit: object, percent: bool) -> Decimal:
     value = money.parse(deposit, field="deposit")
     if percent and value > HUNDRED:
-        raise ValidationError("A deposit is at most 100 percent of the total.", field="deposit")
+        raise ValidationError(_("A deposit is at most 100 percent of the total."), field="deposit")
     return value
 
 

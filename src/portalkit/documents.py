@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from . import i18n
 from .files import Files
 from .models import InvoiceLine, Invoice, Property, Proposal
 from .ports import PdfRenderer
@@ -20,7 +21,8 @@ class Documents:
         config = self._settings.current
         key = config.branding.logo_key
         return {"company_name": config.company_name, "property_name": prop.name if prop else "",
-                "branding": config.branding, "logo": self._files.get(key) if key else None}
+                "branding": config.branding, "logo": self._files.get(key) if key else None,
+                "language": i18n.active()}
 
     def invoice(self, invoice: Invoice, prop: Property, lines: Sequence[InvoiceLine]) -> bytes:
         """The invoice with its lines and terms."""

@@ -2,38 +2,41 @@
 
 from __future__ import annotations
 
+from .i18n import N_, gettext
+
 
 class PortalError(Exception):
     """Base of every portalkit error. ``public_message`` is safe to show a customer.
 
     ``str(error)`` may carry detail for logs and staff (ids, permission names). Where a class
     sets ``message_is_public``, its messages are written for the customer ("Enter an amount
-    like 125.00.") and become the ``public_message`` too; elsewhere the class's own stays.
+    like 125.00.") and become the ``public_message`` too; elsewhere the class's own stays. Both
+    are in the active language (``i18n``): raisers pass ``_("...")``.
     """
 
-    public_message = "The request could not be completed."
+    public_message = N_("The request could not be completed.")
     message_is_public = False
 
     def __init__(self, message: str | None = None):
+        # Raised while a page or mail speaks a language: the class's message is read in it.
+        self.public_message = message if message and self.message_is_public else gettext(self.public_message)
         super().__init__(message or self.public_message)
-        if message and self.message_is_public:
-            self.public_message = message
 
 
 class NotFound(PortalError):
-    public_message = "Not found."
+    public_message = N_("Not found.")
 
 
 class PermissionDenied(PortalError):
-    public_message = "You do not have access to this."
+    public_message = N_("You do not have access to this.")
 
 
 class PortalDisabled(PermissionDenied):
-    public_message = "The customer portal is not enabled."
+    public_message = N_("The customer portal is not enabled.")
 
 
 class ValidationError(PortalError):
-    public_message = "Some of the information entered is not valid."
+    public_message = N_("Some of the information entered is not valid.")
     message_is_public = True
 
     def __init__(self, message: str | None = None, *, field: str | None = None):
@@ -42,7 +45,7 @@ class ValidationError(PortalError):
 
 
 class TemplateError(ValidationError):
-    public_message = "The invitation template is not valid."
+    public_message = N_("The invitation template is not valid.")
 
 
 class UnknownTokenError(TemplateError):
@@ -52,35 +55,35 @@ class UnknownTokenError(TemplateError):
 
 
 class MissingPortalLinkError(TemplateError):
-    public_message = "The invitation body must contain the [CustomerPortalLink] token."
+    public_message = N_("The invitation body must contain the [CustomerPortalLink] token.")
 
 
 class InvalidToken(PortalError):
-    public_message = "This link is not valid."
+    public_message = N_("This link is not valid.")
     message_is_public = True
 
 
 class ExpiredToken(InvalidToken):
-    public_message = "This link has expired. Ask for a new one."
+    public_message = N_("This link has expired. Ask for a new one.")
 
 
 class AlreadySignedUp(PortalError):
-    public_message = "You have already signed up. Please log in."
+    public_message = N_("You have already signed up. Please log in.")
 
 
 class AuthenticationFailed(PortalError):
-    public_message = "The email or password is not correct."
+    public_message = N_("The email or password is not correct.")
     message_is_public = True
 
 
 class AccountSuspended(AuthenticationFailed):
     def __init__(self, note: str):
-        super().__init__(note or "Your portal access has been suspended.")
+        super().__init__(note or gettext("Your portal access has been suspended."))
         self.note = note
 
 
 class TooManyAttempts(AuthenticationFailed):
-    public_message = "Too many failed attempts. Try again later."
+    public_message = N_("Too many failed attempts. Try again later.")
 
     def __init__(self, retry_after_seconds: int):
         super().__init__()
@@ -88,42 +91,42 @@ class TooManyAttempts(AuthenticationFailed):
 
 
 class SessionExpired(AuthenticationFailed):
-    public_message = "Your session has ended. Please log in again."
+    public_message = N_("Your session has ended. Please log in again.")
 
 
 class InvalidTransition(PortalError):
     """A state machine refused a step (e.g. signing a proposal in production)."""
 
-    public_message = "That action is not available now."
+    public_message = N_("That action is not available now.")
     message_is_public = True
 
 
 class PaymentPending(InvalidTransition):
-    public_message = "A payment is already pending on this invoice."
+    public_message = N_("A payment is already pending on this invoice.")
 
 
 class PaymentsDisabled(InvalidTransition):
-    public_message = "Electronic payment is not available."
+    public_message = N_("Electronic payment is not available.")
 
 
 class Conflict(PortalError):
     """A concurrent change won the race; nothing of this request was written."""
 
-    public_message = "This record was changed by someone else. Please reload and try again."
+    public_message = N_("This record was changed by someone else. Please reload and try again.")
 
 
 class InvalidWebhook(PortalError):
     """A webhook whose signature, timestamp or body does not verify; nothing was applied."""
 
-    public_message = "The notification could not be verified."
+    public_message = N_("The notification could not be verified.")
 
 
 class ConfigurationError(PortalError):
     """The host wired the portal wrongly: a missing or misspelt hook, an adapter that is not one.
     Raised when the ``Portal`` is built, never while serving a customer."""
 
-    public_message = "The portal is not set up correctly."
+    public_message = N_("The portal is not set up correctly.")
 
 
 class StorageError(PortalError):
-    public_message = "The portal is temporarily unavailable. Please try again."
+    public_message = N_("The portal is temporarily unavailable. Please try again.")

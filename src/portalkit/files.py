@@ -16,6 +16,7 @@ import filetype
 
 from . import inputs
 from .errors import NotFound, ValidationError
+from .i18n import _, ngettext
 from .models import Attachment, Counter
 from .ports import FileStore, Storage
 from .settings import Settings
@@ -66,22 +67,26 @@ class Files:
         config = self._settings.current
         files = inputs.items(uploads, "attachments")
         if len(files) > limit:
-            raise ValidationError(f"Attach at most {limit} file(s).", field="attachments")
+            raise ValidationError(ngettext("Attach at most %(count)d file.", "Attach at most %(count)d files.", limit)
+                                  % {"count": limit}, field="attachments")
         checked, total = [], 0
         for upload in files:
             if not isinstance(upload, Upload) or not isinstance(upload.data, bytes):
-                raise ValidationError("Attachments must be files.", field="attachments")
+                raise ValidationError(_("Attachments must be files."), field="attachments")
             name = safe_filename(upload.filename)
             if not upload.data or len(upload.data) > config.max_attachment_bytes:
-                raise ValidationError(f"{name}: a file must be between 1 byte and "
-                                      f"{config.max_attachment_bytes // (1024 * 1024)} MB.", field="attachments")
+                raise ValidationError(_("%(name)s: a file must be between 1 byte and %(megabytes)d MB.")
+                                      % {"name": name, "megabytes": config.max_attachment_bytes // (1024 * 1024)},
+                                      field="attachments")
             kind = sniff(upload.data)
             if kind not in config.allowed_attachment_types:
-                raise ValidationError(f"{name}: files of this type cannot be attached.", field="attachments")
+                raise ValidationError(_("%(name)s: files of this type cannot be attached.") % {"name": name},
+                                      field="attachments")
             total += len(upload.data)
             checked.append((attrs.evolve(upload, filename=name), kind))
         if room is not None and total > room:
-            raise ValidationError(f"These files are too large: there is room for {room // 1024} KB more.",
+            raise ValidationError(_("These files are too large: there is room for %(kilobytes)d KB more.")
+                                  % {"kilobytes": room // 1024},
                                   field="attachments")
         return checked
 
@@ -101,32 +106,32 @@ class Files:
         key = f"{self._namespace}:uploaded:{uploader_id}"
         counter = self._storage.get(Counter, key) or self._storage.insert(Counter(id=key))
         if counter.value + size > self._settings.current.max_contact_upload_bytes:
-            raise ValidationError("You have reached your upload limit; please contact us to send more files.",
+            raise ValidationError(_("You have reached your upload limit; please contact us to send more files."),
                                   field="attachments")
         self._storage.update(attrs.evolve(counter, value=counter.value + size))
 
     def read(self, attachment: Attachment) -> bytes:
         data = self._store.get(self._namespace, attachment.file_key)
         if data is None:
-            raise NotFound("This file is no longer available.")
+            raise NotFound(_("This file is no longer available."))
         return data
 
     def save_logo(self, upload: Upload) -> str:
         """BRD-1: the company's logo, an image of at most 2 MB, into the file store; its key."""
         if not isinstance(upload, Upload) or not isinstance(upload.data, bytes):
-            raise ValidationError("The logo must be a file.", field="logo")
+            raise ValidationError(_("The logo must be a file."), field="logo")
         if len(upload.data) > MAX_LOGO_BYTES or sniff(upload.data) not in LOGO_TYPES:
-            raise ValidationError("The logo must be a PNG, JPEG, GIF or WebP image of at most 2 MB.", field="logo")
+            raise ValidationError(_("The logo must be a PNG, JPEG, GIF or WebP image of at most 2 MB."), field="logo")
         return self.put(upload.data)
 
     def logo(self, key: str) -> tuple[bytes, str]:
         """The logo stored under ``key`` and its type; ``NotFound`` unless it is the company's
         current logo."""
         if not key or key != self._settings.current.branding.logo_key:
-            raise NotFound("No such logo.")
+            raise NotFound(_("No such logo."))
         data = self.get(key)
         if data is None:
-            raise NotFound("No such logo.")
+            raise NotFound(_("No such logo."))
         return data, sniff(data)
 
     def put(self, data: bytes) -> str:

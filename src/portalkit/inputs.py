@@ -15,6 +15,7 @@ from typing import Any, Iterable, TypeGuard, TypeVar
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import ValidationError
+from .i18n import N_, _
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -37,7 +38,7 @@ def text(value: object, field: str, *, max_length: int = MAX_SHORT_TEXT, require
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{_label(field)} must be text.", field=field)
+        raise ValidationError(_("%(field)s must be text.") % {"field": _label(field)}, field=field)
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
         value = "".join(c for c in value if c in "\n\t" or not _LINE_OR_CONTROL.match(c))
@@ -45,9 +46,10 @@ def text(value: object, field: str, *, max_length: int = MAX_SHORT_TEXT, require
         value = " ".join(_LINE_OR_CONTROL.sub(" ", value).split())
     value = value.strip()
     if required and not value:
-        raise ValidationError(f"Enter the {_label(field).lower()}.", field=field)
+        raise ValidationError(_("Enter the %(field)s.") % {"field": _label(field).lower()}, field=field)
     if len(value) > max_length:
-        raise ValidationError(f"{_label(field)} has at most {max_length} characters.", field=field)
+        raise ValidationError(_("%(field)s has at most %(count)d characters.")
+                              % {"field": _label(field), "count": max_length}, field=field)
     return value
 
 
@@ -67,17 +69,18 @@ def identifier(value: object, field: str = "id") -> str:
     learns nothing about which ids exist.
     """
     if not is_identifier(value):
-        raise ValidationError("That reference is not valid.", field=field)
+        raise ValidationError(_("That reference is not valid."), field=field)
     return str(value)
 
 
 def items(values: object, field: str, *, max_count: int = 100_000) -> list[Any]:
     """The elements of a list, tuple, set or other iterable that is not text; at most ``max_count``."""
     if isinstance(values, (str, bytes, bytearray, dict)) or not isinstance(values, Iterable):
-        raise ValidationError(f"{_label(field)} must be a list.", field=field)
+        raise ValidationError(_("%(field)s must be a list.") % {"field": _label(field)}, field=field)
     found = list(values)
     if len(found) > max_count:
-        raise ValidationError(f"At most {max_count} {_label(field).lower()} at once.", field=field)
+        raise ValidationError(_("At most %(count)d %(field)s at once.")
+                              % {"count": max_count, "field": _label(field).lower()}, field=field)
     return found
 
 
@@ -92,20 +95,30 @@ def optional_identifier(value: object, field: str) -> str | None:
 
 def flag(value: object, field: str) -> bool:
     if not isinstance(value, bool):
-        raise ValidationError(f"{_label(field)} must be true or false.", field=field)
+        raise ValidationError(_("%(field)s must be true or false.") % {"field": _label(field)}, field=field)
     return value
 
 
 def integer(value: object, field: str, *, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise ValidationError(f"{_label(field)} must be a whole number from {minimum} to {maximum}.", field=field)
+        raise ValidationError(_("%(field)s must be a whole number from %(minimum)d to %(maximum)d.")
+                              % {"field": _label(field), "minimum": minimum, "maximum": maximum}, field=field)
     return value
 
 
 def member(value: object, enum_cls: type[E], field: str) -> E:
     if not isinstance(value, enum_cls):
         choices = ", ".join(str(m.value) for m in enum_cls)
-        raise ValidationError(f"{_label(field)} must be one of: {choices}.", field=field)
+        raise ValidationError(_("%(field)s must be one of: %(choices)s.")
+                              % {"field": _label(field), "choices": choices}, field=field)
+    return value
+
+
+def choice(value: object, choices: tuple[str, ...], field: str) -> str:
+    """One of ``choices``, given as text."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValidationError(_("%(field)s must be one of: %(choices)s.")
+                              % {"field": _label(field), "choices": ", ".join(choices)}, field=field)
     return value
 
 
@@ -120,15 +133,26 @@ def email(value: object, field: str = "email") -> str:
     """A single, syntactically valid address (email-validator), lower-cased. Lists (``a,b@x``),
     quoted local parts, display names and non-ASCII addresses are refused."""
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_EMAIL:
-        raise ValidationError("Enter a valid email.", field=field)
+        raise ValidationError(_("Enter a valid email."), field=field)
     try:
         checked = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False,
                                  allow_quoted_local=False, allow_domain_literal=False, allow_display_name=False,
                                  test_environment=True)  # also takes the reserved .test names
     except EmailNotValidError as exc:
-        raise ValidationError("Enter a valid email.", field=field) from exc
+        raise ValidationError(_("Enter a valid email."), field=field) from exc
     return checked.normalized.lower()
 
 
+# The fields a customer fills in, named in their language; other fields by their own name.
+FIELD_LABELS: dict[str, str] = {
+    "first_name": N_("First name"), "last_name": N_("Last name"), "email": N_("Email"), "password": N_("Password"),
+    "subject": N_("Subject"), "notes": N_("Notes"), "text": N_("Comment"), "description": N_("Description"),
+    "signature": N_("Signature"), "services": N_("Services"), "amount": N_("Amount"), "method": N_("Payment method"),
+    "language": N_("Language"), "attachments": N_("Attachments"), "priority": N_("Priority"),
+}
+
+
 def _label(field: str) -> str:
+    if field in FIELD_LABELS:
+        return _(FIELD_LABELS[field])
     return unicodedata.normalize("NFC", field.replace("_", " ")).capitalize()

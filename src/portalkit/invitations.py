@@ -139,7 +139,8 @@ class Invitations:
             link,
         )
         html = body if template.html else str(escape(body)).replace("\n", "<br>\n")
-        mail = self._mails.render("invitation", (contact.address,), sender=sender_email, subject=subject,
+        mail = self._mails.render("invitation", (contact.address,), sender=sender_email, language=contact.language,
+                                  subject=subject,
                                   body_html=Markup(html), body_text=html_to_text(body) if template.html else body)
         key = f"{contact.id}:{contact.invite_nonce}"
         messages = [

@@ -15,6 +15,7 @@ from .deposits import credit_deposit
 from .directory import lookup
 from .documents import Documents
 from .errors import ValidationError
+from .i18n import N_, _
 from .models import Contact, Invoice, InvoiceLine, Permission, Property, Proposal, StaffUser
 from .permissions import require
 from .paging import DEFAULT_LIMIT, Page, fetch
@@ -43,7 +44,7 @@ def checked_lines(items: object) -> list[tuple[str, Decimal, Decimal, Decimal]]:
     """``(description, quantity, unit price, amount)`` of each ``LineItem``, checked."""
     found = inputs.items(items, "lines")
     if len(found) > MAX_LINES or not all(isinstance(i, LineItem) for i in found):
-        raise ValidationError(f"Lines are at most {MAX_LINES} LineItems.", field="lines")
+        raise ValidationError(_("Lines are at most %(count)d LineItems.") % {"count": MAX_LINES}, field="lines")
     out = []
     for item in found:
         quantity = money.parse(item.quantity, field="quantity")
@@ -67,9 +68,9 @@ def replace_lines(storage: Storage, invoice: Invoice, lines: list[tuple[str, Dec
 
 
 class InvoiceFilter(enum.Enum):
-    OPEN = "Open"
-    PAID_LAST_6_MONTHS = "Paid in last 6 months"
-    ALL_PAID = "All paid"
+    OPEN = N_("Open")
+    PAID_LAST_6_MONTHS = N_("Paid in last 6 months")
+    ALL_PAID = N_("All paid")
 
 
 @attrs.frozen
@@ -84,7 +85,7 @@ class InvoiceRow:
 def invoice_row(invoice: Invoice, payments_enabled: bool) -> InvoiceRow:
     """PAY-3: Pay on open invoices when electronic payment is on; "Pay (Pmt Pending)", disabled,
     while a payment is in flight."""
-    label = "Pay (Pmt Pending)" if invoice.payment_pending else "Pay"
+    label = _("Pay (Pmt Pending)") if invoice.payment_pending else _("Pay")
     return InvoiceRow(invoice, invoice.is_open and payments_enabled and not invoice.payment_pending, label)
 
 
@@ -116,10 +117,10 @@ class Invoices:
         value = money.parse(amount)
         due = value if amount_due is None else money.parse(amount_due, field="amount_due")
         if value <= 0 or not (0 <= due <= value):
-            raise ValidationError("An invoice amount is positive and its amount due between 0 and it.")
+            raise ValidationError(_("An invoice amount is positive and its amount due between 0 and it."))
         net_days = inputs.integer(net_days, "net_days", minimum=0, maximum=3650)
         if not isinstance(invoice_date, date):
-            raise ValidationError("The invoice date must be a date.", field="invoice_date")
+            raise ValidationError(_("The invoice date must be a date."), field="invoice_date")
         billing_contact_id = inputs.optional_identifier(billing_contact_id, "billing_contact_id")
         proposal_id = inputs.optional_identifier(proposal_id, "proposal_id")
         checked = checked_lines(lines)

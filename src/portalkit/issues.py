@@ -14,6 +14,8 @@ import attrs
 from . import inputs
 from .directory import lookup
 from .errors import InvalidTransition, NotFound, ValidationError
+from .i18n import N_, _
+from .labels import label
 from .events import IssueCommented, IssueCreated, external_ids
 from .files import Files, Upload
 from .mails import MailTemplates
@@ -43,8 +45,8 @@ MAX_SUBJECT = 200
 
 
 class IssueFilter(enum.Enum):
-    OPEN = "Open"
-    CLOSED = "Closed"
+    OPEN = N_("Open")
+    CLOSED = N_("Closed")
 
 
 class Issues:
@@ -137,7 +139,7 @@ class Issues:
         files = self.attachments(contact, issue_id)
         found = next((f for group in files.values() for f in group if f.id == attachment_id), None)
         if found is None:
-            raise NotFound("No such file.")
+            raise NotFound(_("No such file."))
         return found, self._files.read(found)
 
     def staff_attachments(self, staff: StaffUser, issue_id: str) -> dict[str | None, tuple[Attachment, ...]]:
@@ -152,7 +154,7 @@ class Issues:
         issue = lookup(self._storage, Issue, issue_id)
         found = self._storage.get(Attachment, attachment_id) if inputs.is_identifier(attachment_id) else None
         if found is None or found.issue_id != issue.id:
-            raise NotFound("No such file.")
+            raise NotFound(_("No such file."))
         return found, self._files.read(found)
 
     def comment(self, contact: Contact, issue_id: str, text: str, attachments: Iterable[Upload] = ()) -> Comment:
@@ -164,7 +166,7 @@ class Issues:
         with self._uow():
             issue, prop = self._visibility.require_job(contact, Issue, issue_id, Section.ISSUES)
             if issue.status is IssueStatus.CLOSED:
-                raise InvalidTransition("This issue is closed.")
+                raise InvalidTransition(_("This issue is closed."))
             self._files.count_upload(contact.id, files)
             comment = self._add_comment(comment_id, issue, prop, contact.name, text, by_staff=False, public=True,
                                         attachments=files)
@@ -177,7 +179,7 @@ class Issues:
         now = self._clock.now()
         size = sum(a.size for a in attachments)
         if size > self._room(issue):
-            raise ValidationError("This issue has no room for more files.", field="attachments")
+            raise ValidationError(_("This issue has no room for more files."), field="attachments")
         comment = self._storage.insert(
             Comment(id=comment_id, issue_id=issue.id, author_name=author, by_staff=by_staff, text=text, at=now,
                     public=public)
@@ -246,7 +248,7 @@ class Issues:
         with self._uow():
             issue = lookup(self._storage, Issue, issue_id)
             if issue.status is status:
-                raise InvalidTransition(f"The issue is already {status.value.lower()}.")
+                raise InvalidTransition(_("The issue is already %(status)s.") % {"status": label(status).lower()})
             return self._storage.update(attrs.evolve(issue, status=status, last_updated=self._clock.now()))
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import attrs
 
+from .i18n import N_
+
 
 
 DEFAULT_COMPANY = "default"
@@ -68,17 +70,17 @@ class Role(enum.Enum):
 class ReportKind(enum.Enum):
     """The documents of a visit (Inspect Point): each behind its own access flag (VIS-3)."""
 
-    INSPECTION = "Inspection report"
-    SERVICE = "Service report"
+    INSPECTION = N_("Inspection report")
+    SERVICE = N_("Service report")
 
 
 class ProposalStatus(enum.Enum):
-    APPROVED = "Approved"
-    DELIVERED = "Delivered"
-    IN_PRODUCTION = "In Production"
-    WON = "Won"
-    COMPLETE = "Complete"
-    LOST = "Lost"
+    APPROVED = N_("Approved")
+    DELIVERED = N_("Delivered")
+    IN_PRODUCTION = N_("In Production")
+    WON = N_("Won")
+    COMPLETE = N_("Complete")
+    LOST = N_("Lost")
 
 
 class PaymentStatus(enum.Enum):
@@ -102,9 +104,9 @@ class MethodKind(enum.Enum):
 
 
 class Priority(enum.Enum):
-    HIGH = "High"
-    MEDIUM = "Medium"
-    LOW = "Low"
+    HIGH = N_("High")
+    MEDIUM = N_("Medium")
+    LOW = N_("Low")
 
 
 class IssueStatus(enum.Enum):
@@ -181,6 +183,7 @@ class Contact:
     credential_epoch: int = 0
     login_link_nonce: int = 0  # a sign-in link carries it; using one moves it on (single use)
     receipts_opt_in: bool = False
+    language: str = "en"  # pages after login and the mails to the contact (``i18n.LANGUAGES``)
     processor_customer: str | None = None
     external_id: str | None = None  # the host's own id for it (sync)
     archived: bool = False  # deleted in the host: gone from the portal, kept for what refers to it

@@ -11,33 +11,35 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .errors import ValidationError
+from .i18n import N_, _
+from . import i18n
 
 CENT = Decimal("0.01")
 MAXIMUM = Decimal("9999999999.99")  # fits NUMERIC(18, 2) with room for sums
 _AMOUNT = re.compile(r"\$?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,2})?", re.ASCII)
-_HINT = "Enter an amount like 125.00."
+_HINT = N_("Enter an amount like 125.00.")
 
 
 def parse(value: object, *, field: str = "amount") -> Decimal:
     """A non-negative Decimal from a Decimal, int or text like ``"1,287.50"``; at most two decimals."""
     if isinstance(value, (float, bool)):
-        raise ValidationError("Amounts must be given as Decimal or text, not float.", field=field)
+        raise ValidationError(_("Amounts must be given as Decimal or text, not float."), field=field)
     if isinstance(value, str):
         text = value.strip()
         if not _AMOUNT.fullmatch(text):
-            raise ValidationError(_HINT, field=field)
+            raise ValidationError(_(_HINT), field=field)
         amount = Decimal(text.lstrip("$").replace(",", ""))
     elif isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, Decimal):
         amount = value
     else:
-        raise ValidationError(_HINT, field=field)
+        raise ValidationError(_(_HINT), field=field)
     if not amount.is_finite() or amount < 0 or amount > MAXIMUM:
-        raise ValidationError(f"{_HINT} Amounts are between 0 and {MAXIMUM:,}.", field=field)
+        raise ValidationError(_("Enter an amount between 0 and %(maximum)s.") % {"maximum": display(MAXIMUM)}, field=field)
     exact = amount.quantize(CENT)  # cannot overflow: bounded by MAXIMUM above
     if amount != exact:
-        raise ValidationError("Amounts have at most two decimal places.", field=field)
+        raise ValidationError(_("Amounts have at most two decimal places."), field=field)
     return exact
 
 
@@ -60,5 +62,5 @@ def percent_of(amount: Decimal, percent: Decimal) -> Decimal:
 
 
 def display(amount: Decimal) -> str:
-    """``$1,287.50``: how money is shown everywhere (pages, mails, PDFs)."""
-    return f"${amount:,.2f}"
+    """``$1,287.50``: how money is shown everywhere (pages, mails, PDFs), in the active language."""
+    return i18n.money(amount)

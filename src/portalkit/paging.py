@@ -14,6 +14,7 @@ import attrs
 
 from . import inputs
 from .errors import NotFound
+from .i18n import _
 from .ports import Storage
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ def fetch(storage: Storage, cls: type[R], *, order: Sequence[str], after: str | 
     if after is not None:
         start = storage.get(cls, after) if inputs.is_identifier(after) else None
         if start is None:
-            raise NotFound("This page of the list is no longer there; start from the first page.")
+            raise NotFound(_("This page of the list is no longer there; start from the first page."))
     records = storage.page(cls, order=order, limit=size + 1, descending=descending, after=start, **where)
     shown = records[:size]
     following = getattr(shown[-1], "id") if len(records) > size else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bcrypt
 
 from .errors import ValidationError
+from .i18n import _
 
 MAX_BYTES = 72  # bcrypt reads no further
 
@@ -12,23 +13,23 @@ MAX_BYTES = 72  # bcrypt reads no further
 def rules(min_length: int) -> list[str]:
     """The rules as shown on the sign-up and reset screens."""
     return [
-        f"At least {min_length} characters (at most {MAX_BYTES} bytes)",
-        "At least one letter and one digit",
-        "Typed the same twice",
+        _("At least %(count)d characters (at most %(bytes)d bytes)") % {"count": min_length, "bytes": MAX_BYTES},
+        _("At least one letter and one digit"),
+        _("Typed the same twice"),
     ]
 
 
 def check(password: object, confirm: object, min_length: int) -> None:
     if not isinstance(password, str) or not isinstance(confirm, str):
-        raise ValidationError("Enter the password twice.", field="password")
+        raise ValidationError(_("Enter the password twice."), field="password")
     if password != confirm:
-        raise ValidationError("The two passwords do not match.", field="confirm")
+        raise ValidationError(_("The two passwords do not match."), field="confirm")
     if len(password) < min_length:
-        raise ValidationError(f"The password must have at least {min_length} characters.", field="password")
+        raise ValidationError(_("The password must have at least %(count)d characters.") % {"count": min_length}, field="password")
     if len(password.encode("utf-8")) > MAX_BYTES:
-        raise ValidationError(f"The password must be at most {MAX_BYTES} bytes.", field="password")
+        raise ValidationError(_("The password must be at most %(count)d bytes.") % {"count": MAX_BYTES}, field="password")
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-        raise ValidationError("The password must contain a letter and a digit.", field="password")
+        raise ValidationError(_("The password must contain a letter and a digit."), field="password")
 
 
 def hash_password(password: str, rounds: int) -> str:

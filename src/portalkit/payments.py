@@ -27,6 +27,8 @@ from .config import PortalConfig
 from .directory import lookup
 from .errors import (Conflict, InvalidTransition, InvalidWebhook, NotFound, PaymentPending, PaymentsDisabled,
                      PortalError, ValidationError)
+from .i18n import _
+from .labels import label
 from .events import (PaymentCanceled, PaymentDisputed, PaymentFailed, PaymentRefunded, PaymentReturned,
                      PaymentSettled, external_ids)
 from .mails import MailTemplates
@@ -70,7 +72,8 @@ RECONCILE_AFTER = timedelta(minutes=30)
 def step(payment: Payment, to: PaymentStatus, **changes: Any) -> Payment:
     """The one place a payment changes state; refused moves raise ``InvalidTransition``."""
     if to not in TRANSITIONS[payment.status]:
-        raise InvalidTransition(f"A {payment.status.value} payment cannot become {to.value}.")
+        raise InvalidTransition(_("A %(status)s payment cannot become %(next)s.")
+                                % {"status": label(payment.status), "next": label(to)})
     return attrs.evolve(payment, status=to, **changes)
 
 
@@ -130,7 +133,8 @@ class Payments:
         try:
             details = self._processor.attach(self._customer(contact), token)
         except ValueError as exc:  # the processor refused the token (declined, malformed, ...)
-            raise ValidationError(f"That payment method could not be saved: {exc}", field="token") from exc
+            raise ValidationError(_("That payment method could not be saved: %(reason)s") % {"reason": exc},
+                                  field="token") from exc
         kind = MethodKind.CARD if details.kind == "card" else MethodKind.ACH
         label = (f"{details.brand.title() or 'Card'} ending {details.last4}" if kind is MethodKind.CARD
                  else f"{details.brand or 'Bank account'} ending {details.last4}")
@@ -140,7 +144,7 @@ class Payments:
                                funding=details.funding, mandate=self._settings.current.ach_mandate_text if ach else "",
                                mandate_accepted_at=self._clock.now() if ach else None)
         if method.expired(self._today()):
-            raise ValidationError("That card has expired.", field="expiry")
+            raise ValidationError(_("That card has expired."), field="expiry")
         with self._uow():
             first = not self.methods(contact)
             method = self._storage.insert(method)
@@ -197,9 +201,9 @@ class Payments:
     def _own_method(self, contact: Contact, method_id: str) -> PaymentMethod:
         method = self._storage.get(PaymentMethod, method_id) if inputs.is_identifier(method_id) else None
         if method is None or method.contact_id != contact.id or method.removed:
-            raise NotFound("No such payment method.")
+            raise NotFound(_("No such payment method."))
         if method.expired(self._today()):
-            raise ValidationError("That card has expired.", field="method")
+            raise ValidationError(_("That card has expired."), field="method")
         return method
 
     # -- making a payment (PAY-5, PAY-6) ---------------------------------------------------------
@@ -210,7 +214,7 @@ class Payments:
 
     def _quote(self, invoice: Invoice, method: PaymentMethod, value: Decimal) -> Quote:
         if value <= 0 or value > invoice.amount_due:
-            raise ValidationError(f"Enter an amount above 0 and at most {money.display(invoice.amount_due)}.",
+            raise ValidationError(_("Enter an amount above 0 and at most %(due)s.") % {"due": money.display(invoice.amount_due)},
                                   field="amount")
         config = self._settings.current
         fee = money.percent_of(value, config.convenience_fee_percent) if fee_applies(method, config) else Decimal("0.00")
@@ -234,7 +238,7 @@ class Payments:
         amount; a repeated key is found only when that refuses (a repeat finds the invoice pending,
         paid or the key taken), so a first attempt spends no query looking for an earlier one."""
         if not isinstance(idempotency_key, str) or not idempotency_key or len(idempotency_key) > 128:
-            raise ValidationError("Each payment attempt needs an idempotency key.", field="idempotency_key")
+            raise ValidationError(_("Each payment attempt needs an idempotency key."), field="idempotency_key")
         try:
             value = money.parse(amount)
             with self._uow():  # a refusal in here (bad amount, paid invoice, ...) rolls everything back
@@ -280,16 +284,16 @@ class Payments:
     @staticmethod
     def _same_attempt(payment: Payment, contact: Contact, invoice_id: str) -> Payment:
         if payment.contact_id != contact.id or payment.invoice_id != invoice_id:
-            raise ValidationError("That idempotency key belongs to another payment.", field="idempotency_key")
+            raise ValidationError(_("That idempotency key belongs to another payment."), field="idempotency_key")
         return payment
 
     def _payable(self, contact: Contact, invoice_id: str) -> Invoice:
         self._require_payments(contact)
-        invoice, _ = self._visibility.require_invoice(contact, invoice_id)
+        invoice, _prop = self._visibility.require_invoice(contact, invoice_id)
         if invoice.payment_pending:
             raise PaymentPending()
         if not invoice.is_open:
-            raise InvalidTransition("This invoice is paid.")
+            raise InvalidTransition(_("This invoice is paid."))
         return invoice
 
     def _require_payments(self, contact: Contact) -> None:
@@ -301,7 +305,7 @@ class Payments:
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> Payment | None:
         """A webhook from the processor: verified (``InvalidWebhook`` otherwise), then applied once."""
         if not isinstance(headers, Mapping) or not isinstance(body, (bytes, bytearray)) or len(body) > 1_000_000:
-            raise InvalidWebhook("a webhook is a mapping of headers and a body of at most 1 MB")
+            raise InvalidWebhook(_("a webhook is a mapping of headers and a body of at most 1 MB"))
         return self.apply_event(self._processor.parse_webhook({str(k): str(v) for k, v in headers.items()},
                                                               bytes(body)))
 
@@ -412,8 +416,8 @@ class Payments:
         if status is S.SETTLED:
             self._outbox.event(PaymentSettled(amount_due=invoice.amount_due, **common))
             for contact in self._receipt_contacts(payment, invoice):
-                self._outbox.mail(self._mails.render("payment_receipt", (contact.address,), contact=contact,
-                                                     invoice=invoice, payment=payment),
+                self._outbox.mail(self._mails.render("payment_receipt", (contact.address,), language=contact.language,
+                                                     contact=contact, invoice=invoice, payment=payment),
                                   dedup_key=f"receipt:{payment.id}:{contact.id}:{payment.version}")
         elif status in (S.FAILED, S.CANCELED):
             event = PaymentFailed(reason=payment.failure_reason, **common) if status is S.FAILED \
@@ -447,7 +451,8 @@ class Payments:
         """Mail the paying contact (when they have an address); return them."""
         payer = self._storage.get(Contact, payment.contact_id)
         if payer is not None and payer.email:
-            self._outbox.mail(self._mails.render(mail, (payer.email,), contact=payer, invoice=invoice, payment=payment),
+            self._outbox.mail(self._mails.render(mail, (payer.email,), language=payer.language, contact=payer,
+                                                 invoice=invoice, payment=payment),
                               dedup_key=f"{mail}:{payment.id}")
         return payer
 
@@ -465,11 +470,11 @@ class Payments:
         require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         payment = lookup(self._storage, Payment, payment_id)
         if payment.status not in COLLECTED:
-            raise InvalidTransition(f"A {payment.status.value} payment cannot be refunded.")
+            raise InvalidTransition(_("A %(status)s payment cannot be refunded.") % {"status": label(payment.status)})
         left = payment.amount - payment.refunded_amount
         value = left if amount is None else money.parse(amount)
         if value <= 0 or value > left:
-            raise ValidationError(f"Refund an amount above 0 and at most {money.display(left)}.", field="amount")
+            raise ValidationError(_("Refund an amount above 0 and at most %(left)s.") % {"left": money.display(left)}, field="amount")
         self._processor.refund(payment.processor_ref, value, f"refund:{payment.id}:{payment.refunded_amount + value}")
 
         def once() -> Payment:
@@ -500,7 +505,7 @@ class Payments:
         require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         payment = lookup(self._storage, Payment, payment_id)
         if payment.status not in OPEN:
-            raise InvalidTransition(f"A {payment.status.value} payment cannot be canceled.")
+            raise InvalidTransition(_("A %(status)s payment cannot be canceled.") % {"status": label(payment.status)})
         if payment.processor_ref:
             outcome = self._processor.cancel(payment.processor_ref)
             if outcome.status is not ChargeStatus.CANCELED:
@@ -517,7 +522,7 @@ class Payments:
         """A payment of ``contact``'s, on an invoice they can still see; ``NotFound`` otherwise."""
         payment = self._storage.get(Payment, payment_id) if inputs.is_identifier(payment_id) else None
         if payment is None or payment.contact_id != contact.id:
-            raise NotFound("No such payment.")
+            raise NotFound(_("No such payment."))
         self._visibility.require_invoice(contact, payment.invoice_id)
         return payment
 
@@ -551,7 +556,7 @@ class Payments:
         return shown
 
     def history(self, contact: Contact, invoice_id: str) -> list[Payment]:
-        invoice, _ = self._visibility.require_invoice(contact, invoice_id)
+        invoice, _prop = self._visibility.require_invoice(contact, invoice_id)
         return sorted(self._storage.find(Payment, invoice_id=invoice.id), key=lambda p: p.created_at)
 
     def _today(self) -> date:

@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from . import inputs, money
 from .directory import lookup, normalise_email
 from .errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from .i18n import N_, _
 from .config import PortalConfig
 from .deposits import checked_deposit, deposit_for, deposit_invoice
 from .documents import Documents
@@ -49,8 +50,8 @@ MAX_SIGNATURE_PIXELS = 4000 * 1000
 
 
 class ProposalFilter(enum.Enum):
-    OPEN = "Open"
-    WORK_IN_PROCESS = "Work-In-Process"
+    OPEN = N_("Open")
+    WORK_IN_PROCESS = N_("Work-In-Process")
 
 
 def can_sign(proposal: Proposal) -> bool:
@@ -62,19 +63,19 @@ def check_signature_image(data_url: object) -> bytes:
     """PRO-4: an empty signature cannot be saved. The image is a PNG data URL with ink on it:
     an untouched pad (every pixel transparent, or every pixel white) is refused."""
     if not isinstance(data_url, str) or not data_url.startswith(_PNG_PREFIX):
-        raise ValidationError("Sign in the signature area before saving.", field="signature")
+        raise ValidationError(_("Sign in the signature area before saving."), field="signature")
     if len(data_url) > MAX_SIGNATURE_BYTES * 4 // 3 + len(_PNG_PREFIX) + 4:
-        raise ValidationError("The signature image is too large.", field="signature")
+        raise ValidationError(_("The signature image is too large."), field="signature")
     try:
         raw = base64.b64decode(data_url[len(_PNG_PREFIX):], validate=True)
         with Image.open(io.BytesIO(raw), formats=["PNG"]) as image:
             if image.width * image.height > MAX_SIGNATURE_PIXELS:
-                raise ValidationError("The signature image is too large.", field="signature")
+                raise ValidationError(_("The signature image is too large."), field="signature")
             inked = _has_ink(image)
     except (binascii.Error, ValueError, OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise ValidationError("The signature image is not readable.", field="signature") from exc
+        raise ValidationError(_("The signature image is not readable."), field="signature") from exc
     if not inked:
-        raise ValidationError("Sign in the signature area before saving.", field="signature")
+        raise ValidationError(_("Sign in the signature area before saving."), field="signature")
     return raw
 
 
@@ -95,7 +96,7 @@ def total_for(proposal: Proposal, selected: Iterable[str]) -> Decimal:
 def _service(entry: object) -> Service:
     """One ``(name, price, optional)`` triple of a proposal."""
     if not isinstance(entry, tuple) or len(entry) != 3:
-        raise ValidationError("Each service is a (name, price, optional) triple.", field="services")
+        raise ValidationError(_("Each service is a (name, price, optional) triple."), field="services")
     name, price, optional = entry
     return Service(name=inputs.text(name, "service"), price=money.parse(price, field="price"),
                    optional=inputs.flag(optional, "optional"))
@@ -129,7 +130,7 @@ class Proposals:
         number = inputs.text(number, "number")
         description = inputs.text(description, "description", max_length=inputs.MAX_LONG_TEXT, multiline=True)
         if not isinstance(estimated_start, date):
-            raise ValidationError("The estimated start must be a date.", field="estimated_start")
+            raise ValidationError(_("The estimated start must be a date."), field="estimated_start")
         status = inputs.member(status, ProposalStatus, "status")
         main_contact_id = inputs.optional_identifier(main_contact_id, "main_contact_id")
         items = tuple(_service(entry) for entry in inputs.items(services, "services", max_count=200))
@@ -184,7 +185,7 @@ class Proposals:
         signature = self.signature(staff, proposal_id)
         image = self._files.get(signature.image_key) if signature else None
         if image is None:
-            raise NotFound("This proposal has no signature image.")
+            raise NotFound(_("This proposal has no signature image."))
         return image
 
     # -- customer --------------------------------------------------------------------------
@@ -212,7 +213,7 @@ class Proposals:
 
     def _row(self, proposal: Proposal, prop: Property) -> ProposalRow:
         signable = can_sign(proposal)
-        label = ("Select and Sign" if proposal.has_optional_services else "Sign") if signable else ""
+        label = (_("Select and Sign") if proposal.has_optional_services else _("Sign")) if signable else ""
         return ProposalRow(proposal, prop.name, signable, label)
 
     def get(self, contact: Contact, proposal_id: str) -> Proposal:
@@ -240,17 +241,18 @@ class Proposals:
             with self._uow():
                 proposal, prop = self._visibility.require_job(contact, Proposal, proposal_id, Section.PROPOSALS)
                 if proposal.signature is not None:
-                    raise InvalidTransition("This proposal is already signed.")
+                    raise InvalidTransition(_("This proposal is already signed."))
                 if proposal.status not in SIGNABLE:
-                    raise InvalidTransition(f"A proposal {proposal.status.value} can be viewed but not signed.")
+                    raise InvalidTransition(_("A proposal that is %(status)s can be viewed but not signed.")
+                                            % {"status": _(proposal.status.value)})
                 optional = {s.id for s in proposal.services if s.optional}
                 if not set(selected) <= optional:
-                    raise ValidationError("Only the proposal's optional services can be selected.", field="services")
+                    raise ValidationError(_("Only the proposal's optional services can be selected."), field="services")
                 total = total_for(proposal, selected)
                 deposit = deposit_for(proposal, total)
                 if deposit > 0:
                     if not deposit_method_id:
-                        raise ValidationError(f"Choose how to pay the deposit of {money.display(deposit)}.",
+                        raise ValidationError(_("Choose how to pay the deposit of %(deposit)s.") % {"deposit": money.display(deposit)},
                                               field="deposit_method")
                     self._payments.require_method(contact, deposit_method_id)
                 signature = Signature(image_key=self._files.put(image), signer_contact_id=contact.id,
@@ -267,7 +269,7 @@ class Proposals:
                 )
                 self._notify_sales_rep(signed, prop, contact)
         except Conflict as exc:  # a double click raced us; the other click signed it
-            raise InvalidTransition("This proposal is already signed.") from exc
+            raise InvalidTransition(_("This proposal is already signed.")) from exc
         if billed is not None and deposit_method_id:
             self._payments.pay(contact, billed.id, deposit_method_id, deposit, f"deposit:{signed.id}")
         return signed
@@ -276,10 +278,10 @@ class Proposals:
     def request_quote(self, contact: Contact, property_id: str, description: str) -> QuoteRequest:
         """A contact with the quote-request permission asks for new work; staff are mailed."""
         if not contact.access.quote_requests:
-            raise PermissionDenied("You cannot request quotes from the portal.")
+            raise PermissionDenied(_("You cannot request quotes from the portal."))
         description = inputs.text(description, "description", max_length=4000, multiline=True, required=False)
         if not description:
-            raise ValidationError("Describe the work you would like quoted.", field="description")
+            raise ValidationError(_("Describe the work you would like quoted."), field="description")
         with self._uow():
             prop = self._visibility.require_property(contact, property_id)
             request = self._storage.insert(

@@ -11,6 +11,7 @@ import attrs
 from . import inputs
 from .directory import lookup
 from .errors import NotFound, ValidationError
+from .i18n import _
 from .files import Files, Upload, safe_filename, sniff
 from .models import Contact, Permission, Property, Report, ReportKind, StaffUser
 from .paging import DEFAULT_LIMIT, Page, fetch
@@ -37,11 +38,11 @@ class Reports:
         kind = inputs.member(kind, ReportKind, "kind")
         title = inputs.text(title, "title")
         if not isinstance(performed_on, date):
-            raise ValidationError("The report's date must be a date.", field="performed_on")
+            raise ValidationError(_("The report's date must be a date."), field="performed_on")
         external_id = None if external_id is None else inputs.text(external_id, "external_id", max_length=200)
         if not isinstance(pdf, Upload) or not isinstance(pdf.data, bytes) or len(pdf.data) > MAX_REPORT_BYTES \
                 or sniff(pdf.data) != "application/pdf":
-            raise ValidationError("A report is a PDF of at most 50 MB.", field="pdf")
+            raise ValidationError(_("A report is a PDF of at most 50 MB."), field="pdf")
         filename = safe_filename(pdf.filename or "report.pdf")
         with self._uow():
             prop = lookup(self._storage, Property, property_id)
@@ -84,7 +85,7 @@ class Reports:
         """A report's PDF, when the contact may see its property and its kind (VIS-3)."""
         report = self._storage.get(Report, report_id) if inputs.is_identifier(report_id) else None
         if report is None or report.archived or report.kind not in report_kinds(contact):
-            raise NotFound("No such report.")
+            raise NotFound(_("No such report."))
         self._visibility.require_section(contact, Section.REPORTS)
         self._visibility.require_property(contact, report.property_id)
         return self._read(report)
@@ -92,5 +93,5 @@ class Reports:
     def _read(self, report: Report) -> bytes:
         data = self._files.get(report.file_key)
         if data is None:
-            raise NotFound("This report is no longer available.")
+            raise NotFound(_("This report is no longer available."))
         return data

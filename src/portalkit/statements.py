@@ -17,6 +17,7 @@ import attrs
 
 from .documents import Documents
 from .errors import ValidationError
+from .i18n import _
 from .models import Contact, Invoice, Payment, PaymentStatus, Property
 from .ports import In, Storage
 from .settings import Settings
@@ -63,9 +64,9 @@ class Statements:
         """The statement of every property whose invoices the contact sees (VIS-2) for
         ``start``..``end`` (both included, at most three years)."""
         if not isinstance(start, date) or not isinstance(end, date) or start > end:
-            raise ValidationError("Choose a period: a start date on or before its end date.", field="start")
+            raise ValidationError(_("Choose a period: a start date on or before its end date."), field="start")
         if (end - start).days > MAX_DAYS:
-            raise ValidationError("A statement covers at most three years.", field="start")
+            raise ValidationError(_("A statement covers at most three years."), field="start")
         with self._settings.pinned():
             self._visibility.require_section(contact, Section.INVOICES)
             config = self._settings.current
@@ -94,26 +95,27 @@ def _entries(invoices: Iterable[Invoice], payments: Iterable[Payment]) -> Iterab
     for p in payments:
         by_invoice.setdefault(p.invoice_id, []).append(p)
     for invoice in invoices:
-        yield Entry(invoice.invoice_date, f"Invoice {invoice.number}", invoice.amount)
+        number = {"number": invoice.number}
+        yield Entry(invoice.invoice_date, _("Invoice %(number)s") % number, invoice.amount)
         net = Decimal("0.00")
         for p in by_invoice.get(invoice.id, ()):
             if p.settled_at is None:
                 continue
-            yield Entry(p.settled_at.date(), f"Payment on invoice {invoice.number}", -p.amount)
+            yield Entry(p.settled_at.date(), _("Payment on invoice %(number)s") % number, -p.amount)
             net += p.amount
             returned = p.status is PaymentStatus.RETURNED
             back = p.amount if returned else p.refunded_amount
             if back and p.reversed_at is not None:
-                label = "Payment returned" if returned else "Refund"
-                yield Entry(p.reversed_at.date(), f"{label} on invoice {invoice.number}", back)
+                text = _("Payment returned on invoice %(number)s") if returned else _("Refund on invoice %(number)s")
+                yield Entry(p.reversed_at.date(), text % number, back)
                 net -= back
         if invoice.deposit_credit:
-            yield Entry(invoice.invoice_date, f"Deposit taken off invoice {invoice.number}", -invoice.deposit_credit)
+            yield Entry(invoice.invoice_date, _("Deposit taken off invoice %(number)s") % number, -invoice.deposit_credit)
             net += invoice.deposit_credit
         other = invoice.amount - invoice.amount_due - net  # what the company recorded itself
         if other:
             yield Entry(invoice.paid_on or invoice.invoice_date,
-                        f"Payments and credits recorded by the company on invoice {invoice.number}", -other)
+                        _("Payments and credits recorded by the company on invoice %(number)s") % number, -other)
 
 
 __all__ = ["Entry", "PropertyStatement", "Statement", "Statements"]

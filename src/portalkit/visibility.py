@@ -13,6 +13,7 @@ from typing import TypeVar
 from . import inputs
 from .config import PortalConfig
 from .errors import NotFound, PermissionDenied
+from .i18n import N_, _
 from .models import Contact, Invoice, Issue, PortalStatus, Property, Proposal, ReportKind
 from .ports import Storage
 from .settings import Settings
@@ -26,6 +27,12 @@ class Section(enum.Enum):
     PROPOSALS = "proposals"
     ISSUES = "issues"
     REPORTS = "reports"
+
+
+SECTION_LABELS: dict[enum.Enum, str] = {Section.INVOICES: N_("Invoices"), Section.PROPOSALS: N_("Proposals"),
+                                      Section.ISSUES: N_("Issues"), Section.REPORTS: N_("Reports")}
+_NOT_FOUND: dict[Section, str] = {Section.INVOICES: N_("No such invoice."), Section.PROPOSALS: N_("No such proposal."),
+                                  Section.ISSUES: N_("No such issue."), Section.REPORTS: N_("No such report.")}
 
 
 def report_kinds(contact: Contact) -> frozenset[ReportKind]:
@@ -91,7 +98,7 @@ class Visibility:
 
     def require_section(self, contact: Contact, section: Section) -> None:
         if not section_visible(contact, section, self._settings.current):
-            raise PermissionDenied(f"The {section.value} view is not available.")
+            raise PermissionDenied(_("The %(view)s view is not available.") % {"view": _(SECTION_LABELS[section])})
 
     def _get(self, cls: type[R], record_id: object) -> R | None:
         """A record by an id the caller typed; anything that is no id finds nothing."""
@@ -100,21 +107,21 @@ class Visibility:
     def require_property(self, contact: Contact, property_id: str) -> Property:
         prop = self._get(Property, property_id)
         if prop is None or not property_visible(contact, prop):
-            raise NotFound("No such property.")
+            raise NotFound(_("No such property."))
         return prop
 
     def require_invoice(self, contact: Contact, invoice_id: str) -> tuple[Invoice, Property]:
         invoice = self._get(Invoice, invoice_id)
         prop = self._storage.get(Property, invoice.property_id) if invoice else None
         if invoice is None or prop is None or not invoice_visible(contact, invoice, prop, self._settings.current):
-            raise NotFound("No such invoice.")
+            raise NotFound(_("No such invoice."))
         return invoice, prop
 
     def require_job(self, contact: Contact, cls: type[J], record_id: str, section: Section) -> tuple[J, Property]:
         record = self._get(cls, record_id)
         prop = self._storage.get(Property, record.property_id) if record else None
         if record is None or prop is None or not job_visible(contact, record, prop, section, self._settings.current):
-            raise NotFound(f"No such {cls.__name__.lower()}.")
+            raise NotFound(_(_NOT_FOUND[section]))
         return record, prop
 
     def dashboard_sections(self, contact: Contact) -> list[Section]:

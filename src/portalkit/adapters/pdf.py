@@ -16,6 +16,8 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from ..config import Branding
+from ..i18n import _, moment, short_day
+from ..labels import label
 from ..money import display
 
 FONT = "helvetica"  # a core font: latin-1 text, no font files to ship
@@ -99,76 +101,81 @@ class FpdfRenderer:
     """``PdfRenderer`` port: the portal's invoices and proposals as PDFs."""
 
     def render_invoice(self, invoice: Any, context: dict[str, Any]) -> bytes:
-        doc = _Document(f"Invoice {invoice.number}", context)
-        doc.heading(f"Invoice {invoice.number}")
-        doc.line_of_text(f"Property: {context.get('property_name', '')}")
-        doc.line_of_text(f"Invoice date: {invoice.invoice_date.isoformat()}    "
-                         f"Due date: {invoice.due_date.isoformat()} (net {invoice.net_days})")
+        title = _("Invoice %(number)s") % {"number": invoice.number}
+        doc = _Document(title, context)
+        doc.heading(title)
+        doc.line_of_text(_("Property: %(place)s") % {"place": context.get("property_name", "")})
+        doc.line_of_text(_("Invoice date: %(day)s") % {"day": short_day(invoice.invoice_date)} + "    "
+                         + _("Due date: %(day)s (net %(days)d)") % {"day": short_day(invoice.due_date),
+                                                                   "days": invoice.net_days})
         doc.ln(3)
         lines = context.get("lines") or ()
         if lines:
-            doc.rows(("Description", "Quantity", "Unit price", "Amount"),
+            doc.rows((_("Description"), _("Quantity"), _("Unit price"), _("Amount")),
                      [(ln.description, _quantity(ln.quantity), display(ln.unit_price), display(ln.amount))
                       for ln in lines], (100, 25, 30, 30), ("LEFT", "RIGHT", "RIGHT", "RIGHT"))
-        doc.line_of_text(f"Invoice amount: {display(invoice.amount)}", 12, "B")
-        doc.line_of_text(f"Amount due: {display(invoice.amount_due)}", 12, "B")
+        doc.line_of_text(_("Invoice amount: %(amount)s") % {"amount": display(invoice.amount)}, 12, "B")
+        doc.line_of_text(_("Amount due: %(amount)s") % {"amount": display(invoice.amount_due)}, 12, "B")
         if invoice.pending_amount:
-            doc.line_of_text(f"Payment pending: {display(invoice.pending_amount)}", 11)
+            doc.line_of_text(_("Payment pending: %(amount)s") % {"amount": display(invoice.pending_amount)}, 11)
         terms = context.get("terms") or ""
         if terms:
             doc.ln(4)
-            doc.line_of_text("Terms", 11, "B")
+            doc.line_of_text(_("Terms"), 11, "B")
             doc.line_of_text(terms, 9)
         return doc.done()
 
     def render_statement(self, statement: Any, context: dict[str, Any]) -> bytes:
         """An account statement: per property, opening balance, entries and closing balance."""
-        doc = _Document(f"Statement {statement.start} to {statement.end}", context)
-        doc.heading("Account statement")
-        doc.line_of_text(f"{statement.contact.name} · {statement.start.isoformat()} to {statement.end.isoformat()}")
+        period = _("%(start)s to %(end)s") % {"start": short_day(statement.start), "end": short_day(statement.end)}
+        doc = _Document(_("Account statement") + " · " + period, context)
+        doc.heading(_("Account statement"))
+        doc.line_of_text(f"{statement.contact.name} · {period}")
         doc.ln(3)
         if not statement.properties:
-            doc.line_of_text("No invoices in this period.")
+            doc.line_of_text(_("No invoices in this period."))
         for part in statement.properties:
             doc.line_of_text(part.place.name, 12, "B")
-            rows = [("", "Opening balance", _signed(part.opening))]
-            rows += [(e.on.isoformat(), e.description, _signed(e.amount)) for e in part.entries]
-            rows.append(("", "Closing balance", _signed(part.closing)))
-            doc.rows(("Date", "Description", "Amount"), rows, (30, 125, 30), ("LEFT", "LEFT", "RIGHT"))
-        doc.line_of_text(f"Balance due: {_signed(statement.closing)}", 12, "B")
+            rows = [("", _("Opening balance"), _signed(part.opening))]
+            rows += [(short_day(e.on), e.description, _signed(e.amount)) for e in part.entries]
+            rows.append(("", _("Closing balance"), _signed(part.closing)))
+            doc.rows((_("Date"), _("Description"), _("Amount")), rows, (30, 125, 30), ("LEFT", "LEFT", "RIGHT"))
+        doc.line_of_text(_("Balance due: %(amount)s") % {"amount": _signed(statement.closing)}, 12, "B")
         return doc.done()
 
     def render_proposal(self, proposal: Any, context: dict[str, Any]) -> bytes:
-        doc = _Document(f"Proposal {proposal.number}", context)
-        doc.heading(f"Proposal {proposal.number}")
-        doc.line_of_text(f"Property: {context.get('property_name', '')}")
+        title = _("Proposal %(number)s") % {"number": proposal.number}
+        doc = _Document(title, context)
+        doc.heading(title)
+        doc.line_of_text(_("Property: %(place)s") % {"place": context.get("property_name", "")})
         doc.line_of_text(proposal.description)
-        doc.line_of_text(f"Estimated start: {proposal.estimated_start.isoformat()}    Status: {proposal.status.value}")
+        doc.line_of_text(_("Estimated start: %(day)s") % {"day": short_day(proposal.estimated_start)} + "    "
+                         + _("Status: %(status)s") % {"status": label(proposal.status)})
         doc.ln(3)
         sig = proposal.signature
         chosen = set(sig.selected_service_ids) if sig else set()
 
         def kind(service: Any) -> str:
             if not service.optional:
-                return "Included"
+                return _("Included")
             if sig is None:
-                return "Optional"
-            return "Optional, chosen" if service.id in chosen else "Optional, not chosen"
+                return _("Optional")
+            return _("Optional, chosen") if service.id in chosen else _("Optional, not chosen")
 
-        doc.rows(("Service", "", "Price"), [(s.name, kind(s), display(s.price)) for s in proposal.services],
+        doc.rows((_("Service"), "", _("Price")), [(s.name, kind(s), display(s.price)) for s in proposal.services],
                  (110, 45, 30), ("LEFT", "LEFT", "RIGHT"))
-        doc.line_of_text(f"Cost: {display(proposal.cost)}", 12, "B")
+        doc.line_of_text(_("Cost: %(amount)s") % {"amount": display(proposal.cost)}, 12, "B")
         if sig:
             doc.ln(4)
-            doc.line_of_text(f"Accepted total: {display(sig.total)}", 12, "B")
+            doc.line_of_text(_("Accepted total: %(amount)s") % {"amount": display(sig.total)}, 12, "B")
             image = context.get("signature_image")
             if image:
                 try:
                     doc.image(io.BytesIO(image), w=70)
                 except Exception:
-                    doc.line_of_text("(the signature image could not be read)", 9)
-            doc.line_of_text(f"Signed by {sig.signer_name} on {sig.signed_at:%Y-%m-%d %H:%M} UTC "
-                             f"from {sig.ip_address}", 10)
+                    doc.line_of_text(_("(the signature image could not be read)"), 9)
+            doc.line_of_text(_("Signed by %(name)s on %(moment)s UTC from %(address)s")
+                             % {"name": sig.signer_name, "moment": moment(sig.signed_at), "address": sig.ip_address}, 10)
             check = context.get("signature_check")
             if check is not None and sig.document_sha256:
                 self._certificate(doc, sig, check)
@@ -178,11 +185,11 @@ class FpdfRenderer:
     def _certificate(doc: _Document, sig: Any, check: Any) -> None:
         """The audit certificate, on a page of its own after the signed proposal."""
         doc.add_page()
-        doc.heading("Electronic signature certificate")
-        rows = [("Signer", sig.signer_name), ("Email", sig.signer_email or "-"),
-                ("Signed at", f"{sig.signed_at:%Y-%m-%d %H:%M:%S} UTC"), ("From address", sig.ip_address or "-"),
-                ("Browser", sig.user_agent or "-"), ("Agreed to", sig.consent_text or "-"),
-                ("Accepted total", display(sig.total)), ("Document SHA-256 when signed", sig.document_sha256),
-                ("Document now", "unchanged since signing" if check.unchanged
-                 else f"CHANGED since signing (now {check.current_sha256})")]
+        doc.heading(_("Electronic signature certificate"))
+        rows = [(_("Signer"), sig.signer_name), (_("Email"), sig.signer_email or "-"),
+                (_("Signed at"), f"{sig.signed_at:%Y-%m-%d %H:%M:%S} UTC"), (_("From address"), sig.ip_address or "-"),
+                (_("Browser"), sig.user_agent or "-"), (_("Agreed to"), sig.consent_text or "-"),
+                (_("Accepted total"), display(sig.total)), (_("Document SHA-256 when signed"), sig.document_sha256),
+                (_("Document now"), _("unchanged since signing") if check.unchanged
+                 else _("CHANGED since signing (now %(sha256)s)") % {"sha256": check.current_sha256})]
         doc.rows(("", ""), rows, (50, 135), ("LEFT", "LEFT"))

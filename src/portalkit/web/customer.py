@@ -7,9 +7,11 @@ import secrets
 from datetime import date
 from typing import TYPE_CHECKING, Any, Callable
 
-from .. import money
+from .. import i18n, money
 from ..errors import AuthenticationFailed, InvalidWebhook, SessionExpired, ValidationError
+from ..i18n import _
 from ..invoices import InvoiceFilter
+from ..labels import label, method_name
 from ..issues import IssueFilter
 from ..models import Contact, Invoice, PaymentStatus, Priority
 from ..payments import OPEN, fee_applies
@@ -26,6 +28,7 @@ SIGNUP_TOKEN = "portalkit_signup_token"
 RESET_TOKEN = "portalkit_reset_token"
 LOGIN_LINK_TOKEN = "portalkit_login_link_token"
 FLASH = "portalkit_flash"
+LANGUAGE = "portalkit_language"
 
 
 def flash(req: PageRequest, message: str) -> None:
@@ -39,7 +42,11 @@ class CustomerPages:
         token = req.session.get(TOKEN)
         if not token:
             raise SessionExpired()
-        return self.portal.accounts.authenticate(token)
+        contact = self.portal.accounts.authenticate(token)
+        if req.session.get(LANGUAGE) != contact.language:
+            req.session[LANGUAGE] = contact.language  # the page around this one speaks it too
+        i18n.activate(contact.language)
+        return contact
 
     # -- sign-up and login ----------------------------------------------------------------
     def home(self, req: PageRequest) -> Result:
@@ -52,15 +59,22 @@ class CustomerPages:
             session = self.portal.accounts.login(req.field("email"), req.field("password"), req.ip)
         except (AuthenticationFailed, ValidationError) as exc:
             return Page("login.html", {"error": exc.public_message, "email": req.field("email")}, 401)
-        req.session.clear()
-        req.session[TOKEN] = session.token
+        self._start_session(req, session.token)
         return Redirect("dashboard", session="rotate")
+
+    def _start_session(self, req: PageRequest, token: str) -> None:
+        req.session.clear()
+        req.session[TOKEN] = token
+        self.contact(req)  # its language for the pages from here on
 
     def logout(self, req: PageRequest) -> Result:
         token = req.session.pop(TOKEN, None)
         if token:
             self.portal.accounts.logout(token)
+        language = req.session.get(LANGUAGE)
         req.session.clear()
+        if language:  # the login page after logging out still speaks it
+            req.session[LANGUAGE] = language
         return Redirect("login", session="end")
 
     def forgot_password(self, req: PageRequest) -> Result:
@@ -96,8 +110,7 @@ class CustomerPages:
             contact = self.portal.accounts.check_login_link(token)
             return Page("sign_in.html", {"who": contact.name, "email": contact.email})
         session = self.portal.accounts.login_with_link(token)
-        req.session.clear()
-        req.session[TOKEN] = session.token
+        self._start_session(req, session.token)
         return Redirect("dashboard", session="rotate")
 
     # Links from mail carry a token. The page exchanges it for a place in the session and
@@ -108,7 +121,7 @@ class CustomerPages:
         return Redirect("reset_password")
 
     def reset_password(self, req: PageRequest) -> Result:
-        context = {"title": "Choose a new password", "rules": self.portal.accounts.password_rules,
+        context = {"title": _("Choose a new password"), "rules": self.portal.accounts.password_rules,
                    "action": "reset_password"}
         token = req.session.get(RESET_TOKEN)
         if not token:
@@ -121,7 +134,7 @@ class CustomerPages:
         except ValidationError as exc:
             return Page("password_form.html", {**context, "error": exc.public_message}, 400)
         req.session.pop(RESET_TOKEN, None)
-        flash(req, "Your password was changed. Log in with the new one.")
+        flash(req, _("Your password was changed. Log in with the new one."))
         return Redirect("login")
 
     def open_signup_link(self, req: PageRequest, token: str) -> Result:
@@ -130,7 +143,7 @@ class CustomerPages:
         return Redirect("signup")
 
     def signup(self, req: PageRequest) -> Result:
-        context = {"title": "Sign up", "rules": self.portal.accounts.password_rules, "action": "signup"}
+        context = {"title": _("Sign up"), "rules": self.portal.accounts.password_rules, "action": "signup"}
         token = req.session.get(SIGNUP_TOKEN)
         if not token:
             return Redirect("login")
@@ -143,8 +156,8 @@ class CustomerPages:
         except ValidationError as exc:
             return Page("password_form.html", {**context, "error": exc.public_message}, 400)
         req.session.pop(SIGNUP_TOKEN, None)
-        return Page("message.html", {"title": "You are signed up", "message": "Your portal account is ready.",
-                                     "link": ("login", "Log in")})
+        return Page("message.html", {"title": _("You are signed up"), "message": _("Your portal account is ready."),
+                                     "link": ("login", _("Log in"))})
 
     # -- dashboard ------------------------------------------------------------------------
     def dashboard(self, req: PageRequest) -> Result:
@@ -194,7 +207,7 @@ class CustomerPages:
             period = date.fromisoformat(start), date.fromisoformat(end)
         except ValueError:
             return Page("statement.html", {"contact": contact, **defaults,
-                                           "error": "Enter both dates as YYYY-MM-DD."}, 400)
+                                           "error": _("Enter both dates as YYYY-MM-DD.")}, 400)
         return FileResponse(self.portal.statements.pdf(contact, *period), "application/pdf",
                             f"statement-{period[0]}-{period[1]}.pdf")
 
@@ -215,14 +228,15 @@ class CustomerPages:
             return Page("pay.html", {**ctx, "key": req.field("key"), "error": exc.public_message,
                                      "amount": req.field("amount")}, 400)
         if payment.status is PaymentStatus.FAILED:
-            flash(req, f"The payment was refused: {payment.failure_reason}")
+            flash(req, _("The payment was refused: %(reason)s") % {"reason": payment.failure_reason})
         elif payment.status is PaymentStatus.REQUIRES_ACTION:
             return Redirect("confirm_payment", {"id": payment.id})
         elif payment.status is PaymentStatus.SETTLED:
-            flash(req, f"Payment of {money.display(payment.total)} on invoice {invoice.number} received. Thank you.")
+            flash(req, _("Payment of %(total)s on invoice %(number)s received. Thank you.")
+                  % {"total": money.display(payment.total), "number": invoice.number})
         else:
-            flash(req, f"Payment of {money.display(payment.total)} on invoice {invoice.number} submitted; "
-                       "it is pending until the processor confirms it.")
+            flash(req, _("Payment of %(total)s on invoice %(number)s submitted; it is pending until the processor "
+                         "confirms it.") % {"total": money.display(payment.total), "number": invoice.number})
         return Redirect("dashboard", {"property": invoice.property_id, "view": "invoices"})
 
     def confirm_payment(self, req: PageRequest, id: str) -> Result:
@@ -237,11 +251,13 @@ class CustomerPages:
         """Back from the bank: ask the processor how it went (the webhook may come later)."""
         contact = self.contact(req)
         payment = self.portal.payments.refresh(contact, id)
-        messages = {PaymentStatus.SETTLED: f"Payment of {money.display(payment.total)} received. Thank you.",
-                    PaymentStatus.PROCESSING: f"Payment of {money.display(payment.total)} submitted; it is pending "
-                                              "until the processor confirms it.",
-                    PaymentStatus.REQUIRES_ACTION: "The payment still waits for your bank's confirmation."}
-        flash(req, messages.get(payment.status, f"The payment did not go through: {payment.failure_reason}"))
+        total = money.display(payment.total)
+        messages = {PaymentStatus.SETTLED: _("Payment of %(total)s received. Thank you.") % {"total": total},
+                    PaymentStatus.PROCESSING: _("Payment of %(total)s submitted; it is pending until the processor "
+                                                "confirms it.") % {"total": total},
+                    PaymentStatus.REQUIRES_ACTION: _("The payment still waits for your bank's confirmation.")}
+        flash(req, messages.get(payment.status) or _("The payment did not go through: %(reason)s")
+              % {"reason": payment.failure_reason})
         return Redirect("dashboard", {"view": "invoices"})
 
     def payment_methods(self, req: PageRequest) -> Result:
@@ -252,12 +268,13 @@ class CustomerPages:
             try:
                 if action == "add":  # a token from the processor's hosted fields, never a number
                     method = payments.add_method(contact, req.field("token"), make_default=bool(req.field("default")))
-                    flash(req, f"{method.label} added.")
+                    flash(req, _("%(method)s added.") % {"method": method_name(method)})
                 elif action == "default":
-                    flash(req, f"{payments.set_default(contact, req.field('method')).label} is now your default.")
+                    flash(req, _("%(method)s is now your default.")
+                          % {"method": method_name(payments.set_default(contact, req.field("method")))})
                 elif action == "remove":
                     payments.remove_method(contact, req.field("method"))
-                    flash(req, "Payment method removed.")
+                    flash(req, _("Payment method removed."))
             except ValidationError as exc:
                 return Page("methods.html", {"contact": contact, "methods": payments.methods(contact),
                                              "setup": payments.start_setup(contact), "error": exc.public_message}, 400)
@@ -280,8 +297,9 @@ class CustomerPages:
         contact = self.contact(req)
         proposal = self.portal.proposals.get(contact, id)
         if not can_sign(proposal):
-            flash(req, f"Proposal {proposal.number} cannot be signed: "
-                       + ("it is already signed." if proposal.signature else f"it is {proposal.status.value}."))
+            flash(req, _("Proposal %(number)s cannot be signed: it is already signed.") % {"number": proposal.number}
+                  if proposal.signature else _("Proposal %(number)s cannot be signed: it is %(status)s.")
+                  % {"number": proposal.number, "status": label(proposal.status)})
             return Redirect("proposal", {"id": proposal.id})
         ctx = {"contact": contact, "proposal": proposal,
                "methods": self.portal.payments.methods(contact) if proposal.deposit > 0 else []}
@@ -294,8 +312,9 @@ class CustomerPages:
         except ValidationError as exc:
             return Page("sign.html", {**ctx, "error": exc.public_message}, 400)
         deposit = self.portal.storage.get(Invoice, signed.deposit_invoice_id) if signed.deposit_invoice_id else None
-        flash(req, f"Thank you. Proposal {proposal.number} is signed."
-              + (f" Your deposit of {money.display(deposit.amount)} is being charged." if deposit else ""))
+        flash(req, _("Thank you. Proposal %(number)s is signed.") % {"number": proposal.number}
+              + (" " + _("Your deposit of %(amount)s is being charged.") % {"amount": money.display(deposit.amount)}
+                 if deposit else ""))
         return Redirect("dashboard", {"property": proposal.property_id, "view": "proposals"})
 
     # -- issues ---------------------------------------------------------------------------
@@ -312,7 +331,7 @@ class CustomerPages:
         except ValidationError as exc:
             return Page("issue_new.html", {**ctx, "error": exc.public_message, "subject": req.field("subject"),
                                            "notes": req.field("notes")}, 400)
-        flash(req, f"Issue #{issue.number} created; we will be in touch.")
+        flash(req, _("Issue #%(number)s created; we will be in touch.") % {"number": issue.number})
         return Redirect("issue", {"id": issue.id})
 
     def issue(self, req: PageRequest, id: str) -> Result:
@@ -346,7 +365,7 @@ class CustomerPages:
     def comment(self, req: PageRequest, id: str) -> Result:
         contact = self.contact(req)
         self.portal.issues.comment(contact, id, req.field("text"), req.uploads("file"))
-        flash(req, "Comment added.")
+        flash(req, _("Comment added."))
         return Redirect("issue", {"id": id})
 
     # -- profile --------------------------------------------------------------------------
@@ -359,22 +378,28 @@ class CustomerPages:
         try:
             if action == "names":
                 acc.update_profile(contact, req.field("first_name"), req.field("last_name"))
-                flash(req, "Your profile has been successfully updated.")
+                flash(req, _("Your profile has been successfully updated."))
             elif action == "receipts":
                 on = bool(req.field("receipts"))
                 acc.set_receipts(contact, on)
-                flash(req, "You will get an electronic receipt for every payment." if on
-                      else "You will no longer get electronic receipts.")
+                flash(req, _("You will get an electronic receipt for every payment.") if on
+                      else _("You will no longer get electronic receipts."))
+            elif action == "language":
+                updated = acc.set_language(contact, req.field("language"))
+                req.session[LANGUAGE] = updated.language
+                i18n.activate(updated.language)
+                flash(req, _("Your language is saved."))
             elif action == "autopay_on":
                 self.portal.autopay.enable(contact, req.field("method"), req.ip, agreed=bool(req.field("agreed")))
-                flash(req, "Autopay is on: your invoices are paid on their due date.")
+                flash(req, _("Autopay is on: your invoices are paid on their due date."))
             elif action == "autopay_off":
                 self.portal.autopay.disable(contact)
-                flash(req, "Autopay is off.")
+                flash(req, _("Autopay is off."))
             elif action == "password":
                 acc.change_password(contact, req.field("current"), req.field("password"), req.field("confirm"))
                 req.session.clear()
-                flash(req, "Changing your password logged you out everywhere. Use the new password to log back in.")
+                req.session[LANGUAGE] = contact.language
+                flash(req, _("Changing your password logged you out everywhere. Use the new password to log back in."))
                 return Redirect("login", session="end")
         except (ValidationError, AuthenticationFailed) as exc:
             return Page("profile.html", {**self._profile(self.contact(req)), "error": exc.public_message}, 400)
@@ -386,6 +411,7 @@ class CustomerPages:
         methods = self.portal.payments.methods(contact) if offered else []
         consent = self.portal.autopay.consent(contact) if offered else None
         return {"contact": contact, "rules": self.portal.accounts.password_rules, "autopay_offered": offered,
+                "languages": i18n.LANGUAGES,
                 "methods": methods, "autopay": consent,
                 "autopay_method": next((m for m in methods if consent and m.id == consent.method_id), None)}
 
@@ -399,6 +425,6 @@ class CustomerPages:
             self.portal.proposals.request_quote(contact, prop.id, req.field("description"))
         except ValidationError as exc:
             return Page("quote_new.html", {"contact": contact, "prop": prop, "error": exc.public_message}, 400)
-        flash(req, "Thank you. Your request was sent to our team.")
+        flash(req, _("Thank you. Your request was sent to our team."))
         return Redirect("dashboard", {"property": prop.id, "view": "proposals"})
 

@@ -1,7 +1,9 @@
 """``PortalWeb``: runs a page handler for the framework glue and renders its templates.
 
 Errors become pages by their ``public_message`` (404, 403 or 400), anything unexpected a generic
-500 page and a log line, never a stack trace. Templates are looked up in the host's folders
+500 page and a log line, never a stack trace. Customer pages speak the contact's language, or
+before login the one the visitor picked (``?lang=es``) or their browser asks for; staff pages
+speak English (``i18n``). Templates are looked up in the host's folders
 first (``<folder>/portalkit/<name>``, then the ``portalkit_template_dirs`` hook's folders), then
 in the package, so a host overrides a page the way django-allauth's templates are overridden.
 """
@@ -17,9 +19,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from .. import money
-from ..errors import NotFound, PermissionDenied, PortalError, SessionExpired
-from .customer import FLASH, TOKEN, CustomerPages
+from .. import i18n, money
+from ..labels import label, method_name
+from ..errors import AlreadySignedUp, InvalidToken, NotFound, PermissionDenied, PortalError, SessionExpired
+from .customer import FLASH, LANGUAGE, TOKEN, CustomerPages
 from .http import FileResponse, Page, PageRequest, Redirect, Result
 from .routes import ROUTES
 from .staff import StaffLoginRequired, StaffPages, StaffSignin
@@ -67,8 +70,12 @@ class PortalWeb(CustomerPages, StaffPages):
         folders = [str(Path(d) / "portalkit") for d in host_template_dirs]
         folders += [str(Path(d) / "pages") for found in portal.hook.portalkit_template_dirs() for d in found]
         self.env = Environment(loader=ChoiceLoader([FileSystemLoader(folders), PackageLoader("portalkit.web")]),
-                               autoescape=select_autoescape(default=True, default_for_string=True))
-        self.env.filters["money"] = money.display
+                               autoescape=select_autoescape(default=True, default_for_string=True),
+                               extensions=["jinja2.ext.i18n"])
+        self.env.policies["ext.i18n.trimmed"] = True
+        self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+        self.env.filters.update(money=money.display, label=label, method=method_name, day=i18n.day,
+                                short_day=i18n.short_day, moment=i18n.moment)
         self._handlers: dict[str, Callable[..., Result]] = {
             route.endpoint: getattr(self, route.endpoint) for route in ROUTES if route.endpoint != "static"}
 
@@ -76,6 +83,11 @@ class PortalWeb(CustomerPages, StaffPages):
     def handle(self, endpoint: str, req: PageRequest, **params: Any) -> Result:
         """Run the handler of ``endpoint`` (the company's settings read once for it); every refusal
         becomes a page, never an exception."""
+        with i18n.override(self.language(req, endpoint)):
+            return self._handle(endpoint, req, **params)
+
+    def _handle(self, endpoint: str, req: PageRequest, **params: Any) -> Result:
+        _ = i18n.gettext
         try:
             with self.portal.settings.pinned():
                 return self._handlers[endpoint](req, **params)
@@ -85,12 +97,26 @@ class PortalWeb(CustomerPages, StaffPages):
             req.session.pop(TOKEN, None)
             return Redirect("login")
         except NotFound as exc:
-            return self.message("Not found", exc.public_message, 404)
+            return self.message(_("Not found"), exc.public_message, 404)
         except PortalError as exc:
-            return self.message("Not possible", exc.public_message, 403 if isinstance(exc, PermissionDenied) else 400)
+            page = self.message(_("Not possible"), exc.public_message, 403 if isinstance(exc, PermissionDenied) else 400)
+            if isinstance(exc, (AlreadySignedUp, InvalidToken)) and not endpoint.startswith("staff"):
+                return Page(page.template, {**page.context, "link": ("login", _("Log in"))}, page.status)
+            return page
         except Exception:
             log.exception("error on portal page %s", endpoint)
-            return self.message("Something went wrong", "Please try again in a moment.", 500)
+            return self.message(_("Something went wrong"), _("Please try again in a moment."), 500)
+
+    @staticmethod
+    def language(req: PageRequest, endpoint: str = "") -> str:
+        """The language of a page: English for staff; else ``?lang=`` (remembered in the
+        session), the signed-in contact's (kept in the session at login), or the browser's."""
+        if endpoint.startswith("staff"):
+            return i18n.DEFAULT_LANGUAGE
+        asked = i18n.supported(req.arg("lang"))
+        if asked:
+            req.session[LANGUAGE] = asked
+        return i18n.supported(req.session.get(LANGUAGE)) or i18n.negotiate(req.headers.get("Accept-Language", ""))
 
     def security_headers(self) -> tuple[tuple[str, str], ...]:
         """The headers of every page; the CSP admits the payment processor's hosted fields (its
@@ -127,7 +153,9 @@ class PortalWeb(CustomerPages, StaffPages):
         """``page`` as HTML; ``url(endpoint, **params)``, ``static(name)`` and ``csrf_field()``
         come from the framework glue."""
         config = page.context.get("portal_config") or self.portal.config
-        context = {"config": config, "brand": config.branding, "contact": None, "staff": req.staff,
-                   "flash": req.session.pop(FLASH, None), "url": url, "static": static, "csrf_field": csrf_field,
-                   **page.context}
-        return self.env.get_template(page.template).render(context)
+        staff_page = page.template.startswith("staff_")
+        with i18n.override(i18n.DEFAULT_LANGUAGE if staff_page else self.language(req)) as language:
+            context = {"config": config, "brand": config.branding, "contact": None, "staff": req.staff,
+                       "flash": req.session.pop(FLASH, None), "url": url, "static": static, "csrf_field": csrf_field,
+                       "language": language, "languages": {} if staff_page else i18n.LANGUAGES, **page.context}
+            return self.env.get_template(page.template).render(context)

@@ -70,7 +70,7 @@
   // PaymentMethod id it returns is posted to the portal.
   var stripeForm = document.querySelector("[data-hosted-fields=stripe] form.stripe");
   if (stripeForm && window.Stripe) {
-    var stripe = Stripe(stripeForm.dataset.publishableKey);
+    var stripe = Stripe(stripeForm.dataset.publishableKey, { locale: document.documentElement.lang || "auto" });
     var card = stripe.elements().create("card");
     card.mount("#card-element");
     stripeForm.addEventListener("submit", function (event) {
@@ -79,7 +79,7 @@
       event.preventDefault();
       stripe.confirmCardSetup(stripeForm.dataset.clientSecret, { payment_method: { card: card } }).then(function (result) {
         var error = document.getElementById("card-error");
-        if (result.error) { error.textContent = result.error.message || "The card was not accepted."; error.hidden = false; return; }
+        if (result.error) { error.textContent = result.error.message || stripeForm.dataset.refused; error.hidden = false; return; }
         token.value = result.setupIntent.payment_method;
         stripeForm.submit();
       });
@@ -87,7 +87,7 @@
   }
   var confirm = document.getElementById("confirm-payment");
   if (confirm && window.Stripe) {
-    Stripe(confirm.dataset.publishableKey).confirmCardPayment(confirm.dataset.clientSecret).then(function () {
+    Stripe(confirm.dataset.publishableKey, { locale: document.documentElement.lang || "auto" }).confirmCardPayment(confirm.dataset.clientSecret).then(function () {
       window.location = confirm.dataset.return;  // the portal asks Stripe how it went
     });
   }

@@ -1,0 +1,162 @@
+"""Languages: every customer-facing string goes through gettext, its catalogues read by Babel.
+
+English is the source language; ``locale/portalkit.pot`` is its catalogue and
+``locale/es/LC_MESSAGES/portalkit.po`` the Spanish one (a test fails when the template misses a
+marked string or Spanish misses a translation). The active language is a context variable, the
+way Django's ``translation.override`` works: the pages switch it to the visitor's or contact's
+language for one request, a mail to the recipient's for one render. Code outside both speaks
+English.
+
+Money and dates follow the language's locale as Babel (CLDR) defines it. portalkit charges US
+dollars, so Spanish is ``es_US``: "$1,287.50", "30 de noviembre de 2026". Typed amounts are read
+the same way in both languages (``money.parse``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from importlib import resources
+from typing import Iterator
+
+from babel import Locale, UnknownLocaleError, negotiate_locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import NullTranslations, Translations
+
+DOMAIN = "portalkit"
+DEFAULT_LANGUAGE = "en"
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español"}  # each language in itself
+LOCALES: dict[str, str] = {"en": "en_US", "es": "es_US"}
+CURRENCY = "USD"
+_active: ContextVar[str] = ContextVar("portalkit_language", default=DEFAULT_LANGUAGE)
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalogue without translating it now (a class attribute, a
+    table): it is translated where it is used."""
+    return message
+
+
+def NP_(context: str, message: str) -> tuple[str, str]:
+    """``N_`` for a word whose translation depends on what it names (an issue is "Abierta", a
+    list filter "Abiertas"): translated with ``pgettext``."""
+    return context, message
+
+
+@functools.cache
+def translations(language: str) -> NullTranslations:
+    """The catalogue of ``language``, compiled from its ``.po`` once per process (no ``.mo`` to
+    keep in step); English is the source text itself."""
+    if language == DEFAULT_LANGUAGE:
+        return NullTranslations()
+    source = resources.files("portalkit").joinpath("locale", language, "LC_MESSAGES", f"{DOMAIN}.po")
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # fuzzy entries are left out: they fall back to English
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def gettext(message: str) -> str:
+    """``message`` in the active language."""
+    return translations(_active.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_active.get()).ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    return str(translations(_active.get()).pgettext(context, message))
+
+
+_ = gettext
+
+
+def active() -> str:
+    """The language of the current request or mail."""
+    return _active.get()
+
+
+def supported(language: str | None) -> str | None:
+    """``language`` if the portal speaks it (``"es"``, ``"es-MX"``, ``"es_US"`` are Spanish)."""
+    if not language:
+        return None
+    base = language.replace("-", "_").split("_")[0].strip().lower()
+    return base if base in LANGUAGES else None
+
+
+@contextlib.contextmanager
+def override(language: str | None) -> Iterator[str]:
+    """Speak ``language`` (English when it is not one of ours) inside the block."""
+    chosen = supported(language) or DEFAULT_LANGUAGE
+    token = _active.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _active.reset(token)
+
+
+def activate(language: str | None) -> None:
+    """Switch the language inside an ``override`` block (once the contact is known)."""
+    _active.set(supported(language) or DEFAULT_LANGUAGE)
+
+
+def negotiate(accept_language: str) -> str:
+    """The best of our languages for a browser's ``Accept-Language`` header, else English."""
+    wanted: list[tuple[float, str]] = []
+    for part in accept_language.split(",")[:20]:
+        tag, _sep, params = part.strip().partition(";")
+        try:
+            quality = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
+        except ValueError:
+            continue
+        if tag.strip() and quality > 0:
+            wanted.append((quality, tag.strip()))
+    wanted.sort(key=lambda pair: -pair[0])  # stable: equal qualities keep the browser's order
+    return supported(negotiate_locale([tag for _q, tag in wanted], list(LANGUAGES), sep="-")) or DEFAULT_LANGUAGE
+
+
+def locale() -> Locale:
+    return _locale(_active.get())
+
+
+@functools.cache
+def _locale(language: str) -> Locale:
+    try:
+        return Locale.parse(LOCALES[language])
+    except (KeyError, UnknownLocaleError):
+        return Locale.parse(LOCALES[DEFAULT_LANGUAGE])
+
+
+def money(amount: Decimal) -> str:
+    """An amount in the active language's locale: ``$1,287.50``."""
+    return format_currency(amount, CURRENCY, locale=locale())
+
+
+def day(value: date | datetime) -> str:
+    """A date written out: "November 30, 2026", "30 de noviembre de 2026"."""
+    return format_date(value, "long", locale=locale())
+
+
+def short_day(value: date | datetime) -> str:
+    """A date in a table: "Nov 30, 2026", "30 nov 2026"."""
+    return format_date(value, "medium", locale=locale())
+
+
+def moment(value: datetime) -> str:
+    """A time stamp: "Nov 30, 2026, 10:44 AM"."""
+    return format_datetime(value, "medium", locale=locale())
+
+
+__all__ = ["CURRENCY", "DEFAULT_LANGUAGE", "DOMAIN", "LANGUAGES", "LOCALES", "NP_", "N_", "activate", "active", "day",
+           "gettext", "locale", "moment", "negotiate", "ngettext", "override", "pgettext", "short_day", "supported",
+           "translations"]

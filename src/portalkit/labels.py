@@ -1,0 +1,40 @@
+"""What a customer reads for a status, method, priority, view or list filter, in the active language.
+
+Enum values that are already display text are marked for the catalogue where they are defined
+(``ProposalStatus.WON = N_("Won")``); the codes below get a label here.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from .i18n import NP_, N_, gettext, pgettext
+from .models import IssueStatus, MethodKind, PaymentMethod, PaymentStatus
+from .visibility import SECTION_LABELS
+
+LABELS: dict[enum.Enum, str | tuple[str, str]] = {
+    IssueStatus.OPEN: NP_("issue status", "Open"), IssueStatus.CLOSED: NP_("issue status", "Closed"),
+    PaymentStatus.INITIATED: N_("started"), PaymentStatus.REQUIRES_ACTION: N_("waiting for your bank"),
+    PaymentStatus.PROCESSING: N_("processing"), PaymentStatus.SETTLED: N_("settled"),
+    PaymentStatus.FAILED: N_("failed"), PaymentStatus.CANCELED: N_("canceled"),
+    PaymentStatus.PARTIALLY_REFUNDED: N_("partially refunded"), PaymentStatus.REFUNDED: N_("refunded"),
+    PaymentStatus.RETURNED: N_("returned"), PaymentStatus.DISPUTED: N_("disputed"),
+    MethodKind.CARD: N_("Card"), MethodKind.ACH: N_("Bank account"),
+    **SECTION_LABELS,
+}
+
+
+def label(member: enum.Enum) -> str:
+    """``member`` as a customer reads it in the active language."""
+    text = LABELS.get(member, str(member.value))
+    return pgettext(*text) if isinstance(text, tuple) else gettext(text)
+
+
+def method_name(method: PaymentMethod) -> str:
+    """"Visa ending 4242", "Cuenta bancaria terminada en 6789": a saved method as the customer
+    knows it (the processor's brand, else its kind)."""
+    brand = method.brand.title() if method.kind is MethodKind.CARD and method.brand else method.brand
+    return gettext("%(brand)s ending %(last4)s") % {"brand": brand or label(method.kind), "last4": method.last4}
+
+
+__all__ = ["LABELS", "label", "method_name"]
