@@ -102,8 +102,11 @@ class Browser:
     def _path(path: str) -> str:
         return path if path.startswith(PREFIX) else PREFIX + path
 
-    def get(self, path):
-        return self._page(self.client.get(self._path(path)))
+    def get(self, path, headers=None):
+        if self.kind == "flask":
+            return self._page(self.client.get(self._path(path), headers=headers or {}))
+        extra = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in (headers or {}).items()}
+        return self._page(self.client.get(self._path(path), **extra))
 
     def raw_post(self, path, data):
         if self.kind == "flask":

@@ -1,5 +1,6 @@
-"""The built wheel is a library a host can install: templates, static files and mail templates
-inside, no ``examples`` package, and the login page renders from the installed copy."""
+"""The built wheel is a library a host can install: templates, static files, mail templates and
+language catalogues inside, no ``examples`` package, and the login page renders from the
+installed copy, in Spanish too."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ client = app.test_client()
 page = client.get("/portal/login")
 assert page.status_code == 200 and b'name="csrf_token"' in page.data and b"Wheel Test" in page.data, page.data[:300]
 assert client.get("/portal/static/portal.css").status_code == 200
+spanish = client.get("/portal/login", headers={"Accept-Language": "es-MX,es;q=0.9"})
+assert "Iniciar sesión" in spanish.get_data(as_text=True), "the Spanish catalogue is not in the wheel"
 try:
     import examples
 except ImportError:
@@ -44,7 +47,8 @@ def test_wheel_installs_and_renders_the_login_page(tmp_path):
     for needed in ("portalkit/web/templates/login.html", "portalkit/web/static/portal.css",
                    "portalkit/mail_templates/payment_receipt.html", "portalkit/py.typed",
                    "portalkit/contrib/django/migrations/0001_initial.py",
-                   "portalkit/adapters/migrations/versions/0003_login_sessions.py"):
+                   "portalkit/adapters/migrations/versions/0003_login_sessions.py",
+                   "portalkit/locale/portalkit.pot", "portalkit/locale/es/LC_MESSAGES/portalkit.po"):
         assert needed in names, needed
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False, system_site_packages=True)  # dependencies from this interpreter

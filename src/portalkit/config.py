@@ -11,6 +11,21 @@ import attrs
 
 from . import inputs, money
 from .errors import ValidationError
+from .i18n import N_, gettext
+
+# The company's texts a customer agrees to. Left as shipped, a customer reads them in their own
+# language (and that text is what is recorded); once the company writes its own, they read that.
+DEFAULT_SIGNATURE_CONSENT = N_("By signing I accept this proposal, and I agree that my electronic signature is as "
+                               "binding as my signature on paper.")
+DEFAULT_ACH_MANDATE = N_("By adding this bank account you authorise [CompanyName] to debit it for the payments you "
+                         "make in its customer portal, and, if a debit is returned, to debit it again; you can revoke "
+                         "this authorisation by removing the account.")
+DEFAULT_AUTOPAY_CONSENT = N_("I authorise [CompanyName] to charge this payment method for the full amount of each new "
+                             "invoice of mine on its due date, until I turn autopay off in my profile.")
+
+
+def _as_read(text: str, default: str) -> str:
+    return gettext(default) if text == default else text
 
 _HEX_COLOUR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
 _FONT = re.compile(r"[A-Za-z0-9 ,'\"\-]{1,120}")
@@ -103,19 +118,15 @@ class PortalConfig:
     show_issues: bool = True
     show_reports: bool = True
     proposal_window_days: int = attrs.field(default=90, validator=_non_negative)
-    signature_consent: str = ("By signing I accept this proposal, and I agree that my electronic signature is as "
-                              "binding as my signature on paper.")
+    signature_consent: str = DEFAULT_SIGNATURE_CONSENT
     electronic_payment_enabled: bool = True
     convenience_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
     max_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
     fee_on_debit: bool = False
-    ach_mandate: str = ("By adding this bank account you authorise [CompanyName] to debit it for the payments you "
-                        "make in its customer portal, and, if a debit is returned, to debit it again; you can revoke "
-                        "this authorisation by removing the account.")
+    ach_mandate: str = DEFAULT_ACH_MANDATE
     fee_on_prepaid: bool = False
     autopay_enabled: bool = True
-    autopay_consent: str = ("I authorise [CompanyName] to charge this payment method for the full amount of each new "
-                            "invoice of mine on its due date, until I turn autopay off in my profile.")
+    autopay_consent: str = DEFAULT_AUTOPAY_CONSENT
     autopay_retry_days: tuple[int, ...] = (0, 3, 7)  # attempt n on the due date + this many days
     password_min_length: int = 8
     bcrypt_rounds: int = attrs.field(default=12)
@@ -155,13 +166,18 @@ class PortalConfig:
         return self.base_url.rstrip("/")
 
     @property
+    def signature_consent_text(self) -> str:
+        """What a signer agrees to, as shown and recorded with the signature (in the signer's language)."""
+        return _as_read(self.signature_consent, DEFAULT_SIGNATURE_CONSENT)
+
+    @property
     def autopay_consent_text(self) -> str:
-        return self.autopay_consent.replace("[CompanyName]", self.company_name)
+        return _as_read(self.autopay_consent, DEFAULT_AUTOPAY_CONSENT).replace("[CompanyName]", self.company_name)
 
     @property
     def ach_mandate_text(self) -> str:
         """The ACH debit authorisation as shown to the customer and stored with the account."""
-        return self.ach_mandate.replace("[CompanyName]", self.company_name)
+        return _as_read(self.ach_mandate, DEFAULT_ACH_MANDATE).replace("[CompanyName]", self.company_name)
 
     @property
     def default_view(self) -> str | None:

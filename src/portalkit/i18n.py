@@ -18,13 +18,13 @@ import contextlib
 import functools
 import io
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from importlib import resources
 from typing import Iterator
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -153,8 +153,11 @@ def short_day(value: date | datetime) -> str:
 
 
 def moment(value: datetime) -> str:
-    """A time stamp: "Nov 30, 2026, 10:44 AM"."""
-    return format_datetime(value, "medium", locale=locale())
+    """A time stamp in UTC, to the minute: "Nov 30, 2026, 10:44 AM", "30 nov 2026, 10:44"."""
+    spoken = locale()
+    pattern = str(get_datetime_format("medium", locale=spoken)).replace("'", "")
+    return pattern.replace("{0}", format_time(value, "short", tzinfo=timezone.utc, locale=spoken)) \
+        .replace("{1}", format_date(value, "medium", locale=spoken))
 
 
 __all__ = ["CURRENCY", "DEFAULT_LANGUAGE", "DOMAIN", "LANGUAGES", "LOCALES", "NP_", "N_", "activate", "active", "day",

@@ -259,7 +259,7 @@ class Proposals:
                                       signer_name=contact.name, signed_at=self._clock.now(), ip_address=ip_address,
                                       selected_service_ids=selected, total=total,
                                       signer_email=contact.email or "", user_agent=user_agent,
-                                      consent_text=self._settings.current.signature_consent,
+                                      consent_text=self._settings.current.signature_consent_text,
                                       document_sha256=document_sha256(proposal, prop))
                 billed = self._storage.insert(deposit_invoice(proposal, contact, deposit, self._clock.now().date())) \
                     if deposit > 0 else None

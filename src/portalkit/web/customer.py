@@ -73,9 +73,7 @@ class CustomerPages:
             self.portal.accounts.logout(token)
         language = req.session.get(LANGUAGE)
         req.session.clear()
-        if language:  # the login page after logging out still speaks it
-            req.session[LANGUAGE] = language
-        return Redirect("login", session="end")
+        return Redirect("login", {"lang": language} if language else {}, session="end")  # still in their language
 
     def forgot_password(self, req: PageRequest) -> Result:
         return self._ask_for_link(req, "forgot.html", self.portal.accounts.request_reset)
@@ -398,9 +396,8 @@ class CustomerPages:
             elif action == "password":
                 acc.change_password(contact, req.field("current"), req.field("password"), req.field("confirm"))
                 req.session.clear()
-                req.session[LANGUAGE] = contact.language
                 flash(req, _("Changing your password logged you out everywhere. Use the new password to log back in."))
-                return Redirect("login", session="end")
+                return Redirect("login", {"lang": contact.language}, session="end")
         except (ValidationError, AuthenticationFailed) as exc:
             return Page("profile.html", {**self._profile(self.contact(req)), "error": exc.public_message}, 400)
         return Redirect("profile")
