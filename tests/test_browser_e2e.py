@@ -288,6 +288,13 @@ def test_browser_invite_signup_pay_sign_issue(host, browser, tmp_path):
     check_page(d, "issue", shots)
     d.get(url + "/profile")
     check_page(d, "profile")
+    # issue 15: Bob reads the portal in Spanish from now on (and its pages stay accessible and fit a phone)
+    Select(d.find_element(By.ID, "language")).select_by_value("es")
+    submit(d, "#save-language")
+    assert "Se guardó su idioma." in text(d) and d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es"
+    d.get(url + "/dashboard")
+    assert "Facturas" in text(d) and "Saldo pendiente" in text(d)
+    check_page(d, "dashboard-es", shots)
 
     # staff: the payment settles through the processor, the status history shows the journey
     d.delete_all_cookies()

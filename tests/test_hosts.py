@@ -610,10 +610,11 @@ def test_inv_9_host_staff_create_a_contact_with_invite_and_the_customer_signs_up
     assert "Oak Street Commons" in customer.get("/dashboard").get_data(as_text=True)
     # ACC-5: staff change the email; the same password works with the new one
     page = f"/staff/contacts/{nia.id}"
-    staff.post(page + "/details", {"first_name": "Nia", "last_name": "Park-Lee", "email": "nia.lee@example.com"},
-               page=page)
+    assert 'id="contact-language"' in staff.get(page).get_data(as_text=True)
+    staff.post(page + "/details", {"first_name": "Nia", "last_name": "Park-Lee", "email": "nia.lee@example.com",
+                                   "language": "es"}, page=page)
     moved = portal.directory.contact(nia.id)
-    assert (moved.email, moved.name) == ("nia.lee@example.com", "Nia Park-Lee")
+    assert (moved.email, moved.name, moved.language) == ("nia.lee@example.com", "Nia Park-Lee", "es")
     again = Browser(app)
     assert again.post("/login", {"email": "nia.lee@example.com", "password": CUSTOMER_PASSWORD}).status_code == 303
     # billing contact of the property: sees every invoice of it (VIS-2)

@@ -78,12 +78,13 @@ def test_the_english_template_lists_every_marked_string():
     assert template - marked == set(), "locale/portalkit.pot has strings no source marks any more"
 
 
-def test_the_spanish_catalogue_translates_every_string():
+@pytest.mark.parametrize("language", [code for code in i18n.LANGUAGES if code != i18n.DEFAULT_LANGUAGE])
+def test_each_catalogue_translates_every_string(language):
     template = catalogue(LOCALE / "portalkit.pot")
-    spanish = catalogue(LOCALE / "es" / "LC_MESSAGES" / "portalkit.po")
-    assert untranslated(template, spanish) == []
-    assert {(m.context, str(m.id)) for m in spanish if m.id} == {(m.context, str(m.id)) for m in template if m.id}
-    problems = [(message.id, [str(e) for e in errors]) for message, errors in spanish.check()]
+    translated = catalogue(LOCALE / language / "LC_MESSAGES" / "portalkit.po")
+    assert untranslated(template, translated) == []
+    assert {(m.context, str(m.id)) for m in translated if m.id} == {(m.context, str(m.id)) for m in template if m.id}
+    problems = [(message.id, [str(e) for e in errors]) for message, errors in translated.check()]
     assert problems == []  # the same %(placeholders)s on both sides, every plural form present
 
 

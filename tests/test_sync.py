@@ -180,3 +180,21 @@ def test_sync_keeps_invoice_lines_and_terms(world):
     with pytest.raises(ValidationError):
         world.portal.sync.apply(attrs.evolve(host_batch(0), invoices=[bad]))
     assert len(world.portal.storage.find(InvoiceLine, invoice_id=invoice.id)) == 1
+
+
+def test_sync_carries_the_hosts_language_and_otherwise_keeps_the_contacts_choice(world):
+    portal = world.portal
+    batch = host_batch()
+    portal.sync.apply(attrs.evolve(batch, contacts=[attrs.evolve(batch.contacts[0], language="es-MX"),
+                                                    batch.contacts[1]]))
+    assert by_external(portal, Contact, "CO-1").language == "es"
+    eli = by_external(portal, Contact, "CO-2")
+    assert eli.language == "en"
+    portal.accounts.set_language(eli, "es")
+    portal.sync.apply(attrs.evolve(batch, contacts=[attrs.evolve(batch.contacts[0], language="es-MX"),
+                                                    batch.contacts[1]]))
+    assert by_external(portal, Contact, "CO-2").language == "es"  # no language from the host: hers stays
+    with pytest.raises(ValidationError) as refused:
+        portal.sync.apply(attrs.evolve(batch, contacts=[attrs.evolve(batch.contacts[0], language="fr")]))
+    assert refused.value.field == "language"
+    assert by_external(portal, Contact, "CO-1").language == "es"

@@ -15,6 +15,7 @@ import attrs
 
 from . import history, inputs
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .i18n import LANGUAGES
 from .models import (
     Access,
     Contact,
@@ -291,12 +292,13 @@ class Directory:
         return sorted(self._storage.find(Property, customer_id=customer.id, archived=False), key=lambda p: p.name)
 
     def update_contact(self, staff: StaffUser, contact_id: str, **changes: Any) -> Contact:
-        """Staff edits: access flags, account_wide, main_contact_only, receipts, names."""
+        """Staff edits: access flags, account_wide, main_contact_only, receipts, names, language."""
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         checks: dict[str, Callable[[Any], Any]] = {"access": _access, "account_wide": lambda v: inputs.flag(v, "account_wide"),
                   "main_contact_only": lambda v: inputs.flag(v, "main_contact_only"),
                   "receipts_opt_in": lambda v: inputs.flag(v, "receipts_opt_in"),
-                  "first_name": lambda v: v, "last_name": lambda v: v}
+                  "first_name": lambda v: v, "last_name": lambda v: v,
+                  "language": lambda v: inputs.choice(v, tuple(LANGUAGES), "language")}
         unknown = set(changes) - set(checks)
         if unknown:
             raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} here")

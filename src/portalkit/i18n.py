@@ -161,5 +161,5 @@ def moment(value: datetime) -> str:
 
 
 __all__ = ["CURRENCY", "DEFAULT_LANGUAGE", "DOMAIN", "LANGUAGES", "LOCALES", "NP_", "N_", "activate", "active", "day",
-           "gettext", "locale", "moment", "negotiate", "ngettext", "override", "pgettext", "short_day", "supported",
+           "gettext", "locale", "moment", "money", "negotiate", "ngettext", "override", "pgettext", "short_day", "supported",
            "translations"]

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import attrs
 
-from . import inputs, money
+from . import i18n, inputs, money
 from .directory import normalise_email
 from .errors import Conflict, ValidationError
 from .models import (HOST_RECORD_TYPES, Access, Contact, Customer, Invoice, Permission, Property, Proposal,
@@ -71,6 +71,7 @@ class HostContact:
     account_wide: bool = False
     main_contact_only: bool = False
     access: Access = Access()
+    language: str | None = None  # "es", "es-MX": the host's record of it; None keeps the contact's own choice
 
 
 @attrs.frozen(kw_only=True)
@@ -111,6 +112,12 @@ class HostProposal:
     deposit: Decimal | str = "0.00"  # due at signing: an amount, or with deposit_percent a percent
     deposit_percent: bool = False
 
+
+
+def _language(value: object) -> str:
+    """A host's language tag as one of ours: "es-MX" is Spanish; one we do not speak is refused."""
+    spoken = i18n.supported(value) if isinstance(value, str) else None
+    return inputs.choice(spoken or value, tuple(i18n.LANGUAGES), "language")
 
 HOST_TYPES: dict[str, type] = {"customers": HostCustomer, "properties": HostProperty, "contacts": HostContact,
                                "staff": HostStaff, "invoices": HostInvoice, "proposals": HostProposal}
@@ -213,7 +220,8 @@ class Sync:
                     "email": normalise_email(h.email),
                     "property_ids": tuple(run.ref(Property, p) for p in inputs.items(h.properties, "properties")),
                     "account_wide": inputs.flag(h.account_wide, "account_wide"),
-                    "main_contact_only": inputs.flag(h.main_contact_only, "main_contact_only"), "access": h.access}
+                    "main_contact_only": inputs.flag(h.main_contact_only, "main_contact_only"), "access": h.access,
+                    **({} if h.language is None else {"language": _language(h.language)})}
         return fields
 
     def _property(self, run: _Run) -> Any:

@@ -35,6 +35,11 @@ def flash(req: PageRequest, message: str) -> None:
     req.session[FLASH] = message
 
 
+def _keep(language: str | None) -> dict[str, str]:
+    """The login page after a logout still speaks the contact's language (the session is new)."""
+    return {"lang": language} if language and language != i18n.DEFAULT_LANGUAGE else {}
+
+
 class CustomerPages:
     portal: "Portal"
 
@@ -73,7 +78,7 @@ class CustomerPages:
             self.portal.accounts.logout(token)
         language = req.session.get(LANGUAGE)
         req.session.clear()
-        return Redirect("login", {"lang": language} if language else {}, session="end")  # still in their language
+        return Redirect("login", _keep(language), session="end")
 
     def forgot_password(self, req: PageRequest) -> Result:
         return self._ask_for_link(req, "forgot.html", self.portal.accounts.request_reset)
@@ -397,7 +402,7 @@ class CustomerPages:
                 acc.change_password(contact, req.field("current"), req.field("password"), req.field("confirm"))
                 req.session.clear()
                 flash(req, _("Changing your password logged you out everywhere. Use the new password to log back in."))
-                return Redirect("login", {"lang": contact.language}, session="end")
+                return Redirect("login", _keep(contact.language), session="end")
         except (ValidationError, AuthenticationFailed) as exc:
             return Page("profile.html", {**self._profile(self.contact(req)), "error": exc.public_message}, 400)
         return Redirect("profile")

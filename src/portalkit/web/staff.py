@@ -16,6 +16,7 @@ from .. import inputs, money
 from ..config import PortalConfig, updated
 from ..files import sniff
 from ..errors import AuthenticationFailed, PortalError, SessionExpired, ValidationError
+from ..i18n import LANGUAGES
 from ..invitations import BulkResult
 from ..models import (Access, Contact, Customer, Invoice, Issue, IssueStatus, Permission, PortalStatus, Property, Proposal,
                       PaymentMethod, ProposalStatus, ReportKind, StaffUser)
@@ -132,7 +133,8 @@ class StaffPages:
         d = self.portal.directory
         contact = d.contact(id)
         return Page("staff_contact.html", {"person": contact, "history": d.history(staff, id), "flags": ACCESS_FLAGS,
-                                           "properties": d.properties_of(staff, contact.customer_id)})
+                                           "properties": d.properties_of(staff, contact.customer_id),
+                                           "languages": LANGUAGES})
 
     def staff_contact_action(self, req: PageRequest, id: str, action: str) -> Result:
         staff = self.staff(req)
@@ -156,7 +158,8 @@ class StaffPages:
                 if email and email.lower() != (d.contact(id).email or ""):
                     d.change_email(staff, id, email)  # ACC-5: the password stays
                 d.update_contact(staff, id, first_name=req.field("first_name"), last_name=req.field("last_name"),
-                                 receipts_opt_in=bool(req.field("receipts_opt_in")))
+                                 receipts_opt_in=bool(req.field("receipts_opt_in")),
+                                 language=req.field("language") or d.contact(id).language)
             flash(req, f"{d.contact(id).name} saved.")
         elif action == "properties":
             with self.portal.unit_of_work():
