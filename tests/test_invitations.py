@@ -194,3 +194,43 @@ def test_send_is_not_allowed_for_a_forged_staff_user(world):
     forged = StaffUser(email="x@y.co", name="X")
     with pytest.raises(PermissionDenied):
         world.portal.invitations.send(forged, [world.alice.id])
+
+
+def test_inv_3_a_bulk_send_renders_each_mail_as_if_alone_and_in_its_language(world):
+    """The bulk path fills one rendering per language with each contact's text: every mail is the
+    mail a send to that contact alone makes (escaping included), in the contact's language."""
+    import re
+
+    portal = world.portal
+    portal.accounts.set_language(world.bob, "es")
+    odd = portal.directory.add_contact(world.staff, world.customer.id, "Zoë", "O'Brien", "zoe@example.com")
+    portal.update_config(world.staff, attrs.evolve(portal.config, company_name="Acme <b>&</b> Sons"))
+    people = [world.alice, world.bob, odd]
+    portal.invitations.send(world.staff, [c.id for c in people])
+    bulk = {c.email: world.mailer.to(c.email)[-1] for c in people}
+    for contact in people:
+        portal.invitations.send(world.staff, [contact.id])  # alone: rendered in full
+    same = lambda text: re.sub(r"/signup/[\w.\-]+", "/signup/TOKEN", text)  # noqa: E731 (each send, a new link)
+    for contact in people:
+        alone = world.mailer.to(contact.email)[-1]
+        mail = bulk[contact.email]
+        assert (mail.subject, same(mail.text), same(mail.html)) == (alone.subject, same(alone.text), same(alone.html))
+    assert 'lang="es"' in bulk["bob@example.com"].html and 'lang="en"' in bulk["alice@example.com"].html
+    assert "O&#39;Brien" in bulk["zoe@example.com"].html and "Acme &lt;b&gt;&amp;&lt;/b&gt; Sons" in bulk["zoe@example.com"].html
+
+
+def test_render_each_falls_back_to_full_renders_when_a_template_transforms_a_value(world, tmp_path):
+    from portalkit.mails import MailTemplates
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "invitation_subject.txt").write_text("{{ subject|upper }}")
+    mails = MailTemplates(world.portal.settings, [tmp_path])
+    batch = [((f"{n}@example.com",), None, {"subject": f"hello {n}", "body_html": "x", "body_text": "y"})
+             for n in ("ann", "ben", "cy")]
+    with world.portal.settings.pinned():
+        rendered = mails.render_each("invitation", batch)
+        plain = MailTemplates(world.portal.settings).render_each("invitation", batch)
+    assert [m.subject for m in rendered] == ["HELLO ANN", "HELLO BEN", "HELLO CY"]
+    assert [m.subject for m in plain] == ["hello ann", "hello ben", "hello cy"]
+    assert [m.to for m in plain] == [("ann@example.com",), ("ben@example.com",), ("cy@example.com",)]

@@ -84,7 +84,6 @@ class Invitations:
         skipped: list[Skipped] = []
         invited: list[Contact] = []
         messages: list[OutboxMessage] = []
-        lines: list[StatusEvent] = []
         ids = list(contact_ids)
         with self._uow():
             found = self._storage.get_many(Contact, ids)
@@ -99,9 +98,9 @@ class Invitations:
                     continue
                 invited.append(attrs.evolve(contact, portal_status=PortalStatus.INVITED,
                                             invite_nonce=contact.invite_nonce + 1))
-                mails, line = self._invite(invited[-1], template, sender_email, sender_name)
-                messages += mails
-                lines.append(line)
+            messages += self._invitations(invited, template, sender_email, sender_name)
+            lines = [StatusEvent(contact_id=c.id, kind=HistoryKind.INVITATION_SENT, at=self._clock.now(),
+                                 detail=f"to {c.email} by {sender_name}") for c in invited]
             sent = [c.id for c in invited]
             if sent and config.invite_notification_emails:
                 messages.append(self._notice(sent, contacts, sender_name))
@@ -120,38 +119,43 @@ class Invitations:
             return "suspended"
         return None
 
-    def _invite(self, contact: Contact, template: InvitationTemplate, sender_email: str | None,
-                sender_name: str) -> tuple[list[OutboxMessage], StatusEvent]:
-        """The mail and event, and the history line, that invite ``contact`` (already given its new nonce)."""
+    def _invitations(self, contacts: list[Contact], template: InvitationTemplate, sender_email: str | None,
+                     sender_name: str) -> list[OutboxMessage]:
+        """The mail and the event that invite each of ``contacts`` (already given their new nonce).
+        The mails of one language are rendered together (``MailTemplates.render_each``)."""
         config = self._settings.current
-        link = self.link_for(contact)
-        subject, body = template.render(
-            {
-                "ContactName": contact.name,
-                "ContactFirstName": contact.first_name,
-                "ContactLastName": contact.last_name,
-                "CompanyName": config.company_name,
-                "PortalLinkDescription": config.link_description,
-                "PortalUrl": config.portal_url,
-                "LinkValidDays": str(config.invite_link_days),
-                "SenderName": sender_name,
-            },
-            link,
-        )
-        html = body if template.html else str(escape(body)).replace("\n", "<br>\n")
-        mail = self._mails.render("invitation", (contact.address,), sender=sender_email, language=contact.language,
-                                  subject=subject,
-                                  body_html=Markup(html), body_text=html_to_text(body) if template.html else body)
-        key = f"{contact.id}:{contact.invite_nonce}"
-        messages = [
-            self._outbox.mail_message(mail, dedup_key=f"invite:{key}"),
-            self._outbox.event_message(InvitationSent(event_id=f"invite:{key}", company_id=config.company_id,
-                                                      contact_id=contact.id, sent_by=sender_email,
-                                                      external_ids=external_ids(contact=contact))),
-        ]
-        line = StatusEvent(contact_id=contact.id, kind=HistoryKind.INVITATION_SENT, at=self._clock.now(),
-                           detail=f"to {contact.email} by {sender_name}")
-        return messages, line
+        by_language: dict[str, list[tuple[Contact, dict[str, str]]]] = {}
+        for contact in contacts:
+            subject, body = template.render(
+                {
+                    "ContactName": contact.name,
+                    "ContactFirstName": contact.first_name,
+                    "ContactLastName": contact.last_name,
+                    "CompanyName": config.company_name,
+                    "PortalLinkDescription": config.link_description,
+                    "PortalUrl": config.portal_url,
+                    "LinkValidDays": str(config.invite_link_days),
+                    "SenderName": sender_name,
+                },
+                self.link_for(contact),
+            )
+            html = body if template.html else str(escape(body)).replace("\n", "<br>\n")
+            by_language.setdefault(contact.language, []).append(
+                (contact, {"subject": subject, "body_html": Markup(html),
+                           "body_text": html_to_text(body) if template.html else body}))
+        mails: dict[str, OutboxMessage] = {}
+        for language, batch in by_language.items():
+            rendered = self._mails.render_each("invitation", [((c.address,), sender_email, values) for c, values in batch],
+                                               language=language)
+            for (contact, _values), mail in zip(batch, rendered):
+                mails[contact.id] = self._outbox.mail_message(mail, dedup_key=f"invite:{contact.id}:{contact.invite_nonce}")
+        messages = []
+        for contact in contacts:
+            key = f"{contact.id}:{contact.invite_nonce}"
+            messages += [mails[contact.id], self._outbox.event_message(
+                InvitationSent(event_id=f"invite:{key}", company_id=config.company_id, contact_id=contact.id,
+                               sent_by=sender_email, external_ids=external_ids(contact=contact)))]
+        return messages
 
     def _notice(self, sent: list[str], contacts: list[Contact], sender_name: str) -> OutboxMessage:
         """INV-10: the configured addresses hear who was invited."""

@@ -10,10 +10,13 @@ given (the contact's own; staff mail in English), money and dates in its locale 
 
 from __future__ import annotations
 
+import re
+import secrets
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, Template, select_autoescape
+from markupsafe import Markup, escape
 
 from . import i18n, money
 from .ports import Mail
@@ -56,12 +59,48 @@ class MailTemplates:
                language: str = i18n.DEFAULT_LANGUAGE, **context: Any) -> Mail:
         """The mail ``name`` to ``to`` in ``language``, its templates given ``context`` plus the
         company's ``company``, ``portal_url`` and ``brand``."""
+        return _mail(to, sender, self._parts(name, language, context))
+
+    def render_each(self, name: str, recipients: Sequence[tuple[Iterable[str], str | None, Mapping[str, str]]], *,
+                    language: str = i18n.DEFAULT_LANGUAGE, **shared: Any) -> list[Mail]:
+        """The mail ``name`` to each ``(to, sender, values)`` of ``recipients``: the same mail but
+        for some text ``values`` (a bulk invitation). The templates are rendered once with a hole
+        for each value and every copy is filled in, escaped as the template would have escaped
+        it. The first copy is also rendered in full and compared: a template that does more with
+        a value than print it (a filter, a test) is rendered in full for every recipient."""
+        if len(recipients) < 2:
+            return [_mail(to, sender, self._parts(name, language, {**shared, **values}))
+                    for to, sender, values in recipients]
+        keys = sorted(recipients[0][2])
+        mark = f"pk{secrets.token_hex(8)}h"
+        holes = {key: Markup(f"{mark}{n}h") if isinstance(recipients[0][2][key], Markup) else f"{mark}{n}h"
+                 for n, key in enumerate(keys)}
+        blank = self._parts(name, language, {**shared, **holes})
+        hole = re.compile(re.escape(mark) + r"(\d+)h")
+
+        def filled(values: Mapping[str, str]) -> tuple[str, str, str]:
+            ordered = [values[key] for key in keys]
+            subject, text, html = (hole.sub(lambda m: str(escape(ordered[int(m.group(1))]) if as_html
+                                                          else ordered[int(m.group(1))]), part)
+                                   for part, as_html in zip(blank, (False, False, True)))
+            return subject, text, html
+
+        first_to, first_sender, first_values = recipients[0]
+        first = self._parts(name, language, {**shared, **first_values})
+        if filled(first_values) != first:
+            return [_mail(to, sender, self._parts(name, language, {**shared, **values}))
+                    for to, sender, values in recipients]
+        return [_mail(first_to, first_sender, first)] + [_mail(to, sender, filled(values))
+                                                         for to, sender, values in recipients[1:]]
+
+    def _parts(self, name: str, language: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
+        """The rendered subject, text and HTML of mail ``name`` in ``language``."""
         config = self._settings.current
         with i18n.override(language) as spoken:
             values = {"company": config.company_name, "portal_url": config.portal_url, "brand": config.branding,
                       "language": spoken, **context}
             subject, text, html = (template.render(values) for template in self._templates(name))
-        return Mail(to=tuple(to), subject=subject, text=text.strip() + "\n", html=html, sender=sender)
+        return subject, text, html
 
     def _templates(self, name: str) -> tuple[Template, Template, Template]:
         """The subject, text and HTML templates of mail ``name``, loaded once."""
@@ -69,6 +108,11 @@ class MailTemplates:
             subject, text, html = (self._env.get_template(f"{name}{suffix}") for suffix in ("_subject.txt", ".txt", ".html"))
             self._sets[name] = (subject, text, html)
         return self._sets[name]
+
+
+def _mail(to: Iterable[str], sender: str | None, parts: tuple[str, str, str]) -> Mail:
+    subject, text, html = parts
+    return Mail(to=tuple(to), subject=subject, text=text.strip() + "\n", html=html, sender=sender)
 
 
 __all__ = ["MAIL_NAMES", "MailTemplates"]

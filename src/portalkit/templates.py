@@ -64,7 +64,7 @@ class InvitationTemplate:
         plain = {k: inputs.one_line(str(v))[:inputs.MAX_SHORT_TEXT] for k, v in values.items()}
         description = plain.get("PortalLinkDescription", link_url)
         if self.html:
-            link = str(Markup('<a href="{}">{}</a>').format(link_url, description))
+            link = f'<a href="{escape(link_url)}">{escape(description)}</a>'  # as Markup.format would, faster
             body_values = {k: str(escape(v)) for k, v in plain.items()}
         else:
             link, body_values = f"{description}: {link_url}", plain
