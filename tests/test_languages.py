@@ -132,12 +132,12 @@ class VisibleText(HTMLParser):
 
 
 def untranslated_words(text_chunks, data_words) -> set[str]:
-    words = set()
-    for chunk in text_chunks:
-        while re.search(r"⟦[^⟦⟧]*⟧", chunk):
-            chunk = re.sub(r"⟦[^⟦⟧]*⟧", " ", chunk)
-        words |= {w for w in re.findall(r"[^\W\d_]{2,}", chunk) if w.lower() not in data_words}
-    return words
+    """The words outside every ⟦…⟧ that are not data. The chunks are joined first: a translated
+    sentence may hold markup (``<strong>``, ``<a>``), which splits it into several text nodes."""
+    text = " ".join(text_chunks)
+    while re.search(r"⟦[^⟦⟧]*⟧", text):
+        text = re.sub(r"⟦[^⟦⟧]*⟧", " ", text)
+    return {w for w in re.findall(r"[^\W\d_]{2,}", text) if w.lower() not in data_words}
 
 
 def words_of_the_data(database: Path, config) -> set[str]:
@@ -169,7 +169,7 @@ def visit_every_page(portal) -> dict:
     anonymous = Browser(app)
     pages = {path: anonymous.get(path) for path in ("/login", "/forgot-password", "/login/link")}
     anonymous.post("/forgot-password", {"email": "alice@example.com"})  # not enrolled: the no-account mail
-    alice = _enrolled(app, portal, "alice@example.com")
+    alice, pages["/signup"], pages["signed up"] = _enrolled(app, portal, "alice@example.com")
     prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     invoice = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
     alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
@@ -196,6 +196,24 @@ def visit_every_page(portal) -> dict:
     pages["pay while pending"] = alice.get(f"/invoices/{invoice.id}/pay")
     alice.post("/profile", {"action": "receipts", "receipts": "1"})
     pages["flash after saving"] = alice.get("/profile")
+    secure = alice.post("/payment-methods", {"action": "add", "token": card_token("4000002760003184", 12, 2031)})
+    assert secure.status_code == 303
+    second = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1002")
+    three_d = [m for m in portal.storage.find(PaymentMethod) if m.last4 == "3184"][0]
+    confirm = alice.post(f"/invoices/{second.id}/pay", {"method": three_d.id, "amount": "5.00", "key": "k-3"})
+    pages["3-D Secure"] = alice.get(confirm.location)
+    pages["back from the bank"] = alice.get(alice.get(confirm.location.replace("/confirm", "/return")).location)
+    quote = alice.post(f"/quotes/new?property={prop.id}", {"property": prop.id, "description": "Hedges"})
+    pages["quote sent"] = alice.get(quote.location) if quote.location else quote
+    visitor = Browser(app)  # links from mail: a new password, a sign-in link
+    visitor.post("/forgot-password", {"email": "alice@example.com"})
+    visitor.get(path_of(link_in_mail(portal, "alice@example.com", "reset-password")))
+    pages["/reset-password"] = visitor.get("/reset-password")
+    pages["reset refused"] = visitor.post("/reset-password", {"password": "short", "confirm": "short"})
+    visitor.post("/login/link", {"email": "alice@example.com"})
+    visitor.get(path_of(link_in_mail(portal, "alice@example.com", "sign-in")))
+    pages["/sign-in"] = visitor.get("/sign-in")
+    pages["login refused"] = Browser(app).post("/login", {"email": "alice@example.com", "password": "wrong-1234"})
     return pages
 
 
@@ -206,7 +224,7 @@ def test_every_customer_page_string_goes_through_gettext(tmp_path, portal, pseud
     data = words_of_the_data(tmp_path / "host.sqlite3", portal.config)
     found = {}
     for name, page in pages.items():
-        assert page.status_code in (200, 400, 404), name
+        assert page.status_code in (200, 400, 401, 403, 404), name
         parser = VisibleText()
         parser.feed(page.get_data(as_text=True))
         words = untranslated_words(parser.chunks, data)
@@ -369,16 +387,18 @@ def test_documents_are_printed_in_the_readers_language(portal):
 
 # -- helpers -------------------------------------------------------------------------------------
 def _enrolled(app, portal, email):
-    """``enrol`` without reading English on the way (pages are pseudo-translated)."""
+    """``enrol`` without reading English on the way (pages are pseudo-translated); the sign-up
+    form and the page after it too."""
     staff = staff_browser(app)
     contact = portal.directory.contact_by_email(email)
     staff.post("/staff/invitations", {"contact": [contact.id]}, page="/staff")
     visitor = Browser(app)
     visitor.get(path_of(link_in_mail(portal, email)))
-    visitor.post("/signup", {"password": "garden-2026", "confirm": "garden-2026"})
+    form = visitor.get("/signup")
+    done = visitor.post("/signup", {"password": "garden-2026", "confirm": "garden-2026"})
     r = visitor.post("/login", {"email": email, "password": "garden-2026"})
     assert r.status_code == 303 and r.location == PREFIX + "/dashboard"
-    return visitor
+    return visitor, form, done
 
 
 def _flatten(value) -> list[str]:
