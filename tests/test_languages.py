@@ -439,3 +439,37 @@ def _mail_samples() -> dict[str, dict]:
         "issue_comment": {"contact": contact, "issue": issue, "property": place, "comment": N(text="More")},
         "quote_request": {"contact": contact, "property": place, "request": N(description="Trees")},
     }
+
+
+def test_the_host_frameworks_language_comes_before_the_browsers():
+    from portalkit.web.http import PageRequest
+    from portalkit.web.site import PortalWeb
+
+    def request(**given):
+        return PageRequest(method="GET", session=given.pop("session", {}), **given)
+
+    browser_english = {"Accept-Language": "en-US"}
+    assert PortalWeb.language(request(headers=browser_english, host_language="es-mx")) == "es"
+    assert PortalWeb.language(request(headers=browser_english, host_language="de")) == "en"
+    assert PortalWeb.language(request(headers=browser_english, host_language="es",
+                                      session={"portalkit_language": "en"})) == "en"  # the visitor chose
+    assert PortalWeb.language(request(host_language="es"), "staff_contacts") == "en"
+
+
+def test_django_locale_middleware_picks_the_portal_language(portal, django_ready):
+    """A Django host with ``LocaleMiddleware``: its choice (here the language cookie) is the
+    portal's before login, over the browser's header."""
+    from django.conf import settings
+    from django.test import Client, override_settings
+
+    from hosts import use_portal_in_django
+
+    use_portal_in_django(portal)
+    middleware = list(settings.MIDDLEWARE)
+    middleware.insert(middleware.index("django.middleware.common.CommonMiddleware"),
+                      "django.middleware.locale.LocaleMiddleware")
+    with override_settings(MIDDLEWARE=middleware, LANGUAGES=[("en", "English"), ("es", "Spanish")]):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en-US")
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+        page = client.get(PREFIX + "/login").content.decode()
+    assert '<html lang="es">' in page and "Iniciar sesión" in page

@@ -26,6 +26,7 @@ class PageRequest:
     staff: StaffUser | None = None
     headers: Mapping[str, str] = {}
     body: bytes = b""
+    host_language: str = ""  # the host framework's choice for this visitor (Django's LocaleMiddleware)
     native: Any = None
 
     def arg(self, name: str, default: str = "") -> str:

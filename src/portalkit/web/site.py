@@ -110,13 +110,15 @@ class PortalWeb(CustomerPages, StaffPages):
     @staticmethod
     def language(req: PageRequest, endpoint: str = "") -> str:
         """The language of a page: English for staff; else ``?lang=`` (remembered in the
-        session), the signed-in contact's (kept in the session at login), or the browser's."""
+        session), the signed-in contact's (kept in the session at login), the host framework's
+        choice, or the browser's."""
         if endpoint.startswith("staff"):
             return i18n.DEFAULT_LANGUAGE
         asked = i18n.supported(req.arg("lang"))
         if asked:
             req.session[LANGUAGE] = asked
-        return i18n.supported(req.session.get(LANGUAGE)) or i18n.negotiate(req.headers.get("Accept-Language", ""))
+        return (i18n.supported(req.session.get(LANGUAGE)) or i18n.supported(req.host_language)
+                or i18n.negotiate(req.headers.get("Accept-Language", "")))
 
     def security_headers(self) -> tuple[tuple[str, str], ...]:
         """The headers of every page; the CSP admits the payment processor's hosted fields (its

@@ -53,7 +53,7 @@ def portal_page(request: HttpRequest, endpoint: str, **params: Any) -> HttpRespo
     req = PageRequest(method=request.method or "GET", session=request.session, args=request.GET.dict(),
                       form={k: request.POST.getlist(k) for k in request.POST}, files=files,
                       ip=request.META.get("REMOTE_ADDR", ""), staff=staff_user(request), native=request,
-                      headers=dict(request.headers))
+                      headers=dict(request.headers), host_language=getattr(request, "LANGUAGE_CODE", "") or "")
     with get_portal().settings.pinned():  # one read of the settings for the page and its headers
         return _secure(_respond(pages, pages.handle(endpoint, req, **params), req, request))
 
