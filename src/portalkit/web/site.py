@@ -20,6 +20,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, s
 from markupsafe import Markup
 
 from .. import i18n, money
+from ..i18n import _
 from ..labels import label, method_name
 from ..errors import AlreadySignedUp, InvalidToken, NotFound, PermissionDenied, PortalError, SessionExpired
 from .customer import FLASH, LANGUAGE, TOKEN, CustomerPages
@@ -87,7 +88,6 @@ class PortalWeb(CustomerPages, StaffPages):
             return self._handle(endpoint, req, **params)
 
     def _handle(self, endpoint: str, req: PageRequest, **params: Any) -> Result:
-        _ = i18n.gettext
         try:
             with self.portal.settings.pinned():
                 return self._handlers[endpoint](req, **params)
