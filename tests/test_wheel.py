@@ -48,7 +48,8 @@ def test_wheel_installs_and_renders_the_login_page(tmp_path):
                    "portalkit/mail_templates/payment_receipt.html", "portalkit/py.typed",
                    "portalkit/contrib/django/migrations/0001_initial.py",
                    "portalkit/adapters/migrations/versions/0003_login_sessions.py",
-                   "portalkit/locale/portalkit.pot", "portalkit/locale/es/LC_MESSAGES/portalkit.po"):
+                   "portalkit/locale/portalkit.pot", "portalkit/locale/en/LC_MESSAGES/portalkit.po",
+                   "portalkit/locale/es/LC_MESSAGES/portalkit.po"):
         assert needed in names, needed
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False, system_site_packages=True)  # dependencies from this interpreter

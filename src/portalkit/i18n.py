@@ -1,8 +1,9 @@
 """Languages: every customer-facing string goes through gettext, its catalogues read by Babel.
 
-English is the source language; ``locale/portalkit.pot`` is its catalogue and
-``locale/es/LC_MESSAGES/portalkit.po`` the Spanish one (a test fails when the template misses a
-marked string or Spanish misses a translation). The active language is a context variable, the
+``locale/portalkit.pot`` lists every marked string (English is the source text);
+``locale/<language>/LC_MESSAGES/portalkit.po`` translates them, English included, so English
+wording changes without touching code. A test fails when the template misses a marked string or
+a catalogue misses a translation. The active language is a context variable, the
 way Django's ``translation.override`` works: the pages switch it to the visitor's or contact's
 language for one request, a mail to the recipient's for one render. Code outside both speaks
 English.
@@ -53,10 +54,10 @@ def NP_(context: str, message: str) -> tuple[str, str]:
 @functools.cache
 def translations(language: str) -> NullTranslations:
     """The catalogue of ``language``, compiled from its ``.po`` once per process (no ``.mo`` to
-    keep in step); English is the source text itself."""
-    if language == DEFAULT_LANGUAGE:
-        return NullTranslations()
+    keep in step); without one, the source text."""
     source = resources.files("portalkit").joinpath("locale", language, "LC_MESSAGES", f"{DOMAIN}.po")
+    if not source.is_file():
+        return NullTranslations()
     with source.open("rb") as po:
         catalog = read_po(po, locale=language, domain=DOMAIN)
     compiled = io.BytesIO()
