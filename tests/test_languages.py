@@ -165,11 +165,11 @@ def pseudo(monkeypatch):
 
 def visit_every_page(portal) -> dict:
     """Log in, pay, sign, open an issue, read every view: each customer page, by name."""
-    app = make_app("flask", portal)
-    anonymous = Browser(app)
+    host = make_app("flask", portal)
+    anonymous = Browser(host)
     pages = {path: anonymous.get(path) for path in ("/login", "/forgot-password", "/login/link")}
     anonymous.post("/forgot-password", {"email": "alice@example.com"})  # not enrolled: the no-account mail
-    alice, pages["/signup"], pages["signed up"] = _enrolled(app, portal, "alice@example.com")
+    alice, pages["/signup"], pages["signed up"] = _enrolled(host, portal, "alice@example.com")
     prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     invoice = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
     alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
@@ -205,7 +205,7 @@ def visit_every_page(portal) -> dict:
     pages["back from the bank"] = alice.get(alice.get(confirm.location.replace("/confirm", "/return")).location)
     quote = alice.post(f"/quotes/new?property={prop.id}", {"property": prop.id, "description": "Hedges"})
     pages["quote sent"] = alice.get(quote.location) if quote.location else quote
-    visitor = Browser(app)  # links from mail: a new password, a sign-in link
+    visitor = Browser(host)  # links from mail: a new password, a sign-in link
     visitor.post("/forgot-password", {"email": "alice@example.com"})
     visitor.get(path_of(link_in_mail(portal, "alice@example.com", "reset-password")))
     pages["/reset-password"] = visitor.get("/reset-password")
@@ -213,7 +213,7 @@ def visit_every_page(portal) -> dict:
     visitor.post("/login/link", {"email": "alice@example.com"})
     visitor.get(path_of(link_in_mail(portal, "alice@example.com", "sign-in")))
     pages["/sign-in"] = visitor.get("/sign-in")
-    pages["login refused"] = Browser(app).post("/login", {"email": "alice@example.com", "password": "wrong-1234"})
+    pages["login refused"] = Browser(host).post("/login", {"email": "alice@example.com", "password": "wrong-1234"})
     return pages
 
 
