@@ -25,7 +25,7 @@ from portalkit.adapters.payments import card_token
 from portalkit.errors import NotFound, ValidationError
 from portalkit.labels import label
 from portalkit.mails import MAIL_NAMES
-from portalkit.models import Contact, Invoice, IssueStatus, PaymentMethod, Property, Proposal
+from portalkit.models import Contact, Invoice, IssueStatus, PaymentMethod, Priority, Property, Proposal
 from portalkit.invoices import InvoiceFilter
 from portalkit import money
 
@@ -418,7 +418,7 @@ def _mail_samples() -> dict[str, dict]:
     invoice = N(number="INV-9", amount_due=Decimal("10.00"))
     payment = N(amount=Decimal("5.00"), fee=Decimal("0.00"), total=Decimal("5.00"), processor_ref="pi_1",
                 failure_reason="Declined card")
-    issue = N(number=7, subject="Leak", notes="Gate", priority=__import__("portalkit").models.Priority.HIGH)
+    issue = N(number=7, subject="Leak", notes="Gate", priority=Priority.HIGH)
     place = N(name="Oak Street")
     moment = datetime.datetime(2026, 11, 30, 9, 30)
     proposal = N(number="P-1", description="Mulch")

@@ -276,7 +276,7 @@ class Accounts:
 
     def set_language(self, contact: Contact, language: object) -> Contact:
         """The language of the contact's pages and mails, one of ``i18n.LANGUAGES``."""
-        chosen = inputs.choice(language, tuple(i18n.LANGUAGES), "language")
+        chosen = inputs.language(language)
         with self._uow():
             fresh = lookup(self._storage, Contact, contact.id)
             return fresh if fresh.language == chosen else self._storage.update(attrs.evolve(fresh, language=chosen))

@@ -15,7 +15,6 @@ import attrs
 
 from . import history, inputs
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
-from .i18n import LANGUAGES
 from .models import (
     Access,
     Contact,
@@ -298,7 +297,7 @@ class Directory:
                   "main_contact_only": lambda v: inputs.flag(v, "main_contact_only"),
                   "receipts_opt_in": lambda v: inputs.flag(v, "receipts_opt_in"),
                   "first_name": lambda v: v, "last_name": lambda v: v,
-                  "language": lambda v: inputs.choice(v, tuple(LANGUAGES), "language")}
+                  "language": inputs.language}
         unknown = set(changes) - set(checks)
         if unknown:
             raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} here")

@@ -15,7 +15,7 @@ from typing import Any, Iterable, TypeGuard, TypeVar
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import ValidationError
-from .i18n import N_, _
+from .i18n import LANGUAGES, N_, _
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -114,11 +114,11 @@ def member(value: object, enum_cls: type[E], field: str) -> E:
     return value
 
 
-def choice(value: object, choices: tuple[str, ...], field: str) -> str:
-    """One of ``choices``, given as text."""
-    if not isinstance(value, str) or value not in choices:
+def language(value: object, field: str = "language") -> str:
+    """One of the portal's languages by its code (``"es"``), as pages and mail speak them."""
+    if not isinstance(value, str) or value not in LANGUAGES:
         raise ValidationError(_("%(field)s must be one of: %(choices)s.")
-                              % {"field": _label(field), "choices": ", ".join(choices)}, field=field)
+                              % {"field": _label(field), "choices": ", ".join(LANGUAGES)}, field=field)
     return value
 
 

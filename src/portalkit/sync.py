@@ -117,7 +117,7 @@ class HostProposal:
 def _language(value: object) -> str:
     """A host's language tag as one of ours: "es-MX" is Spanish; one we do not speak is refused."""
     spoken = i18n.supported(value) if isinstance(value, str) else None
-    return inputs.choice(spoken or value, tuple(i18n.LANGUAGES), "language")
+    return inputs.language(spoken or value)
 
 HOST_TYPES: dict[str, type] = {"customers": HostCustomer, "properties": HostProperty, "contacts": HostContact,
                                "staff": HostStaff, "invoices": HostInvoice, "proposals": HostProposal}
