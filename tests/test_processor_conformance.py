@@ -16,3 +16,6 @@ class TestFakeProcessor(ProcessorConformance):
 
     def signed_webhook(self, processor, body):
         return {"Fake-Signature": processor.signature(body)}
+
+    def settle(self, processor, ref):
+        processor.settle_due(lambda headers, body: None)

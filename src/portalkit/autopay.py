@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 from . import inputs
-from .errors import PaymentPending, PermissionDenied, PortalError, ValidationError
+from .errors import AutopayRevoked, PaymentPending, PermissionDenied, PortalError, ValidationError
 from .i18n import _
 from .models import AutopayConsent, Contact, Invoice, Payment, Property
 from .payments import Payments, revoke_autopay
 from .ports import Clock, In, Storage
+from .retry import retry_on_conflict
 from .settings import Settings
 from .uow import UnitOfWork
 from .visibility import Section, Visibility, active, invoice_visible, section_visible
@@ -49,9 +50,13 @@ class Autopay:
                                                        accepted_at=self._clock.now(), ip_address=ip_address))
 
     def disable(self, contact: Contact) -> None:
-        """Revoke the contact's autopay (the consent is kept, with when it ended)."""
-        with self._uow():
-            revoke_autopay(self._storage, self._clock.now(), contact_id=contact.id)
+        """Revoke the contact's autopay (the consent is kept, with when it ended). A charge being
+        written at this moment finishes first (it holds the consent); no charge starts after."""
+        def once() -> None:
+            with self._uow():
+                revoke_autopay(self._storage, self._clock.now(), contact_id=contact.id)
+
+        retry_on_conflict(once)
 
     # -- the worker ----------------------------------------------------------------------------
     def run(self, today: date | None = None) -> int:
@@ -69,10 +74,12 @@ class Autopay:
                 continue
             for invoice, attempt in self._due(contact, today):
                 try:
-                    self._payments.charge_automatically(contact, invoice, consent.method_id, attempt)
+                    self._payments.charge_automatically(contact, invoice, consent, attempt)
                     started += 1
                 except PaymentPending:
                     continue
+                except AutopayRevoked:  # turned off while this run went on: nothing more for this contact
+                    break
                 except PortalError:  # an expired or removed card: the consent can pay nothing more
                     with self._uow():
                         revoke_autopay(self._storage, self._clock.now(), method_id=consent.method_id)

@@ -109,6 +109,18 @@ class PaymentsDisabled(InvalidTransition):
     public_message = N_("Electronic payment is not available.")
 
 
+class AutopayRevoked(PermissionDenied):
+    """The contact turned autopay off (or removed its method) before the charge was written."""
+
+    public_message = N_("Autopay was turned off; nothing was charged.")
+
+
+class RefundRefused(ValidationError):
+    """The processor refused a refund; nothing was refunded and nothing changed here."""
+
+    public_message = N_("The payment processor refused the refund; nothing was refunded.")
+
+
 class Conflict(PortalError):
     """A concurrent change won the race; nothing of this request was written."""
 

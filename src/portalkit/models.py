@@ -182,6 +182,8 @@ class Contact:
     invite_nonce: int = 0
     credential_epoch: int = 0
     login_link_nonce: int = 0  # a sign-in link carries it; using one moves it on (single use)
+    pending_email: str | None = None  # asked for, not yet confirmed from that address (ACC-5)
+    email_change_nonce: int = 0  # a confirmation link carries it; a newer request or a confirmation moves it on
     receipts_opt_in: bool = False
     language: str = "en"  # pages after login and the mails to the contact (``i18n.LANGUAGES``)
     processor_customer: str | None = None
@@ -302,7 +304,8 @@ class Payment:
     processor_ref: str = ""
     failure_reason: str = ""
     action_secret: str = ""
-    refunded_amount: Decimal = Decimal("0.00")
+    refunded_amount: Decimal = Decimal("0.00")  # sent back and confirmed by the processor
+    refunding_amount: Decimal = Decimal("0.00")  # reserved by refunds the processor has not answered yet
     created_at: datetime
     settled_at: datetime | None = None
     reversed_at: datetime | None = None  # when money last went back: a refund or a return
@@ -313,6 +316,38 @@ class Payment:
     @property
     def total(self) -> Decimal:
         return self.amount + self.fee
+
+
+class RefundStatus(enum.Enum):
+    PENDING = "pending"  # reserved on the payment, asked of the processor
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the processor refused it: the reservation is handed back
+
+
+@attrs.frozen(kw_only=True)
+class Refund:
+    """Money sent back on a payment, a child of it (as Odoo's refund transactions): one per
+    request, its amount reserved on the payment before the processor is asked, so refunds never
+    add up to more than was paid. ``request_key`` is the requester's (a form's nonce): the same
+    request twice is one refund. Refunds the processor reports that no request asked for (made
+    in its dashboard) are recorded too, ``requested_by`` "processor"."""
+
+    id: str = _id_field()
+    payment_id: str
+    amount: Decimal
+    status: RefundStatus = RefundStatus.PENDING
+    request_key: str | None = None
+    requested_by: str
+    created_at: datetime
+    completed_at: datetime | None = None
+    failure_reason: str = ""
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+    @property
+    def processor_key(self) -> str:
+        """The idempotency key the processor gets: one per refund, so a retry refunds once."""
+        return f"refund:{self.id}"
 
 
 @attrs.frozen(kw_only=True)
@@ -490,7 +525,9 @@ class LoginThrottle:
 
 @attrs.frozen(kw_only=True)
 class ProcessedEvent:
-    """A processor event already applied: its id is the processor's, so a redelivery is ignored."""
+    """A processor event already applied, so a redelivery is ignored. Its id is the company's,
+    the processor's name and the processor's event id (``payments.processed_event_id``): two
+    companies on one storage may receive events with the same id."""
 
     id: str
     payment_id: str
@@ -507,6 +544,19 @@ class LoginSession:
 
     id: str = attrs.field(factory=lambda: secrets.token_urlsafe(24))
     contact_id: str
+    created_at: datetime
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class StaffSession:
+    """One signed-in staff user of a host whose framework keeps no server-side session (Flask):
+    the cookie holds only this id, so logging out (deleting it) ends every copy of the cookie,
+    and the host's user and permissions are loaded again on every request."""
+
+    id: str = attrs.field(factory=lambda: secrets.token_urlsafe(24))
+    staff_id: str
     created_at: datetime
     company_id: str = DEFAULT_COMPANY
     version: int = 0
@@ -567,6 +617,7 @@ RECORD_TYPES: tuple[type, ...] = (
     InvoiceLine,
     PaymentMethod,
     Payment,
+    Refund,
     AutopayConsent,
     Proposal,
     Comment,
@@ -577,6 +628,7 @@ RECORD_TYPES: tuple[type, ...] = (
     Counter,
     LoginThrottle,
     LoginSession,
+    StaffSession,
     ProcessedEvent,
     StoredSettings,
     SettingsRevision,
@@ -600,6 +652,7 @@ INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     PaymentMethod: (("contact_id",),),
     AutopayConsent: (("contact_id",), ("revoked_at",)),
     Payment: (("invoice_id",), ("processor_ref",), ("status",), ("contact_id",), ("created_at",)),
+    Refund: (("payment_id", "status"),),
     Proposal: (("property_id", "estimated_start", "number"), ("status", "estimated_start", "number"),
                ("estimated_start", "number")),
     Comment: (("issue_id", "at"),),
@@ -608,6 +661,7 @@ INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     Report: (("property_id", "performed_on"),),
     QuoteRequest: (("handled",),),
     LoginSession: (("contact_id",),),
+    StaffSession: (("staff_id",),),
     SettingsRevision: (("revision",),),
     OutboxMessage: (("status", "created_at"),),
 }
@@ -626,5 +680,6 @@ UNIQUE: dict[type, tuple[tuple[str, ...], ...]] = {
     Proposal: (_EXTERNAL,),
     Report: (_EXTERNAL,),
     Payment: (("company_id", "idempotency_key"),),
+    Refund: (("company_id", "request_key"),),
     OutboxMessage: (("company_id", "dedup_key"),),
 }

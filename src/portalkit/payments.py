@@ -18,27 +18,27 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import attrs
 
 from . import inputs, money
 from .config import PortalConfig
 from .directory import lookup
-from .errors import (Conflict, InvalidTransition, InvalidWebhook, NotFound, PaymentPending, PaymentsDisabled,
-                     PortalError, ValidationError)
+from .errors import (AutopayRevoked, Conflict, InvalidTransition, InvalidWebhook, NotFound, PaymentPending,
+                     PaymentsDisabled, PortalError, RefundRefused, ValidationError)
 from .i18n import _
 from .labels import label
 from .events import (PaymentCanceled, PaymentDisputed, PaymentFailed, PaymentRefunded, PaymentReturned,
                      PaymentSettled, external_ids)
 from .mails import MailTemplates
 from .models import (AutopayConsent, Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission,
-                     ProcessedEvent, Property, StaffUser)
+                     ProcessedEvent, Property, Refund, RefundStatus, StaffUser)
 from .outbox import Outbox
 from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import require
-from .ports import (AtLeast, ChargeOutcome, ChargeRequest, ChargeStatus, Clock, In, PaymentProcessor, ProcessorEvent,
-                    Storage)
+from .ports import (AtLeast, ChargeOutcome, ChargeRequest, ChargeStatus, Clock, In, MethodDetails, PaymentProcessor,
+                    ProcessorEvent, Storage)
 from .retry import retry_on_conflict
 from .settings import Settings
 from .uow import UnitOfWork
@@ -75,6 +75,12 @@ def step(payment: Payment, to: PaymentStatus, **changes: Any) -> Payment:
         raise InvalidTransition(_("A %(status)s payment cannot become %(next)s.")
                                 % {"status": label(payment.status), "next": label(to)})
     return attrs.evolve(payment, status=to, **changes)
+
+
+def processed_event_id(company_id: str, processor: str, event_id: str) -> str:
+    """A processed event's key: per company and processor, since event ids are only the
+    processor account's own (two companies may both receive ``evt_1``)."""
+    return f"{company_id}:{processor}:{event_id}"
 
 
 def revoke_autopay(storage: Storage, now: datetime, **where: str) -> None:
@@ -130,11 +136,12 @@ class Payments:
         self._require_payments(contact)
         token = inputs.text(token, "token", max_length=255)
         make_default = inputs.flag(make_default, "make_default")
-        try:
-            details = self._processor.attach(self._customer(contact), token)
-        except ValueError as exc:  # the processor refused the token (declined, malformed, ...)
-            raise ValidationError(_("That payment method could not be saved: %(reason)s") % {"reason": exc},
-                                  field="token") from exc
+        # The token is read and judged before the processor's customer is made, so a refused
+        # method leaves nothing behind: not at the processor, not on the contact.
+        expired = self._expired_card(self._processor_call(self._processor.describe, token))
+        if expired:
+            raise ValidationError(_("That card has expired."), field="expiry")
+        details = self._processor_call(self._processor.attach, self._customer(contact), token)
         kind = MethodKind.CARD if details.kind == "card" else MethodKind.ACH
         label = (f"{details.brand.title() or 'Card'} ending {details.last4}" if kind is MethodKind.CARD
                  else f"{details.brand or 'Bank account'} ending {details.last4}")
@@ -143,14 +150,26 @@ class Payments:
                                brand=details.brand, exp_month=details.exp_month, exp_year=details.exp_year,
                                funding=details.funding, mandate=self._settings.current.ach_mandate_text if ach else "",
                                mandate_accepted_at=self._clock.now() if ach else None)
-        if method.expired(self._today()):
-            raise ValidationError(_("That card has expired."), field="expiry")
         with self._uow():
             first = not self.methods(contact)
             method = self._storage.insert(method)
             if make_default or first:
                 method = self.set_default(contact, method.id)
             return method
+
+    @staticmethod
+    def _processor_call(call: Any, *args: str) -> MethodDetails:
+        try:
+            return call(*args)  # type: ignore[no-any-return]
+        except ValueError as exc:  # the processor refused the token (declined, malformed, ...)
+            raise ValidationError(_("That payment method could not be saved: %(reason)s") % {"reason": exc},
+                                  field="token") from exc
+
+    def _expired_card(self, details: MethodDetails) -> bool:
+        probe = PaymentMethod(contact_id="", kind=MethodKind.CARD if details.kind == "card" else MethodKind.ACH,
+                              label="", last4=details.last4, token=details.token, exp_month=details.exp_month,
+                              exp_year=details.exp_year)
+        return probe.expired(self._today())
 
     def _customer(self, contact: Contact) -> str:
         """The processor's customer for ``contact``, created once and remembered."""
@@ -187,11 +206,15 @@ class Payments:
 
     def remove_method(self, contact: Contact, method_id: str) -> None:
         self._require_payments(contact)
-        with self._uow():
-            method = self._own_method(contact, method_id)
-            self._storage.update(attrs.evolve(method, removed=True, is_default=False))
-            revoke_autopay(self._storage, self._clock.now(), method_id=method.id)  # it can pay nothing more
-        self._processor.detach(method.token)
+
+        def once() -> PaymentMethod:
+            with self._uow():
+                method = self._own_method(contact, method_id)
+                self._storage.update(attrs.evolve(method, removed=True, is_default=False))
+                revoke_autopay(self._storage, self._clock.now(), method_id=method.id)  # it can pay nothing more
+                return method
+
+        self._processor.detach(retry_on_conflict(once).token)
 
     def require_method(self, contact: Contact, method_id: str) -> PaymentMethod:
         """One of the contact's saved, unexpired methods, when payments are on for them."""
@@ -226,14 +249,25 @@ class Payments:
         with self._settings.pinned():  # one read of the settings, inside the first transaction
             return self._pay(contact, invoice_id, method_id, amount, idempotency_key)
 
-    def charge_automatically(self, contact: Contact, invoice: Invoice, method_id: str, attempt: int) -> Payment:
-        """Autopay's charge of an invoice's amount due: attempt ``attempt``, once (its key)."""
+    def charge_automatically(self, contact: Contact, invoice: Invoice, consent: AutopayConsent,
+                             attempt: int) -> Payment:
+        """Autopay's charge of an invoice's amount due under ``consent``: attempt ``attempt``,
+        once (its key). The consent is read again, and written, inside the payment's
+        transaction: a revocation committed before it stops the charge, and one racing it waits
+        for it (``AutopayRevoked`` otherwise)."""
+        def still_consented() -> None:
+            current = self._storage.get(AutopayConsent, consent.id)
+            if current is None or current.revoked_at is not None or current.method_id != consent.method_id \
+                    or current.contact_id != contact.id:
+                raise AutopayRevoked()
+            self._storage.update(current)  # compare-and-swap: a concurrent revocation conflicts with it
+
         with self._settings.pinned():
-            return self._pay(contact, invoice.id, method_id, invoice.amount_due, f"autopay:{invoice.id}:{attempt}",
-                             autopay_attempt=attempt)
+            return self._pay(contact, invoice.id, consent.method_id, invoice.amount_due,
+                             f"autopay:{invoice.id}:{attempt}", autopay_attempt=attempt, check=still_consented)
 
     def _pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str,
-             autopay_attempt: int = 0) -> Payment:
+             autopay_attempt: int = 0, check: Callable[[], None] | None = None) -> Payment:
         """One transaction reads what it needs and writes the payment and the invoice's pending
         amount; a repeated key is found only when that refuses (a repeat finds the invoice pending,
         paid or the key taken), so a first attempt spends no query looking for an earlier one."""
@@ -242,6 +276,8 @@ class Payments:
         try:
             value = money.parse(amount)
             with self._uow():  # a refusal in here (bad amount, paid invoice, ...) rolls everything back
+                if check is not None:
+                    check()
                 method = self._own_method(contact, method_id)
                 invoice = self._payable(contact, invoice_id)  # fresh, inside the transaction
                 quote = self._quote(invoice, method, value)  # no overpaying a changed invoice
@@ -316,17 +352,17 @@ class Payments:
 
     def _apply_event_once(self, event: ProcessorEvent) -> Payment | None:
         with self._uow():
-            if self._storage.get(ProcessedEvent, event.id) is not None:
+            processed_id = processed_event_id(self._settings.company_id, self._processor.name, event.id)
+            if self._storage.get(ProcessedEvent, processed_id) is not None:
                 return None
             payment = self._payment_of(event)
             if payment is None:
                 log.warning("processor event %s names no payment of this portal", event.id)
                 return None
-            self._storage.insert(ProcessedEvent(id=event.id, payment_id=payment.id, kind=event.kind,
+            self._storage.insert(ProcessedEvent(id=processed_id, payment_id=payment.id, kind=event.kind,
                                                 received_at=self._clock.now()))
             if event.kind == "refunded":
-                return self._record_refund(payment, (event.amount or payment.amount) - payment.refunded_amount,
-                                           "processor")
+                return self._apply_refund_event(payment, event)
             to = _FROM_EVENT.get(event.kind)
             if to is None or to not in TRANSITIONS[payment.status]:
                 return payment
@@ -464,39 +500,123 @@ class Payments:
         return [c for c in contacts.values() if c.receipts_opt_in and c.email]
 
     # -- staff -------------------------------------------------------------------------------------
-    def refund(self, staff: StaffUser, payment_id: str, amount: object = None) -> Payment:
-        """``MANAGE_BILLING``: refund a collected payment in full or in part through the processor;
-        the refunded amount is due again."""
+    def refund(self, staff: StaffUser, payment_id: str, amount: object = None, *,
+               request_key: str | None = None) -> Payment:
+        """``MANAGE_BILLING``: refund a collected payment in full (``amount`` None: all it has
+        left) or in part through the processor; the refunded amount is due again.
+
+        The amount is reserved on the payment in a compare-and-swap write before the processor is
+        asked, so refunds running at once never add up to more than was paid; the processor gets
+        one idempotency key per refund. ``request_key`` (a form's nonce) makes the request
+        idempotent: the same key twice — a double click — is one refund. A refusal by the
+        processor hands the reservation back and raises ``RefundRefused``."""
+        require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
+        value = None if amount is None or amount == "" else money.parse(amount)
+        key = None if request_key is None else inputs.text(request_key, "request_key", max_length=128)
+        refund = retry_on_conflict(lambda: self._reserve_refund(payment_id, value, key, staff.email))
+        if refund.status is not RefundStatus.PENDING:
+            return lookup(self._storage, Payment, refund.payment_id)
+        payment = lookup(self._storage, Payment, refund.payment_id)
+        try:
+            self._processor.refund(payment.processor_ref, refund.amount, refund.processor_key)
+        except Exception as exc:
+            log.warning("refund %s of payment %s was refused", refund.id, payment.id, exc_info=True)
+            self._finish_refund(refund.id, failure=str(exc) or type(exc).__name__)
+            raise RefundRefused() from exc
+        return self._finish_refund(refund.id)
+
+    def refunds(self, staff: StaffUser, payment_id: str) -> list[Refund]:
+        """``MANAGE_BILLING``: the refunds of a payment, oldest first."""
         require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         payment = lookup(self._storage, Payment, payment_id)
-        if payment.status not in COLLECTED:
-            raise InvalidTransition(_("A %(status)s payment cannot be refunded.") % {"status": label(payment.status)})
-        left = payment.amount - payment.refunded_amount
-        value = left if amount is None else money.parse(amount)
-        if value <= 0 or value > left:
-            raise ValidationError(_("Refund an amount above 0 and at most %(left)s.") % {"left": money.display(left)}, field="amount")
-        self._processor.refund(payment.processor_ref, value, f"refund:{payment.id}:{payment.refunded_amount + value}")
+        return sorted(self._storage.find(Refund, payment_id=payment.id), key=lambda r: r.created_at)
 
+    def _reserve_refund(self, payment_id: str, value: Decimal | None, key: str | None, by: str) -> Refund:
+        with self._uow():
+            if key is not None:
+                earlier = self._storage.find(Refund, request_key=key)
+                if earlier:
+                    if earlier[0].payment_id != payment_id:
+                        raise ValidationError(_("That request key belongs to another refund."), field="request_key")
+                    return earlier[0]
+            payment = lookup(self._storage, Payment, payment_id)
+            if payment.status not in COLLECTED:
+                raise InvalidTransition(_("A %(status)s payment cannot be refunded.")
+                                        % {"status": label(payment.status)})
+            left = payment.amount - payment.refunded_amount - payment.refunding_amount
+            value = left if value is None else value
+            if value <= 0 or value > left:
+                raise ValidationError(_("Refund an amount above 0 and at most %(left)s.")
+                                      % {"left": money.display(max(left, Decimal("0.00")))}, field="amount")
+            refund = self._storage.insert(Refund(payment_id=payment.id, amount=value, request_key=key, requested_by=by,
+                                                 created_at=self._clock.now()))
+            self._storage.update(attrs.evolve(payment, refunding_amount=payment.refunding_amount + value))
+            return refund
+
+    def _finish_refund(self, refund_id: str, failure: str | None = None) -> Payment:
+        """The processor answered a refund: record it, or hand its reservation back. An event
+        that reported it first already did (then nothing changes)."""
         def once() -> Payment:
             with self._uow():
-                return self._record_refund(lookup(self._storage, Payment, payment_id), value, staff.email)
+                refund = lookup(self._storage, Refund, refund_id)
+                payment = lookup(self._storage, Payment, refund.payment_id)
+                if refund.status is not RefundStatus.PENDING:
+                    return payment
+                if failure is None:
+                    return self._record_refund(payment, refund)
+                self._storage.update(attrs.evolve(refund, status=RefundStatus.FAILED, failure_reason=failure[:500],
+                                                  completed_at=self._clock.now()))
+                return self._storage.update(attrs.evolve(
+                    payment, refunding_amount=max(payment.refunding_amount - refund.amount, Decimal("0.00"))))
 
         return retry_on_conflict(once)
 
-    def _record_refund(self, payment: Payment, value: Decimal, by: str) -> Payment:
-        if value <= 0 or payment.status not in COLLECTED:
-            return payment  # the processor's event of a refund already recorded
-        refunded = payment.refunded_amount + value
+    def _record_refund(self, payment: Payment, refund: Refund, *, reserved: bool = True) -> Payment:
+        """Inside a unit of work: money went back. The refund succeeds, the payment's refunded
+        amount grows (never past what was paid), the invoice is due again by as much, and the
+        host hears of it. ``refund`` was requested here (``reserved``: its reservation is
+        released) or is one the processor reported on its own."""
+        held = refund.amount if reserved else Decimal("0.00")
+        amount = min(refund.amount, payment.amount - payment.refunded_amount)
+        refunded = payment.refunded_amount + amount
+        changes: dict[str, Any] = {"refunded_amount": refunded, "reversed_at": self._clock.now(),
+                                   "refunding_amount": max(payment.refunding_amount - held, Decimal("0.00"))}
+        self._storage.update(attrs.evolve(refund, status=RefundStatus.SUCCEEDED, amount=amount,
+                                          completed_at=self._clock.now()))
+        if payment.status not in COLLECTED:  # returned or disputed meanwhile: the books say so already
+            log.warning("refund %s recorded on a %s payment %s", refund.id, payment.status.value, payment.id)
+            return self._storage.update(attrs.evolve(payment, **changes))
         to = S.REFUNDED if refunded >= payment.amount else S.PARTIALLY_REFUNDED
         invoice = lookup(self._storage, Invoice, payment.invoice_id)
-        invoice = self._storage.update(attrs.evolve(invoice, amount_due=invoice.amount_due + value, paid_on=None))
-        done = self._storage.update(step(payment, to, refunded_amount=refunded, reversed_at=self._clock.now()))
+        invoice = self._storage.update(attrs.evolve(invoice, amount_due=invoice.amount_due + amount, paid_on=None))
+        done = self._storage.update(step(payment, to, **changes))
         self._outbox.event(PaymentRefunded(
-            event_id=f"payment:{payment.id}:refund:{refunded}", company_id=self._settings.current.company_id,
-            payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id, amount=value,
-            fee=payment.fee, processor_ref=payment.processor_ref, refunded_by=by, amount_due=invoice.amount_due,
-            external_ids=external_ids(invoice=invoice)))
+            event_id=f"refund:{refund.id}", company_id=self._settings.current.company_id,
+            payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id, amount=amount,
+            fee=payment.fee, processor_ref=payment.processor_ref, refunded_by=refund.requested_by,
+            amount_due=invoice.amount_due, external_ids=external_ids(invoice=invoice)))
         return done
+
+    def _apply_refund_event(self, payment: Payment, event: ProcessorEvent) -> Payment:
+        """Inside a unit of work: the processor says the charge has refunded ``event.amount`` in
+        all. What it adds to what is recorded (never past what was paid) settles the pending
+        refund it names, then pending refunds oldest first that fit; the rest was refunded at
+        the processor directly and is recorded as such."""
+        total = payment.amount if event.amount is None else min(event.amount, payment.amount)
+        new = total - payment.refunded_amount
+        if new <= 0:
+            return payment
+        pending = sorted(self._storage.find(Refund, payment_id=payment.id, status=RefundStatus.PENDING),
+                         key=lambda r: (r.processor_key != event.refund_key, r.created_at))
+        for refund in pending:
+            if refund.amount <= new:
+                payment = self._record_refund(payment, refund)
+                new -= refund.amount
+        if new > 0:
+            outside = self._storage.insert(Refund(payment_id=payment.id, amount=new, requested_by="processor",
+                                                  created_at=self._clock.now()))
+            payment = self._record_refund(payment, outside, reserved=False)
+        return payment
 
     def cancel(self, staff: StaffUser, payment_id: str) -> Payment:
         """``MANAGE_BILLING``: end a stuck payment. The processor cancels the charge first, so a

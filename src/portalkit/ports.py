@@ -169,8 +169,9 @@ class ProcessorEvent:
     kind: str  # "succeeded", "failed", "canceled", "requires_action", "refunded", "returned", "disputed", "dispute_won"
     ref: str
     payment_id: str = ""
-    amount: Decimal | None = None  # refunded or returned amount
+    amount: Decimal | None = None  # "refunded": all the charge has refunded so far (cumulative)
     reason: str = ""  # failure reason or ACH return code (R01 ...)
+    refund_key: str = ""  # "refunded": the idempotency key of the refund it reports, when the processor knows it
 
 
 @runtime_checkable
@@ -180,9 +181,11 @@ class PaymentProcessor(Protocol):
     token; portalkit stores only the token and what the processor says about it.
 
     ``customer(contact_id, email, existing)`` returns the processor's customer for a contact;
-    ``start_setup(customer_ref)`` a client secret for the hosted fields; ``attach`` turns a
-    token into a stored method; ``charge``, ``refund`` (full or partial) and ``retrieve`` (for
-    reconciliation) act on charges; ``cancel`` stops a charge that has not collected (and
+    ``start_setup(customer_ref)`` a client secret for the hosted fields; ``describe`` reads a
+    token without changing anything (``ValueError`` for one the processor does not know), so a
+    refused method creates no customer; ``attach`` turns a token into a stored method; ``charge``, ``refund`` (full or partial) and ``retrieve`` (for
+    reconciliation) act on charges; ``refund`` raises ``ValueError`` when the processor refuses
+    (more than the charge has left, say), and one idempotency key refunds once; ``cancel`` stops a charge that has not collected (and
     answers with its state, which may be "succeeded" after all); ``parse_webhook`` verifies a webhook's signature and
     returns its event, or raises ``portalkit.errors.InvalidWebhook``. ``hosted_fields`` tells
     the pages which payment form to show.
@@ -192,6 +195,7 @@ class PaymentProcessor(Protocol):
 
     def customer(self, contact_id: str, email: str | None, existing: str | None) -> str: ...
     def start_setup(self, customer_ref: str) -> str: ...
+    def describe(self, token: str) -> MethodDetails: ...
     def attach(self, customer_ref: str, token: str) -> MethodDetails: ...
     def detach(self, token: str) -> None: ...
     def charge(self, request: ChargeRequest) -> ChargeOutcome: ...

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import re
+import secrets
 import threading
 import time
 from decimal import Decimal
@@ -47,27 +47,45 @@ def bank_token(routing: str, account: str, bank: str = "test bank") -> str:
 class FakeProcessor:
     name = "fake"
 
-    def __init__(self, webhook_secret: str = "whsec_fake_0123456789") -> None:
-        self._secret = webhook_secret.encode()
+    def __init__(self, webhook_secret: str | None = None) -> None:
+        """``webhook_secret``: a random one per process unless given, so nobody can forge this
+        processor's webhooks from its source; references and event ids are random too."""
+        self._secret = (webhook_secret or "whsec_" + secrets.token_urlsafe(24)).encode()
         self._lock = threading.Lock()
-        self._ids = itertools.count(1)
         self._charges: dict[str, dict[str, Any]] = {}  # ref -> charge
         self._by_key: dict[str, str] = {}  # idempotency key -> ref
         self._events: list[dict[str, Any]] = []  # webhooks not yet delivered
         self._stop = threading.Event()
         self.submitted: list[str] = []
+        self.customers: dict[str, str] = {}  # customer ref -> contact id: the customers made here
+        self.refunds: dict[str, Decimal] = {}  # refund idempotency key -> amount: what was refunded
 
     # -- the port ------------------------------------------------------------------------------
     def customer(self, contact_id: str, email: str | None, existing: str | None) -> str:
-        return existing or f"cus_fake_{contact_id[:16]}"
+        if existing:
+            return existing
+        with self._lock:
+            ref = f"cus_fake_{secrets.token_hex(8)}"
+            self.customers[ref] = contact_id
+            return ref
 
     def start_setup(self, customer_ref: str) -> str:
         return f"seti_fake_{customer_ref}_secret"
+
+    def describe(self, token: str) -> MethodDetails:
+        match = _TOKEN.fullmatch(token)
+        if not match:
+            raise ValueError("the processor does not know that token")
+        return self._details(token, match)
 
     def attach(self, customer_ref: str, token: str) -> MethodDetails:
         match = _TOKEN.fullmatch(token)
         if not match:
             raise ValueError("the processor does not know that token")
+        return self._details(token, match)
+
+    @staticmethod
+    def _details(token: str, match: re.Match[str]) -> MethodDetails:
         kind, brand, last4, month, year, funding = match.groups()
         if kind == "card":
             return MethodDetails(token=token, kind="card", last4=last4, brand=brand, exp_month=int(month),
@@ -81,7 +99,7 @@ class FakeProcessor:
         with self._lock:
             if request.idempotency_key in self._by_key:  # a retry replays the first answer
                 return self._outcome(self._charges[self._by_key[request.idempotency_key]])
-            ref = f"ch_fake_{next(self._ids):06d}"
+            ref = f"ch_fake_{secrets.token_hex(12)}"
             last4, kind = request.method_token.split("_")[3], request.method_token.split("_")[1]
             charge = {"ref": ref, "payment_id": request.payment_id, "amount": request.amount, "refunded": Decimal(0),
                       "status": ChargeStatus.PROCESSING, "reason": "", "last4": last4, "kind": kind}
@@ -95,13 +113,33 @@ class FakeProcessor:
             return self._outcome(charge)
 
     def refund(self, ref: str, amount: Decimal, idempotency_key: str) -> None:
+        """Refund part or all of a succeeded charge, as Stripe does: never more than the charge
+        has left (``ValueError``), and once per idempotency key (a retry replays the first)."""
         with self._lock:
-            charge = self._charges[ref]
+            charge = self._charges.get(ref)
+            if charge is None:
+                raise ValueError("no such charge")
             if idempotency_key in self._by_key:
+                if self._by_key[idempotency_key] != ref or self.refunds[idempotency_key] != amount:
+                    raise ValueError("that idempotency key was used with other parameters")
                 return
+            if charge["status"] is not ChargeStatus.SUCCEEDED:
+                raise ValueError("only a succeeded charge can be refunded")
+            if amount <= 0 or charge["refunded"] + amount > charge["amount"]:
+                raise ValueError(f"the charge has {charge['amount'] - charge['refunded']} left to refund")
             self._by_key[idempotency_key] = ref
+            self.refunds[idempotency_key] = amount
             charge["refunded"] += amount
-            self._queue(charge, "refunded", amount=charge["refunded"])
+            self._queue(charge, "refunded", amount=charge["refunded"], refund_key=idempotency_key)
+
+    def refund_outside(self, ref: str, amount: Decimal) -> None:
+        """Someone refunds in the processor's own dashboard: no portal request asked for it."""
+        self.refund(ref, amount, f"dashboard:{secrets.token_hex(8)}")
+
+    def refunded(self, ref: str) -> Decimal:
+        """What the charge has refunded in all."""
+        with self._lock:
+            return Decimal(self._charges[ref]["refunded"])
 
     def cancel(self, ref: str) -> ChargeOutcome:
         with self._lock:
@@ -130,7 +168,7 @@ class FakeProcessor:
             data = json.loads(body)
             return ProcessorEvent(id=data["id"], kind=data["kind"], ref=data["ref"], payment_id=data["payment_id"],
                                   amount=Decimal(data["amount"]) if data.get("amount") else None,
-                                  reason=data.get("reason", ""))
+                                  reason=data.get("reason", ""), refund_key=data.get("refund_key", ""))
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidWebhook("unreadable body") from exc
 
@@ -192,10 +230,11 @@ class FakeProcessor:
     def _sign(self, stamp: int, body: bytes) -> str:
         return hmac.new(self._secret, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
 
-    def _queue(self, charge: dict[str, Any], kind: str, *, amount: Decimal | None = None, reason: str = "") -> None:
-        self._events.append({"id": f"evt_fake_{next(self._ids):06d}", "kind": kind, "ref": charge["ref"],
+    def _queue(self, charge: dict[str, Any], kind: str, *, amount: Decimal | None = None, reason: str = "",
+               refund_key: str = "") -> None:
+        self._events.append({"id": f"evt_fake_{secrets.token_hex(12)}", "kind": kind, "ref": charge["ref"],
                              "payment_id": charge["payment_id"], "amount": str(amount) if amount is not None else None,
-                             "reason": reason or charge["reason"]})
+                             "reason": reason or charge["reason"], "refund_key": refund_key})
 
     @staticmethod
     def _outcome(charge: dict[str, Any]) -> ChargeOutcome:

@@ -39,6 +39,10 @@ class ProcessorConformance:
     def signed_webhook(self, processor: Any, body: bytes) -> dict[str, str]:
         raise NotImplementedError
 
+    def settle(self, processor: Any, ref: str) -> None:
+        """Let an accepted charge succeed (a processor whose card charges succeed at once, as
+        Stripe's do, needs nothing here)."""
+
     def _customer(self, processor: PaymentProcessor) -> str:
         return processor.customer(new_id(), "conformance@example.com", None)
 
@@ -82,10 +86,33 @@ class ProcessorConformance:
             return  # refused when attached, as Stripe does
         assert outcome.status in (ChargeStatus.FAILED, ChargeStatus.PROCESSING)  # or declined later, by event
 
+    def test_describe_reads_a_token_without_a_customer(self, processor: Any) -> None:
+        method = processor.describe(self.token(processor, VISA))
+        assert (method.kind, method.last4, method.exp_year) == ("card", "4242", 2031)
+        with pytest.raises(ValueError):
+            processor.describe("tok_nonsense_0000")
+
     def test_refunds_in_part_and_in_full(self, processor: Any) -> None:
         _, outcome = self._charge(processor, VISA)
+        self.settle(processor, outcome.ref)
         processor.refund(outcome.ref, Decimal("3.00"), new_id())
         processor.refund(outcome.ref, Decimal("100.00"), new_id())
+
+    def test_a_refund_above_what_the_charge_has_left_is_a_value_error(self, processor: Any) -> None:
+        _, outcome = self._charge(processor, VISA)
+        self.settle(processor, outcome.ref)
+        processor.refund(outcome.ref, Decimal("100.00"), new_id())
+        with pytest.raises(ValueError):
+            processor.refund(outcome.ref, Decimal("3.01"), new_id())
+        processor.refund(outcome.ref, Decimal("3.00"), new_id())
+
+    def test_one_refund_idempotency_key_refunds_once(self, processor: Any) -> None:
+        _, outcome = self._charge(processor, VISA)
+        self.settle(processor, outcome.ref)
+        key = new_id()
+        processor.refund(outcome.ref, Decimal("60.00"), key)
+        processor.refund(outcome.ref, Decimal("60.00"), key)  # a retry: replayed, not refunded again
+        processor.refund(outcome.ref, Decimal("43.00"), new_id())  # so 43.00 is still left
 
     def test_cancel_stops_a_charge_that_waits_for_the_customer(self, processor: Any) -> None:
         _, outcome = self._charge(processor, THREE_D_SECURE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 from collections import Counter
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Callable
@@ -326,6 +327,7 @@ class StaffPages:
         payments = self.portal.payments.staff_payments(staff, after=after)
         get_many = self.portal.storage.get_many
         return Page("staff_payments.html", {"payments": payments, "open": OPEN, "refundable": COLLECTED,
+                                            "request_key": secrets.token_urlsafe(16),  # one refund per form shown
                                             "invoices": get_many(Invoice, {p.invoice_id for p in payments}),
                                             "contacts": get_many(Contact, {p.contact_id for p in payments}),
                                             "methods": get_many(PaymentMethod, {p.method_id for p in payments}),
@@ -336,7 +338,8 @@ class StaffPages:
         """Refund (in full or in part) or cancel a stuck payment."""
         staff = self.staff(req)
         if action == "refund":
-            payment = self.portal.payments.refund(staff, id, req.field("amount") or None)
+            payment = self.portal.payments.refund(staff, id, req.field("amount") or None,
+                                                  request_key=req.field("request") or None)
             flash(req, f"Refunded; {money.display(payment.refunded_amount)} of {money.display(payment.amount)} "
                        "is back with the customer.")
         elif action == "cancel":

@@ -37,6 +37,7 @@ _EVENTS = {
     "payment_intent.requires_action": "requires_action",
 }
 METADATA_KEY = "portalkit_payment"
+REFUND_KEY = "portalkit_refund"
 ACH_MANDATE = ("By adding this bank account you authorise {company} to debit it for the payments you make in its "
                "customer portal, under the Nacha rules; you may revoke this authorisation at any time.")
 
@@ -82,6 +83,13 @@ class StripeProcessor:
             params={"customer": customer_ref, "payment_method_types": self._method_types})  # type: ignore[typeddict-item]
         return str(intent.client_secret)
 
+    def describe(self, token: str) -> MethodDetails:
+        """The PaymentMethod as Stripe has it, changing nothing (no customer is made)."""
+        try:
+            return self._details(self._client.v1.payment_methods.retrieve(token))
+        except stripe.StripeError as exc:
+            raise ValueError(exc.user_message or "Stripe does not know that payment method") from exc
+
     def attach(self, customer_ref: str, token: str) -> MethodDetails:
         try:
             method = self._client.v1.payment_methods.retrieve(token)
@@ -89,6 +97,10 @@ class StripeProcessor:
                 method = self._client.v1.payment_methods.attach(token, params={"customer": customer_ref})
         except stripe.StripeError as exc:
             raise ValueError(exc.user_message or "Stripe refused the payment method") from exc
+        return self._details(method)
+
+    @staticmethod
+    def _details(method: Any) -> MethodDetails:
         if method.type == "card":
             card = method.card
             assert card is not None
@@ -134,8 +146,14 @@ class StripeProcessor:
         return next((i for i in found.auto_paging_iter() if _payment_id(i) == request.payment_id), None)
 
     def refund(self, ref: str, amount: Decimal, idempotency_key: str) -> None:
-        self._client.v1.refunds.create(params={"payment_intent": ref, "amount": _cents(amount)},
-                                       options={"idempotency_key": idempotency_key})
+        """A refund of ``amount``; Stripe refuses more than the charge has left (``ValueError``),
+        and replays the first answer for a repeated idempotency key."""
+        try:
+            self._client.v1.refunds.create(params={"payment_intent": ref, "amount": _cents(amount),
+                                                   "metadata": {REFUND_KEY: idempotency_key}},
+                                           options={"idempotency_key": idempotency_key})
+        except stripe.InvalidRequestError as exc:
+            raise ValueError(exc.user_message or str(exc)) from exc
 
     def cancel(self, ref: str) -> ChargeOutcome:
         try:
