@@ -386,7 +386,7 @@ def bench_flask(seconds: int) -> dict:
             f"portal = build_portal(base_url='{url}');"
             "c = portal.directory.contact_by_email('alice@example.com');"
             "portal.invitations.send_as_company([c.id]);"
-            "t = portal.invitations.link_for(portal.directory.contact(c.id)).rsplit('/', 1)[1];"
+            "t = portal.invitations.link_for(portal.directory.contact(c.id)).split('#', 1)[1];"
             "portal.accounts.sign_up(t, 'garden-2026', 'garden-2026');"
             f"make_server('127.0.0.1', {port}, create_app(portal, secure_cookies=False), threaded=True).serve_forever()")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

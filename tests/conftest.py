@@ -68,7 +68,7 @@ class World:
 
     def enrol(self, contact, password: str = PASSWORD):
         self.portal.invitations.send(self.staff, [contact.id])
-        token = self.portal.invitations.link_for(self.portal.directory.contact(contact.id)).rsplit("/", 1)[1]
+        token = self.portal.invitations.link_for(self.portal.directory.contact(contact.id)).split("#", 1)[1]
         self.portal.accounts.sign_up(token, password, password)
         return self.portal.directory.contact(contact.id)
 

@@ -51,7 +51,7 @@ def csrf_of(html: str) -> tuple[str, str]:
 
 def link_in_mail(portal, email: str, kind: str = "signup") -> str:
     mail = [m for m in portal.mailer.mails if email in m.to][-1]
-    return re.search(rf"https?://[^\s\"<)]+/{kind}[^\s\"<)]*/[\w.\-]+", mail.text).group(0)
+    return re.search(rf"https?://[^\s\"<)#]+/{kind}#[\w.\-]+", mail.text).group(0)
 
 
 @attrs.frozen
@@ -120,6 +120,16 @@ class Browser:
     def post(self, path, data=None, page=None):
         name, token = csrf_of(self.get(page or path).get_data(as_text=True))
         return self.raw_post(path, {name: token, **(data or {})})
+
+    def open_link(self, link: str) -> Page:
+        """Follow a mailed link as a browser does: the page (its URL has no token: the token is
+        after "#", which browsers never send), whose script posts the token."""
+        parts = urlparse(link)
+        path = parts.path if parts.path.startswith(PREFIX) else PREFIX + parts.path
+        page = self.get(path)
+        assert page.status_code == 200 and 'id="link-form"' in page.get_data(as_text=True), page.status_code
+        name, token = csrf_of(page.get_data(as_text=True))
+        return self.raw_post(path, {name: token, "link_token": parts.fragment})
 
     def session_cookie(self) -> str | None:
         if self.kind == "flask":

@@ -16,7 +16,7 @@ import pytest
 
 from hosts import CUSTOMER_PASSWORD, STAFF_PASSWORD
 from test_browser_e2e import (ROOT, By, Select, browser, fill, free_port, navigate,  # noqa: F401 - browser is a fixture
-                              signup_link_from_mail_folder, staff_login, submit, text)
+                              open_mailed_link, signup_link_from_mail_folder, staff_login, submit, text)
 
 LOCALSTRIPE = os.environ.get("LOCALSTRIPE_URL", "").rstrip("/")
 WEBHOOK_SECRET = "whsec_portalkit_browser_0123456789"
@@ -93,7 +93,7 @@ def test_browser_stripe_cards_three_d_secure_decline_refund_webhooks(stripe_host
     d.find_element(By.CSS_SELECTOR, "tr[data-email='alice@example.com'] input[name=contact]").click()
     submit(d, "#send-invites")
     d.delete_all_cookies()
-    d.get(signup_link_from_mail_folder(instance / "mail", "alice@example.com"))
+    open_mailed_link(d, signup_link_from_mail_folder(instance / "mail", "alice@example.com"))
     fill(d, "password", CUSTOMER_PASSWORD)
     fill(d, "confirm", CUSTOMER_PASSWORD)
     submit(d, "#submit-password")

@@ -12,7 +12,7 @@ from conftest import PASSWORD, build_world
 def token_of(mail) -> str:
     import re
 
-    return re.search(r"/signup/([\w.\-]+)", mail.text).group(1)
+    return re.search(r"/signup#([\w.\-]+)", mail.text).group(1)
 
 
 def test_inv_1_no_invitation_unless_portal_enabled():
@@ -45,7 +45,7 @@ def test_inv_4_subject_and_body_overridable_per_send(world):
                                   body="<p>[ContactName]: [CustomerPortalLink]</p>")
     [mail] = world.mailer.outbox
     assert mail.subject == "Hi Alice"
-    assert '<a href="https://portal.greenacres.test/signup/' in mail.html
+    assert '<a href="https://portal.greenacres.test/signup#' in mail.html
     assert ">Sign up for the Customer Portal</a>" in mail.html
 
 
@@ -210,7 +210,7 @@ def test_inv_3_a_bulk_send_renders_each_mail_as_if_alone_and_in_its_language(wor
     bulk = {c.email: world.mailer.to(c.email)[-1] for c in people}
     for contact in people:
         portal.invitations.send(world.staff, [contact.id])  # alone: rendered in full
-    same = lambda text: re.sub(r"/signup/[\w.\-]+", "/signup/TOKEN", text)  # noqa: E731 (each send, a new link)
+    same = lambda text: re.sub(r"/signup#[\w.\-]+", "/signup#TOKEN", text)  # noqa: E731 (each send, a new link)
     for contact in people:
         alone = world.mailer.to(contact.email)[-1]
         mail = bulk[contact.email]

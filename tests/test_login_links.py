@@ -15,7 +15,7 @@ from portalkit.errors import AccountSuspended, ExpiredToken, InvalidToken, Permi
 
 def link_token(world, address: str) -> str:
     mail = [m for m in world.mailer.outbox if address in m.to][-1]
-    return re.search(r"/sign-in/([\w.\-]+)", mail.text).group(1)
+    return re.search(r"/sign-in#([\w.\-]+)", mail.text).group(1)
 
 
 def test_sign_in_link_works_once_and_voids_older_links(enrolled):
@@ -47,7 +47,7 @@ def test_sign_in_link_answers_alike_for_every_address(enrolled):
     enrolled.mailer.outbox.clear()
     answers = {acc.request_login_link(e) for e in ("alice@example.com", "nia@example.com", "ghost@x.io")}
     assert answers == {LOGIN_LINK_ANSWER}
-    assert ["/sign-in/" in m.text for m in enrolled.mailer.outbox] == [True, False, False]
+    assert ["/sign-in#" in m.text for m in enrolled.mailer.outbox] == [True, False, False]
 
 
 def test_sign_in_links_are_throttled_and_can_be_turned_off(enrolled):

@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 from portalkit.models import (RECORD_TYPES, Attachment, Comment, Contact, Counter, Customer, HistoryKind, Invoice, Issue,
                               LoginSession, LoginThrottle, MethodKind, OutboxMessage, ProcessedEvent, Payment, PaymentMethod, PaymentStatus, Permission,
                               Priority, Property, Proposal, ProposalStatus, QuoteRequest, Service, Signature, StaffUser,
-                              SettingsRevision, StatusEvent, StoredSettings)
+                              Refund, RefundStatus, SettingsRevision, StaffSession, StatusEvent, StoredSettings)
 from portalkit.serialization import from_primitive, to_primitive
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
@@ -39,7 +39,9 @@ def test_every_record_type_round_trips_through_json():
         Issue(number=3, property_id="p", subject="s", priority=Priority.HIGH, created_at=NOW, last_updated=NOW),
         QuoteRequest(contact_id="c", property_id="p", description="d", created_at=NOW),
         Counter(id="issue", value=4), LoginThrottle(id="a@b.co", failures=2, window_start=NOW),
-        LoginSession(contact_id="c", created_at=NOW),
+        LoginSession(contact_id="c", created_at=NOW), StaffSession(staff_id="host-7", created_at=NOW),
+        Refund(payment_id="p", amount=Decimal("2.50"), status=RefundStatus.SUCCEEDED, request_key="form-1",
+               requested_by="staff@x.co", created_at=NOW, completed_at=NOW),
         StoredSettings(id="acme", config={"company_name": "Acme"}, revision=2, company_id="acme"),
         SettingsRevision(revision=2, staff_id="s", staff_name="S", at=NOW, changed=("company_name",),
                          config={"company_name": "Acme"}),

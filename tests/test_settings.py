@@ -92,3 +92,40 @@ def test_staff_page_through_the_outbox_with_the_settings_permission(world):
         portal.outbox_messages(clerk)
     with pytest.raises(ValidationError):
         portal.outbox_messages(world.staff, "lost")
+
+
+def test_brd_1_deploy_time_fields_come_from_the_code_and_the_companys_from_storage(world):
+    """Saved settings used to replace the whole config: a redeploy that moved ``base_url`` or
+    raised ``bcrypt_rounds`` did nothing. Now deploy-time fields follow the code, field by field."""
+    portal = world.portal
+    portal.update_config(world.staff, attrs.evolve(portal.config, company_name="Green Acres & Sons"))
+    redeployed = Portal(make_config(base_url="https://portal.greenacres.example", bcrypt_rounds=5),
+                        secret_key=SECRET, plugins=[Adapters(world.portal.shared_storage)])
+    assert redeployed.config.base_url == "https://portal.greenacres.example"
+    assert redeployed.config.bcrypt_rounds == 5
+    assert redeployed.config.company_name == "Green Acres & Sons"  # the company's own choice stays
+    link = redeployed.invitations.link_for(redeployed.directory.contact(world.alice.id))
+    assert link.startswith("https://portal.greenacres.example/signup#")
+
+
+def test_brd_1_a_save_cannot_change_a_deploy_time_field(world):
+    portal = world.portal
+    for change in ({"base_url": "https://evil.example"}, {"bcrypt_rounds": 4 + 1}, {"login_max_failures": 1000}):
+        with pytest.raises(ValidationError) as refused:
+            portal.update_config(world.staff, attrs.evolve(portal.config, **change))
+        assert refused.value.field == next(iter(change))
+    assert portal.storage.find(SettingsRevision) == []
+
+
+def test_brd_2_a_saved_value_a_newer_release_refuses_is_dropped_not_fatal(world, caplog):
+    """A logo address saved before it was checked (it could rewrite the page's CSP) must not stop
+    every page from loading: the code's value is used, with a warning."""
+    portal = world.portal
+    portal.update_config(world.staff, attrs.evolve(portal.config, company_name="Kept Name"))
+    stored = portal.shared_storage.get(StoredSettings, "default")
+    branding = {**stored.config["branding"], "login_logo_url": "https://cdn.example;script-src 'unsafe-inline' *"}
+    portal.shared_storage.update(attrs.evolve(stored, config={**stored.config, "branding": branding},
+                                              revision=stored.revision + 1))
+    config = portal.config
+    assert config.branding.login_logo_url == "" and config.company_name == "Kept Name"
+    assert "no longer valid" in caplog.text

@@ -198,3 +198,78 @@ def test_sync_carries_the_hosts_language_and_otherwise_keeps_the_contacts_choice
         portal.sync.apply(attrs.evolve(batch, contacts=[attrs.evolve(batch.contacts[0], language="fr")]))
     assert refused.value.field == "language"
     assert by_external(portal, Contact, "CO-1").language == "es"
+
+
+def two_customers(**changes) -> SyncBatch:
+    """CU-1 with its property PR-1 and contact CO-1; CU-2 with PR-2 and CO-9."""
+    base = host_batch(invoices=1)
+    return attrs.evolve(base, customers=[*base.customers, HostCustomer(external_id="CU-2", name="Cedar Court")],
+                        properties=[*base.properties, HostProperty(external_id="PR-2", customer="CU-2",
+                                                                   name="Cedar Court Lawn")],
+                        contacts=[*base.contacts, HostContact(external_id="CO-9", customer="CU-2", first_name="Finn",
+                                                              last_name="Cedar", email="finn@example.com",
+                                                              properties=("PR-2",))], **changes)
+
+
+@pytest.mark.parametrize("where", ["contact's property", "primary contact", "billing contact", "invoice billing",
+                                   "proposal main contact"])
+def test_sync_keeps_contacts_within_their_customer(world, where):
+    """A contact of CU-2 is never linked to, nor made primary or billing contact of, CU-1's
+    property or its documents (the staff pages refuse it; so does sync), and nothing is written."""
+    batch = two_customers()
+    cedar = batch.contacts[-1]
+    if where == "contact's property":
+        batch = attrs.evolve(batch, contacts=[*batch.contacts[:-1], attrs.evolve(cedar, properties=("PR-2", "PR-1"))])
+    elif where in ("primary contact", "billing contact"):
+        field = "primary_contact" if where == "primary contact" else "billing_contact"
+        batch = attrs.evolve(batch, properties=[attrs.evolve(batch.properties[0], **{field: "CO-9"}),
+                                                *batch.properties[1:]])
+    elif where == "invoice billing":
+        batch = attrs.evolve(batch, invoices=[attrs.evolve(batch.invoices[0], billing_contact="CO-9")])
+    else:
+        batch = attrs.evolve(batch, proposals=[attrs.evolve(batch.proposals[0], main_contact="CO-9")])
+    with pytest.raises(ValidationError) as refused:
+        world.portal.sync.apply(batch)
+    assert "another customer" in refused.value.public_message
+    assert world.portal.storage.find(Property, external_id="PR-1") == []  # all or nothing
+
+
+def test_sync_a_bad_record_is_named_by_kind_host_id_and_field(world):
+    """In a batch of many, the refusal says which record and which field."""
+    contacts = [HostContact(external_id=f"CO-{n}", customer="CU-1", first_name="Dana", last_name="Birch",
+                            email=f"dana{n}@example.com") for n in range(100)]
+    contacts[57] = attrs.evolve(contacts[57], email="not an email")
+    with pytest.raises(ValidationError) as refused:
+        world.portal.sync.apply(host_batch(contacts=contacts, properties=[]))
+    error = refused.value
+    assert (error.kind, error.external_id, error.field) == ("contacts", "CO-57", "email")
+    assert "contacts 'CO-57', email:" in error.public_message
+
+
+def test_sync_an_email_another_contact_has_names_both(world):
+    """An email clashing with a contact already here is not "two records of the batch"."""
+    with pytest.raises(ValidationError) as refused:
+        world.portal.sync.apply(host_batch(contacts=[HostContact(
+            external_id="CO-7", customer="CU-1", first_name="Al", last_name="Green", email="ALICE@example.com")],
+            properties=[]))
+    error = refused.value
+    assert (error.kind, error.external_id, error.field) == ("contacts", "CO-7", "email")
+    assert "already belongs to a record staff added" in error.public_message
+    world.portal.sync.apply(host_batch())
+    twice = [HostContact(external_id=x, customer="CU-1", first_name="Al", last_name="Green", email="same@example.com")
+             for x in ("CO-7", "CO-8")]
+    with pytest.raises(ValidationError) as refused:
+        world.portal.sync.apply(host_batch(contacts=twice, properties=[]))
+    assert refused.value.external_id == "CO-8" and "'CO-7'" in refused.value.public_message
+    with pytest.raises(ValidationError) as refused:  # an existing synced contact's email
+        world.portal.sync.apply(host_batch(contacts=[attrs.evolve(twice[0], email="dana@example.com")], properties=[]))
+    assert "host id 'CO-1'" in refused.value.public_message
+
+
+def test_sync_emails_may_move_between_contacts_of_one_batch(world):
+    world.portal.sync.apply(host_batch())
+    base = host_batch()
+    moved = [attrs.evolve(base.contacts[0], email="dana.new@example.com"),
+             attrs.evolve(base.contacts[1], email="dana@example.com")]
+    world.portal.sync.apply(host_batch(contacts=moved))  # CO-1 gives the address up, CO-2 takes it
+    assert by_external(world.portal, Contact, "CO-2").email == "dana@example.com"

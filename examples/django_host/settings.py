@@ -39,9 +39,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = os.environ.get("PORTALKIT_INSECURE_COOKIES") != "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
+X_FRAME_OPTIONS = "DENY"  # the host's own pages; the portal's follow PORTALKIT["FRAME_ANCESTORS"] ("'none'")
+# Django's default upload settings (2.5 MB in memory, larger files to a temporary file): the
+# portal refuses a body over its page's limit (413) before Django reads it.
 USE_TZ = True
 TIME_ZONE = "UTC"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -15,8 +15,10 @@ def create_app(portal: Portal | None = None, *, staff: StaffAccounts | None = No
                secure_cookies: bool = True) -> Flask:
     app = Flask(__name__)
     app.secret_key = secret_key("flask-session.key")
+    # No app-wide MAX_CONTENT_LENGTH: PortalKit gives each portal page its own body limit (small
+    # forms before sign-in, the upload pages their files' limits once signed in).
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      SESSION_COOKIE_SECURE=secure_cookies, MAX_CONTENT_LENGTH=60 * 1024 * 1024)
+                      SESSION_COOKIE_SECURE=secure_cookies)
     staff = staff or StaffAccounts.demo()
     app.extensions["staff_accounts"] = staff
 
@@ -25,5 +27,6 @@ def create_app(portal: Portal | None = None, *, staff: StaffAccounts | None = No
         return ('<!doctype html><title>Green Acres</title><h1>Green Acres Field Service</h1>'
                 '<p><a href="/portal/">Customer portal</a> · <a href="/portal/staff/login">Staff</a></p>')
 
-    PortalKit(app, portal or build_portal(), url_prefix="/portal", staff_authenticator=staff.authenticate)
+    PortalKit(app, portal or build_portal(), url_prefix="/portal", staff_authenticator=staff.authenticate,
+              staff_user=staff.by_id)
     return app

@@ -4,8 +4,10 @@ for them. Each has their own bcrypt-hashed password and the portal permissions o
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Iterable
 
+import attrs
 import bcrypt
 
 from portalkit import ROLE_PERMISSIONS, Permission, Role, StaffUser
@@ -24,10 +26,21 @@ class StaffAccounts:
             role: Role | None = None) -> StaffUser:
         """A staff account with a default ``role`` (its permissions) or the ``permissions`` given."""
         granted = ROLE_PERMISSIONS[role] if role is not None else frozenset(permissions)
-        user = StaffUser(id=f"host-{len(self._accounts) + 1}", email=email.lower(), name=name,
+        user = StaffUser(id=f"host-{secrets.token_hex(6)}", email=email.lower(), name=name,
                          permissions=granted, role=role)
         self._accounts[user.email] = (bcrypt.hashpw(password.encode(), bcrypt.gensalt(self._rounds)), user)
         return user
+
+    def by_id(self, staff_id: str) -> StaffUser | None:
+        """The account as it is now (its role may have changed), or ``None`` once removed."""
+        return next((user for _hash, user in self._accounts.values() if user.id == staff_id), None)
+
+    def remove(self, email: str) -> None:
+        self._accounts.pop(email.lower(), None)
+
+    def set_role(self, email: str, role: Role) -> None:
+        hashed, user = self._accounts[email.lower()]
+        self._accounts[user.email] = (hashed, attrs.evolve(user, role=role, permissions=ROLE_PERMISSIONS[role]))
 
     def authenticate(self, email: str, password: str) -> StaffUser | None:
         """The staff user with this email and password; the same bcrypt work when there is none."""

@@ -16,12 +16,16 @@ from .errors import (
     Conflict,
     InvalidToken,
     PermissionDenied,
+    PortalDisabled,
     SessionExpired,
+    TooManyAttempts,
     ValidationError,
 )
 from .i18n import N_, _
 from . import i18n
 from .events import ContactEnrolled, external_ids
+from .config import PortalConfig
+from .email_change import EmailChanges
 from .invitations import Invitations
 from .mails import MailTemplates
 from .models import Contact, HistoryKind, LoginSession, PortalStatus
@@ -35,6 +39,7 @@ from .uow import UnitOfWork
 SESSION_LIFETIME = timedelta(hours=12)
 RESET_ANSWER = N_("If that email belongs to a portal account, a reset link is on its way.")
 LOGIN_LINK_ANSWER = N_("If that email belongs to a portal account, a sign-in link is on its way.")
+TOO_MANY_LINKS = N_("Too many links were asked for. Try again later.")
 
 
 @attrs.frozen
@@ -47,10 +52,11 @@ class Session:
 
 class Accounts:
     def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, signer: TokenSigner,
-                 outbox: Outbox, mails: MailTemplates, invitations: Invitations, throttle: Throttle):
+                 outbox: Outbox, mails: MailTemplates, invitations: Invitations, throttle: Throttle,
+                 email_changes: EmailChanges):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
         self._signer, self._outbox, self._mails = signer, outbox, mails
-        self._invitations, self._throttle = invitations, throttle
+        self._invitations, self._throttle, self._email_changes = invitations, throttle, email_changes
 
     @property
     def password_rules(self) -> list[str]:
@@ -67,6 +73,7 @@ class Accounts:
 
         A contact who already signed up hears so (INV-11), whatever the age of the link.
         """
+        self._require_enabled()
         contact_id, nonce = self._invitations.check_link(token)
         hashed = self._hash(password, confirm)
         try:
@@ -94,12 +101,14 @@ class Accounts:
         ``login_window_seconds`` *before* the password is checked, so concurrent guesses are
         counted too. A successful login hands the reservations back.
         """
-        config = self._settings.current
+        config = self._require_enabled()
         address = inputs.text(email, "email", max_length=inputs.MAX_EMAIL, required=False).lower()
         if not isinstance(password, str):
             raise ValidationError(_("Enter your password."), field="password")
         ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
         contact = contact_by_email(self._storage, address)
+        if contact is not None and contact.archived:  # deleted in the host: as if unknown, same bcrypt work
+            contact = None
         keys = self._throttle.reserve_login(self._account_key(contact, address), ip, config)
         hashed = contact.password_hash if contact and contact.portal_status is PortalStatus.ENROLLED else None
         if not passwords.verify(password, hashed, config.bcrypt_rounds) or contact is None:
@@ -111,6 +120,13 @@ class Accounts:
             login = self._storage.insert(LoginSession(contact_id=contact.id, created_at=self._clock.now()))
         return Session(self._signer.sign(SESSION, login.id, contact.credential_epoch), contact)
 
+    def _require_enabled(self) -> PortalConfig:
+        """Customers sign in only while the company has the portal on (``PortalDisabled``)."""
+        config = self._settings.current
+        if not config.enabled:
+            raise PortalDisabled()
+        return config
+
     @staticmethod
     def _account_key(contact: Contact | None, address: str) -> str:
         """One limit per account, shared by login and the current-password check; per typed
@@ -119,14 +135,17 @@ class Accounts:
 
     def authenticate(self, token: str) -> Contact:
         """The contact behind a session token; ``SessionExpired`` once that session logged out,
-        the contact logged out everywhere, or 12 hours passed."""
+        the contact logged out everywhere or was deleted in the host, or 12 hours passed;
+        ``PortalDisabled`` while the company has the portal turned off."""
         try:
             session_id, epoch = self._signer.verify(SESSION, token, SESSION_LIFETIME)
         except InvalidToken as exc:
             raise SessionExpired() from exc
+        self._require_enabled()
         login = self._storage.get(LoginSession, session_id)
         contact = self._storage.get(Contact, login.contact_id) if login else None
-        if contact is None or contact.credential_epoch != epoch or contact.portal_status is not PortalStatus.ENROLLED:
+        if contact is None or contact.credential_epoch != epoch or contact.portal_status is not PortalStatus.ENROLLED \
+                or contact.archived:
             raise SessionExpired()
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
@@ -176,17 +195,19 @@ class Accounts:
             fresh = lookup(self._storage, Contact, contact.id)
             if fresh.credential_epoch != contact.credential_epoch:
                 raise InvalidToken(_("This link has already been used."))
-            self._storage.update(
-                attrs.evolve(fresh, password_hash=hashed, credential_epoch=fresh.credential_epoch + 1)
+            self._storage.update(  # ACC-4: sessions, reset links and sign-in links all end
+                attrs.evolve(fresh, password_hash=hashed, credential_epoch=fresh.credential_epoch + 1,
+                             login_link_nonce=fresh.login_link_nonce + 1)
             )
             history.record(self._storage, self._clock, contact.id, HistoryKind.PASSWORD_CHANGED)
 
     def request_reset(self, email: str, ip_address: str | None = None) -> str:
         """ACC-3: mail a reset link to an enrolled contact; the answer is the same either way."""
+        self._require_enabled()
         hours = self._settings.current.reset_link_hours
         self._mail_link(email, ip_address, "reset", lambda contact, address: self._mails.render(
             "password_reset", (address,), language=contact.language, contact=contact, hours=hours,
-            link=f"{self._settings.current.portal_url}/reset-password/"
+            link=f"{self._settings.current.portal_url}/reset-password#"
                  f"{self._signer.sign(RESET, contact.id, contact.credential_epoch)}"))
         return _(RESET_ANSWER)
 
@@ -194,12 +215,12 @@ class Accounts:
         """Mail an enrolled contact a single-use sign-in link, valid ``login_link_minutes``; the
         answer, and the work, are the same for any address; refused when the company turned
         links off."""
-        config = self._settings.current
+        config = self._require_enabled()
         if not config.login_links_enabled:
             raise PermissionDenied(_("Sign-in links are turned off; log in with your password."))
         self._mail_link(email, ip_address, "login-link", lambda contact, address: self._mails.render(
             "login_link", (address,), language=contact.language, contact=contact, minutes=config.login_link_minutes,
-            link=f"{config.portal_url}/sign-in/{self._signer.sign(LOGIN_LINK, contact.id, contact.login_link_nonce)}"))
+            link=f"{config.portal_url}/sign-in#{self._signer.sign(LOGIN_LINK, contact.id, contact.login_link_nonce)}"))
         return _(LOGIN_LINK_ANSWER)
 
     def _mail_link(self, email: str, ip_address: str | None, kind: str,
@@ -213,9 +234,13 @@ class Accounts:
         limits = {f"{kind}:{address}": config.reset_max_requests}
         if ip:
             limits[f"{kind}-ip:{ip}"] = config.reset_max_requests_per_ip
-        self._throttle.reserve_all(limits, config.reset_window_seconds)
+        try:
+            self._throttle.reserve_all(limits, config.reset_window_seconds)
+        except TooManyAttempts as exc:  # not a failed password: too many links asked for
+            raise TooManyAttempts(exc.retry_after_seconds, _(TOO_MANY_LINKS)) from exc
         found = contact_by_email(self._storage, address)
-        active = found is not None and found.portal_status is PortalStatus.ENROLLED and not found.suspended
+        active = found is not None and found.portal_status is PortalStatus.ENROLLED and not found.suspended \
+            and not found.archived
         mail = link_mail(found, address) if found is not None and active else \
             self._mails.render("password_reset_no_account", (address,), language=i18n.active())
         with self._uow():
@@ -224,12 +249,13 @@ class Accounts:
     def check_login_link(self, token: str) -> Contact:
         """The contact a sign-in link is for while it is unused and unexpired (``InvalidToken``
         or ``ExpiredToken`` otherwise); a page shows who is signing in before they confirm."""
-        config = self._settings.current
+        config = self._require_enabled()
         if not config.login_links_enabled:
             raise InvalidToken(_("Sign-in links are turned off; log in with your password."))
         contact_id, nonce = self._signer.verify(LOGIN_LINK, token, timedelta(minutes=config.login_link_minutes))
         contact = self._storage.get(Contact, contact_id)
-        if contact is None or contact.login_link_nonce != nonce or contact.portal_status is not PortalStatus.ENROLLED:
+        if contact is None or contact.login_link_nonce != nonce or contact.portal_status is not PortalStatus.ENROLLED \
+                or contact.archived:
             raise InvalidToken(_("This sign-in link has already been used; ask for a new one."))
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
@@ -250,10 +276,10 @@ class Accounts:
     def check_reset_link(self, token: str) -> Contact:
         """The contact a reset link is for, while it is unused and unexpired (``InvalidToken``
         or ``ExpiredToken`` otherwise); a host checks this before showing the form."""
-        lifetime = timedelta(hours=self._settings.current.reset_link_hours)
+        lifetime = timedelta(hours=self._require_enabled().reset_link_hours)
         contact_id, epoch = self._signer.verify(RESET, token, lifetime)
         contact = self._storage.get(Contact, contact_id)
-        if contact is None or contact.credential_epoch != epoch:
+        if contact is None or contact.credential_epoch != epoch or contact.archived:
             raise InvalidToken(_("This link has already been used."))
         return contact
 
@@ -266,9 +292,36 @@ class Accounts:
             raise InvalidToken(_("This link has already been used.")) from exc
         return lookup(self._storage, Contact, contact.id)
 
+    # -- email (ACC-5, ACC-8) -------------------------------------------------------------------
+    def request_email_change(self, contact: Contact, new_email: str, password: str) -> Contact:
+        """The contact asks to sign in with ``new_email``: their password is checked (counted
+        against the account's login limit, like change-password), then a confirmation link goes
+        to the new address and the old one is told. Nothing changes until the link is used."""
+        config = self._settings.current
+        email = inputs.email(new_email)
+        fresh = lookup(self._storage, Contact, contact.id)
+        key = self._account_key(fresh, "")
+        self._throttle.reserve(key, config.login_max_failures, config.login_window_seconds)
+        if not passwords.verify(password, fresh.password_hash, config.bcrypt_rounds):
+            raise AuthenticationFailed(_("The current password is not correct."))
+        self._throttle.reset(key)
+        return self._email_changes.request(fresh.id, email, "the contact")
+
+    def check_email_change(self, token: str) -> Contact:
+        """The contact a confirmation link is for (``InvalidToken`` or ``ExpiredToken`` otherwise);
+        the page shows the new address before the contact confirms."""
+        self._require_enabled()
+        return self._email_changes.check(token)
+
+    def confirm_email_change(self, token: str) -> Contact:
+        """ACC-8: the pending address becomes the sign-in; every session and link of the contact
+        ends, and the old address is told."""
+        self._require_enabled()
+        return self._email_changes.confirm(token)
+
     # -- profile ---------------------------------------------------------------------------
     def update_profile(self, contact: Contact, first_name: str, last_name: str) -> Contact:
-        """ACC-7: names are checked; the email is changed by staff (ACC-5)."""
+        """ACC-7: names are checked; the email changes through ``request_email_change``."""
         first, last = check_names(first_name, last_name)
         with self._uow():
             fresh = lookup(self._storage, Contact, contact.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from decimal import Decimal
 
@@ -29,6 +30,12 @@ def _as_read(text: str, default: str) -> str:
 
 _HEX_COLOUR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
 _FONT = re.compile(r"[A-Za-z0-9 ,'\"\-]{1,120}")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")  # letters, digits, hyphens and dots (an IPv4 address too)
+# https://host[:port][/path?query#fragment]: no userinfo; no space, control character, quote,
+# semicolon, comma, backslash or angle bracket anywhere (it would end a CSP source or an attribute)
+_HTTPS_URL = re.compile(r"https://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
+                        r"(?:[/?#][!#-&(-+\--:=?-\[\]-_a-~]*)?")
 
 
 def _colour(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -41,6 +48,31 @@ def _font(_instance: object, attribute: attrs.Attribute[Any], value: object) -> 
     """A CSS font-family list: letters, digits, spaces, commas, quotes and hyphens only."""
     if not isinstance(value, str) or not _FONT.fullmatch(value):
         raise ValidationError(f"{attribute.name} must be a font list like 'Helvetica, Arial, sans-serif'",
+                              field=attribute.name)
+
+
+def is_https_url(value: str) -> bool:
+    """An https URL with a valid host (name or IP address) and port, no userinfo, and a path and
+    query without spaces, quotes, semicolons or commas."""
+    match = _HTTPS_URL.fullmatch(value)
+    if match is None or (match["port"] is not None and not 0 < int(match["port"]) < 65536):
+        return False
+    host = match["host"]
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return False
+        return True
+    return HOSTNAME.fullmatch(host) is not None
+
+
+def _logo_url(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """BRD-1: a logo link is '' or an https URL (it becomes an ``img-src`` of the portal's CSP)."""
+    inputs.text(value, attribute.name, required=False)
+    if value and not is_https_url(str(value)):
+        raise ValidationError(f"{attribute.name} must be empty or an https:// address such as "
+                              "https://cdn.example.com/logo.png, without spaces, quotes, semicolons or commas",
                               field=attribute.name)
 
 
@@ -76,8 +108,8 @@ class Branding:
     """Look of the portal: logos, text, fonts and colours (BRD-1, BRD-2)."""
 
     title: str = attrs.field(default="Customer Portal", validator=_line)
-    login_logo_url: str = attrs.field(default="", validator=_line)
-    nav_logo_url: str = attrs.field(default="", validator=_line)
+    login_logo_url: str = attrs.field(default="", validator=_logo_url)  # '' or https://host/path (is_https_url)
+    nav_logo_url: str = attrs.field(default="", validator=_logo_url)
     logo_key: str = attrs.field(default="", validator=_line)  # an uploaded logo in the file store (``logo``)
     page_text: str = attrs.field(default="Welcome to our customer portal.", validator=_paragraph)
     dashboard_text: str = attrs.field(default="", validator=_paragraph)
@@ -186,6 +218,18 @@ class PortalConfig:
             if shown:
                 return name
         return None
+
+
+# Deploy-time settings: where and how this installation runs, and its security policy. They come
+# from the ``PortalConfig`` the host's code builds the ``Portal`` with, on every start; staff never
+# save them, so a redeploy that changes one takes effect (issue 21). Every other field is the
+# company's to edit: saved settings win for those, field by field (``portalkit.settings``).
+DEPLOY_FIELDS: frozenset[str] = frozenset({
+    "company_id", "base_url", "bcrypt_rounds", "password_min_length", "login_max_failures",
+    "login_max_failures_per_ip", "login_window_seconds", "reset_max_requests", "reset_max_requests_per_ip",
+    "reset_window_seconds", "allowed_attachment_types",
+})
+STAFF_FIELDS: frozenset[str] = frozenset(f.name for f in attrs.fields(PortalConfig)) - DEPLOY_FIELDS
 
 
 def updated(config: PortalConfig, **changes: Any) -> PortalConfig:

@@ -9,7 +9,7 @@ portal starts from.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 import attrs
 
@@ -33,6 +33,9 @@ from .permissions import ROLE_PERMISSIONS, require
 from .ports import Clock, Storage
 from .settings import Settings
 from .invitations import Invitations
+
+if TYPE_CHECKING:
+    from .email_change import EmailChanges
 from .uow import UnitOfWork
 
 R = TypeVar("R")
@@ -88,9 +91,10 @@ def _permissions(values: object) -> frozenset[Permission]:
 class Directory:
     """Contacts created with "invite" ticked, or auto-invited, are invited through ``invitations``."""
 
-    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, invitations: Invitations):
+    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, invitations: Invitations,
+                 email_changes: EmailChanges):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
-        self._invitations = invitations
+        self._invitations, self._email_changes = invitations, email_changes
 
     # -- lookups ---------------------------------------------------------------------------
     def get(self, cls: type[R], id: object) -> R:
@@ -115,7 +119,8 @@ class Directory:
     def history(self, staff: StaffUser, contact_id: str) -> list[StatusEvent]:
         """INV-8: the contact's portal status history, oldest first."""
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
-        return sorted(self._storage.find(StatusEvent, contact_id=contact_id), key=lambda e: e.at)
+        contact = self.contact(contact_id)  # another company's contact is NotFound, as everywhere
+        return sorted(self._storage.find(StatusEvent, contact_id=contact.id), key=lambda e: e.at)
 
     # -- staff users -----------------------------------------------------------------------
     def create_first_admin(self, email: str, name: str) -> StaffUser:
@@ -311,17 +316,13 @@ class Directory:
             return self._storage.update(attrs.evolve(contact, **changes))
 
     def change_email(self, staff: StaffUser, contact_id: str, new_email: str) -> Contact:
-        """ACC-5: the same password works with the new email."""
+        """ACC-5, ACC-8: an enrolled contact's new email becomes the sign-in once confirmed from
+        that address (``pending_email`` until then; the old address is told); the password
+        stays. A contact who has not signed up changes at once (``email_change``)."""
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         email = inputs.email(new_email)
-        with self._uow():
-            contact = self.contact(contact_id)
-            try:
-                updated = self._storage.update(attrs.evolve(contact, email=email))
-            except Conflict as exc:
-                raise ValidationError("That email is already used by another contact.", field="email") from exc
-            self.record(contact_id, HistoryKind.EMAIL_CHANGED, f"{contact.email} -> {email}")
-            return updated
+        self.contact(contact_id)
+        return self._email_changes.request(contact_id, email, f"{staff.name} (staff)")
 
     def suspend(self, staff: StaffUser, contact_id: str, note: str) -> Contact:
         """ACC-6: the contact cannot log in and is shown ``note``."""

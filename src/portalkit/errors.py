@@ -85,8 +85,8 @@ class AccountSuspended(AuthenticationFailed):
 class TooManyAttempts(AuthenticationFailed):
     public_message = N_("Too many failed attempts. Try again later.")
 
-    def __init__(self, retry_after_seconds: int):
-        super().__init__()
+    def __init__(self, retry_after_seconds: int, message: str | None = None):
+        super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
 
 

@@ -5,6 +5,11 @@ is what its bytes are (``filetype``'s magic numbers; text is UTF-8 without contr
 what the browser said, and must be one the company allows. Quotas: a file's size, the files of
 one issue, and everything one contact ever uploaded. An :class:`Attachment` record keeps the
 name, type, size and key; the bytes are read only when someone opens the file.
+
+A stored name ends in an extension of the type the bytes are (:func:`typed_filename`): kept when
+it already does (``photo.JPG`` for a JPEG), else the type's extension is added, so ``page.html``
+holding text is kept as ``page.html.txt`` and a PNG named ``x.svg`` as ``x.svg.png``; no browser
+or desktop opens a file as what its name claims rather than what it is.
 """
 
 from __future__ import annotations
@@ -24,6 +29,15 @@ from .settings import Settings
 MAX_FILENAME = 200
 LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 MAX_LOGO_BYTES = 2 * 1024 * 1024
+EXTENSIONS: dict[str, tuple[str, ...]] = {  # by sniffed type; the first is added to a name that has none of them
+    "text/plain": (".txt",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
+    "application/octet-stream": (".bin",),
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -46,6 +60,24 @@ def sniff(data: bytes) -> str:
         return "application/octet-stream"
     printable = all(c.isprintable() or c in "\t\r\n\f" for c in text)
     return "text/plain" if printable else "application/octet-stream"
+
+
+def extensions(content_type: str) -> tuple[str, ...]:
+    """The file-name extensions of a sniffed type: ``EXTENSIONS``, else ``filetype``'s, else ``.bin``."""
+    if content_type in EXTENSIONS:
+        return EXTENSIONS[content_type]
+    kind = filetype.get_type(mime=content_type)
+    return (f".{kind.extension}",) if kind is not None else (".bin",)
+
+
+def typed_filename(name: str, content_type: str, max_length: int = MAX_FILENAME) -> str:
+    """``name`` ending in an extension of ``content_type`` (what the bytes are): kept when it
+    does, else with the type's extension added (``page.html`` of text -> ``page.html.txt``); cut
+    before the extension to stay within ``max_length``."""
+    allowed = extensions(content_type)
+    if name.lower().endswith(allowed) and len(name) <= max_length:
+        return name
+    return name[:max_length - len(allowed[0])] + allowed[0]
 
 
 def safe_filename(value: object) -> str:
@@ -83,7 +115,7 @@ class Files:
                 raise ValidationError(_("%(name)s: files of this type cannot be attached.") % {"name": name},
                                       field="attachments")
             total += len(upload.data)
-            checked.append((attrs.evolve(upload, filename=name), kind))
+            checked.append((attrs.evolve(upload, filename=typed_filename(name, kind)), kind))
         if room is not None and total > room:
             raise ValidationError(_("These files are too large: there is room for %(kilobytes)d KB more.")
                                   % {"kilobytes": room // 1024},
@@ -116,13 +148,20 @@ class Files:
             raise NotFound(_("This file is no longer available."))
         return data
 
-    def save_logo(self, upload: Upload) -> str:
-        """BRD-1: the company's logo, an image of at most 2 MB, into the file store; its key."""
-        if not isinstance(upload, Upload) or not isinstance(upload.data, bytes):
+    @staticmethod
+    def check_logo(data: object) -> bytes:
+        """BRD-1: a logo is a PNG, JPEG, GIF or WebP image of at most 2 MB (nothing is stored)."""
+        if not isinstance(data, bytes):
             raise ValidationError(_("The logo must be a file."), field="logo")
-        if len(upload.data) > MAX_LOGO_BYTES or sniff(upload.data) not in LOGO_TYPES:
+        if len(data) > MAX_LOGO_BYTES or sniff(data) not in LOGO_TYPES:
             raise ValidationError(_("The logo must be a PNG, JPEG, GIF or WebP image of at most 2 MB."), field="logo")
-        return self.put(upload.data)
+        return data
+
+    def save_logo(self, upload: Upload) -> str:
+        """BRD-1: the company's logo into the file store; its key."""
+        if not isinstance(upload, Upload):
+            raise ValidationError(_("The logo must be a file."), field="logo")
+        return self.put(self.check_logo(upload.data))
 
     def logo(self, key: str) -> tuple[bytes, str]:
         """The logo stored under ``key`` and its type; ``NotFound`` unless it is the company's

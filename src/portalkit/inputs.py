@@ -115,7 +115,10 @@ def member(value: object, enum_cls: type[E], field: str) -> E:
 
 
 def language(value: object, field: str = "language") -> str:
-    """One of the portal's languages by its code (``"es"``), as pages and mail speak them."""
+    """One of the portal's languages by its code (``"es"``), as pages and mail speak them; a
+    regional tag of one (``"es-MX"``, ``"es_US"``) is that language."""
+    if isinstance(value, str) and len(value) <= 35 and re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*", value):
+        value = value.replace("_", "-").split("-")[0].lower()
     if not isinstance(value, str) or value not in LANGUAGES:
         raise ValidationError(_("%(field)s must be one of: %(choices)s.")
                               % {"field": _label(field), "choices": ", ".join(LANGUAGES)}, field=field)

@@ -113,6 +113,8 @@ class Invitations:
     def _skip_reason(contact: Contact) -> str | None:
         if not contact.email:
             return "no email"
+        if contact.archived:
+            return "deleted"
         if contact.portal_status is PortalStatus.ENROLLED:
             return "already enrolled"
         if contact.suspended:
@@ -166,8 +168,9 @@ class Invitations:
         return self._outbox.mail_message(mail, dedup_key=f"invite-notice:{new_id()}")
 
     def link_for(self, contact: Contact) -> str:
+        """The contact's sign-up link; its token is after "#", so no server ever logs it."""
         token = self._signer.sign(INVITE, contact.id, contact.invite_nonce)
-        return self._settings.current.portal_url + "/signup/" + token
+        return self._settings.current.portal_url + "/signup#" + token
 
     def check_link(self, token: str) -> tuple[str, int]:
         """``(contact_id, nonce)`` of a genuine, unexpired invitation link (INV-6).
@@ -186,7 +189,7 @@ class Invitations:
     def invited_contact(self, contact_id: str, nonce: int) -> Contact:
         """The contact a checked link invites, while that link is its latest and unused."""
         contact = self._storage.get(Contact, contact_id)
-        if contact is None:
+        if contact is None or contact.archived:  # deleted in the host: its links die with it
             raise InvalidToken()
         if contact.portal_status is PortalStatus.ENROLLED:
             raise AlreadySignedUp()

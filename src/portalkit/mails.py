@@ -28,6 +28,8 @@ MAIL_NAMES: tuple[str, ...] = (
     "password_reset",
     "password_reset_no_account",
     "login_link",
+    "email_change_confirm",
+    "email_change_notice",
     "receipts_on",
     "payment_receipt",
     "payment_failed",

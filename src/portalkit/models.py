@@ -43,6 +43,7 @@ class HistoryKind(enum.Enum):
     SUSPENDED = "suspended"
     UNSUSPENDED = "unsuspended"
     PASSWORD_CHANGED = "password changed"
+    EMAIL_CHANGE_REQUESTED = "email change requested"
     EMAIL_CHANGED = "email changed"
 
 

@@ -15,7 +15,7 @@ import attrs
 from . import inputs
 from .errors import NotFound
 from .i18n import _
-from .ports import Storage
+from .ports import AtLeast, In, Not, Storage
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,6 +53,23 @@ class Page(Sequence[T], Generic[T]):
         return iter(self.items)
 
 
+def matches(record: Any, where: dict[str, Any]) -> bool:
+    """Whether ``record`` is one ``find(**where)`` would return."""
+    for name, wanted in where.items():
+        value = getattr(record, name)
+        if isinstance(wanted, In):
+            ok = value in wanted.values
+        elif isinstance(wanted, AtLeast):
+            ok = value is not None and value >= wanted.value
+        elif isinstance(wanted, Not):
+            ok = value != wanted.value
+        else:
+            ok = value == wanted
+        if not ok:
+            return False
+    return True
+
+
 def limit_of(limit: object) -> int:
     return inputs.integer(limit, "limit", minimum=1, maximum=MAX_LIMIT)
 
@@ -61,13 +78,14 @@ def fetch(storage: Storage, cls: type[R], *, order: Sequence[str], after: str | 
           descending: bool = False, row: Callable[[R], T] | None = None, **where: Any) -> Page[T]:
     """One page of ``cls`` records matching ``where``; ``row`` turns each into what the list shows.
 
-    ``after`` is an id from a previous page's ``next_after``; one that names no record (of this
-    company) is ``NotFound``, as a wrong id is everywhere else."""
+    ``after`` is an id from a previous page's ``next_after``; one that names no record of this
+    list (of this company, matching ``where``: an invoice the contact cannot see is no cursor of
+    their list) is ``NotFound``, as a wrong id is everywhere else."""
     size = limit_of(limit)
     start = None
     if after is not None:
         start = storage.get(cls, after) if inputs.is_identifier(after) else None
-        if start is None:
+        if start is None or not matches(start, where):
             raise NotFound(_("This page of the list is no longer there; start from the first page."))
     records = storage.page(cls, order=order, limit=size + 1, descending=descending, after=start, **where)
     shown = records[:size]

@@ -17,6 +17,7 @@ from . import hookspecs
 from .accounts import Accounts
 from .config import PortalConfig
 from .directory import Directory
+from .email_change import EmailChanges
 from .errors import ConfigurationError
 from .events import Event
 from .documents import Documents
@@ -36,6 +37,7 @@ from .autopay import Autopay
 from .statements import Statements
 from .proposals import Proposals
 from .settings import Settings, checked_config
+from .staff_sessions import StaffSessions
 from .sync import Sync
 from .tenancy import CompanyStorage
 from .throttle import Throttle
@@ -104,10 +106,11 @@ class Portal:
         core = dict(storage=self.storage, clock=self.clock, uow=self.unit_of_work, settings=self.settings)
         self.visibility = Visibility(self.storage, self.settings)
         self.invitations = Invitations(**core, signer=self.signer, outbox=self.outbox, mails=self.mails)
-        self.directory = Directory(**core, invitations=self.invitations)
+        email_changes = EmailChanges(**core, signer=self.signer, outbox=self.outbox, mails=self.mails)
+        self.directory = Directory(**core, invitations=self.invitations, email_changes=email_changes)
         self.throttle = Throttle(self.storage, self.clock, self.storage.transaction, self.settings.company_id)
         self.accounts = Accounts(**core, signer=self.signer, outbox=self.outbox, mails=self.mails,
-                                 invitations=self.invitations, throttle=self.throttle)
+                                 invitations=self.invitations, throttle=self.throttle, email_changes=email_changes)
         self.documents = Documents(self.settings, self.files, self.pdf)
         self.invoices = Invoices(**core, visibility=self.visibility, documents=self.documents)
         self.payments = Payments(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
@@ -119,6 +122,7 @@ class Portal:
         self.autopay = Autopay(**core, visibility=self.visibility, payments=self.payments)
         self.statements = Statements(self.storage, self.settings, self.visibility, self.documents)
         self.reports = Reports(self.storage, self.unit_of_work, self.settings, self.visibility, self.files)
+        self.staff_sessions = StaffSessions(self.storage, self.clock, self.unit_of_work)
 
     @property
     def dispatch_inline(self) -> bool:

@@ -12,7 +12,7 @@ from . import inputs
 from .directory import lookup
 from .errors import NotFound, ValidationError
 from .i18n import _
-from .files import Files, Upload, safe_filename, sniff
+from .files import Files, Upload, safe_filename, sniff, typed_filename
 from .models import Contact, Permission, Property, Report, ReportKind, StaffUser
 from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import require
@@ -43,7 +43,7 @@ class Reports:
         if not isinstance(pdf, Upload) or not isinstance(pdf.data, bytes) or len(pdf.data) > MAX_REPORT_BYTES \
                 or sniff(pdf.data) != "application/pdf":
             raise ValidationError(_("A report is a PDF of at most 50 MB."), field="pdf")
-        filename = safe_filename(pdf.filename or "report.pdf")
+        filename = typed_filename(safe_filename(pdf.filename or "report.pdf"), "application/pdf")
         with self._uow():
             prop = lookup(self._storage, Property, property_id)
             values: dict[str, Any] = dict(property_id=prop.id, kind=kind, title=title, performed_on=performed_on,

@@ -1,21 +1,26 @@
 """A company's portal settings, persisted and versioned (BRD-1).
 
-The config a ``Portal`` is built with is the company's starting point; once staff save settings
-(``replace``, ``MANAGE_SETTINGS``) the saved ones win, for every ``Portal`` on the storage: each
-process re-reads the company's settings row at the start of a request or unit of work
-(``pinned``), and on every read outside one, so a save applies to every worker's next request.
-Every save is an audit line (:class:`portalkit.models.SettingsRevision`): who, when, what changed.
+Two kinds of field (``config.DEPLOY_FIELDS`` and ``config.STAFF_FIELDS``). Deploy-time ones —
+``base_url``, ``bcrypt_rounds``, the password and attempt limits — always come from the config the
+host's code builds the ``Portal`` with, so a redeploy changes them. The company's own — names,
+texts, branding, switches, fees, quotas — start from that config too; once staff save settings
+(``replace``, ``MANAGE_SETTINGS``) the saved value of each of those fields wins, field by field,
+for every ``Portal`` on the storage: each process re-reads the company's settings row at the start
+of a request or unit of work (``pinned``), and on every read outside one, so a save applies to
+every worker's next request. A save that changes a deploy-time field is refused. Every save is an
+audit line (:class:`portalkit.models.SettingsRevision`): who, when, what changed.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import attrs
 
-from .config import PortalConfig
+from .config import DEPLOY_FIELDS, STAFF_FIELDS, PortalConfig
 from .errors import ValidationError
 from .models import Permission, SettingsRevision, StaffUser, StoredSettings
 from .permissions import require
@@ -23,6 +28,7 @@ from .ports import Clock, Storage
 from .serialization import from_primitive, to_primitive
 
 
+log = logging.getLogger(__name__)
 _UNREAD = object()  # pinned, not read yet
 
 
@@ -63,9 +69,36 @@ class Settings:
             return self._initial
         parsed = self._parsed
         if parsed is None or parsed[0] != stored.revision:
-            parsed = (stored.revision, attrs.evolve(from_primitive(stored.config, PortalConfig), company_id=self.company_id))
+            parsed = (stored.revision, self._merged(stored.config))
             self._parsed = parsed
         return parsed[1]
+
+    def _merged(self, saved: dict[str, Any]) -> PortalConfig:
+        """The code's config with the company's saved value of every field staff edit. A saved
+        value that a newer release refuses (a logo address that could rewrite the page's
+        security policy, say) is dropped, with a warning, and the code's value is used: the
+        portal keeps running, and staff see the value to fix on the settings page."""
+        initial = to_primitive(self._initial)
+        values = {**initial, **{k: v for k, v in saved.items() if k in STAFF_FIELDS}}
+        if isinstance(saved.get("branding"), dict):
+            values["branding"] = {**initial["branding"], **saved["branding"]}
+        for _attempt in range(len(values) + len(values["branding"])):
+            try:
+                return from_primitive(values, PortalConfig)
+            except Exception as failure:  # cattrs groups the validators' errors
+                exc = _validation_error(failure)
+                if exc is None:
+                    raise
+                name = exc.field or ""
+                if name in values["branding"] and values["branding"][name] != initial["branding"].get(name):
+                    values["branding"] = {**values["branding"], name: initial["branding"][name]}
+                elif name in values and values[name] != initial.get(name):
+                    values[name] = initial[name]
+                else:
+                    raise
+                log.warning("saved setting %s of company %s is no longer valid (%s); using the default",
+                            name, self.company_id, exc)
+        return from_primitive(values, PortalConfig)
 
     def replace(self, staff: StaffUser, config: PortalConfig) -> PortalConfig:
         """``MANAGE_SETTINGS``: save ``config`` as the company's settings, with an audit line.
@@ -74,11 +107,17 @@ class Settings:
         config = checked_config(config)
         if config.company_id != self.company_id:
             raise ValidationError("The company id cannot be changed.", field="company_id")
+        deployed = to_primitive(self._initial)
+        wanted = to_primitive(config)
+        for name in sorted(DEPLOY_FIELDS):
+            if wanted[name] != deployed[name]:
+                raise ValidationError(f"{name} is deployment configuration: set it in the PortalConfig the host's "
+                                      "code builds the Portal with; it is not a saved setting.", field=name)
         with self._storage.transaction():
             stored = self._storage.get(StoredSettings, self.company_id)
-            before = to_primitive(self._initial if stored is None else
-                                  from_primitive(stored.config, PortalConfig))
-            after = to_primitive(config)
+            before = {k: v for k, v in to_primitive(self._initial if stored is None else
+                                                     self._merged(stored.config)).items() if k in STAFF_FIELDS}
+            after = {k: v for k, v in wanted.items() if k in STAFF_FIELDS}
             revision = (stored.revision if stored else 0) + 1
             if stored is None:
                 self._storage.insert(StoredSettings(id=self.company_id, config=after, revision=revision))
@@ -94,6 +133,17 @@ class Settings:
         """``MANAGE_SETTINGS``: the latest saves, newest first."""
         require(staff, Permission.MANAGE_SETTINGS, self.company_id)
         return self._storage.page(SettingsRevision, order=("revision",), descending=True, limit=limit)
+
+
+def _validation_error(error: BaseException) -> ValidationError | None:
+    """The first ``ValidationError`` in ``error`` or the exception groups around it."""
+    if isinstance(error, ValidationError):
+        return error
+    for inner in getattr(error, "exceptions", ()):
+        found = _validation_error(inner)
+        if found is not None:
+            return found
+    return None
 
 
 def checked_config(config: object) -> PortalConfig:

@@ -29,10 +29,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import attrs
 
-from . import i18n, inputs, money
+from . import inputs, money
 from .directory import normalise_email
 from .errors import Conflict, ValidationError
-from .models import (HOST_RECORD_TYPES, Access, Contact, Customer, Invoice, Permission, Property, Proposal,
+from .models import (HOST_RECORD_TYPES, UNIQUE, Access, Contact, Customer, Invoice, Permission, Property, Proposal,
                      InvoiceLine, ProposalStatus, Role, Service, StaffUser)
 from .deposits import checked_deposit, credit_deposit
 from .invoices import MAX_TERMS, LineItem, checked_lines, replace_lines
@@ -114,15 +114,26 @@ class HostProposal:
 
 
 
-def _language(value: object) -> str:
-    """A host's language tag as one of ours: "es-MX" is Spanish; one we do not speak is refused."""
-    spoken = i18n.supported(value) if isinstance(value, str) else None
-    return inputs.language(spoken or value)
-
 HOST_TYPES: dict[str, type] = {"customers": HostCustomer, "properties": HostProperty, "contacts": HostContact,
                                "staff": HostStaff, "invoices": HostInvoice, "proposals": HostProposal}
 KINDS: dict[str, type] = {"customers": Customer, "properties": Property, "contacts": Contact, "staff": StaffUser,
                           "invoices": Invoice, "proposals": Proposal}
+KIND_OF: dict[type, str] = {cls: kind for kind, cls in KINDS.items()}
+
+
+class SyncRecordError(ValidationError):
+    """One record of a batch is refused: ``kind`` ("contacts"), its host id ``external_id`` and
+    the ``field`` at fault are attributes, and all three are in the message, so a host sending
+    10,000 records knows which one to fix. Nothing of the batch was written."""
+
+    def __init__(self, kind: str, external_id: str, field: str | None, message: str):
+        where = f"{kind} {external_id!r}" + (f", {field}" if field else "")
+        super().__init__(f"{where}: {message}", field=field)
+        self.kind, self.external_id = kind, external_id
+
+
+def _show(value: tuple[Any, ...]) -> str:
+    return ", ".join(repr(v) for v in value)
 
 
 @attrs.frozen(kw_only=True)
@@ -180,9 +191,9 @@ class Sync:
         try:
             with self._uow():
                 return self._apply(batch)
-        except Conflict as exc:
-            raise ValidationError("Two records of the batch share a value that must be unique (an email?).",
-                                  field="batch") from exc
+        except Conflict as exc:  # checked before writing; here only when a change raced this batch
+            raise ValidationError("A value that must be unique (an email) was taken while the batch was applied; "
+                                  "send it again.", field="batch") from exc
 
     def _apply(self, batch: SyncBatch) -> SyncReport:
         run = _Run(self._storage, self._company_id)
@@ -215,18 +226,20 @@ class Sync:
         def fields(h: HostContact) -> dict[str, Any]:
             if not isinstance(h.access, Access):
                 raise ValidationError("access must be an Access.", field="access")
-            return {"customer_id": run.ref(Customer, h.customer), "first_name": inputs.text(h.first_name, "first_name"),
+            customer_id = run.ref(Customer, h.customer, "customer")
+            return {"customer_id": customer_id, "first_name": inputs.text(h.first_name, "first_name"),
                     "last_name": inputs.text(h.last_name, "last_name", required=False),
                     "email": normalise_email(h.email),
-                    "property_ids": tuple(run.ref(Property, p) for p in inputs.items(h.properties, "properties")),
+                    "property_ids": tuple(run.same_customer(customer_id, Property, p, "properties")
+                                          for p in inputs.items(h.properties, "properties")),
                     "account_wide": inputs.flag(h.account_wide, "account_wide"),
                     "main_contact_only": inputs.flag(h.main_contact_only, "main_contact_only"), "access": h.access,
-                    **({} if h.language is None else {"language": _language(h.language)})}
+                    **({} if h.language is None else {"language": inputs.language(h.language)})}
         return fields
 
     def _property(self, run: _Run) -> Any:
         def fields(h: HostProperty) -> dict[str, Any]:
-            return {"customer_id": run.ref(Customer, h.customer), "name": inputs.text(h.name, "name"),
+            return {"customer_id": run.ref(Customer, h.customer, "customer"), "name": inputs.text(h.name, "name"),
                     "account_owner_email": inputs.optional_email(h.account_owner_email, "account_owner_email"),
                     "operations_manager_email": inputs.optional_email(h.operations_manager_email,
                                                                       "operations_manager_email")}
@@ -234,8 +247,11 @@ class Sync:
 
     def _primary_contact(self, run: _Run) -> Any:
         def fields(h: HostProperty) -> dict[str, Any]:
-            return {"primary_contact_id": run.ref(Contact, h.primary_contact) if h.primary_contact else None,
-                    "billing_contact_id": run.ref(Contact, h.billing_contact) if h.billing_contact else None}
+            customer_id = run.ref(Customer, h.customer, "customer")
+            return {"primary_contact_id": run.same_customer(customer_id, Contact, h.primary_contact, "primary_contact")
+                    if h.primary_contact else None,
+                    "billing_contact_id": run.same_customer(customer_id, Contact, h.billing_contact, "billing_contact")
+                    if h.billing_contact else None}
         return fields
 
     @staticmethod
@@ -250,31 +266,35 @@ class Sync:
         def fields(h: HostInvoice) -> dict[str, Any]:
             amount, due = money.parse(h.amount), money.parse(h.amount_due, field="amount_due")
             if amount <= 0 or not 0 <= due <= amount:
-                raise ValidationError(f"Invoice {h.external_id}: the amount is positive and the amount due between "
+                raise ValidationError("The amount is positive and the amount due between "
                                       "0 and it.", field="amount_due")
             if not isinstance(h.invoice_date, date):
                 raise ValidationError("The invoice date must be a date.", field="invoice_date")
             net_days = inputs.integer(h.net_days, "net_days", minimum=0, maximum=3650)
-            return {"property_id": run.ref(Property, h.property), "number": inputs.text(h.number, "number"),
+            prop = run.record(Property, h.property, "property")
+            return {"property_id": prop.id, "number": inputs.text(h.number, "number"),
                     "amount": amount, "amount_due": due, "invoice_date": h.invoice_date, "net_days": net_days,
                     "due_date": h.invoice_date + timedelta(days=net_days),
-                    "billing_contact_id": run.ref(Contact, h.billing_contact) if h.billing_contact else None,
+                    "billing_contact_id": run.same_customer(prop.customer_id, Contact, h.billing_contact,
+                                                            "billing_contact") if h.billing_contact else None,
                     "terms": inputs.text(h.terms, "terms", max_length=MAX_TERMS, multiline=True, required=False),
-                    "proposal_id": run.ref(Proposal, h.proposal) if h.proposal else None}
+                    "proposal_id": run.ref(Proposal, h.proposal, "proposal") if h.proposal else None}
         return fields
 
     def _proposal(self, run: _Run) -> Any:
         def fields(h: HostProposal) -> dict[str, Any]:
             services = tuple(inputs.items(h.services, "services"))
             if not all(isinstance(s, Service) for s in services) or not isinstance(h.estimated_start, date):
-                raise ValidationError(f"Proposal {h.external_id}: services must be Services and the start a date.",
+                raise ValidationError("Services must be Services and the start a date.",
                                       field="services")
-            return {"property_id": run.ref(Property, h.property), "number": inputs.text(h.number, "number"),
+            prop = run.record(Property, h.property, "property")
+            return {"property_id": prop.id, "number": inputs.text(h.number, "number"),
                     "description": inputs.text(h.description, "description", multiline=True, max_length=4000),
                     "status": inputs.member(h.status, ProposalStatus, "status"), "estimated_start": h.estimated_start,
                     "services": services,
                     "sales_rep_email": inputs.optional_email(h.sales_rep_email, "sales_rep_email"),
-                    "main_contact_id": run.ref(Contact, h.main_contact) if h.main_contact else None,
+                    "main_contact_id": run.same_customer(prop.customer_id, Contact, h.main_contact, "main_contact")
+                    if h.main_contact else None,
                     "deposit": checked_deposit(h.deposit, inputs.flag(h.deposit_percent, "deposit_percent")),
                     "deposit_percent": h.deposit_percent}
         return fields
@@ -293,28 +313,51 @@ class _Run:
             found: list[Any] = self._storage.find(cls, external_id=In(wanted[start:start + CHUNK]))
             self._known[cls].update((record.external_id, record) for record in found)
 
-    def ref(self, cls: type, external_id: object) -> str:
+    def ref(self, cls: type, external_id: object, field: str = "external_id") -> str:
         """The portal id of the host's record ``external_id`` (loaded, or created by this batch)."""
-        key = inputs.text(external_id, "external_id", max_length=200)
+        return str(self.record(cls, external_id, field).id)
+
+    def record(self, cls: type, external_id: object, field: str) -> Any:
+        key = inputs.text(external_id, field, max_length=200)
         self.load(cls, [key])
         record = self._known[cls].get(key)
         if record is None:
             raise ValidationError(f"No {cls.__name__.lower()} with the host id {key!r}: send it in this batch "
-                                  "or an earlier one.", field="external_id")
+                                  "or an earlier one.", field=field)
+        return record
+
+    def same_customer(self, customer_id: str, cls: type, external_id: object, field: str) -> str:
+        """The portal id of ``external_id``, a record of the customer ``customer_id``: a contact
+        is linked only to its own customer's properties and documents (as staff pages refuse)."""
+        record = self.record(cls, external_id, field)
+        if record.customer_id != customer_id:
+            raise ValidationError(f"The {cls.__name__.lower()} {record.external_id!r} belongs to another customer.",
+                                  field=field)
         return str(record.id)
 
+    @staticmethod
+    def checked(kind: str, external_id: str, fields: Any, host: Any) -> dict[str, Any]:
+        """``fields(host)``, a refusal naming the record it is about."""
+        try:
+            return fields(host)  # type: ignore[no-any-return]
+        except SyncRecordError:
+            raise
+        except ValidationError as exc:
+            raise SyncRecordError(kind, external_id, exc.field, exc.public_message) from exc
+
     def upsert(self, cls: type, hosts: Sequence[Any], fields: Any) -> KindReport:
-        hosts = inputs.items(hosts, cls.__name__.lower())
+        kind = KIND_OF[cls]
+        hosts = inputs.items(hosts, kind)
         seen: set[str] = set()
         for h in hosts:
             key = inputs.text(getattr(h, "external_id", None), "external_id", max_length=200)
             if key in seen:
-                raise ValidationError(f"The host id {key!r} is sent twice.", field="external_id")
+                raise SyncRecordError(kind, key, "external_id", "This host id is sent twice.")
             seen.add(key)
         self.load(cls, seen)
         created, updated, unchanged, new, changed = [], [], 0, [], []
         for h in hosts:
-            values = fields(h)
+            values = self.checked(kind, h.external_id, fields, h)
             current = self._known[cls].get(h.external_id)
             if current is None:
                 record = self._new(cls, h.external_id, values)
@@ -332,12 +375,43 @@ class _Run:
             changed.append(record)
             updated.append(h.external_id)
             self._known[cls][h.external_id] = record
+        self.check_unique(cls, new + changed)
         self._storage.insert_many(new)
         if changed:
             stored = self._storage.update_many(changed)
             for record in stored:
                 self._known[cls][record.external_id] = record
         return KindReport(tuple(created), tuple(updated), (), unchanged)
+
+    def check_unique(self, cls: type, written: list[Any]) -> None:
+        """Values that must be unique (emails) taken by another record — of this batch, or one
+        already here — are refused naming both, before anything is written."""
+        for group in UNIQUE.get(cls, ()):
+            names = [n for n in group if n != "company_id"]
+            if names == ["external_id"] or not written:
+                continue
+            holders: dict[tuple[Any, ...], Any] = {}
+            for record in written:
+                value = tuple(getattr(record, n) for n in names)
+                if None in value:
+                    continue
+                if value in holders:
+                    raise SyncRecordError(KIND_OF[cls], record.external_id, names[0],
+                                          f"{_show(value)} is also sent for {holders[value].external_id!r}.")
+                holders[value] = record
+            if len(names) != 1 or not holders:
+                continue
+            ids = {r.id for r in written}
+            wanted = [v[0] for v in holders]
+            for start in range(0, len(wanted), CHUNK):
+                others: list[Any] = self._storage.find(cls, **{names[0]: In(wanted[start:start + CHUNK])})
+                for other in others:
+                    if other.id in ids:
+                        continue
+                    record = holders[(getattr(other, names[0]),)]
+                    owner = f"host id {other.external_id!r}" if other.external_id else "a record staff added"
+                    raise SyncRecordError(KIND_OF[cls], record.external_id, names[0],
+                                          f"{_show((getattr(other, names[0]),))} already belongs to {owner}.")
 
     def lines(self, hosts: Sequence[HostInvoice], report: KindReport) -> KindReport:
         """Replace the lines of the invoices sent with lines, where they differ; an invoice whose
@@ -374,7 +448,8 @@ class _Run:
     def archive(self, cls: type, external_ids: Sequence[str], *, complete: bool, sent: set[str]) -> tuple[str, ...]:
         gone = {inputs.text(e, "deleted", max_length=200) for e in inputs.items(external_ids, "deleted")}
         if gone & sent:
-            raise ValidationError("A record cannot be sent and deleted in one batch.", field="deleted")
+            raise SyncRecordError(KIND_OF[cls], sorted(gone & sent)[0], "deleted",
+                                  "A record cannot be sent and deleted in one batch.")
         self.load(cls, gone)
         targets = [self._known[cls][e] for e in gone if e in self._known[cls]]
         if complete:

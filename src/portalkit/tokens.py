@@ -21,6 +21,7 @@ INVITE = "portalkit.invite"
 RESET = "portalkit.reset"
 SESSION = "portalkit.session"
 LOGIN_LINK = "portalkit.login-link"
+EMAIL_CHANGE = "portalkit.email-change"  # "counter": the contact's email change nonce
 LOGO = "portalkit.logo"  # "contact id": the file store key of the logo
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
@@ -40,7 +41,7 @@ class TokenSigner:
         if not secret_key or len(secret_key) < 16:
             raise ValueError("secret_key must be at least 16 characters")
         self._clock = clock
-        self._serializers = {p: URLSafeSerializer(secret_key, salt=p) for p in (INVITE, RESET, SESSION, LOGIN_LINK, LOGO)}
+        self._serializers = {p: URLSafeSerializer(secret_key, salt=p) for p in (INVITE, RESET, SESSION, LOGIN_LINK, EMAIL_CHANGE, LOGO)}
 
     def sign(self, purpose: str, contact_id: str, counter: int) -> str:
         return self._serializers[purpose].dumps([contact_id, counter, self._now_micros()])

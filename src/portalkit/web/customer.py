@@ -27,12 +27,19 @@ TOKEN = "portalkit_token"
 SIGNUP_TOKEN = "portalkit_signup_token"
 RESET_TOKEN = "portalkit_reset_token"
 LOGIN_LINK_TOKEN = "portalkit_login_link_token"
+EMAIL_TOKEN = "portalkit_email_token"
 FLASH = "portalkit_flash"
 LANGUAGE = "portalkit_language"
 
 
 def flash(req: PageRequest, message: str) -> None:
     req.session[FLASH] = message
+
+
+def _token_of(link: str) -> str:
+    """The token of a mailed link pasted whole (after its "#"), or pasted alone."""
+    link = link.strip()
+    return link.rpartition("#")[2] if "#" in link else ("" if "/" in link or " " in link else link)
 
 
 def _keep(language: str | None) -> dict[str, str]:
@@ -98,17 +105,43 @@ class CustomerPages:
         flash(req, answer)
         return Redirect("login")
 
-    def open_login_link(self, req: PageRequest, token: str) -> Result:
-        """The link's token goes into the session and out of the URL; nothing is used up until
-        the contact presses Sign in (a mail scanner following the link signs nobody in)."""
-        self.portal.accounts.check_login_link(token)
-        req.session[LOGIN_LINK_TOKEN] = token
-        return Redirect("sign_in")
+    # Mailed links carry their token after "#": browsers never send it, so it is in no request
+    # line, access log or referrer. The link's page posts it (a script reads it; without one the
+    # visitor pastes the link); the token goes into the session and the browser is sent on to a
+    # clean URL. Nothing is used up by opening a link: a mail scanner that follows it, even
+    # running the script, signs nobody in.
+    def _link_step(self, req: PageRequest, key: str, check: Callable[[str], object], endpoint: str,
+                   title: str) -> Result | None:
+        """The page of a mailed link before its token is in the session: the form that posts it,
+        or, on that post, the token checked, kept and the visitor sent on. ``None`` once the
+        session holds a token and the page itself should answer."""
+        posted = req.field("link_token") or _token_of(req.field("link"))
+        if req.method == "POST" and (posted or "link" in req.form):
+            if not posted:
+                return Page("link.html", {"title": title, "action": endpoint,
+                                          "error": _("Paste the whole link from the email.")}, 400)
+            check(posted)  # an expired or used link renders as a message
+            req.session[key] = posted
+            return Redirect(endpoint)
+        if req.session.get(key):
+            return None
+        return Page("link.html", {"title": title, "action": endpoint})
+
+    def old_link(self, req: PageRequest, token: str) -> Result:
+        """A link in the form mailed before tokens moved after "#": its token may sit in an access
+        log, so it is never used; a new link is one click away."""
+        return Page("message.html", {"title": _("This link can no longer be used"),
+                                     "message": _("Links from older emails no longer work. Ask for a new one."),
+                                     "link": ("login", _("Log in"))}, 410)
+
+    open_login_link = open_reset_link = open_signup_link = old_link
 
     def sign_in(self, req: PageRequest) -> Result:
-        token = req.session.get(LOGIN_LINK_TOKEN)
-        if not token:
-            return Redirect("login_link")
+        step = self._link_step(req, LOGIN_LINK_TOKEN, self.portal.accounts.check_login_link, "sign_in",
+                               _("Sign in"))
+        if step is not None:
+            return step
+        token = req.session[LOGIN_LINK_TOKEN]
         if req.method == "GET":
             contact = self.portal.accounts.check_login_link(token)
             return Page("sign_in.html", {"who": contact.name, "email": contact.email})
@@ -116,19 +149,14 @@ class CustomerPages:
         self._start_session(req, session.token)
         return Redirect("dashboard", session="rotate")
 
-    # Links from mail carry a token. The page exchanges it for a place in the session and
-    # redirects to a URL without it, so the token is in no later URL, log line or referrer.
-    def open_reset_link(self, req: PageRequest, token: str) -> Result:
-        self.portal.accounts.check_reset_link(token)  # an expired or used link renders as a message
-        req.session[RESET_TOKEN] = token
-        return Redirect("reset_password")
-
     def reset_password(self, req: PageRequest) -> Result:
+        step = self._link_step(req, RESET_TOKEN, self.portal.accounts.check_reset_link, "reset_password",
+                               _("Choose a new password"))
+        if step is not None:
+            return step
         context = {"title": _("Choose a new password"), "rules": self.portal.accounts.password_rules,
                    "action": "reset_password"}
-        token = req.session.get(RESET_TOKEN)
-        if not token:
-            return Redirect("forgot_password")
+        token = req.session[RESET_TOKEN]
         if req.method == "GET":
             self.portal.accounts.check_reset_link(token)
             return Page("password_form.html", context)
@@ -140,16 +168,12 @@ class CustomerPages:
         flash(req, _("Your password was changed. Log in with the new one."))
         return Redirect("login")
 
-    def open_signup_link(self, req: PageRequest, token: str) -> Result:
-        self.portal.invitations.open(token)  # AlreadySignedUp / ExpiredToken render as messages
-        req.session[SIGNUP_TOKEN] = token
-        return Redirect("signup")
-
     def signup(self, req: PageRequest) -> Result:
+        step = self._link_step(req, SIGNUP_TOKEN, self.portal.invitations.open, "signup", _("Sign up"))
+        if step is not None:
+            return step
         context = {"title": _("Sign up"), "rules": self.portal.accounts.password_rules, "action": "signup"}
-        token = req.session.get(SIGNUP_TOKEN)
-        if not token:
-            return Redirect("login")
+        token = req.session[SIGNUP_TOKEN]
         invitations = self.portal.invitations
         if req.method == "GET":
             contact = invitations.invited_contact(*invitations.check_link(token))
@@ -161,6 +185,24 @@ class CustomerPages:
         req.session.pop(SIGNUP_TOKEN, None)
         return Page("message.html", {"title": _("You are signed up"), "message": _("Your portal account is ready."),
                                      "link": ("login", _("Log in"))})
+
+    def confirm_email(self, req: PageRequest) -> Result:
+        """ACC-8: the link mailed to a new address; confirming makes it the sign-in and signs the
+        contact out everywhere."""
+        accounts = self.portal.accounts
+        step = self._link_step(req, EMAIL_TOKEN, accounts.check_email_change, "confirm_email",
+                               _("Confirm your new email"))
+        if step is not None:
+            return step
+        token = req.session[EMAIL_TOKEN]
+        if req.method == "GET":
+            contact = accounts.check_email_change(token)
+            return Page("confirm_email.html", {"who": contact.name, "new_email": contact.pending_email})
+        contact = accounts.confirm_email_change(token)
+        language = contact.language
+        req.session.clear()
+        flash(req, _("Your email is now %(email)s. Log in with it and your password.") % {"email": contact.email})
+        return Redirect("login", _keep(language), session="end")
 
     # -- dashboard ------------------------------------------------------------------------
     def dashboard(self, req: PageRequest) -> Result:
@@ -382,6 +424,11 @@ class CustomerPages:
             if action == "names":
                 acc.update_profile(contact, req.field("first_name"), req.field("last_name"))
                 flash(req, _("Your profile has been successfully updated."))
+            elif action == "email":
+                pending = acc.request_email_change(contact, req.field("email"), req.field("email_password"))
+                flash(req, _("We sent a link to %(email)s. Your email changes when you open it; until then you sign in "
+                             "with %(current)s.") % {"email": pending.pending_email or pending.email,
+                                                     "current": pending.email})
             elif action == "receipts":
                 on = bool(req.field("receipts"))
                 acc.set_receipts(contact, on)

@@ -7,7 +7,7 @@ from typing import Any, Mapping, MutableMapping, Union
 
 import attrs
 
-from ..files import Upload
+from ..files import Upload, typed_filename
 from ..models import Attachment, StaffUser
 
 
@@ -85,11 +85,15 @@ class FileResponse:
 Result = Union[Page, Redirect, FileResponse, Reply]
 
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+DOWNLOAD_TYPES = {"text/plain": "text/plain; charset=utf-8"}  # served as; any other type as bytes
 
 
 def attachment_response(attachment: Attachment, data: bytes) -> FileResponse:
     """An issue's file: images and PDFs shown inline (their type was sniffed from their bytes),
-    anything else downloaded; the name reduced to safe characters."""
-    inline = attachment.content_type in INLINE_TYPES
-    return FileResponse(data, attachment.content_type if inline else "application/octet-stream",
-                        re.sub(r"[^\w.\-]", "_", attachment.filename)[:100], inline)
+    text downloaded as UTF-8 plain text, anything else downloaded as bytes. The name is reduced
+    to safe ASCII characters and ends in an extension of the sniffed type (also for a file
+    stored before names were typed: ``page.html`` of text is downloaded as ``page.html.txt``)."""
+    kind = attachment.content_type
+    inline = kind in INLINE_TYPES
+    name = typed_filename(re.sub(r"[^\w.\-]", "_", attachment.filename, flags=re.ASCII), kind, max_length=100)
+    return FileResponse(data, kind if inline else DOWNLOAD_TYPES.get(kind, "application/octet-stream"), name, inline)

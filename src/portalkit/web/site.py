@@ -10,8 +10,10 @@ in the package, so a host overrides a page the way django-allauth's templates ar
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import mimetypes
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any, Callable, Iterable
@@ -20,12 +22,18 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, s
 from markupsafe import Markup
 
 from .. import i18n, money
+from ..config import HOSTNAME
+from ..files import MAX_LOGO_BYTES
 from ..i18n import _
 from ..labels import label, method_name
-from ..errors import AlreadySignedUp, InvalidToken, NotFound, PermissionDenied, PortalError, SessionExpired
+from ..errors import (AlreadySignedUp, ConfigurationError, InvalidToken, NotFound, PermissionDenied, PortalError,
+                      SessionExpired)
+from ..proposals import MAX_SIGNATURE_BYTES
+from ..reports import MAX_REPORT_BYTES
 from .customer import FLASH, LANGUAGE, TOKEN, CustomerPages
 from .http import FileResponse, Page, PageRequest, Redirect, Result
-from .routes import ROUTES
+from .routes import (ANONYMOUS, BODIES, FILES, FORM_BODY, LOGO, REPORT, ROUTES, SIGNATURE, SMALL_BODY, WEBHOOK,
+                     WEBHOOK_BODY)
 from .staff import StaffLoginRequired, StaffPages, StaffSignin
 
 if TYPE_CHECKING:
@@ -34,14 +42,45 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+def _origin(url: str, schemes: tuple[str, ...] = ("https",)) -> str:
+    """``scheme://host[:port]`` of ``url``, rebuilt from its parsed host name and port (never its
+    raw text, which could carry a ``;`` and a directive of its own); '' when it does not parse as
+    a URL of one of ``schemes`` with a valid host."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in schemes or not host:
+        return ""
+    if ":" in host:
+        try:
+            host = f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError:
+            return ""
+    elif not HOSTNAME.fullmatch(host):
+        return ""
+    return f"{parts.scheme}://{host}" + ("" if port is None else f":{port}")
+
+
+_FRAME_SOURCE = re.compile(r"'self'|https?:|https?://(?:\*\.)?[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+
+
+def _frame_ancestors(value: str) -> str:
+    """A CSP ``frame-ancestors`` source list: ``'none'``, or ``'self'`` and origins."""
+    sources = value.split() if isinstance(value, str) else []
+    if sources != ["'none'"] and not (sources and all(_FRAME_SOURCE.fullmatch(s) for s in sources)):
+        raise ConfigurationError(f"frame_ancestors must be \"'none'\", \"'self'\" or origins like "
+                                 f"https://intranet.example.com, not {value!r}")
+    return " ".join(sources)
+
 
 STATIC_DIR = Path(__file__).with_name("static")
+FRAME_OPTIONS = {"'none'": "DENY", "'self'": "SAMEORIGIN"}  # X-Frame-Options of a frame_ancestors choice
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                "frame-ancestors 'self'; form-action 'self'; base-uri 'none'"),
+                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "same-origin"),  # tokens never stay in a rendered URL; "no-referrer" would make
     # browsers send "Origin: null" on form posts, which CSRF origin checks (Django) refuse
@@ -60,12 +99,21 @@ def _no_staff_signout(req: PageRequest) -> None:
 
 class PortalWeb(CustomerPages, StaffPages):
     """The pages of one portal. The glue supplies ``staff_signin(req, email, password) -> bool``
-    and ``staff_signout(req)`` on the framework's own authentication."""
+    and ``staff_signout(req)`` on the framework's own authentication. ``frame_ancestors`` is who
+    may show the pages in a frame (the CSP's source list): ``'none'`` by default, ``'self'`` for
+    the host's own pages, or origins; ``X-Frame-Options`` follows it (``DENY``, ``SAMEORIGIN``,
+    or left out for origins, which only the CSP can name)."""
 
     def __init__(self, portal: "Portal", *, host_template_dirs: Iterable[str | Path] = (),
                  staff_signin: StaffSignin = _no_staff_signin,
-                 staff_signout: Callable[[PageRequest], None] = _no_staff_signout):
+                 staff_signout: Callable[[PageRequest], None] = _no_staff_signout,
+                 frame_ancestors: str = "'none'"):
         self.portal = portal
+        self.frame_ancestors = _frame_ancestors(frame_ancestors)
+        frame_options = FRAME_OPTIONS.get(self.frame_ancestors)
+        self._headers = tuple((name, value) for name, value in SECURITY_HEADERS[1:]
+                              if name != "X-Frame-Options") + ((("X-Frame-Options", frame_options),)
+                                                              if frame_options else ())
         self.staff_signin = staff_signin
         self.staff_signout = staff_signout
         folders = [str(Path(d) / "portalkit") for d in host_template_dirs]
@@ -123,18 +171,36 @@ class PortalWeb(CustomerPages, StaffPages):
     def security_headers(self) -> tuple[tuple[str, str], ...]:
         """The headers of every page; the CSP admits the payment processor's hosted fields (its
         script, API and frames), the company's logo when it is a link to an https site rather
-        than an upload (served from the portal), and nothing else from elsewhere."""
+        than an upload (served from the portal), and nothing else from elsewhere. Each origin is
+        rebuilt from its URL's parsed host and port; a URL that does not parse is left out."""
         fields = self.portal.processor.hosted_fields()
-        origins = " ".join(sorted({_origin(fields[k]) for k in ("js_url", "api") if fields.get(k)}))
+        origins = " ".join(sorted({_origin(fields[k], ("https", "http")) for k in ("js_url", "api")
+                                   if isinstance(fields.get(k), str)} - {""}))
         brand = self.portal.config.branding
-        images = "".join(sorted({" " + _origin(u) for u in (brand.login_logo_url, brand.nav_logo_url)
-                                 if u.startswith("https://") and not brand.logo_key}))
-        if not origins and not images:
-            return SECURITY_HEADERS
+        logos = () if brand.logo_key else (brand.login_logo_url, brand.nav_logo_url)
+        images = "".join(sorted({" " + _origin(u) for u in logos if u} - {" "}))
         scripts = f"script-src 'self' {origins}; connect-src 'self' {origins}; frame-src {origins}; " if origins else ""
         csp = (f"default-src 'self'; {scripts}img-src 'self' data:{images}; style-src 'self' 'unsafe-inline'; "
-               "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
-        return (("Content-Security-Policy", csp),) + SECURITY_HEADERS[1:]
+               f"frame-ancestors {self.frame_ancestors}; form-action 'self'; base-uri 'none'")
+        return (("Content-Security-Policy", csp),) + self._headers
+
+    def body_limit(self, endpoint: str, *, customer: Callable[[], bool], staff: Callable[[], bool]) -> int:
+        """The largest request body ``endpoint`` takes, in bytes, by its route's body-size class
+        (``web.routes``). More than ``SMALL_BODY`` only for a signed-in visitor of the page's
+        side: ``staff()`` for a staff page, ``customer()`` (a customer session) for the others;
+        each is asked only when it matters. The glue refuses a larger Content-Length with 413
+        before reading the body."""
+        body = BODIES.get(endpoint, ANONYMOUS)
+        if body == WEBHOOK:
+            return WEBHOOK_BODY
+        if body == ANONYMOUS or not (staff() if endpoint.startswith("staff") else customer()):
+            return SMALL_BODY
+        if body == FILES:
+            config = self.portal.config
+            return FORM_BODY + config.max_issue_attachments * config.max_attachment_bytes
+        # a logo travels twice at most: uploaded, or kept across Preview in the form as base64
+        extra = {SIGNATURE: 2 * MAX_SIGNATURE_BYTES, REPORT: MAX_REPORT_BYTES, LOGO: MAX_LOGO_BYTES * 4 // 3 + 4}
+        return FORM_BODY + extra.get(body, 0)
 
     @staticmethod
     def message(title: str, text: str, status: int) -> Page:

@@ -5,6 +5,8 @@ signs them in (``staff_signin``) and maps their permissions; every action checks
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
 import re
 import secrets
 from collections import Counter
@@ -157,11 +159,14 @@ class StaffPages:
             with self.portal.unit_of_work():  # all of the form, or nothing
                 email = req.field("email").strip()
                 if email and email.lower() != (d.contact(id).email or ""):
-                    d.change_email(staff, id, email)  # ACC-5: the password stays
+                    d.change_email(staff, id, email)  # ACC-5, ACC-8: confirmed from the new address
                 d.update_contact(staff, id, first_name=req.field("first_name"), last_name=req.field("last_name"),
                                  receipts_opt_in=bool(req.field("receipts_opt_in")),
                                  language=req.field("language") or d.contact(id).language)
-            flash(req, f"{d.contact(id).name} saved.")
+            saved = d.contact(id)
+            flash(req, f"{saved.name} saved." + (f" A confirmation link went to {saved.pending_email}; {saved.name} "
+                                                 f"signs in with {saved.email} until it is used."
+                                                 if saved.pending_email else ""))
         elif action == "properties":
             with self.portal.unit_of_work():
                 self._save_properties(staff, id, req)
@@ -241,35 +246,48 @@ class StaffPages:
         if req.method == "GET":
             return Page("staff_branding.html", ctx)
         try:
-            candidate, logo_token = self._settings_from_form(current, req)
+            candidate, logo_token, logo = self._settings_from_form(current, req)
         except PortalError as exc:
             return Page("staff_branding.html", {**ctx, "error": exc.public_message}, 400)
-        if req.field("action") == "save":
+        saving = req.field("action") == "save"
+        if saving:
+            if logo is not None:  # only a logo that is saved goes into the file store
+                self.portal.files.put(logo)
             self.portal.update_config(staff, candidate)
             flash(req, "Settings saved; customers see them on their next page.")
             return Redirect("staff_branding")
-        key = candidate.branding.logo_key
-        preview = self.portal.files.get(key) if key and key != current.branding.logo_key else None
-        logo_preview = f"data:{sniff(preview)};base64,{base64.b64encode(preview).decode()}" if preview else None
+        logo_preview = f"data:{sniff(logo)};base64,{base64.b64encode(logo).decode()}" if logo else None
         return Page("staff_branding.html", {**ctx, "portal_config": candidate, "candidate": candidate,
                                             "previewing": True, "logo_token": logo_token,
+                                            "logo_data": base64.b64encode(logo).decode() if logo else "",
                                             "logo_preview": logo_preview})
 
-    def _settings_from_form(self, current: PortalConfig, req: PageRequest) -> tuple[PortalConfig, str]:
-        """The settings as the form has them (checked, not saved), and the signed token of a
-        logo uploaded with it, so that Save after Preview keeps it without a second upload."""
+    def _settings_from_form(self, current: PortalConfig,
+                            req: PageRequest) -> tuple[PortalConfig, str, bytes | None]:
+        """The settings as the form has them (checked, not saved); a new logo's bytes, which
+        nothing stores before Save; and a signed token of them, so that Save after Preview keeps
+        the logo the preview showed (carried in the form) without a second upload."""
         branding: dict[str, Any] = {f: req.field(f, getattr(current.branding, f)).strip() for f in BRANDING_FIELDS}
-        logo_token = ""
+        logo_token, logo = "", None
         uploads = req.uploads("logo")
         if uploads:
-            key = self.portal.files.save_logo(uploads[0])
+            logo = self.portal.files.check_logo(uploads[0].data)
+            key = hashlib.sha256(logo).hexdigest()
             logo_token = self.portal.signer.sign(LOGO, key, 0)
         elif req.field("logo_token"):
             logo_token = req.field("logo_token")
             key = self.portal.signer.verify(LOGO, logo_token, LOGO_TOKEN_AGE)[0]
+            try:
+                logo = self.portal.files.check_logo(base64.b64decode(req.field("logo_data"), validate=True))
+            except (ValueError, binascii.Error):
+                raise ValidationError("Upload the logo again.", field="logo") from None
+            if hashlib.sha256(logo).hexdigest() != key:
+                raise ValidationError("Upload the logo again.", field="logo")
         else:
             key = current.branding.logo_key
-        branding["logo_key"] = "" if req.field("remove_logo") else key
+        if req.field("remove_logo"):
+            key, logo = "", None
+        branding["logo_key"] = key
         def given(name: str) -> str:  # a field the form left out keeps its value; a box left out is off
             return req.field(name, str(getattr(current, name))).strip()
 
@@ -283,11 +301,11 @@ class StaffPages:
             proposal_window_days=_whole(given("proposal_window_days"), "proposal_window_days", 3650),
             invite_link_days=_whole(given("invite_link_days"), "invite_link_days", 365),
             convenience_fee_percent=money.parse(given("convenience_fee_percent"), field="convenience_fee_percent"))
-        return updated(current, branding=branding, **changes), logo_token
+        return updated(current, branding=branding, **changes), logo_token, logo
 
     def staff_reports(self, req: PageRequest) -> Result:
         """Inspection and service reports: the latest, and a form to publish one on a property."""
-        staff = self.staff(req)
+        staff = require(self.staff(req), Permission.MANAGE_REPORTS, self.portal.settings.company_id)
         reports = self.portal.reports
         if req.method == "POST":
             performed = req.field("performed_on")

@@ -42,11 +42,14 @@ ACH_MANDATE = ("By adding this bank account you authorise {company} to debit it 
                "customer portal, under the Nacha rules; you may revoke this authorisation at any time.")
 
 
+def _metadata(obj: Any) -> dict[str, Any]:
+    metadata = getattr(obj, "metadata", None)
+    return metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata or {})
+
+
 def _payment_id(obj: Any) -> str:
     """portalkit's payment id from a Stripe object's metadata ("" when it has none)."""
-    metadata = getattr(obj, "metadata", None)
-    values = metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata or {})
-    return str(values.get(METADATA_KEY, ""))
+    return str(_metadata(obj).get(METADATA_KEY, ""))
 
 
 def _cents(amount: Decimal) -> int:
@@ -149,11 +152,27 @@ class StripeProcessor:
         """A refund of ``amount``; Stripe refuses more than the charge has left (``ValueError``),
         and replays the first answer for a repeated idempotency key."""
         try:
+            made = self._client.v1.refunds.list(params={"payment_intent": ref, "limit": 100})
+            if any(_metadata(r).get(REFUND_KEY) == idempotency_key for r in made.auto_paging_iter()):
+                return  # this refund was made already: a retry
+            left = self._refundable_cents(ref)
+            if left is not None and _cents(amount) > left:  # Stripe refuses this too; its emulators may not
+                raise ValueError(f"the charge has {Decimal(left) / 100} left to refund")
             self._client.v1.refunds.create(params={"payment_intent": ref, "amount": _cents(amount),
                                                    "metadata": {REFUND_KEY: idempotency_key}},
                                            options={"idempotency_key": idempotency_key})
         except stripe.InvalidRequestError as exc:
             raise ValueError(exc.user_message or str(exc)) from exc
+
+    def _refundable_cents(self, ref: str) -> int | None:
+        """What the PaymentIntent's charge has left to refund, in cents (None: no charge yet)."""
+        intent = self._client.v1.payment_intents.retrieve(ref, params={"expand": ["latest_charge"]})
+        charge = getattr(intent, "latest_charge", None)
+        if isinstance(charge, str):
+            charge = self._client.v1.charges.retrieve(charge)
+        if charge is None:
+            return None
+        return int(charge.amount) - int(getattr(charge, "amount_refunded", 0) or 0)
 
     def cancel(self, ref: str) -> ChargeOutcome:
         try:

@@ -1,4 +1,11 @@
-"""One Django view serves every portal page, on Django's CSRF middleware, sessions and users."""
+"""One Django view serves every portal page, on Django's CSRF protection, sessions and users.
+
+Each page takes a request body of at most its route's limit (``PortalWeb.body_limit``): a larger
+Content-Length is answered 413, and a body streamed without one (``Transfer-Encoding``) 411,
+before anything reads the body. Django's CSRF check reads the form, so it must come after: the
+view is ``csrf_exempt`` for the middleware and applies the same check itself (``csrf_protect``).
+``PORTALKIT["FRAME_ANCESTORS"]`` (``"'none'"``) is who may frame the pages.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import auth
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
-from django.middleware.csrf import get_token
-from django.views.decorators.csrf import csrf_exempt
+from django.middleware.csrf import get_token, rotate_token
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.urls import reverse
 from markupsafe import Markup
 
@@ -19,6 +26,7 @@ from ...errors import PortalError
 from ...files import Upload
 from ...models import Permission, StaffUser
 from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Reply, Result
+from ...web.customer import TOKEN
 from .conf import get_portal, options
 
 NAMESPACE = "portalkit"
@@ -26,26 +34,56 @@ _PATH_PARAMS = {r.endpoint: re.findall(r"<(?:\w+:)?(\w+)>", r.path) for r in ROU
 _METHODS = {r.endpoint: r.methods for r in ROUTES}
 _lock = threading.Lock()
 _web: PortalWeb | None = None
+_web_frames: object = None
 
 
 def web() -> PortalWeb:
-    """The pages of the host's portal, built on first use."""
-    global _web
+    """The pages of the host's portal, built on first use (again when the portal or
+    ``PORTALKIT["FRAME_ANCESTORS"]`` changed)."""
+    global _web, _web_frames
+    frames = options().get("FRAME_ANCESTORS", "'none'")
     with _lock:
-        if _web is None or _web.portal is not get_portal():
+        if _web is None or _web.portal is not get_portal() or _web_frames != frames:
             dirs = [d for engine in settings.TEMPLATES for d in engine.get("DIRS", [])]
             _web = PortalWeb(get_portal(), host_template_dirs=dirs, staff_signin=_staff_signin,
-                             staff_signout=_staff_signout)
+                             staff_signout=_staff_signout, frame_ancestors=frames)
+            _web_frames = frames
         return _web
 
 
+@csrf_exempt  # only so that the body's size is checked first: _page is csrf_protect'ed
 def portal_page(request: HttpRequest, endpoint: str, **params: Any) -> HttpResponse:
     if request.method not in _METHODS[endpoint]:
         return HttpResponseNotAllowed(list(_METHODS[endpoint]))
+    refused = _refuse_body(request, endpoint)
+    return refused if refused is not None else _page(request, endpoint, **params)
+
+
+def _refuse_body(request: HttpRequest, endpoint: str) -> HttpResponse | None:
+    """413 when the declared body is over the page's limit, 411 for a body streamed without a
+    length (Transfer-Encoding: Django would read none of it); None when the request may go on.
+    Reads no body; no Content-Length (or a malformed one) is an empty body, as Django reads it."""
+    limit = web().body_limit(endpoint, customer=lambda: bool(request.session.get(TOKEN)),
+                             staff=lambda: staff_user(request) is not None)
+    if request.META.get("HTTP_TRANSFER_ENCODING") and not request.META.get("CONTENT_LENGTH"):
+        return _secure(HttpResponse(b"A request body needs a Content-Length.", status=411,
+                                    content_type="text/plain; charset=utf-8"))
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit:
+        return _secure(HttpResponse(b"The request body is too large.", status=413,
+                                    content_type="text/plain; charset=utf-8"))
+    return None
+
+
+@csrf_protect  # Django's CSRF check (CsrfViewMiddleware's own), after the body-size check
+def _page(request: HttpRequest, endpoint: str, **params: Any) -> HttpResponse:
     pages = web()
     if endpoint == "static":
         try:
-            return _file(pages.static_file(params["name"]), cache=True)
+            return _secure(_file(pages.static_file(params["name"]), cache=True))
         except PortalError as exc:
             raise Http404() from exc
     files = {k: [Upload(filename=f.name or "", content_type=f.content_type or "",
@@ -70,6 +108,7 @@ def _respond(pages: PortalWeb, result: Result, req: PageRequest, request: HttpRe
     if isinstance(result, Redirect):
         if result.session == "rotate":
             request.session.cycle_key()  # a new session id at every login: no fixation
+            rotate_token(request)  # and a new CSRF secret, as django.contrib.auth.login does
         elif result.session == "end":
             request.session.flush()
         return HttpResponseRedirect(url(result.endpoint, **result.params), status=303)
@@ -102,6 +141,9 @@ def _secure(response: HttpResponse) -> HttpResponse:
 def processor_webhook(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    refused = _refuse_body(request, "processor_webhook")
+    if refused is not None:
+        return refused
     req = PageRequest(method="POST", session={}, headers=dict(request.headers), body=request.body, native=request)
     return _respond(web(), web().handle("processor_webhook", req), req, request)
 

@@ -6,36 +6,49 @@ CSRF protection, with the host's staff users::
 
 ``staff_authenticator(email, password)`` returns the host's user as a ``portalkit.StaffUser``
 (its permissions mapped from the host's roles) or ``None``; portalkit's staff login page calls
-it, throttled, and keeps the staff user in the session for ``staff_session_hours``. A host that
-already signs staff in (Flask-Login) passes ``staff_loader()`` returning the current user as a
-``StaffUser`` instead. ``current_contact`` is the logged-in customer of this request, or None.
+it, throttled. ``staff_user(staff_id)`` returns that user again by its id, or ``None`` once the
+host removed it: staff sessions are kept on the server (``portal.staff_sessions``; the cookie
+holds only a random id) for ``staff_session_hours``, and the user and its permissions are loaded
+with ``staff_user`` on every request, so logging out ends every copy of the cookie and a user
+the host removed or demoted loses access at once. A host that already signs staff in
+(Flask-Login) passes ``staff_loader()`` returning the current user as a ``StaffUser`` instead,
+and ``staff_login_url``, where a staff member who is not signed in is sent (with ``next``).
+``current_contact`` is the logged-in customer of this request, or None.
+
+Each page takes a request body of at most its route's limit (``PortalWeb.body_limit``: small
+forms before sign-in, the upload pages their files' limits once signed in): a ``before_request``
+sets Flask's per-request ``request.max_content_length`` (Flask >= 3.1) and answers a larger
+Content-Length with 413, and a body streamed without one (``Transfer-Encoding: chunked``) with
+411, before anything reads the body.
+``frame_ancestors`` (``"'none'"``) is who may frame the pages (CSP ``frame-ancestors``, with
+``X-Frame-Options`` to match).
 """
 
 from __future__ import annotations
 
 import os
-import time
+from datetime import timedelta
 from typing import Any, Callable
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from markupsafe import Markup
+from werkzeug.exceptions import LengthRequired, RequestEntityTooLarge
 from werkzeug.local import LocalProxy
 from wtforms.validators import ValidationError as CsrfInvalid
 
-from ...errors import PortalError
+from ...errors import ConfigurationError, PortalError
 from ...files import Upload
 from ...models import Contact, StaffUser
 from ...portal import Portal
-from ...serialization import from_primitive, to_primitive
 from ...web import ROUTES, FileResponse, Page, PageRequest, PortalWeb, Redirect, Reply, Result
 from ...web.routes import WEBHOOKS
 from ...web.customer import TOKEN
 
 __all__ = ["PortalKit", "current_contact"]
 
-STAFF_KEY = "portalkit_staff"
-STAFF_SINCE_KEY = "portalkit_staff_since"
+STAFF_KEY = "portalkit_staff_session"  # the id of a server-side StaffSession, nothing else
 
 
 class PortalKit:
@@ -43,11 +56,21 @@ class PortalKit:
 
     def __init__(self, app: Flask | None = None, portal: Portal | None = None, *, url_prefix: str = "/portal",
                  name: str = "portalkit", staff_authenticator: Callable[[str, str], StaffUser | None] | None = None,
-                 staff_loader: Callable[[], StaffUser | None] | None = None, staff_session_hours: float = 8.0):
+                 staff_user: Callable[[str], StaffUser | None] | None = None,
+                 staff_loader: Callable[[], StaffUser | None] | None = None, staff_login_url: str | None = None,
+                 staff_session_hours: float = 8.0, frame_ancestors: str = "'none'"):
+        if staff_authenticator is not None and staff_user is None:
+            raise ConfigurationError("PortalKit(staff_authenticator=...) also needs staff_user(staff_id): the host's "
+                                     "user by its id, so each request loads its current permissions "
+                                     "(docs/embedding-flask.md)")
+        if staff_authenticator is not None and staff_loader is not None:
+            raise ConfigurationError("Pass staff_authenticator and staff_user, or staff_loader, not both")
         self.portal = portal
+        self.frame_ancestors = frame_ancestors
         self.url_prefix, self.name = url_prefix.rstrip("/"), name
-        self.staff_authenticator, self.staff_loader = staff_authenticator, staff_loader
-        self.staff_session_seconds = staff_session_hours * 3600
+        self.staff_authenticator, self.staff_user, self.staff_loader = staff_authenticator, staff_user, staff_loader
+        self.staff_login_url = staff_login_url
+        self.staff_session = timedelta(hours=staff_session_hours)
         self.web: PortalWeb | None = None
         if app is not None:
             self.init_app(app, portal)
@@ -60,10 +83,12 @@ class PortalKit:
             raise RuntimeError("PortalKit keeps its state in Flask's session: set app.secret_key first")
         folders = [os.path.join(app.root_path, app.template_folder)] if app.template_folder else []
         self.web = PortalWeb(self.portal, host_template_dirs=folders,
-                             staff_signin=self._staff_signin, staff_signout=self._staff_signout)
+                             staff_signin=self._staff_signin, staff_signout=self._staff_signout,
+                             frame_ancestors=self.frame_ancestors)
         blueprint = Blueprint(self.name, __name__, url_prefix=self.url_prefix or None)
         for route in ROUTES:
             blueprint.add_url_rule("/" + route.path, route.endpoint, self._view, methods=list(route.methods))
+        blueprint.before_request(self._limit_body)  # first: before CSRF's check reads the form
         blueprint.before_request(self._check_csrf)
         blueprint.after_request(self._secure)
         app.register_blueprint(blueprint)
@@ -96,6 +121,9 @@ class PortalKit:
         if isinstance(result, Redirect):
             if result.session == "end":
                 session.clear()
+            if result.endpoint == "staff_login" and self.staff_login_url:  # the host signs its staff in
+                return redirect(f"{self.staff_login_url}?{urlencode({'next': request.full_path.rstrip('?')})}",
+                                303)  # type: ignore[return-value]
             return redirect(self._url(result.endpoint, **result.params), 303)  # type: ignore[return-value]
         if isinstance(result, FileResponse):
             return self._file(result)
@@ -117,6 +145,22 @@ class PortalKit:
         if cache:
             response.headers["Cache-Control"] = "public, max-age=3600"
         return response
+
+    def _limit_body(self) -> None:
+        """The page's body limit for this request (Flask's own ``request.max_content_length``,
+        which also bounds any later read), checked against the declared Content-Length before
+        anything reads the body: 413 when larger; 411 for a body streamed without a length
+        (Transfer-Encoding). A request with neither header has an empty body (RFC 9112 6.3)."""
+        assert self.web is not None
+        endpoint = (request.endpoint or "").rpartition(".")[2]
+        limit = self.web.body_limit(endpoint, customer=lambda: bool(session.get(TOKEN)),
+                                    staff=lambda: self._staff() is not None)
+        request.max_content_length = limit
+        length = request.content_length
+        if length is None and request.headers.get("Transfer-Encoding"):
+            raise LengthRequired()
+        if length is not None and length > limit:
+            raise RequestEntityTooLarge()
 
     @staticmethod
     def _check_csrf() -> None:
@@ -140,27 +184,40 @@ class PortalKit:
 
     # -- staff ----------------------------------------------------------------------------------
     def _staff(self) -> StaffUser | None:
+        """The signed-in staff user of this request, loaded once per request: the host's own
+        (``staff_loader``), or the one behind the server-side session, as the host has it now."""
+        if "portalkit_staff" not in g:
+            g.portalkit_staff = self._load_staff()
+        return g.portalkit_staff  # type: ignore[no-any-return]
+
+    def _load_staff(self) -> StaffUser | None:
         if self.staff_loader is not None:
             return self.staff_loader()
-        since = session.get(STAFF_SINCE_KEY, 0)
-        if STAFF_KEY not in session or time.time() - since > self.staff_session_seconds:
-            session.pop(STAFF_KEY, None)
+        assert self.portal is not None
+        session_id = session.get(STAFF_KEY)
+        if not session_id or self.staff_user is None:
             return None
-        return from_primitive(session[STAFF_KEY], StaffUser)
+        staff_id = self.portal.staff_sessions.staff_id(session_id, self.staff_session)
+        user = self.staff_user(staff_id) if staff_id is not None else None
+        if user is None:  # ended, expired, or the host removed the user
+            self.portal.staff_sessions.end(session_id)
+            session.pop(STAFF_KEY, None)
+        return user
 
     def _staff_signin(self, req: PageRequest, email: str, password: str) -> bool:
+        assert self.portal is not None
         staff = self.staff_authenticator(email, password) if self.staff_authenticator else None
         if staff is None:
             return False
         session.clear()
-        session[STAFF_KEY] = to_primitive(staff)
-        session[STAFF_SINCE_KEY] = time.time()
+        session[STAFF_KEY] = self.portal.staff_sessions.start(staff.id)
+        g.pop("portalkit_staff", None)
         return True
 
-    @staticmethod
-    def _staff_signout(req: PageRequest) -> None:
-        session.pop(STAFF_KEY, None)
-        session.pop(STAFF_SINCE_KEY, None)
+    def _staff_signout(self, req: PageRequest) -> None:
+        assert self.portal is not None
+        self.portal.staff_sessions.end(session.pop(STAFF_KEY, None))
+        g.pop("portalkit_staff", None)
 
 
 def _current_contact() -> Contact | None:

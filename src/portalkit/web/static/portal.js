@@ -10,6 +10,15 @@
       });
     });
   });
+  // A mailed link's token is after "#" (never sent to a server, never in a log): post it, and
+  // take it out of the address bar and the history first.
+  var linkForm = document.getElementById("link-form");
+  if (linkForm && window.location.hash.length > 1) {
+    linkForm.elements.link_token.value = window.location.hash.slice(1);
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    document.getElementById("link-opening").hidden = false;
+    linkForm.submit();
+  }
   document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
     el.addEventListener("change", function () { el.form.submit(); });
   });

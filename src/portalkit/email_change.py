@@ -1,0 +1,112 @@
+"""Changing a contact's email (ACC-5, ACC-8): confirmed from the new address before it becomes
+the sign-in.
+
+Whoever asks — staff on the contact page or the contact in their profile — the new address of an
+enrolled contact is only *pending*: a link goes to it, and the old address is told of the
+request. The old address keeps working until the link is used; using it makes the new address
+the sign-in (the password stays, ACC-5), ends every session, voids every reset and sign-in link,
+and tells the old address it is done. So nobody who can edit a contact, nor anyone who borrows a
+signed-in browser, can move an account to an address of their own unseen. A contact who has not
+signed up yet has no account to take over: their address changes at once and their older
+invitation links stop working.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import attrs
+
+from . import history
+from .directory import contact_by_email, lookup
+from .errors import Conflict, InvalidToken, ValidationError
+from .i18n import _
+from .models import Contact, HistoryKind, PortalStatus
+from .outbox import Outbox
+from .mails import MailTemplates
+from .ports import Clock, Storage
+from .settings import Settings
+from .tokens import EMAIL_CHANGE, TokenSigner
+from .uow import UnitOfWork
+
+LINK_LIFETIME = timedelta(hours=24)
+
+
+class EmailChanges:
+    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, signer: TokenSigner,
+                 outbox: Outbox, mails: MailTemplates):
+        self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
+        self._signer, self._outbox, self._mails = signer, outbox, mails
+
+    def request(self, contact_id: str, new_email: str, requested_by: str) -> Contact:
+        """Inside or outside a unit of work: ask to move ``contact_id`` to ``new_email`` (checked
+        by the caller). ``requested_by`` names who asked, for the history and the old address."""
+        with self._uow():
+            contact = lookup(self._storage, Contact, contact_id)
+            if new_email == contact.email:
+                return self._storage.update(attrs.evolve(contact, pending_email=None)) \
+                    if contact.pending_email else contact
+            other = contact_by_email(self._storage, new_email)
+            if other is not None and other.id != contact.id:
+                raise ValidationError(_("That email is already used by another contact."), field="email")
+            if contact.portal_status is not PortalStatus.ENROLLED or not contact.email:
+                return self._change_now(contact, new_email, requested_by)
+            pending = self._storage.update(attrs.evolve(contact, pending_email=new_email,
+                                                        email_change_nonce=contact.email_change_nonce + 1))
+            history.record(self._storage, self._clock, contact.id, HistoryKind.EMAIL_CHANGE_REQUESTED,
+                           f"{new_email} by {requested_by}")
+            token = self._signer.sign(EMAIL_CHANGE, contact.id, pending.email_change_nonce)
+            hours = int(LINK_LIFETIME.total_seconds() // 3600)
+            self._outbox.mail(self._mails.render(
+                "email_change_confirm", (new_email,), language=contact.language, contact=pending, hours=hours,
+                new_email=new_email, link=f"{self._settings.current.portal_url}/confirm-email#{token}"),
+                dedup_key=f"email-change:{contact.id}:{pending.email_change_nonce}")
+            self._notify_old_address(contact, new_email, done=False)
+            return pending
+
+    def _change_now(self, contact: Contact, new_email: str, requested_by: str) -> Contact:
+        """A contact without an account: the address changes, older invitations stop working."""
+        try:
+            changed = self._storage.update(attrs.evolve(contact, email=new_email, pending_email=None,
+                                                        invite_nonce=contact.invite_nonce + 1))
+        except Conflict as exc:
+            raise ValidationError(_("That email is already used by another contact."), field="email") from exc
+        history.record(self._storage, self._clock, contact.id, HistoryKind.EMAIL_CHANGED,
+                       f"{contact.email} -> {new_email} by {requested_by}")
+        return changed
+
+    def check(self, token: str) -> Contact:
+        """The contact a confirmation link is for, while it is the latest and unused."""
+        contact_id, nonce = self._signer.verify(EMAIL_CHANGE, token, LINK_LIFETIME)
+        contact = self._storage.get(Contact, contact_id)
+        if contact is None or contact.archived or contact.email_change_nonce != nonce or not contact.pending_email:
+            raise InvalidToken(_("This confirmation link was used or replaced; ask for the change again."))
+        return contact
+
+    def confirm(self, token: str) -> Contact:
+        """Make the pending address the sign-in: sessions end, reset and sign-in links die, the
+        old address is told. Single use."""
+        with self._uow():
+            contact = self.check(token)
+            new_email = contact.pending_email
+            assert new_email is not None
+            try:
+                changed = self._storage.update(attrs.evolve(
+                    contact, email=new_email, pending_email=None, email_change_nonce=contact.email_change_nonce + 1,
+                    credential_epoch=contact.credential_epoch + 1, login_link_nonce=contact.login_link_nonce + 1))
+            except Conflict as exc:  # the link used twice at once, or the address taken meanwhile
+                if contact_by_email(self._storage, new_email) is not None:
+                    raise ValidationError(_("That email is already used by another contact."), field="email") from exc
+                raise InvalidToken(_("This confirmation link was used or replaced; ask for the change again.")) \
+                    from exc
+            history.record(self._storage, self._clock, contact.id, HistoryKind.EMAIL_CHANGED,
+                           f"{contact.email} -> {new_email}, confirmed")
+            self._notify_old_address(contact, new_email, done=True)
+            return changed
+
+    def _notify_old_address(self, contact: Contact, new_email: str, *, done: bool) -> None:
+        if contact.email:
+            self._outbox.mail(self._mails.render(
+                "email_change_notice", (contact.email,), language=contact.language, contact=contact,
+                new_email=new_email, done=done),
+                dedup_key=f"email-change-notice:{contact.id}:{contact.email_change_nonce}:{done}")
