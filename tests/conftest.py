@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import io
 from datetime import date
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -42,7 +43,8 @@ class Adapters(AdapterPlugin):
 
 def make_config(**changes) -> PortalConfig:
     base = PortalConfig(enabled=True, company_name="Green Acres Landscaping", bcrypt_rounds=4,
-                        base_url="https://portal.greenacres.test", domain="greenacres.test")
+                        base_url="https://portal.greenacres.test", domain="greenacres.test",
+                        sender_email="portal@greenacres.test", convenience_fee_percent=Decimal("3.00"))
     return attrs.evolve(base, **changes)
 
 

@@ -73,7 +73,8 @@ def test_invitation_over_real_smtp_end_to_end(smtp_server):
     portal = Portal(w.portal.config, secret_key="another-secret-0123456789", plugins=[w.adapters, Plugin()])
     portal.invitations.send(w.staff, [w.alice.id])
     [msg] = handler.messages
-    assert msg["From"] == "manager@greenacres.test" and "Alice Green" in msg["Subject"]
+    assert msg["From"] == '"Morgan Manager (Green Acres Landscaping)" <portal@greenacres.test>'
+    assert msg["Reply-To"] == "manager@greenacres.test" and "Alice Green" in msg["Subject"]
 
 
 def test_outbox_retries_with_backoff_and_loses_nothing_when_smtp_is_down():

@@ -81,3 +81,31 @@ def test_autopay_retries_on_its_days_and_tells_contact_and_staff(due):
     to_staff = [m for m in w.mailer.outbox if m.to == ("owner@greenacres.test",) and "Autopay failed" in m.subject]
     assert len(to_alice) == 3 and len(to_staff) == 3
     assert "last attempt" in to_staff[-1].text and "tries again" in to_staff[0].text
+
+
+def test_pay_9_an_invoice_already_overdue_when_autopay_is_turned_on_is_not_charged(due):
+    """The consent says invoices that come due from today on; an older, overdue invoice is the
+    contact's to pay (it was charged at once, surprising the contact)."""
+    w = due
+    overdue = w.portal.invoices.add(w.staff, w.prop.id, "INV-OLD", "55.00", w.clock.now().date() - timedelta(days=60),
+                                    net_days=30)
+    w.clock.advance(days=1)
+    w.portal.autopay.enable(w.alice, w.card.id, agreed=True)
+    w.portal.autopay.run()
+    assert [p.invoice_id for p in w.portal.storage.find(Payment)] == []
+    assert w.portal.storage.get(Invoice, overdue.id).amount_due == Decimal("55.00")
+    later = w.portal.invoices.add(w.staff, w.prop.id, "INV-NEW", "30.00", w.clock.now().date(), net_days=0)
+    assert w.portal.autopay.run() == 1
+    assert [p.invoice_id for p in w.portal.storage.find(Payment)] == [later.id]
+
+
+def test_pay_9_the_consent_says_what_is_charged_and_any_fee(due):
+    import attrs
+
+    w = due
+    with_fee = w.portal.config.autopay_consent_text
+    assert "from today on" in with_fee and "3.00 percent" in with_fee  # the tests' company charges a card fee
+    w.portal.update_config(w.staff, attrs.evolve(w.portal.config, convenience_fee_percent="0.00"))
+    assert "fee" not in w.portal.config.autopay_consent_text
+    consent = w.portal.autopay.enable(w.alice, w.card.id, agreed=True)
+    assert consent.consent_text == w.portal.config.autopay_consent_text

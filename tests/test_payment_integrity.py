@@ -35,8 +35,8 @@ def test_pay_9_autopay_does_not_charge_once_the_contact_turned_it_off_during_the
     w = autopaying
     due = w.portal.autopay._due
 
-    def turned_off_meanwhile(contact, today):
-        found = due(contact, today)
+    def turned_off_meanwhile(contact, consent, today):
+        found = due(contact, consent, today)
         w.portal.autopay.disable(w.portal.directory.contact(w.alice.id))  # the profile's "turn off", now
         return found
 

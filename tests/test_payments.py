@@ -358,12 +358,27 @@ def test_pay_7_receipts_for_opted_in_contacts(billing):
     assert len([m for m in w.mailer.to("alice@example.com") if m.subject.startswith("Receipt")]) == 1
 
 
-def test_pay_7_no_receipt_without_opt_in(billing):
+def test_pay_7_no_receipt_without_opt_in_when_the_company_turned_payer_receipts_off(billing):
     w = billing
+    w.portal.update_config(w.staff, attrs.evolve(w.portal.config, payer_receipts=False))
     w.portal.payments.pay(w.alice, w.inv.id, w.card.id, "100.00", "k1")
     w.mailer.outbox.clear()
     settle(w)
     assert not [m for m in w.mailer.outbox if m.subject.startswith("Receipt")]
+
+
+def test_pay_7_the_payer_gets_a_receipt_by_default_and_opted_in_contacts_too(billing):
+    """Safe default (issue 23): every settled payment mails the contact who paid, opted in or not;
+    the property's other contacts get one when they opted in (PAY-7)."""
+    w = billing
+    w.portal.directory.set_billing_contact(w.staff, w.prop.id, w.bob.id)
+    w.portal.payments.pay(w.alice, w.inv.id, w.card.id, "100.00", "k1")
+    settle(w)
+    assert [m.subject for m in w.mailer.to("alice@example.com") if m.subject.startswith("Receipt")] == \
+        ["Receipt: payment on invoice INV-1"]
+    assert not [m for m in w.mailer.to("bob@example.com") if m.subject.startswith("Receipt")]
+    receipt = w.mailer.to("alice@example.com")[-1]
+    assert receipt.sender == "Green Acres Landscaping <portal@greenacres.test>"
 
 
 def test_idempotency_key_returns_the_same_payment(billing):

@@ -41,7 +41,7 @@ def test_wheel_installs_and_renders_the_login_page(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(dist)], check=True, timeout=300, cwd=tmp_path)
-    [wheel] = dist.glob("portalkit-*.whl")
+    [wheel] = dist.glob("fieldportalkit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.startswith("examples/")]
     for needed in ("portalkit/web/templates/login.html", "portalkit/web/static/portal.css",

@@ -40,6 +40,8 @@ def demo_config(base_url: str, **changes: object) -> PortalConfig:
         company_name="Green Acres Landscaping",
         base_url=base_url,
         domain="greenacres",
+        sender_email=os.environ.get("PORTALKIT_SENDER_EMAIL", "portal@greenacres.example"),
+        convenience_fee_percent="3.00",  # the demo company registered a card surcharge; the library's default is none
         bcrypt_rounds=int(os.environ.get("PORTALKIT_BCRYPT_ROUNDS", "12")),
         branding=Branding(title="Green Acres Customer Portal", page_text="See your invoices, proposals and issues.",
                           nav_bar_colour="#2E5E3A", button_colour="#2E6B31",
@@ -49,16 +51,13 @@ def demo_config(base_url: str, **changes: object) -> PortalConfig:
 
 
 def processor() -> Any:
-    """Stripe when ``STRIPE_API_KEY`` is set (``STRIPE_API_BASE`` for localstripe), the fake
-    processor otherwise."""
+    """Stripe when the ``STRIPE_*`` settings are in the environment (the adapter's README; with
+    ``STRIPE_API_BASE`` for localstripe), the fake processor otherwise."""
     if not os.environ.get("STRIPE_API_KEY"):
         return FakeProcessor()
-    from portalkit_stripe import StripeProcessor
+    from portalkit_stripe.plugin import processor_from_environment
 
-    base = os.environ.get("STRIPE_API_BASE") or None
-    return StripeProcessor(api_key=os.environ["STRIPE_API_KEY"], webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
-                           publishable_key=os.environ.get("STRIPE_PUBLISHABLE_KEY", ""), api_base=base,
-                           js_url=f"{base}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/")
+    return processor_from_environment()
 
 
 def build_portal(db_url: str | None = None, *, base_url: str | None = None, secret: str | None = None,

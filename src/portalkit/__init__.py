@@ -31,8 +31,10 @@ from .proposals import ProposalFilter, ProposalRow
 from .visibility import Section
 from .warnings import PortalkitDeprecationWarning
 
+DISTRIBUTION = "fieldportalkit"  # the name to install: pip install fieldportalkit (import portalkit)
+
 try:
-    __version__ = version("portalkit")
+    __version__ = version(DISTRIBUTION)
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 

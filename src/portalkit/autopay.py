@@ -72,7 +72,7 @@ class Autopay:
             contact = self._storage.get(Contact, consent.contact_id)
             if contact is None or not active(contact) or not section_visible(contact, Section.INVOICES, config):
                 continue
-            for invoice, attempt in self._due(contact, today):
+            for invoice, attempt in self._due(contact, consent, today):
                 try:
                     self._payments.charge_automatically(contact, invoice, consent, attempt)
                     started += 1
@@ -86,14 +86,17 @@ class Autopay:
                     break
         return started
 
-    def _due(self, contact: Contact, today: date) -> list[tuple[Invoice, int]]:
-        """The contact's open invoices due by ``today`` with an attempt to make now."""
+    def _due(self, contact: Contact, consent: AutopayConsent, today: date) -> list[tuple[Invoice, int]]:
+        """The contact's open invoices due by ``today`` with an attempt to make now — only those
+        that came due once the consent stood, as its words say: an invoice already overdue when
+        autopay was turned on is the contact's to pay."""
+        since = consent.accepted_at.date()
         config = self._settings.current
         props = {p.id: p for p in self._visibility.properties(contact)}
         if not props:
             return []
         invoices = [i for i in self._storage.find(Invoice, property_id=In(list(props)), paid_on=None, archived=False)
-                    if i.due_date <= today and not i.payment_pending and payer_of(i, props[i.property_id]) == contact.id
+                    if since <= i.due_date <= today and not i.payment_pending and payer_of(i, props[i.property_id]) == contact.id
                     and invoice_visible(contact, i, props[i.property_id], config)]
         if not invoices:
             return []

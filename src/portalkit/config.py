@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from decimal import Decimal
+from email.utils import formataddr
 
 from typing import Any
 
@@ -21,8 +22,12 @@ DEFAULT_SIGNATURE_CONSENT = N_("By signing I accept this proposal, and I agree t
 DEFAULT_ACH_MANDATE = N_("By adding this bank account you authorise [CompanyName] to debit it for the payments you "
                          "make in its customer portal, and, if a debit is returned, to debit it again; you can revoke "
                          "this authorisation by removing the account.")
-DEFAULT_AUTOPAY_CONSENT = N_("I authorise [CompanyName] to charge this payment method for the full amount of each new "
-                             "invoice of mine on its due date, until I turn autopay off in my profile.")
+DEFAULT_AUTOPAY_CONSENT = N_("I authorise [CompanyName] to charge this payment method, on its due date, the full amount "
+                             "due of each of my invoices that comes due from today on; invoices already due are not "
+                             "charged. This lasts until I turn autopay off in my profile.")
+AUTOPAY_FEE_CLAUSE = N_("A convenience fee of [FeePercent] percent is added when this method is a credit card.")
+DEFAULT_FEE_DISCLOSURE = N_("A convenience fee of [FeePercent] percent is added to payments by credit card. Debit cards and "
+                            "bank accounts pay no fee.")
 
 
 def _as_read(text: str, default: str) -> str:
@@ -84,6 +89,10 @@ def _paragraph(_instance: object, attribute: attrs.Attribute[Any], value: object
     inputs.text(value, attribute.name, required=False, multiline=True, max_length=2000)
 
 
+def _optional_address(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    inputs.optional_email(value, attribute.name)
+
+
 def _non_negative(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(f"{attribute.name} must be a whole number, not negative", field=attribute.name)
@@ -94,13 +103,15 @@ def _fee_percent(value: object) -> Decimal:
     return money.percent(value, field="convenience_fee_percent")
 
 
-DEFAULT_SUBJECT = "[ContactName], you've been invited to the [CompanyName] Customer Portal!"
-DEFAULT_BODY = (
+# The invitation as shipped: left as it is, each contact reads it in their own language.
+DEFAULT_SUBJECT = N_("[ContactName], you've been invited to the [CompanyName] Customer Portal!")
+DEFAULT_BODY = N_(
     "<p>Hello [ContactName],</p>\n"
     "<p>[CompanyName] invites you to its customer portal, where you can see your invoices, "
     "proposals and issues.</p>\n<p>[CustomerPortalLink]</p>\n"
     "<p>This link is valid for [LinkValidDays] days.</p>"
 )
+DEFAULT_LINK_DESCRIPTION = N_("Sign up for the Customer Portal")
 
 
 @attrs.frozen(kw_only=True)
@@ -135,7 +146,7 @@ class PortalConfig:
     company_name: str = "Your Service Company"
     base_url: str = "http://localhost:5000"
     domain: str = ""
-    link_description: str = "Sign up for the Customer Portal"
+    link_description: str = DEFAULT_LINK_DESCRIPTION
     invite_subject: str = DEFAULT_SUBJECT
     invite_body: str = DEFAULT_BODY
     invite_body_is_html: bool = True
@@ -152,7 +163,12 @@ class PortalConfig:
     proposal_window_days: int = attrs.field(default=90, validator=_non_negative)
     signature_consent: str = DEFAULT_SIGNATURE_CONSENT
     electronic_payment_enabled: bool = True
-    convenience_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
+    # No fee unless the company turns one on: card networks require registering a surcharge and
+    # disclosing it, several US states forbid one (docs/payments.md, "Convenience fees").
+    convenience_fee_percent: Decimal = attrs.field(default=Decimal("0.00"), converter=_fee_percent)
+    fee_disclosure: str = DEFAULT_FEE_DISCLOSURE  # shown on the pay page while a fee is on
+    sender_email: str = attrs.field(default="", validator=_optional_address)  # every mail's From (deploy-time; required)
+    payer_receipts: bool = True  # the contact who paid (or whose autopay paid) always gets a receipt
     max_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
     fee_on_debit: bool = False
     ach_mandate: str = DEFAULT_ACH_MANDATE
@@ -197,6 +213,14 @@ class PortalConfig:
     def portal_url(self) -> str:
         return self.base_url.rstrip("/")
 
+    def invitation_texts(self, subject: str | None = None, body: str | None = None) -> tuple[str, str, str]:
+        """The invitation's subject, body and link text in the active language: the shipped ones
+        are read in it (a Spanish contact gets the Spanish invitation); a company's own, or a
+        send's own ``subject`` and ``body``, stay as written."""
+        return (_as_read(self.invite_subject, DEFAULT_SUBJECT) if subject is None else subject,
+                _as_read(self.invite_body, DEFAULT_BODY) if body is None else body,
+                _as_read(self.link_description, DEFAULT_LINK_DESCRIPTION))
+
     @property
     def signature_consent_text(self) -> str:
         """What a signer agrees to, as shown and recorded with the signature (in the signer's language)."""
@@ -204,7 +228,24 @@ class PortalConfig:
 
     @property
     def autopay_consent_text(self) -> str:
-        return _as_read(self.autopay_consent, DEFAULT_AUTOPAY_CONSENT).replace("[CompanyName]", self.company_name)
+        """What a contact agrees to when turning autopay on, fee included (recorded word for word)."""
+        text = _as_read(self.autopay_consent, DEFAULT_AUTOPAY_CONSENT).replace("[CompanyName]", self.company_name)
+        if self.convenience_fee_percent > 0:
+            text += " " + gettext(AUTOPAY_FEE_CLAUSE).replace("[FeePercent]", str(self.convenience_fee_percent))
+        return text
+
+    @property
+    def fee_disclosure_text(self) -> str:
+        """The pay page's note on the convenience fee ("" while there is none)."""
+        if self.convenience_fee_percent <= 0:
+            return ""
+        return _as_read(self.fee_disclosure, DEFAULT_FEE_DISCLOSURE).replace("[FeePercent]",
+                                                                             str(self.convenience_fee_percent))
+
+    @property
+    def sender(self) -> str:
+        """The From of the company's mail: its name and ``sender_email``."""
+        return formataddr((self.company_name, self.sender_email)) if self.sender_email else ""
 
     @property
     def ach_mandate_text(self) -> str:
@@ -225,7 +266,7 @@ class PortalConfig:
 # save them, so a redeploy that changes one takes effect (issue 21). Every other field is the
 # company's to edit: saved settings win for those, field by field (``portalkit.settings``).
 DEPLOY_FIELDS: frozenset[str] = frozenset({
-    "company_id", "base_url", "bcrypt_rounds", "password_min_length", "login_max_failures",
+    "company_id", "base_url", "sender_email", "bcrypt_rounds", "password_min_length", "login_max_failures",
     "login_max_failures_per_ip", "login_window_seconds", "reset_max_requests", "reset_max_requests_per_ip",
     "reset_window_seconds", "allowed_attachment_types",
 })

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Iterable
+from typing import Callable, Iterable
 
 import attrs
 from markupsafe import Markup, escape
 
-from . import history, inputs
+from . import history, i18n, inputs
 from .errors import AlreadySignedUp, ExpiredToken, InvalidToken, NotFound, PortalDisabled
 from .events import InvitationSent, external_ids
 from .mails import MailTemplates
@@ -76,11 +76,18 @@ class Invitations:
         config = self._settings.current
         if not config.enabled:
             raise PortalDisabled()
-        template = InvitationTemplate.compile(
-            config.invite_subject if subject is None else subject,
-            config.invite_body if body is None else body,
-            html=config.invite_body_is_html,
-        )
+        compiled: dict[str, tuple[InvitationTemplate, str]] = {}
+
+        def template(language: str) -> tuple[InvitationTemplate, str]:
+            """The invitation and its link text in ``language`` (the shipped texts translated)."""
+            if language not in compiled:
+                with i18n.override(language):
+                    subject_text, body_text, link_text = config.invitation_texts(subject, body)  # type: ignore[arg-type]
+                compiled[language] = (InvitationTemplate.compile(subject_text, body_text,
+                                                                 html=config.invite_body_is_html), link_text)
+            return compiled[language]
+
+        template(i18n.DEFAULT_LANGUAGE)  # a bad subject or body is refused before anything is written
         skipped: list[Skipped] = []
         invited: list[Contact] = []
         messages: list[OutboxMessage] = []
@@ -121,34 +128,38 @@ class Invitations:
             return "suspended"
         return None
 
-    def _invitations(self, contacts: list[Contact], template: InvitationTemplate, sender_email: str | None,
-                     sender_name: str) -> list[OutboxMessage]:
+    def _invitations(self, contacts: list[Contact], template: Callable[[str], tuple[InvitationTemplate, str]],
+                     sender_email: str | None, sender_name: str) -> list[OutboxMessage]:
         """The mail and the event that invite each of ``contacts`` (already given their new nonce).
         The mails of one language are rendered together (``MailTemplates.render_each``)."""
         config = self._settings.current
         by_language: dict[str, list[tuple[Contact, dict[str, str]]]] = {}
         for contact in contacts:
-            subject, body = template.render(
+            chosen, link_text = template(contact.language)
+            subject, body = chosen.render(
                 {
                     "ContactName": contact.name,
                     "ContactFirstName": contact.first_name,
                     "ContactLastName": contact.last_name,
                     "CompanyName": config.company_name,
-                    "PortalLinkDescription": config.link_description,
+                    "PortalLinkDescription": link_text,
                     "PortalUrl": config.portal_url,
                     "LinkValidDays": str(config.invite_link_days),
                     "SenderName": sender_name,
                 },
                 self.link_for(contact),
             )
-            html = body if template.html else str(escape(body)).replace("\n", "<br>\n")
+            html = body if chosen.html else str(escape(body)).replace("\n", "<br>\n")
             by_language.setdefault(contact.language, []).append(
                 (contact, {"subject": subject, "body_html": Markup(html),
-                           "body_text": html_to_text(body) if template.html else body}))
+                           "body_text": html_to_text(body) if chosen.html else body}))
         mails: dict[str, OutboxMessage] = {}
         for language, batch in by_language.items():
+            # From the company's address, showing who sent it; replies go to them (INV-3)
             rendered = self._mails.render_each("invitation", [((c.address,), sender_email, values) for c, values in batch],
-                                               language=language)
+                                               language=language,
+                                               from_name=f"{sender_name} ({config.company_name})"
+                                               if sender_email else None)
             for (contact, _values), mail in zip(batch, rendered):
                 mails[contact.id] = self._outbox.mail_message(mail, dedup_key=f"invite:{contact.id}:{contact.invite_nonce}")
         messages = []

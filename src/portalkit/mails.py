@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -57,21 +58,24 @@ class MailTemplates:
         self._env.filters["money"] = money.display
         self._env.filters["day"] = i18n.day
 
-    def render(self, name: str, to: Iterable[str], *, sender: str | None = None,
+    def render(self, name: str, to: Iterable[str], *, reply_to: str | None = None,
                language: str = i18n.DEFAULT_LANGUAGE, **context: Any) -> Mail:
-        """The mail ``name`` to ``to`` in ``language``, its templates given ``context`` plus the
-        company's ``company``, ``portal_url`` and ``brand``."""
-        return _mail(to, sender, self._parts(name, language, context))
+        """The mail ``name`` to ``to`` in ``language``, from the company's sender address, its
+        templates given ``context`` plus the company's ``company``, ``portal_url`` and ``brand``;
+        ``reply_to`` (a staff member who sent it, say) gets the replies."""
+        return self._mail(to, reply_to, self._parts(name, language, context))
 
     def render_each(self, name: str, recipients: Sequence[tuple[Iterable[str], str | None, Mapping[str, str]]], *,
-                    language: str = i18n.DEFAULT_LANGUAGE, **shared: Any) -> list[Mail]:
-        """The mail ``name`` to each ``(to, sender, values)`` of ``recipients``: the same mail but
+                    language: str = i18n.DEFAULT_LANGUAGE, from_name: str | None = None,
+                    **shared: Any) -> list[Mail]:
+        """The mail ``name`` to each ``(to, reply_to, values)`` of ``recipients``: the same mail but
         for some text ``values`` (a bulk invitation). The templates are rendered once with a hole
         for each value and every copy is filled in, escaped as the template would have escaped
         it. The first copy is also rendered in full and compared: a template that does more with
-        a value than print it (a filter, a test) is rendered in full for every recipient."""
+        a value than print it (a filter, a test) is rendered in full for every recipient.
+        ``from_name`` shows who sent it (the company's address stays the From's address)."""
         if len(recipients) < 2:
-            return [_mail(to, sender, self._parts(name, language, {**shared, **values}))
+            return [self._mail(to, sender, self._parts(name, language, {**shared, **values}), from_name)
                     for to, sender, values in recipients]
         keys = sorted(recipients[0][2])
         mark = f"pk{secrets.token_hex(8)}h"
@@ -90,10 +94,20 @@ class MailTemplates:
         first_to, first_sender, first_values = recipients[0]
         first = self._parts(name, language, {**shared, **first_values})
         if filled(first_values) != first:
-            return [_mail(to, sender, self._parts(name, language, {**shared, **values}))
+            return [self._mail(to, sender, self._parts(name, language, {**shared, **values}), from_name)
                     for to, sender, values in recipients]
-        return [_mail(first_to, first_sender, first)] + [_mail(to, sender, filled(values))
+        return [self._mail(first_to, first_sender, first, from_name)] + [self._mail(to, sender, filled(values), from_name)
                                                          for to, sender, values in recipients[1:]]
+
+    def _mail(self, to: Iterable[str], reply_to: str | None, parts: tuple[str, str, str],
+              from_name: str | None = None) -> Mail:
+        """Every mail is from the company's address (``PortalConfig.sender_email``), which its mail
+        provider lets it send from; ``from_name`` (a staff member's) may show instead of its name."""
+        subject, text, html = parts
+        config = self._settings.current
+        sender = formataddr((from_name, config.sender_email)) if from_name and config.sender_email else config.sender
+        return Mail(to=tuple(to), subject=subject, text=text.strip() + "\n", html=html, sender=sender or None,
+                    reply_to=reply_to)
 
     def _parts(self, name: str, language: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
         """The rendered subject, text and HTML of mail ``name`` in ``language``."""
@@ -112,9 +126,6 @@ class MailTemplates:
         return self._sets[name]
 
 
-def _mail(to: Iterable[str], sender: str | None, parts: tuple[str, str, str]) -> Mail:
-    subject, text, html = parts
-    return Mail(to=tuple(to), subject=subject, text=text.strip() + "\n", html=html, sender=sender)
 
 
 __all__ = ["MAIL_NAMES", "MailTemplates"]

@@ -493,11 +493,16 @@ class Payments:
         return payer
 
     def _receipt_contacts(self, payment: Payment, invoice: Invoice) -> list[Contact]:
+        """PAY-7: who gets the receipt of a settled payment: the contact who paid (or whose
+        autopay paid), unless the company turned ``payer_receipts`` off; and every contact of the
+        invoice who opted in to receipts."""
         prop = lookup(self._storage, Property, invoice.property_id)
         ids = list(dict.fromkeys(i for i in (payment.contact_id, prop.primary_contact_id, prop.billing_contact_id,
                                                      invoice.billing_contact_id) if i))
         contacts = self._storage.get_many(Contact, ids)
-        return [c for c in contacts.values() if c.receipts_opt_in and c.email]
+        payer_too = self._settings.current.payer_receipts
+        return [c for c in contacts.values()
+                if c.email and (c.receipts_opt_in or (payer_too and c.id == payment.contact_id))]
 
     # -- staff -------------------------------------------------------------------------------------
     def refund(self, staff: StaffUser, payment_id: str, amount: object = None, *,

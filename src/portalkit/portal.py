@@ -95,6 +95,10 @@ class Portal:
         self.clock: Clock = adapters["portalkit_clock"]
         if not secret_key or len(secret_key) < 16:
             raise ConfigurationError("secret_key must be at least 16 characters")
+        if not config.sender_email:
+            raise ConfigurationError("PortalConfig.sender_email is required: the address the company's mail is sent "
+                                     "from (one your mail provider lets you send from, e.g. portal@yourcompany.com); "
+                                     "invitations are sent from it with the staff member as Reply-To")
 
         self.settings = Settings(self.storage, self.clock, config)
         self.signer = TokenSigner(secret_key, self.clock)

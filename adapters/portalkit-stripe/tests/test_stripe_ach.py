@@ -43,7 +43,7 @@ class Replay(stripe.HTTPClient):
 
 def test_attach_a_us_bank_account():
     replay = Replay()
-    processor = StripeProcessor(api_key="sk_test_x", webhook_secret=SECRET, http_client=replay,
+    processor = StripeProcessor(api_key="sk_test_x", publishable_key="pk_test_x", webhook_secret=SECRET, http_client=replay,
                                 method_types=("card", "us_bank_account"))
     method = processor.attach("cus_ach_1", "pm_ach_1")
     assert (method.kind, method.last4, method.brand) == ("ach", "6789", "STRIPE TEST BANK")
@@ -52,7 +52,7 @@ def test_attach_a_us_bank_account():
 
 def test_an_ach_charge_is_processing_for_days():
     replay = Replay(payment_id="pay_1")
-    processor = StripeProcessor(api_key="sk_test_x", webhook_secret=SECRET, http_client=replay,
+    processor = StripeProcessor(api_key="sk_test_x", publishable_key="pk_test_x", webhook_secret=SECRET, http_client=replay,
                                 method_types=("card", "us_bank_account"))
     outcome = processor.charge(ChargeRequest(payment_id="pay_1", amount=Decimal("200.00"), currency="usd",
                                              customer_ref="cus_ach_1", method_token="pm_ach_1",
@@ -64,7 +64,7 @@ def test_an_ach_charge_is_processing_for_days():
 
 def test_an_ach_return_arrives_as_a_returned_event():
     """Stripe reports an ACH return as charge.failed on a charge that had been paid."""
-    processor = StripeProcessor(api_key="sk_test_x", webhook_secret=SECRET, http_client=Replay())
+    processor = StripeProcessor(api_key="sk_test_x", publishable_key="pk_test_x", webhook_secret=SECRET, http_client=Replay())
     event = {"id": "evt_return_1", "object": "event", "type": "charge.failed", "api_version": "2024-06-20",
              "data": {"object": {"id": "ch_ach_1", "object": "charge", "payment_intent": "pi_ach_1", "paid": True,
                                  "status": "failed", "failure_code": "R01",

@@ -127,13 +127,21 @@ def test_a_signed_webhook_is_applied_once_and_a_forged_one_never(shop):
     assert portal.storage.get(Invoice, invoice.id).amount_due == Decimal("400.00")
 
 
+def stripe_environment(monkeypatch, localstripe_url: str) -> None:
+    for variable in ("STRIPE_JS_URL", "STRIPE_METHOD_TYPES"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in (("STRIPE_API_KEY", "sk_test_portalkit"), ("STRIPE_PUBLISHABLE_KEY", "pk_test_portalkit"),
+                            ("STRIPE_WEBHOOK_SECRET", SECRET), ("STRIPE_API_BASE", localstripe_url)):
+        monkeypatch.setenv(variable, value)
+
+
 def test_the_entry_point_answers_only_with_a_key(monkeypatch, localstripe_url):
     from portalkit_stripe import plugin
 
-    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    for variable in ("STRIPE_API_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"):
+        monkeypatch.delenv(variable, raising=False)
     assert plugin.portalkit_payment_processor() is None
-    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_portalkit")
-    monkeypatch.setenv("STRIPE_API_BASE", localstripe_url)
+    stripe_environment(monkeypatch, localstripe_url)
     assert isinstance(plugin.portalkit_payment_processor(), StripeProcessor)
 
 
@@ -141,8 +149,8 @@ def test_an_installed_portalkit_stripe_registers_itself_through_its_entry_point(
     from portalkit import AdapterPlugin, Portal, PortalConfig
     from portalkit.testing import MemoryMailer, MemoryStorage
 
-    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_portalkit")
-    monkeypatch.setenv("STRIPE_API_BASE", localstripe_url)
-    portal = Portal(PortalConfig(), secret_key="entry-point-secret-0123",
+    stripe_environment(monkeypatch, localstripe_url)
+    portal = Portal(PortalConfig(sender_email="portal@example.test"), secret_key="entry-point-secret-0123",
                     plugins=[AdapterPlugin(storage=MemoryStorage(), mailer=MemoryMailer())])
     assert isinstance(portal.processor, StripeProcessor)
+    assert portal.processor.hosted_fields()["js_url"] == f"{localstripe_url}/js.stripe.com/v3/"  # not Stripe's own

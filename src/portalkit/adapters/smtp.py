@@ -55,7 +55,7 @@ def _addresses(values: tuple[str, ...] | list[str]) -> str:
 
 class SmtpMailer:
     def __init__(self, host: str, port: int = 587, *, username: str | None = None, password: str | None = None,
-                 default_sender: str = "portal@localhost", starttls: bool = False, use_ssl: bool = False,
+                 default_sender: str | None = None, starttls: bool = False, use_ssl: bool = False,
                  timeout: float = 30.0):
         self.host, self.port = host, port
         self.username, self.password = username, password
@@ -72,6 +72,8 @@ class SmtpMailer:
         ``EmailMessage``'s header registry (measured: most of the outbox's time per mail); no
         header may carry a line break, so nothing can be injected."""
         sender = mail.sender or self.default_sender
+        if not sender:  # the portal's mail is from the company (PortalConfig.sender_email), never a made-up address
+            raise ValueError("a mail needs a sender: set PortalConfig.sender_email (or SmtpMailer(default_sender=...))")
         text = _part(mail.text, "plain")
         if mail.html:
             msg: Message = MIMEMultipart("alternative")

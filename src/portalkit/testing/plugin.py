@@ -60,6 +60,6 @@ def make_portal(*, plugins: tuple[Any, ...] = (), secret_key: str = TEST_SECRET,
     """A ready ``Portal`` on in-memory adapters, enabled, with cheap bcrypt; ``config`` overrides
     any ``PortalConfig`` field. The adapters are ``portal.storage``, ``portal.mailer`` (a
     ``MemoryMailer``), ``portal.processor`` (a ``FakeProcessor``) and ``portal.clock``."""
-    settings = attrs.evolve(PortalConfig(enabled=True, bcrypt_rounds=4), **config)
+    settings = attrs.evolve(PortalConfig(enabled=True, bcrypt_rounds=4, sender_email="portal@example.test"), **config)
     adapters = InMemoryPlugin(clock=FrozenClock() if frozen_clock else None)
     return Portal(settings, secret_key=secret_key, plugins=[adapters, *plugins])

@@ -221,7 +221,8 @@ class CustomerPages:
         if view is Section.INVOICES:
             which_i = choice(InvoiceFilter, req.arg("filter"))
             ctx = {"filters": list(InvoiceFilter), "which": which_i,
-                   "rows": self.portal.invoices.list(contact, prop.id, which_i, after=after)}
+                   "rows": self.portal.invoices.list(contact, prop.id, which_i, after=after),
+                   "sees_all_invoices": contact.id in (prop.primary_contact_id, prop.billing_contact_id)}
         elif view is Section.PROPOSALS:
             which_p = choice(ProposalFilter, req.arg("filter"))
             ctx = {"filters": list(ProposalFilter), "which": which_p,

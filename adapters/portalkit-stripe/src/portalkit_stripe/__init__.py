@@ -1,4 +1,5 @@
-"""Stripe for portalkit: ``StripeProcessor(api_key, webhook_secret, publishable_key)``."""
+"""Stripe for portalkit: ``StripeProcessor(api_key=..., publishable_key=..., webhook_secret=...)``,
+or, installed, the ``portalkit`` entry point reading them from ``STRIPE_*`` (``plugin``)."""
 
 from .processor import StripeProcessor
 

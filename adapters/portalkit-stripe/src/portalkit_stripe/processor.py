@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 import stripe
 
-from portalkit.errors import InvalidWebhook
+from portalkit.errors import ConfigurationError, InvalidWebhook
 from portalkit.ports import ChargeOutcome, ChargeRequest, ChargeStatus, MethodDetails, ProcessorEvent
 
 _STATUS = {
@@ -40,6 +41,15 @@ METADATA_KEY = "portalkit_payment"
 REFUND_KEY = "portalkit_refund"
 ACH_MANDATE = ("By adding this bank account you authorise {company} to debit it for the payments you make in its "
                "customer portal, under the Nacha rules; you may revoke this authorisation at any time.")
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+METHOD_TYPES = ("card", "us_bank_account")  # the PaymentMethod types this adapter understands
+# Each setting and the environment variable the entry point reads it from (portalkit_stripe.plugin).
+ENVIRONMENT = {"api_key": "STRIPE_API_KEY", "publishable_key": "STRIPE_PUBLISHABLE_KEY",
+               "webhook_secret": "STRIPE_WEBHOOK_SECRET", "api_base": "STRIPE_API_BASE", "js_url": "STRIPE_JS_URL",
+               "method_types": "STRIPE_METHOD_TYPES"}
+_KEY_PREFIXES = {"api_key": ("sk_", "rk_"), "publishable_key": ("pk_",), "webhook_secret": ("whsec_",)}
+_KEY_KINDS = {"api_key": "a secret or restricted API key", "publishable_key": "a publishable key",
+              "webhook_secret": "a webhook signing secret"}
 
 
 def _metadata(obj: Any) -> dict[str, Any]:
@@ -56,14 +66,77 @@ def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
+def _setting(name: str) -> str:
+    return f"{name} (environment variable {ENVIRONMENT[name]})"
+
+
+def _checked_key(name: str, value: object) -> str:
+    """``value`` when it looks like the Stripe key ``name`` should be, else ``ConfigurationError``
+    naming the setting and its environment variable (never the value: it may be a secret)."""
+    prefixes = _KEY_PREFIXES[name]
+    expected = " or ".join(prefixes)
+    where = ("Stripe Dashboard > Developers > Webhooks: the endpoint's signing secret; `stripe listen` prints one"
+             if name == "webhook_secret" else "Stripe Dashboard > Developers > API keys")
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"StripeProcessor: {_setting(name)} is empty; it is {_KEY_KINDS[name]} "
+                                 f"starting with {expected} ({where}).")
+    if not value.startswith(prefixes) or value in prefixes or not value.isascii() or not value.isprintable() \
+            or any(c.isspace() for c in value):
+        raise ConfigurationError(f"StripeProcessor: {_setting(name)} is not {_KEY_KINDS[name]}: it must start with "
+                                 f"{expected} and hold no spaces ({where}).")
+    return value
+
+
+def _mode(key: str) -> str | None:
+    """"test" or "live" for keys that say which (``sk_test_...``, ``pk_live_...``), else None."""
+    parts = key.split("_")
+    return parts[1] if len(parts) > 2 and parts[1] in ("test", "live") else None
+
+
+def _checked_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(f"StripeProcessor: {_setting(name)} must be an http(s) URL such as "
+                                 f"{'https://api.stripe.com' if name == 'api_base' else STRIPE_JS_URL}.")
+    return value
+
+
+def default_js_url(api_base: str | None) -> str:
+    """Where the pages load Stripe.js from: Stripe's own, or ``<api_base>/js.stripe.com/v3/``
+    when the API is elsewhere (localstripe serves its Stripe.js there)."""
+    return f"{api_base.rstrip('/')}/js.stripe.com/v3/" if api_base else STRIPE_JS_URL
+
+
 class StripeProcessor:
     name = "stripe"
 
-    def __init__(self, *, api_key: str, webhook_secret: str, publishable_key: str = "", api_base: str | None = None,
-                 js_url: str = "https://js.stripe.com/v3/", method_types: tuple[str, ...] = ("card",),
+    def __init__(self, *, api_key: str, webhook_secret: str, publishable_key: str, api_base: str | None = None,
+                 js_url: str | None = None, method_types: tuple[str, ...] = ("card",),
                  http_client: stripe.HTTPClient | None = None):
-        """``method_types`` ``("card", "us_bank_account")`` takes ACH too (the mandate text is
-        ``ACH_MANDATE``); ``http_client`` is the SDK's transport (tests replay recorded answers)."""
+        """``api_key`` (``sk_...`` or ``rk_...``), ``publishable_key`` (``pk_...``, for Stripe.js
+        in the pages) and ``webhook_secret`` (``whsec_...``) are checked here: an empty or
+        malformed one, or test and live keys mixed, is a ``ConfigurationError`` when the portal
+        starts rather than a 400 on every webhook. ``api_base`` points the API elsewhere
+        (localstripe); ``js_url`` is Stripe.js, by default ``<api_base>/js.stripe.com/v3/`` when
+        ``api_base`` is given, else Stripe's. ``method_types`` ``("card", "us_bank_account")``
+        takes ACH too; ``http_client`` is the SDK's transport (tests replay recorded answers)."""
+        api_key = _checked_key("api_key", api_key)
+        publishable_key = _checked_key("publishable_key", publishable_key)
+        webhook_secret = _checked_key("webhook_secret", webhook_secret)
+        if None not in (_mode(api_key), _mode(publishable_key)) and _mode(api_key) != _mode(publishable_key):
+            raise ConfigurationError(f"StripeProcessor: {_setting('api_key')} is a {_mode(api_key)} key but "
+                                     f"{_setting('publishable_key')} a {_mode(publishable_key)} one; use both "
+                                     f"keys of one mode.")
+        if api_base:
+            api_base = _checked_url("api_base", api_base).rstrip("/")
+        js_url = _checked_url("js_url", js_url) if js_url else default_js_url(api_base)
+        if isinstance(method_types, str):
+            method_types = (method_types,)
+        unknown = [t for t in method_types if t not in METHOD_TYPES]
+        if not method_types or unknown:
+            raise ConfigurationError(f"StripeProcessor: {_setting('method_types')} must name one or more of "
+                                     f"{', '.join(METHOD_TYPES)}" + (f", not {', '.join(map(repr, unknown))}."
+                                                                     if unknown else "."))
         self._client = stripe.StripeClient(api_key, base_addresses={"api": api_base} if api_base else {},
                                            http_client=http_client)
         self._webhook_secret = webhook_secret
@@ -214,7 +287,8 @@ class StripeProcessor:
         if event.type == "charge.dispute.created":
             return ProcessorEvent(id=event.id, kind="disputed", ref=obj.payment_intent or "", payment_id=payment_id)
         if event.type == "charge.dispute.closed":
-            kind = "dispute_won" if obj.status == "won" else "returned"
+            # "won", and an inquiry closed without a chargeback ("warning_closed"), keep the money
+            kind = "returned" if obj.status == "lost" else "dispute_won"
             return ProcessorEvent(id=event.id, kind=kind, ref=obj.payment_intent or "", payment_id=payment_id,
                                   reason="dispute " + str(obj.status))
         return ProcessorEvent(id=event.id, kind="ignored:" + event.type, ref=getattr(obj, "id", ""),

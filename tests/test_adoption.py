@@ -1,0 +1,82 @@
+"""What a new adopter meets first (issue 23): safe defaults, the company's sender, the shipped
+texts in the customer's language, lookups by the host's own ids."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from portalkit import ConfigurationError, Portal, PortalConfig
+from portalkit.adapters.payments import card_token
+from portalkit.models import Invoice
+from portalkit.testing import InMemoryPlugin, make_portal
+
+from conftest import PASSWORD, build_world, invoice
+
+VISA = "4242 4242 4242 4242"
+
+
+def test_pay_5_no_fee_unless_the_company_turns_one_on():
+    """A customer paid $355.35 on a $345.00 invoice although nobody had set a fee."""
+    assert PortalConfig().convenience_fee_percent == 0 and PortalConfig().fee_disclosure_text == ""
+    portal = make_portal(company_name="Plain Co")
+    admin = portal.directory.create_first_admin("owner@plain.test", "Olive Owner")
+    customer = portal.directory.add_customer(admin, "Oak")
+    prop = portal.directory.add_property(admin, customer.id, "Oak 1")
+    alice = portal.directory.add_contact(admin, customer.id, "Alice", "Green", "alice@example.com",
+                                         property_ids=(prop.id,))
+    portal.directory.set_primary_contact(admin, prop.id, alice.id)
+    portal.invitations.send(admin, [alice.id])
+    portal.accounts.sign_up(portal.invitations.link_for(portal.directory.contact(alice.id)).split("#", 1)[1],
+                            PASSWORD, PASSWORD)
+    alice = portal.directory.contact(alice.id)
+    inv = portal.invoices.add(admin, prop.id, "INV-1", "345.00", __import__("datetime").date(2026, 1, 5))
+    card = portal.payments.add_method(alice, card_token(VISA, 12, 2031))
+    payment = portal.payments.pay(alice, inv.id, card.id, "345.00", "k-1")
+    assert (payment.fee, payment.total) == (Decimal("0.00"), Decimal("345.00"))
+    assert "fee" not in portal.config.autopay_consent_text
+
+
+def test_pay_5_a_fee_the_company_turned_on_is_disclosed_in_the_customers_language(enrolled):
+    from portalkit import i18n
+
+    text = enrolled.portal.config.fee_disclosure_text
+    assert "3.00 percent" in text and "bank accounts pay no fee" in text
+    with i18n.override("es"):
+        assert "3.00 por ciento" in enrolled.portal.config.fee_disclosure_text
+
+
+def test_a_portal_without_a_sender_address_is_a_configuration_error():
+    with pytest.raises(ConfigurationError) as refused:
+        Portal(PortalConfig(enabled=True), secret_key="x" * 32, plugins=[InMemoryPlugin()])
+    assert "sender_email" in str(refused.value)
+
+
+def test_inv_3_every_mail_is_from_the_company_and_invitations_reply_to_the_staff_member(world):
+    world.portal.invitations.send(world.staff, [world.alice.id])
+    [mail] = world.mailer.to("alice@example.com")
+    assert mail.sender.endswith("<portal@greenacres.test>") and "Morgan Manager" in mail.sender
+    assert mail.reply_to == "manager@greenacres.test"
+    world.portal.invitations.send_as_company([world.bob.id])
+    [auto] = world.mailer.to("bob@example.com")
+    assert auto.sender == "Green Acres Landscaping <portal@greenacres.test>" and auto.reply_to is None
+
+
+def test_inv_4_the_shipped_invitation_reaches_a_spanish_contact_in_spanish(world):
+    """The company never edited the invitation: each contact reads it in their language."""
+    world.portal.directory.update_contact(world.staff, world.bob.id, language="es")
+    world.portal.invitations.send(world.staff, [world.alice.id, world.bob.id])
+    [english], [spanish] = world.mailer.to("alice@example.com"), world.mailer.to("bob@example.com")
+    assert english.subject.startswith("Alice Green, you've been invited")
+    assert spanish.subject.startswith("Bob Stone, le invitamos") and "Regístrese en el Portal" in spanish.html
+    assert "Hola, Bob Stone" in spanish.html and "válido durante 30 días" in spanish.text
+
+
+def test_inv_4_a_companys_own_invitation_stays_as_written_for_every_contact(world):
+    import attrs
+
+    world.portal.update_config(world.staff, attrs.evolve(world.portal.config, invite_subject="Our portal, [ContactName]"))
+    world.portal.directory.update_contact(world.staff, world.bob.id, language="es")
+    world.portal.invitations.send(world.staff, [world.bob.id])
+    assert world.mailer.to("bob@example.com")[0].subject == "Our portal, Bob Stone"
