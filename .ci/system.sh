@@ -8,6 +8,7 @@ install_system_packages() {
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v wrk >/dev/null || missing+=(wrk)
+  command -v pdftoppm >/dev/null || missing+=(poppler-utils)
   command -v npm >/dev/null || missing+=(npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "ci: installing ${missing[*]}"

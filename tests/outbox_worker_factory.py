@@ -1,4 +1,4 @@
-"""A host's portal factory for the outbox worker test: ``python -m portalkit.outbox --factory ...``."""
+"""A host's portal factory for the outbox worker test: ``python -m portalkit.worker --factory ...``."""
 
 import os
 

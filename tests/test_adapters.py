@@ -182,10 +182,12 @@ def test_outbox_worker_process_delivers_what_the_web_process_queued(tmp_path, sm
     assert w.mailer.outbox == [] and len(w.portal.outbox.pending()) == 4  # 2 mails + 2 events
     env = {**os.environ, "WORKER_DB_URL": url, "WORKER_SMTP_PORT": str(controller.port),
            "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")])}
-    cmd = [sys.executable, "-m", "portalkit.outbox", "--factory", "outbox_worker_factory:build", "--once"]
+    cmd = [sys.executable, "-m", "portalkit.worker", "--factory", "outbox_worker_factory:build", "--once"]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert sorted(m["To"] for m in handler.messages) == ["alice@example.com", "bob@example.com"]
+    assert "default: delivered 4 message(s)" in done.stdout  # --once says what it did
+    assert "Warning" not in done.stderr and "warning" not in done.stderr  # no RuntimeWarning at start
     assert subprocess.run(cmd, env=env, capture_output=True, timeout=60).returncode == 0
     assert len(handler.messages) == 2  # a second run sends nothing again
 
@@ -206,11 +208,11 @@ def test_one_outbox_worker_serves_every_company(tmp_path, smtp_server):
         w.portal.invitations.send(w.staff, [w.alice.id])
     env = {**os.environ, "WORKER_DB_URL": url, "WORKER_SMTP_PORT": str(controller.port),
            "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")])}
-    cmd = [sys.executable, "-m", "portalkit.outbox", "--factory", "outbox_worker_factory:build_companies", "--once"]
+    cmd = [sys.executable, "-m", "portalkit.worker", "--factory", "outbox_worker_factory:build_companies", "--once"]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert [m["To"] for m in handler.messages] == ["alice@example.com"] * 2
-    assert "north: delivered 2" in done.stderr and "south: delivered 2" in done.stderr
+    assert "north: delivered 2" in done.stdout and "south: delivered 2" in done.stdout
 
 
 def test_lost_database_surfaces_as_storage_error():

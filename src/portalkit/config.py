@@ -136,6 +136,14 @@ class Branding:
     button_text_colour: str = attrs.field(default="#FFFFFF", validator=_colour)
     dashboard_text_colour: str = attrs.field(default="#222222", validator=_colour)
 
+    @property
+    def palette(self) -> Any:
+        """The colours pages and mails show (``portalkit.theme.palette``): these, with every text
+        colour moved just enough to be read at 4.5:1 on its background (a property, not a setting)."""
+        from .theme import palette
+
+        return palette(self)
+
 
 @attrs.frozen(kw_only=True)
 class PortalConfig:
@@ -169,7 +177,7 @@ class PortalConfig:
     fee_disclosure: str = DEFAULT_FEE_DISCLOSURE  # shown on the pay page while a fee is on
     sender_email: str = attrs.field(default="", validator=_optional_address)  # every mail's From (deploy-time; required)
     payer_receipts: bool = True  # the contact who paid (or whose autopay paid) always gets a receipt
-    max_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)
+    max_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)  # deploy-time: the cap
     fee_on_debit: bool = False
     ach_mandate: str = DEFAULT_ACH_MANDATE
     fee_on_prepaid: bool = False
@@ -266,7 +274,7 @@ class PortalConfig:
 # save them, so a redeploy that changes one takes effect (issue 21). Every other field is the
 # company's to edit: saved settings win for those, field by field (``portalkit.settings``).
 DEPLOY_FIELDS: frozenset[str] = frozenset({
-    "company_id", "base_url", "sender_email", "bcrypt_rounds", "password_min_length", "login_max_failures",
+    "company_id", "base_url", "sender_email", "max_fee_percent", "bcrypt_rounds", "password_min_length", "login_max_failures",
     "login_max_failures_per_ip", "login_window_seconds", "reset_max_requests", "reset_max_requests_per_ip",
     "reset_window_seconds", "allowed_attachment_types",
 })

@@ -85,24 +85,33 @@ class EmailChanges:
 
     def confirm(self, token: str) -> Contact:
         """Make the pending address the sign-in: sessions end, reset and sign-in links die, the
-        old address is told. Single use."""
-        with self._uow():
-            contact = self.check(token)
-            new_email = contact.pending_email
-            assert new_email is not None
-            try:
+        old address is told. Single use; an address another contact took meanwhile is refused."""
+        try:
+            with self._uow():
+                contact = self.check(token)
+                new_email = contact.pending_email
+                assert new_email is not None
+                taken = contact_by_email(self._storage, new_email)
+                if taken is not None and taken.id != contact.id:
+                    raise ValidationError(_("That email is already used by another contact."), field="email")
                 changed = self._storage.update(attrs.evolve(
                     contact, email=new_email, pending_email=None, email_change_nonce=contact.email_change_nonce + 1,
                     credential_epoch=contact.credential_epoch + 1, login_link_nonce=contact.login_link_nonce + 1))
-            except Conflict as exc:  # the link used twice at once, or the address taken meanwhile
-                if contact_by_email(self._storage, new_email) is not None:
-                    raise ValidationError(_("That email is already used by another contact."), field="email") from exc
-                raise InvalidToken(_("This confirmation link was used or replaced; ask for the change again.")) \
-                    from exc
-            history.record(self._storage, self._clock, contact.id, HistoryKind.EMAIL_CHANGED,
-                           f"{contact.email} -> {new_email}, confirmed")
-            self._notify_old_address(contact, new_email, done=True)
-            return changed
+                history.record(self._storage, self._clock, contact.id, HistoryKind.EMAIL_CHANGED,
+                               f"{contact.email} -> {new_email}, confirmed")
+                self._notify_old_address(contact, new_email, done=True)
+                return changed
+        except Conflict as exc:  # rolled back: the link used twice at once, or the address taken just now
+            raise InvalidToken(_("This confirmation link was used, or the address was taken meanwhile; ask for "
+                                 "the change again.")) from exc
+
+    def changed_by_host(self, before: Contact, new_email: str) -> None:
+        """Inside the sync's unit of work: the host changed an enrolled contact's address (its
+        own, trusted record: no confirmation). Sync ended the contact's sessions and links; here
+        the history says so and the old address is told."""
+        history.record(self._storage, self._clock, before.id, HistoryKind.EMAIL_CHANGED,
+                       f"{before.email} -> {new_email} by the host")
+        self._notify_old_address(before, new_email, done=True)
 
     def _notify_old_address(self, contact: Contact, new_email: str, *, done: bool) -> None:
         if contact.email:

@@ -6,8 +6,8 @@ twice; a dispatcher claims a message (compare-and-swap on its version) before se
 dispatchers never send the same one. Mails carry the dedup key as their Message-ID, so a resend
 after a crash between send and mark is recognisable downstream.
 
-Run the dispatcher in-process (the default: after every portal operation) or as a worker:
-``python -m portalkit.outbox --help``.
+Run the dispatcher in-process (the default: after every portal operation) or as a worker
+(``portalkit.worker``: ``python -m portalkit.worker --help``, or Celery, RQ, Django's tasks).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ STATUSES = (PENDING, SENDING, SENT, DEAD)
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=5)
 BATCH = 100  # messages claimed, and marked sent, per write
-PURGE_EVERY_SECONDS = 600.0  # purge old messages and reconcile open payments this often
 
 
 class Outbox:
@@ -170,62 +169,3 @@ class Outbox:
     def _finish(self, message: OutboxMessage, **changes: Any) -> None:
         with self._storage.transaction():
             self._storage.update(attrs.evolve(message, **changes))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Worker: ``python -m portalkit.outbox --factory myapp.portal:build [--interval 2] [--once]``.
-
-    ``--factory`` names a callable returning the host's configured :class:`Portal` (built with
-    ``dispatch_inline=False``), or a list of them, one per company on a shared storage: the
-    worker serves them all. It delivers their outboxes until stopped, and every ten minutes
-    purges old messages and sessions and reconciles payments left open with the processor.
-    """
-    import argparse
-    import importlib
-    import time
-
-    parser = argparse.ArgumentParser(prog="python -m portalkit.outbox", description=main.__doc__)
-    parser.add_argument("--factory", required=True, help="module:callable returning a Portal or a list of them")
-    parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
-    parser.add_argument("--once", action="store_true", help="deliver what is due, then exit")
-    parser.add_argument("--keep-days", type=float, default=30.0, help="purge sent and dead messages older than this")
-    args = parser.parse_args(argv)
-    module, _, name = args.factory.partition(":")
-    built = getattr(importlib.import_module(module), name)()
-    portals = list(built) if isinstance(built, (list, tuple)) else [built]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    next_purge = 0.0
-    while True:
-        maintain = time.monotonic() >= next_purge  # scans of old rows, not on every poll
-        for portal in portals:
-            serve(portal, maintain, timedelta(days=args.keep_days))
-        if maintain:
-            next_purge = time.monotonic() + PURGE_EVERY_SECONDS
-        if args.once:
-            return 0
-        time.sleep(args.interval)
-
-
-def serve(portal: Any, maintain: bool, keep: timedelta) -> None:
-    """One poll of one company's portal: deliver; when ``maintain``, purge, reconcile and run
-    autopay too."""
-    company = portal.settings.company_id
-    sent = portal.outbox.dispatch()
-    if sent:
-        log.info("%s: delivered %d message(s)", company, sent)
-    if not maintain:
-        return
-    purged = portal.outbox.purge(keep)
-    if purged:
-        log.info("%s: purged %d old message(s)", company, purged)
-    portal.accounts.purge_sessions()
-    reconciled = portal.payments.reconcile()  # no payment stays pending for ever
-    if reconciled:
-        log.info("%s: reconciled %d payment(s) with the processor", company, reconciled)
-    charged = portal.autopay.run()  # invoices due under an autopay consent
-    if charged:
-        log.info("%s: started %d automatic payment(s)", company, charged)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

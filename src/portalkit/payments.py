@@ -55,7 +55,7 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.PROCESSING: frozenset({S.SETTLED, S.FAILED, S.CANCELED}),
     S.SETTLED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.RETURNED, S.DISPUTED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED, S.RETURNED, S.DISPUTED}),
-    S.DISPUTED: frozenset({S.SETTLED, S.RETURNED}),
+    S.DISPUTED: frozenset({S.SETTLED, S.PARTIALLY_REFUNDED, S.REFUNDED, S.RETURNED}),
     S.FAILED: frozenset(),
     S.CANCELED: frozenset(),
     S.REFUNDED: frozenset(),
@@ -75,6 +75,11 @@ def step(payment: Payment, to: PaymentStatus, **changes: Any) -> Payment:
         raise InvalidTransition(_("A %(status)s payment cannot become %(next)s.")
                                 % {"status": label(payment.status), "next": label(to)})
     return attrs.evolve(payment, status=to, **changes)
+
+
+def refunded_status(refunded: Decimal, amount: Decimal) -> PaymentStatus:
+    """A collected payment with ``refunded`` of its ``amount`` sent back."""
+    return S.REFUNDED if refunded >= amount else S.PARTIALLY_REFUNDED
 
 
 def processed_event_id(company_id: str, processor: str, event_id: str) -> str:
@@ -127,7 +132,7 @@ class Payments:
         """The processor's hosted fields for a new card or bank account; the numbers go from the
         customer's browser to the processor, and only a token comes back to ``add_method``."""
         self._require_payments(contact)
-        return SetupForm(self._processor.start_setup(self._customer(contact)), self._processor.hosted_fields())
+        return SetupForm(self._processor.start_setup(self._saved_customer(contact)), self._processor.hosted_fields())
 
     def add_method(self, contact: Contact, token: str, *, make_default: bool = False) -> PaymentMethod:
         """Save the processor's token for a card or bank account; expired cards are refused. A
@@ -141,7 +146,8 @@ class Payments:
         expired = self._expired_card(self._processor_call(self._processor.describe, token))
         if expired:
             raise ValidationError(_("That card has expired."), field="expiry")
-        details = self._processor_call(self._processor.attach, self._customer(contact), token)
+        customer = self._customer(contact)
+        details = self._processor_call(self._processor.attach, customer, token)
         kind = MethodKind.CARD if details.kind == "card" else MethodKind.ACH
         label = (f"{details.brand.title() or 'Card'} ending {details.last4}" if kind is MethodKind.CARD
                  else f"{details.brand or 'Bank account'} ending {details.last4}")
@@ -151,6 +157,7 @@ class Payments:
                                funding=details.funding, mandate=self._settings.current.ach_mandate_text if ach else "",
                                mandate_accepted_at=self._clock.now() if ach else None)
         with self._uow():
+            self._keep_customer(contact, customer)  # on the contact only once a method is saved with it
             first = not self.methods(contact)
             method = self._storage.insert(method)
             if make_default or first:
@@ -172,19 +179,32 @@ class Payments:
         return probe.expired(self._today())
 
     def _customer(self, contact: Contact) -> str:
-        """The processor's customer for ``contact``, created once and remembered."""
+        """The processor's customer for ``contact``: the one saved on it, else a new one (saved by
+        ``_keep_customer`` when a method is saved with it, so a refused method leaves the
+        contact as it was)."""
         if contact.processor_customer:
             return contact.processor_customer
         fresh = lookup(self._storage, Contact, contact.id)
-        if fresh.processor_customer:
-            return fresh.processor_customer
-        ref = self._processor.customer(fresh.id, fresh.email, None)
+        return fresh.processor_customer or self._processor.customer(fresh.id, fresh.email, None)
+
+    def _saved_customer(self, contact: Contact) -> str:
+        """The contact's processor customer, made and saved now if it has none (the hosted form
+        and a charge need one)."""
+        customer = self._customer(contact)
         with self._uow():
             current = lookup(self._storage, Contact, contact.id)
-            if not current.processor_customer:
-                self._storage.update(attrs.evolve(current, processor_customer=ref))
-                return ref
-            return current.processor_customer
+            if current.processor_customer:
+                return current.processor_customer
+            self._storage.update(attrs.evolve(current, processor_customer=customer))
+            return customer
+
+    def _keep_customer(self, contact: Contact, customer: str) -> None:
+        """Inside a unit of work: save the processor's customer on the contact, once."""
+        current = lookup(self._storage, Contact, contact.id)
+        if current.processor_customer is None:
+            self._storage.update(attrs.evolve(current, processor_customer=customer))
+        elif current.processor_customer != customer:  # another method was saved meanwhile, with another
+            raise Conflict("The contact's processor customer was set meanwhile; add the method again.")
 
     def methods(self, contact: Contact) -> list[PaymentMethod]:
         """PAY-4: the contact's usable methods; expired cards are never listed. Like every
@@ -299,7 +319,7 @@ class Payments:
         payer = contact if contact is not None and contact.id == payment.contact_id else \
             lookup(self._storage, Contact, payment.contact_id)
         request = ChargeRequest(payment_id=payment.id, amount=payment.total, currency="usd",
-                                customer_ref=self._customer(payer), method_token=method.token,
+                                customer_ref=self._saved_customer(payer), method_token=method.token,
                                 idempotency_key=payment.idempotency_key, description=f"Invoice payment {payment.id}")
         try:
             outcome = self._processor.charge(request)
@@ -377,8 +397,9 @@ class Payments:
         return matches[0] if matches else None
 
     def reconcile(self, older_than: timedelta = RECONCILE_AFTER) -> int:
-        """Ask the processor about every payment open longer than ``older_than`` and apply the
-        answer (run by the worker on a schedule); return how many changed."""
+        """Ask the processor about every payment, and every refund, open longer than
+        ``older_than`` and apply the answer (run by the worker on a schedule); return how many
+        changed."""
         cutoff = self._clock.now() - older_than
         changed = 0
         for status in OPEN:
@@ -394,6 +415,15 @@ class Payments:
                     log.warning("reconciling payment %s failed; it stays open", payment.id, exc_info=True)
                     continue
                 changed += after.status is not payment.status
+        for refund in self._storage.find(Refund, status=RefundStatus.PENDING):
+            if refund.created_at > cutoff:
+                continue
+            try:
+                self._ask_refund(refund)
+            except Exception:  # refused now: recorded as failed, the reservation handed back
+                log.warning("reconciling refund %s ended it as refused", refund.id, exc_info=True)
+                continue
+            changed += lookup(self._storage, Refund, refund.id).status is not RefundStatus.PENDING
         return changed
 
     # -- moving a payment ------------------------------------------------------------------------
@@ -423,7 +453,9 @@ class Payments:
         changes: dict[str, Any] = {"processor_ref": processor_ref or payment.processor_ref}
         if payment.status in OPEN and to not in OPEN:
             invoice = attrs.evolve(invoice, pending_amount=max(invoice.pending_amount - payment.amount, Decimal("0.00")))
-        if to is S.SETTLED and payment.status is not S.DISPUTED:
+        if to is S.SETTLED and payment.status is S.DISPUTED and payment.refunded_amount:
+            to = refunded_status(payment.refunded_amount, payment.amount)  # won, and partly refunded meanwhile
+        elif to is S.SETTLED and payment.status is not S.DISPUTED:
             due = invoice.amount_due - payment.amount
             invoice = attrs.evolve(invoice, amount_due=due, paid_on=self._today() if due <= 0 else invoice.paid_on)
             changes["settled_at"] = self._clock.now()
@@ -514,20 +546,33 @@ class Payments:
         asked, so refunds running at once never add up to more than was paid; the processor gets
         one idempotency key per refund. ``request_key`` (a form's nonce) makes the request
         idempotent: the same key twice — a double click — is one refund. A refusal by the
-        processor hands the reservation back and raises ``RefundRefused``."""
+        processor hands the reservation back and raises ``RefundRefused`` (the same request again
+        says so again). When the processor's answer is lost (a timeout), the refund stays pending
+        with its amount reserved, and ``reconcile`` asks again with the same key: the processor
+        replays what it did, so it is never refunded twice and never forgotten."""
         require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         value = None if amount is None or amount == "" else money.parse(amount)
         key = None if request_key is None else inputs.text(request_key, "request_key", max_length=128)
         refund = retry_on_conflict(lambda: self._reserve_refund(payment_id, value, key, staff.email))
-        if refund.status is not RefundStatus.PENDING:
+        if refund.status is RefundStatus.FAILED:
+            raise RefundRefused()
+        if refund.status is RefundStatus.SUCCEEDED:
             return lookup(self._storage, Payment, refund.payment_id)
+        return self._ask_refund(refund)
+
+    def _ask_refund(self, refund: Refund) -> Payment:
+        """Ask the processor for a pending refund (again: the key replays the first answer)."""
         payment = lookup(self._storage, Payment, refund.payment_id)
         try:
             self._processor.refund(payment.processor_ref, refund.amount, refund.processor_key)
-        except Exception as exc:
-            log.warning("refund %s of payment %s was refused", refund.id, payment.id, exc_info=True)
-            self._finish_refund(refund.id, failure=str(exc) or type(exc).__name__)
+        except ValueError as exc:  # refused: nothing was refunded
+            log.warning("refund %s of payment %s was refused: %s", refund.id, payment.id, exc)
+            self._finish_refund(refund.id, failure=str(exc) or "refused")
             raise RefundRefused() from exc
+        except Exception:  # no answer: it may or may not have happened; the reservation stays
+            log.warning("refund %s of payment %s did not answer; it will be reconciled", refund.id, payment.id,
+                        exc_info=True)
+            return lookup(self._storage, Payment, payment.id)
         return self._finish_refund(refund.id)
 
     def refunds(self, staff: StaffUser, payment_id: str) -> list[Refund]:
@@ -588,13 +633,15 @@ class Payments:
                                    "refunding_amount": max(payment.refunding_amount - held, Decimal("0.00"))}
         self._storage.update(attrs.evolve(refund, status=RefundStatus.SUCCEEDED, amount=amount,
                                           completed_at=self._clock.now()))
-        if payment.status not in COLLECTED:  # returned or disputed meanwhile: the books say so already
-            log.warning("refund %s recorded on a %s payment %s", refund.id, payment.status.value, payment.id)
+        if payment.status is S.RETURNED:  # the bank took it all back already: the invoice says so
+            log.warning("refund %s recorded on returned payment %s", refund.id, payment.id)
             return self._storage.update(attrs.evolve(payment, **changes))
-        to = S.REFUNDED if refunded >= payment.amount else S.PARTIALLY_REFUNDED
         invoice = lookup(self._storage, Invoice, payment.invoice_id)
         invoice = self._storage.update(attrs.evolve(invoice, amount_due=invoice.amount_due + amount, paid_on=None))
-        done = self._storage.update(step(payment, to, **changes))
+        if payment.status is S.DISPUTED:  # money went back during the dispute: due again, the dispute goes on
+            done = self._storage.update(attrs.evolve(payment, **changes))
+        else:
+            done = self._storage.update(step(payment, refunded_status(refunded, payment.amount), **changes))
         self._outbox.event(PaymentRefunded(
             event_id=f"refund:{refund.id}", company_id=self._settings.current.company_id,
             payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id, amount=amount,
@@ -604,19 +651,23 @@ class Payments:
 
     def _apply_refund_event(self, payment: Payment, event: ProcessorEvent) -> Payment:
         """Inside a unit of work: the processor says the charge has refunded ``event.amount`` in
-        all. What it adds to what is recorded (never past what was paid) settles the pending
-        refund it names, then pending refunds oldest first that fit; the rest was refunded at
-        the processor directly and is recorded as such."""
+        all (never more than was paid is recorded). Each pending refund whose key the event lists
+        (``refund_keys``) is settled; what remains beyond what is recorded and still pending was
+        refunded at the processor directly (its dashboard) and is recorded as such. A processor
+        that cannot list its refunds' keys leaves pending refunds to their own answer (or to
+        ``reconcile``): an amount alone never says which request it answers."""
         total = payment.amount if event.amount is None else min(event.amount, payment.amount)
-        new = total - payment.refunded_amount
-        if new <= 0:
+        if total <= payment.refunded_amount:
             return payment
         pending = sorted(self._storage.find(Refund, payment_id=payment.id, status=RefundStatus.PENDING),
-                         key=lambda r: (r.processor_key != event.refund_key, r.created_at))
+                         key=lambda r: r.created_at)
+        reported = set(event.refund_keys or ())
         for refund in pending:
-            if refund.amount <= new:
+            if refund.processor_key in reported and payment.refunded_amount + refund.amount <= total:
                 payment = self._record_refund(payment, refund)
-                new -= refund.amount
+        waiting = sum((r.amount for r in pending if r.processor_key not in reported), Decimal("0.00")) \
+            if event.refund_keys is None else Decimal("0.00")
+        new = total - payment.refunded_amount - waiting
         if new > 0:
             outside = self._storage.insert(Refund(payment_id=payment.id, amount=new, requested_by="processor",
                                                   created_at=self._clock.now()))

@@ -115,13 +115,13 @@ class Portal:
         self.throttle = Throttle(self.storage, self.clock, self.storage.transaction, self.settings.company_id)
         self.accounts = Accounts(**core, signer=self.signer, outbox=self.outbox, mails=self.mails,
                                  invitations=self.invitations, throttle=self.throttle, email_changes=email_changes)
-        self.documents = Documents(self.settings, self.files, self.pdf)
+        self.documents = Documents(self.settings, self.files, self.pdf, storage=self.storage, clock=self.clock)
         self.invoices = Invoices(**core, visibility=self.visibility, documents=self.documents)
         self.payments = Payments(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
                                  processor=self.processor)
         self.proposals = Proposals(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
                                    documents=self.documents, files=self.files, payments=self.payments)
-        self.sync = Sync(self.storage, self.unit_of_work, self.settings.company_id)
+        self.sync = Sync(self.storage, self.unit_of_work, self.settings.company_id, email_changes)
         self.issues = Issues(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails, files=self.files)
         self.autopay = Autopay(**core, visibility=self.visibility, payments=self.payments)
         self.statements = Statements(self.storage, self.settings, self.visibility, self.documents)

@@ -171,7 +171,9 @@ class ProcessorEvent:
     payment_id: str = ""
     amount: Decimal | None = None  # "refunded": all the charge has refunded so far (cumulative)
     reason: str = ""  # failure reason or ACH return code (R01 ...)
-    refund_key: str = ""  # "refunded": the idempotency key of the refund it reports, when the processor knows it
+    # "refunded": the idempotency keys of every refund the charge has made so far, when the
+    # processor can say (the portal then matches each pending refund exactly)
+    refund_keys: tuple[str, ...] | None = None
 
 
 @runtime_checkable

@@ -85,19 +85,12 @@ class Settings:
         for _attempt in range(len(values) + len(values["branding"])):
             try:
                 return from_primitive(values, PortalConfig)
-            except Exception as failure:  # cattrs groups the validators' errors
-                exc = _validation_error(failure)
-                if exc is None:
+            except Exception as failure:  # cattrs groups the validators' and converters' errors
+                reverted = _revert_failed(failure, values, initial)
+                if not reverted:
                     raise
-                name = exc.field or ""
-                if name in values["branding"] and values["branding"][name] != initial["branding"].get(name):
-                    values["branding"] = {**values["branding"], name: initial["branding"][name]}
-                elif name in values and values[name] != initial.get(name):
-                    values[name] = initial[name]
-                else:
-                    raise
-                log.warning("saved setting %s of company %s is no longer valid (%s); using the default",
-                            name, self.company_id, exc)
+                log.warning("saved setting(s) %s of company %s no longer valid (%s); using the code's value",
+                            ", ".join(reverted), self.company_id, failure)
         return from_primitive(values, PortalConfig)
 
     def replace(self, staff: StaffUser, config: PortalConfig) -> PortalConfig:
@@ -133,6 +126,29 @@ class Settings:
         """``MANAGE_SETTINGS``: the latest saves, newest first."""
         require(staff, Permission.MANAGE_SETTINGS, self.company_id)
         return self._storage.page(SettingsRevision, order=("revision",), descending=True, limit=limit)
+
+
+def _revert_failed(failure: BaseException, values: dict[str, Any], initial: dict[str, Any]) -> list[str]:
+    """Put back the code's value of every saved field ``failure`` is about (a wrong type, a value
+    a validator refuses); the names reverted, none when it names no field that differs."""
+    from cattrs import transform_error
+
+    named = {path.rpartition(" @ $.")[2].split(".")[0].split("[")[0] for path in transform_error(failure)}
+    problem = _validation_error(failure)
+    if problem is not None and problem.field:
+        named.add(problem.field)
+    reverted = []
+    for name in sorted(named):
+        if name in values["branding"] and values["branding"][name] != initial["branding"].get(name):
+            values["branding"] = {**values["branding"], name: initial["branding"][name]}
+            reverted.append("branding." + name)
+        elif name in values and name != "branding" and values[name] != initial.get(name):
+            values[name] = initial[name]
+            reverted.append(name)
+    if not reverted and "branding" in named and values["branding"] != initial["branding"]:
+        values["branding"] = initial["branding"]
+        reverted.append("branding")
+    return reverted
 
 
 def _validation_error(error: BaseException) -> ValidationError | None:

@@ -32,8 +32,9 @@ import attrs
 from . import inputs, money
 from .directory import normalise_email
 from .errors import Conflict, ValidationError
-from .models import (HOST_RECORD_TYPES, UNIQUE, Access, Contact, Customer, Invoice, Permission, Property, Proposal,
-                     InvoiceLine, ProposalStatus, Role, Service, StaffUser)
+from .email_change import EmailChanges
+from .models import (HOST_RECORD_TYPES, UNIQUE, Access, Contact, Customer, Invoice, Permission, PortalStatus, Property,
+                     Proposal, InvoiceLine, ProposalStatus, Role, Service, StaffUser)
 from .deposits import checked_deposit, credit_deposit
 from .invoices import MAX_TERMS, LineItem, checked_lines, replace_lines
 from .permissions import ROLE_PERMISSIONS
@@ -173,8 +174,9 @@ class SyncReport:
 
 
 class Sync:
-    def __init__(self, storage: Storage, uow: UnitOfWork, company_id: str):
+    def __init__(self, storage: Storage, uow: UnitOfWork, company_id: str, email_changes: EmailChanges):
         self._storage, self._uow, self._company_id = storage, uow, company_id
+        self._email_changes = email_changes
 
     def apply(self, batch: SyncBatch) -> SyncReport:
         """Upsert ``batch`` (see the module docs); all of it, or nothing and a ``ValidationError``."""
@@ -208,6 +210,9 @@ class Sync:
         }
         reports["invoices"] = run.lines(batch.invoices, reports["invoices"])
         primaries = run.upsert(Property, batch.properties, self._primary_contact(run))
+        run.check_moved_contacts()
+        for before, address in run.readdressed:
+            self._email_changes.changed_by_host(before, address)
         done = reports["properties"]
         later = tuple(e for e in primaries.updated if e not in done.created and e not in done.updated)
         reports["properties"] = attrs.evolve(done, updated=done.updated + later, unchanged=done.unchanged - len(later))
@@ -306,6 +311,8 @@ class _Run:
     def __init__(self, storage: Storage, company_id: str):
         self._storage, self._company_id = storage, company_id
         self._known: dict[type, dict[str, Any]] = {cls: {} for cls in HOST_RECORD_TYPES}
+        self.moved: list[Contact] = []  # contacts this batch moved to another customer
+        self.readdressed: list[tuple[Contact, str]] = []  # enrolled contacts whose email it changed
 
     def load(self, cls: type, external_ids: Iterable[str]) -> None:
         wanted = [e for e in dict.fromkeys(external_ids) if e not in self._known[cls]]
@@ -383,6 +390,29 @@ class _Run:
                 self._known[cls][record.external_id] = record
         return KindReport(tuple(created), tuple(updated), (), unchanged)
 
+    def check_moved_contacts(self) -> None:
+        """A contact moved to another customer may not stay the primary or billing contact of
+        its old customer's properties, nor of their invoices and proposals (nobody would see
+        them): refused, naming the record to send along with it."""
+        for before in self.moved:
+            contact = self._known[Contact][str(before.external_id)]
+            left = [p for p in self._storage.find(Property, primary_contact_id=contact.id) +
+                    self._storage.find(Property, billing_contact_id=contact.id)
+                    if p.customer_id != contact.customer_id]
+            if left:
+                raise SyncRecordError("contacts", contact.external_id, "customer",
+                                      f"It is still the primary or billing contact of property "
+                                      f"{left[0].external_id or left[0].id!r} of its former customer; send that "
+                                      "property with another contact in this batch.")
+            props = {p.id: p for p in self._storage.find(Property, customer_id=contact.customer_id)}
+            for cls, field in ((Invoice, "billing_contact_id"), (Proposal, "main_contact_id")):
+                named: list[Any] = self._storage.find(cls, **{field: contact.id})
+                stale = [r for r in named if r.property_id not in props]
+                if stale:
+                    raise SyncRecordError("contacts", contact.external_id, "customer",
+                                          f"{cls.__name__} {stale[0].external_id or stale[0].id!r} of its former "
+                                          "customer still names it; send that record with another contact.")
+
     def check_unique(self, cls: type, written: list[Any]) -> None:
         """Values that must be unique (emails) taken by another record — of this batch, or one
         already here — are refused naming both, before anything is written."""
@@ -434,8 +464,7 @@ class _Run:
             return credit_deposit(self._storage, cls(external_id=external_id, company_id=self._company_id, **values))
         return cls(external_id=external_id, company_id=self._company_id, **values)
 
-    @staticmethod
-    def _keep_portal_owned(current: Any, values: dict[str, Any]) -> dict[str, Any]:
+    def _keep_portal_owned(self, current: Any, values: dict[str, Any]) -> dict[str, Any]:
         if isinstance(current, Invoice) and "amount_due" in values:
             if current.deposit_credit:  # the deposit the portal took off stays off
                 values["amount_due"] = max(values["amount_due"] - current.deposit_credit, Decimal("0.00"))
@@ -443,6 +472,14 @@ class _Run:
                 values = {k: v for k, v in values.items() if k != "amount_due"}
             else:
                 values["paid_on"] = (current.paid_on or values["invoice_date"]) if values["amount_due"] == 0 else None
+        if isinstance(current, Contact):
+            if values["customer_id"] != current.customer_id:
+                self.moved.append(current)
+            if values["email"] != current.email and current.portal_status is PortalStatus.ENROLLED and current.email:
+                # the host changed the sign-in address: what was mailed to the old one stops working
+                values = {**values, "pending_email": None, "credential_epoch": current.credential_epoch + 1,
+                          "login_link_nonce": current.login_link_nonce + 1}
+                self.readdressed.append((current, values["email"]))
         return values
 
     def archive(self, cls: type, external_ids: Sequence[str], *, complete: bool, sent: set[str]) -> tuple[str, ...]:

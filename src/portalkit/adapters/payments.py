@@ -130,7 +130,8 @@ class FakeProcessor:
             self._by_key[idempotency_key] = ref
             self.refunds[idempotency_key] = amount
             charge["refunded"] += amount
-            self._queue(charge, "refunded", amount=charge["refunded"], refund_key=idempotency_key)
+            charge.setdefault("refund_keys", []).append(idempotency_key)
+            self._queue(charge, "refunded", amount=charge["refunded"], refund_keys=list(charge["refund_keys"]))
 
     def refund_outside(self, ref: str, amount: Decimal) -> None:
         """Someone refunds in the processor's own dashboard: no portal request asked for it."""
@@ -168,7 +169,9 @@ class FakeProcessor:
             data = json.loads(body)
             return ProcessorEvent(id=data["id"], kind=data["kind"], ref=data["ref"], payment_id=data["payment_id"],
                                   amount=Decimal(data["amount"]) if data.get("amount") else None,
-                                  reason=data.get("reason", ""), refund_key=data.get("refund_key", ""))
+                                  reason=data.get("reason", ""),
+                                  refund_keys=tuple(data["refund_keys"]) if data.get("refund_keys") is not None
+                                  else None)
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidWebhook("unreadable body") from exc
 
@@ -231,10 +234,10 @@ class FakeProcessor:
         return hmac.new(self._secret, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
 
     def _queue(self, charge: dict[str, Any], kind: str, *, amount: Decimal | None = None, reason: str = "",
-               refund_key: str = "") -> None:
+               refund_keys: list[str] | None = None) -> None:
         self._events.append({"id": f"evt_fake_{secrets.token_hex(12)}", "kind": kind, "ref": charge["ref"],
                              "payment_id": charge["payment_id"], "amount": str(amount) if amount is not None else None,
-                             "reason": reason or charge["reason"], "refund_key": refund_key})
+                             "reason": reason or charge["reason"], "refund_keys": refund_keys})
 
     @staticmethod
     def _outcome(charge: dict[str, Any]) -> ChargeOutcome:

@@ -184,6 +184,18 @@ class PortalWeb(CustomerPages, StaffPages):
                f"frame-ancestors {self.frame_ancestors}; form-action 'self'; base-uri 'none'")
         return (("Content-Security-Policy", csp),) + self._headers
 
+    def signed_in(self, session: Any) -> bool:
+        """Whether the session holds a live customer session (not merely a token: one logged out,
+        expired or ended by a password change unlocks nothing)."""
+        token = session.get(TOKEN)
+        if not token:
+            return False
+        try:
+            self.portal.accounts.authenticate(token)
+        except PortalError:
+            return False
+        return True
+
     def body_limit(self, endpoint: str, *, customer: Callable[[], bool], staff: Callable[[], bool]) -> int:
         """The largest request body ``endpoint`` takes, in bytes, by its route's body-size class
         (``web.routes``). More than ``SMALL_BODY`` only for a signed-in visitor of the page's

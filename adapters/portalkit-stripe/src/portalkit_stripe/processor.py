@@ -237,6 +237,19 @@ class StripeProcessor:
         except stripe.InvalidRequestError as exc:
             raise ValueError(exc.user_message or str(exc)) from exc
 
+    def _refund_keys(self, ref: str) -> tuple[str, ...] | None:
+        """The portal's keys of the refunds the PaymentIntent has made (its webhook lists only an
+        amount), so the portal settles exactly the refunds that happened; None if Stripe cannot
+        be asked now (the portal then waits for each refund's own answer)."""
+        if not ref:
+            return None
+        try:
+            made = self._client.v1.refunds.list(params={"payment_intent": ref, "limit": 100})
+            return tuple(str(_metadata(r).get(REFUND_KEY)) for r in made.auto_paging_iter()
+                         if _metadata(r).get(REFUND_KEY) and getattr(r, "status", "succeeded") in ("succeeded", "pending"))
+        except stripe.StripeError:
+            return None
+
     def _refundable_cents(self, ref: str) -> int | None:
         """What the PaymentIntent's charge has left to refund, in cents (None: no charge yet)."""
         intent = self._client.v1.payment_intents.retrieve(ref, params={"expand": ["latest_charge"]})
@@ -280,7 +293,8 @@ class StripeProcessor:
                                   reason=getattr(error, "message", "") or "")
         if event.type == "charge.refunded":
             return ProcessorEvent(id=event.id, kind="refunded", ref=obj.payment_intent or "", payment_id=payment_id,
-                                  amount=Decimal(obj.amount_refunded) / 100)
+                                  amount=Decimal(obj.amount_refunded) / 100,
+                                  refund_keys=self._refund_keys(obj.payment_intent or ""))
         if event.type == "charge.failed" and getattr(obj, "status", "") == "failed" and getattr(obj, "paid", False):
             return ProcessorEvent(id=event.id, kind="returned", ref=obj.payment_intent or "", payment_id=payment_id,
                                   reason=getattr(obj, "failure_code", "") or "returned")

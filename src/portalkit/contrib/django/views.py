@@ -26,7 +26,7 @@ from ...errors import PortalError
 from ...files import Upload
 from ...models import Permission, StaffUser
 from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Reply, Result
-from ...web.customer import TOKEN
+from ...web.routes import SMALL_BODY
 from .conf import get_portal, options
 
 NAMESPACE = "portalkit"
@@ -63,8 +63,6 @@ def _refuse_body(request: HttpRequest, endpoint: str) -> HttpResponse | None:
     """413 when the declared body is over the page's limit, 411 for a body streamed without a
     length (Transfer-Encoding: Django would read none of it); None when the request may go on.
     Reads no body; no Content-Length (or a malformed one) is an empty body, as Django reads it."""
-    limit = web().body_limit(endpoint, customer=lambda: bool(request.session.get(TOKEN)),
-                             staff=lambda: staff_user(request) is not None)
     if request.META.get("HTTP_TRANSFER_ENCODING") and not request.META.get("CONTENT_LENGTH"):
         return _secure(HttpResponse(b"A request body needs a Content-Length.", status=411,
                                     content_type="text/plain; charset=utf-8"))
@@ -72,6 +70,10 @@ def _refuse_body(request: HttpRequest, endpoint: str) -> HttpResponse | None:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
+    if length <= SMALL_BODY:  # any page takes this much: no need to ask who is here
+        return None
+    limit = web().body_limit(endpoint, customer=lambda: web().signed_in(request.session),
+                             staff=lambda: staff_user(request) is not None)
     if length > limit:
         return _secure(HttpResponse(b"The request body is too large.", status=413,
                                     content_type="text/plain; charset=utf-8"))

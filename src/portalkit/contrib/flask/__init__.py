@@ -43,7 +43,7 @@ from ...files import Upload
 from ...models import Contact, StaffUser
 from ...portal import Portal
 from ...web import ROUTES, FileResponse, Page, PageRequest, PortalWeb, Redirect, Reply, Result
-from ...web.routes import WEBHOOKS
+from ...web.routes import SMALL_BODY, WEBHOOKS
 from ...web.customer import TOKEN
 
 __all__ = ["PortalKit", "current_contact"]
@@ -152,14 +152,17 @@ class PortalKit:
         anything reads the body: 413 when larger; 411 for a body streamed without a length
         (Transfer-Encoding). A request with neither header has an empty body (RFC 9112 6.3)."""
         assert self.web is not None
-        endpoint = (request.endpoint or "").rpartition(".")[2]
-        limit = self.web.body_limit(endpoint, customer=lambda: bool(session.get(TOKEN)),
-                                    staff=lambda: self._staff() is not None)
-        request.max_content_length = limit
         length = request.content_length
         if length is None and request.headers.get("Transfer-Encoding"):
             raise LengthRequired()
-        if length is not None and length > limit:
+        if length is None or length <= SMALL_BODY:  # any page takes this much: no need to ask who is here
+            request.max_content_length = SMALL_BODY
+            return
+        endpoint = (request.endpoint or "").rpartition(".")[2]
+        limit = self.web.body_limit(endpoint, customer=lambda: self.web is not None and self.web.signed_in(session),
+                                    staff=lambda: self._staff() is not None)
+        request.max_content_length = limit
+        if length > limit:
             raise RequestEntityTooLarge()
 
     @staticmethod
