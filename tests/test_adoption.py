@@ -80,3 +80,25 @@ def test_inv_4_a_companys_own_invitation_stays_as_written_for_every_contact(worl
     world.portal.directory.update_contact(world.staff, world.bob.id, language="es")
     world.portal.invitations.send(world.staff, [world.bob.id])
     assert world.mailer.to("bob@example.com")[0].subject == "Our portal, Bob Stone"
+
+
+def test_inv_3_a_host_invites_and_finds_its_contacts_by_its_own_ids(world):
+    """Sending an invitation by the host's contact id failed (``NotFound: No contact co-1``), and
+    the sync report gave only host ids, so hosts reached into ``portal.storage``."""
+    from portalkit.errors import NotFound
+    from portalkit.sync import HostContact, HostCustomer, HostProperty, SyncBatch
+
+    report = world.portal.sync.apply(SyncBatch(
+        customers=[HostCustomer(external_id="cu-1", name="Birch Lane")],
+        properties=[HostProperty(external_id="site-1", customer="cu-1", name="Birch Lane 4", primary_contact="co-1")],
+        contacts=[HostContact(external_id="co-1", customer="cu-1", first_name="Dana", last_name="Birch",
+                              email="dana@example.com", properties=("site-1",))]))
+    dana = world.portal.directory.contact_by_host_id("co-1")
+    assert report["contacts"].ids == {"co-1": dana.id}
+    assert report["properties"].ids == {"site-1": world.portal.directory.property_by_host_id("site-1").id}
+    result = world.portal.invitations.send_by_host_ids(world.staff, ["co-1"])
+    assert result.sent == (dana.id,) and world.mailer.to("dana@example.com")
+    with pytest.raises(NotFound) as missing:
+        world.portal.invitations.send_by_host_ids(world.staff, ["co-1", "co-404"])
+    assert "co-404" in str(missing.value)
+    assert len(world.mailer.to("dana@example.com")) == 1  # nothing sent when one id is unknown

@@ -12,9 +12,11 @@ SECRET_KEY = secret_key("django-secret.key")
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 INSTALLED_APPS = [
+    "django.contrib.admin",  # the portal's webhooks, outbox and contacts for staff (portalkit.contrib.django.admin)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "django.contrib.messages",
     "portalkit.contrib.django",
     "examples.django_host",
 ]
@@ -24,10 +26,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 ROOT_URLCONF = "examples.django_host.urls"
-TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True}]
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True,
+              "OPTIONS": {"context_processors": ["django.template.context_processors.request",
+                                                 "django.contrib.auth.context_processors.auth",
+                                                 "django.contrib.messages.context_processors.messages"]}}]
 # One database: Django's tables and the portal's (DjangoStorage). Writers take SQLite's lock up
 # front, so concurrent requests queue instead of failing with "database is locked".
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": INSTANCE / "django.sqlite3",

@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
@@ -10,4 +11,5 @@ def home(request):
 urlpatterns = [
     path("", home),
     path("portal/", include("portalkit.contrib.django.urls")),
+    path("admin/", admin.site.urls),  # Django's admin: the portal's webhooks, outbox and contacts
 ]

@@ -30,6 +30,7 @@ from .models import (
 )
 from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import ROLE_PERMISSIONS, require
+from .lookups import by_host_ids
 from .ports import Clock, Storage
 from .settings import Settings
 from .invitations import Invitations
@@ -102,6 +103,19 @@ class Directory:
 
     def contact(self, contact_id: str) -> Contact:
         return lookup(self._storage, Contact, contact_id)
+
+    def by_host_id(self, cls: type[R], external_id: object) -> R:
+        """The record the host knows as ``external_id`` (its own id, as sync sent it): a
+        ``Contact``, ``Property``, ``Customer``, ``Invoice``, ``Proposal`` or ``StaffUser``;
+        ``NotFound`` when the portal has none."""
+        found = by_host_ids(self._storage, cls, [external_id])
+        return found[str(external_id)]
+
+    def contact_by_host_id(self, external_id: str) -> Contact:
+        return self.by_host_id(Contact, external_id)
+
+    def property_by_host_id(self, external_id: str) -> Property:
+        return self.by_host_id(Property, external_id)
 
     def contact_by_email(self, email: str) -> Contact | None:
         return contact_by_email(self._storage, email)

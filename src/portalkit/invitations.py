@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 from . import history, i18n, inputs
 from .errors import AlreadySignedUp, ExpiredToken, InvalidToken, NotFound, PortalDisabled
 from .events import InvitationSent, external_ids
+from .lookups import by_host_ids
 from .mails import MailTemplates
 from .models import Contact, HistoryKind, OutboxMessage, Permission, PortalStatus, StaffUser, StatusEvent, new_id
 from .outbox import Outbox
@@ -61,6 +62,15 @@ class Invitations:
         """
         require(sender, Permission.SEND_PORTAL_INVITATION, self._settings.company_id)
         return self._send(sender.email, sender.name, inputs.identifiers(contact_ids, "contact_ids"), subject, body)
+
+    def send_by_host_ids(self, sender: StaffUser, host_ids: Iterable[str], *, subject: str | None = None,
+                         body: str | None = None) -> BulkResult:
+        """``send`` to the contacts the host knows by these ids (as sync sent them); a host id the
+        portal does not have is ``NotFound`` and nothing is sent."""
+        require(sender, Permission.SEND_PORTAL_INVITATION, self._settings.company_id)
+        ids = list(inputs.items(host_ids, "host_ids"))
+        found = by_host_ids(self._storage, Contact, ids)
+        return self.send(sender, [found[str(i)].id for i in ids], subject=subject, body=body)
 
     def resend(self, sender: StaffUser, contact_id: str) -> BulkResult:
         """A new link; older links of the contact stop working (INV-6)."""

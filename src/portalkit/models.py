@@ -539,6 +539,29 @@ class ProcessedEvent:
 
 
 @attrs.frozen(kw_only=True)
+class WebhookEvent:
+    """One webhook the processor sent, stored before it is processed (as dj-stripe keeps its
+    ``WebhookEventTrigger``): whether it verified, the event it carried, and how processing
+    went (``outcome``: received, invalid, applied, ignored — a repeat or no payment of this
+    portal — or error, with the exception), so a failed one can be processed again."""
+
+    id: str = _id_field()
+    processor: str
+    received_at: datetime
+    body: str  # as received (decoded as UTF-8, at most 1 MB; invalid ones cut short)
+    valid: bool = False
+    event: dict[str, Any] | None = None  # the verified ProcessorEvent
+    event_id: str = ""
+    kind: str = ""
+    outcome: str = "received"
+    exception: str = ""
+    attempts: int = 0
+    processed_at: datetime | None = None
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
 class LoginSession:
     """One logged-in device of a contact. Logging out deletes it, so a copied session cookie
     stops working at once (ASVS 3.3.1); a password change or suspension ends them all."""
@@ -631,6 +654,7 @@ RECORD_TYPES: tuple[type, ...] = (
     LoginSession,
     StaffSession,
     ProcessedEvent,
+    WebhookEvent,
     StoredSettings,
     SettingsRevision,
     OutboxMessage,
@@ -663,6 +687,7 @@ INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
     QuoteRequest: (("handled",),),
     LoginSession: (("contact_id",),),
     StaffSession: (("staff_id",),),
+    WebhookEvent: (("outcome", "received_at"), ("received_at",)),
     SettingsRevision: (("revision",),),
     OutboxMessage: (("status", "created_at"),),
 }

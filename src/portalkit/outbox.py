@@ -77,6 +77,15 @@ class Outbox:
         return fetch(self._storage, OutboxMessage, order=("created_at",), descending=True, after=after, limit=limit,
                      status=status)
 
+    def retry(self, message_ids: list[str]) -> int:
+        """Send these messages again as soon as a worker runs (dead ones included: a mailer
+        fixed since, say); how many were queued again. Sent ones stay sent."""
+        with self._storage.transaction():
+            again = [attrs.evolve(m, status=PENDING, attempts=0, next_attempt_at=None, last_error="")
+                     for m in self._storage.get_many(OutboxMessage, message_ids).values() if m.status != SENT]
+            self._storage.update_many(again)
+        return len(again)
+
     # -- delivering ----------------------------------------------------------------------
     def pending(self) -> list[OutboxMessage]:
         now = self._clock.now()

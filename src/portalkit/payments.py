@@ -49,6 +49,7 @@ S = PaymentStatus
 OPEN = frozenset({S.INITIATED, S.REQUIRES_ACTION, S.PROCESSING})  # hold the invoice's pending block
 COLLECTED = frozenset({S.SETTLED, S.PARTIALLY_REFUNDED})  # money received, refundable
 FAILURE_NOTICE_DAYS = 30
+MAX_GROUP = 50  # invoices paid in one go (pay_many)
 TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.INITIATED: frozenset({S.REQUIRES_ACTION, S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
     S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
@@ -67,6 +68,7 @@ _FROM_EVENT = {"requires_action": S.REQUIRES_ACTION, "processing": S.PROCESSING,
                "failed": S.FAILED, "canceled": S.CANCELED, "returned": S.RETURNED, "disputed": S.DISPUTED,
                "dispute_won": S.SETTLED}
 RECONCILE_AFTER = timedelta(minutes=30)
+MAX_WEBHOOK_BYTES = 1_000_000
 
 
 def step(payment: Payment, to: PaymentStatus, **changes: Any) -> Payment:
@@ -269,6 +271,51 @@ class Payments:
         with self._settings.pinned():  # one read of the settings, inside the first transaction
             return self._pay(contact, invoice_id, method_id, amount, idempotency_key)
 
+    def pay_many(self, contact: Contact, items: Any, method_id: str, form_key: str) -> list[Payment]:
+        """Pay several invoices with one method in one go (the pay page): ``items`` are
+        ``(invoice_id, amount)`` pairs. It is one payment per invoice, each through ``pay`` with
+        its own idempotency key ``"{form_key}:{invoice_id}"``, so every invoice keeps the state
+        machine, its pending block and its replay (docs/payments.md, "Paying several invoices").
+
+        Every invoice and amount is checked before anything is charged (a refusal names the
+        invoice). They are then charged in the order given; charging stops at the first payment
+        that does not go through at once (failed, or waiting for the customer's bank): the
+        invoices after it stay open, uncharged. The form sent again (the same ``form_key``)
+        returns the same payments and charges nothing twice."""
+        if not isinstance(form_key, str) or not 8 <= len(form_key) <= 64:
+            raise ValidationError(_("Each payment attempt needs an idempotency key."), field="idempotency_key")
+        planned: dict[str, tuple[object, str]] = {}
+        for entry in inputs.items(items, "invoices", max_count=MAX_GROUP):
+            if not isinstance(entry, tuple) or len(entry) != 2:
+                raise ValidationError(_("Choose at least one invoice to pay."), field="invoices")
+            invoice_id, amount = entry
+            if not inputs.is_identifier(invoice_id):
+                raise NotFound(_("No such invoice."))
+            key = f"{form_key}:{invoice_id}"
+            if invoice_id not in planned and self._by_key(key) is None:
+                self._check_share(contact, invoice_id, method_id, amount)
+            planned.setdefault(invoice_id, (amount, key))
+        if not planned:
+            raise ValidationError(_("Choose at least one invoice to pay."), field="invoices")
+        done: list[Payment] = []
+        for invoice_id, (amount, key) in planned.items():
+            payment = self.pay(contact, invoice_id, method_id, amount, key)
+            done.append(payment)
+            if payment.status in (S.FAILED, S.REQUIRES_ACTION):
+                break
+        return done
+
+    def _check_share(self, contact: Contact, invoice_id: str, method_id: str, amount: object) -> None:
+        """One invoice of a grouped payment, as ``pay`` would judge it, its number in the refusal."""
+        method = self._own_method(contact, method_id)
+        invoice = self._visibility.require_invoice(contact, invoice_id)[0]
+        try:
+            self._quote(self._payable(contact, invoice.id), method, money.parse(amount, field=f"amount-{invoice.id}"))
+        except (ValidationError, PaymentPending, InvalidTransition) as exc:
+            raise ValidationError(_("Invoice %(number)s: %(problem)s") % {"number": invoice.number,
+                                                                         "problem": exc.public_message},
+                                  field=f"amount-{invoice.id}") from exc
+
     def charge_automatically(self, contact: Contact, invoice: Invoice, consent: AutopayConsent,
                              attempt: int) -> Payment:
         """Autopay's charge of an invoice's amount due under ``consent``: attempt ``attempt``,
@@ -360,7 +407,7 @@ class Payments:
     # -- the processor's answers -----------------------------------------------------------------
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> Payment | None:
         """A webhook from the processor: verified (``InvalidWebhook`` otherwise), then applied once."""
-        if not isinstance(headers, Mapping) or not isinstance(body, (bytes, bytearray)) or len(body) > 1_000_000:
+        if not isinstance(headers, Mapping) or not isinstance(body, (bytes, bytearray)) or len(body) > MAX_WEBHOOK_BYTES:
             raise InvalidWebhook(_("a webhook is a mapping of headers and a body of at most 1 MB"))
         return self.apply_event(self._processor.parse_webhook({str(k): str(v) for k, v in headers.items()},
                                                               bytes(body)))

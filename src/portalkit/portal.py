@@ -44,6 +44,7 @@ from .throttle import Throttle
 from .tokens import TokenSigner
 from .uow import UnitOfWork
 from .visibility import Visibility
+from .webhooks import Webhooks
 
 # The defaults are ordinary plugins (as datasette's are): a clock and a PDF renderer. Storage,
 # mail and payments have no default: a portal that silently kept records in memory or took fake
@@ -127,6 +128,8 @@ class Portal:
         self.statements = Statements(self.storage, self.settings, self.visibility, self.documents)
         self.reports = Reports(self.storage, self.unit_of_work, self.settings, self.visibility, self.files)
         self.staff_sessions = StaffSessions(self.storage, self.clock, self.unit_of_work)
+        self.webhooks = Webhooks(self.storage, self.clock, self.unit_of_work, self.processor, self.payments,
+                                 self.settings.company_id)
 
     @property
     def dispatch_inline(self) -> bool:

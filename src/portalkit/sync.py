@@ -153,12 +153,15 @@ class SyncBatch:
 
 @attrs.frozen
 class KindReport:
-    """The external ids created, updated and archived, and how many were already up to date."""
+    """The external ids created, updated and archived, how many were already up to date, and
+    the portal's id of every record the batch sent (``ids``: external id -> portal id), so a
+    host needs no lookup to call the portal about them."""
 
     created: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
     archived: tuple[str, ...] = ()
     unchanged: int = 0
+    ids: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -388,7 +391,8 @@ class _Run:
             stored = self._storage.update_many(changed)
             for record in stored:
                 self._known[cls][record.external_id] = record
-        return KindReport(tuple(created), tuple(updated), (), unchanged)
+        return KindReport(tuple(created), tuple(updated), (), unchanged,
+                          {h.external_id: self._known[cls][h.external_id].id for h in hosts})
 
     def check_moved_contacts(self) -> None:
         """A contact moved to another customer may not stay the primary or billing contact of

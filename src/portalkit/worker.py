@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAINTAIN_EVERY_SECONDS = 600.0
 KEEP = timedelta(days=30)
+STAFF_SESSIONS_KEPT = timedelta(hours=24)  # longer than any staff session lasts
 
 
 @attrs.frozen
@@ -64,9 +65,9 @@ def deliver(portal: "Portal") -> Done:
 def maintain(portal: "Portal", keep: timedelta = KEEP) -> Done:
     """Purge, reconcile open payments with the processor (none stays pending for ever) and run
     autopay (invoices due under a standing consent)."""
-    return Done(portal.settings.company_id, purged=portal.outbox.purge(keep),
-                sessions_ended=portal.accounts.purge_sessions(), reconciled=portal.payments.reconcile(),
-                autopay_started=portal.autopay.run())
+    return Done(portal.settings.company_id, purged=portal.outbox.purge(keep) + portal.webhooks.purge(keep),
+                sessions_ended=portal.accounts.purge_sessions() + portal.staff_sessions.purge(STAFF_SESSIONS_KEPT),
+                reconciled=portal.payments.reconcile(), autopay_started=portal.autopay.run())
 
 
 def portals_of(factory: str | Callable[[], Any]) -> list["Portal"]:

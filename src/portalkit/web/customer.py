@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable
 
 from .. import i18n, money
-from ..errors import AuthenticationFailed, InvalidWebhook, SessionExpired, ValidationError
+from ..errors import AuthenticationFailed, InvalidWebhook, NotFound, SessionExpired, ValidationError
 from ..i18n import _
-from ..invoices import InvoiceFilter
+from ..invoices import InvoiceFilter, invoice_row
 from ..labels import label, method_name
 from ..issues import IssueFilter
-from ..models import Contact, Invoice, PaymentStatus, Priority
-from ..payments import OPEN, fee_applies
+from ..models import Contact, Invoice, Payment, PaymentMethod, PaymentStatus, Priority, Property
+from ..paging import MAX_LIMIT
+from ..payments import MAX_GROUP, OPEN, fee_applies
+from ..ports import In
 from ..proposals import ProposalFilter, can_sign
-from ..visibility import Section
+from ..visibility import Section, invoice_visible, section_visible
 from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result, attachment_response
 from .forms import choice
 
@@ -30,6 +33,10 @@ LOGIN_LINK_TOKEN = "portalkit_login_link_token"
 EMAIL_TOKEN = "portalkit_email_token"
 FLASH = "portalkit_flash"
 LANGUAGE = "portalkit_language"
+SUMMARY_LIMIT = 200  # open invoices the dashboard's summary adds up, of each kind (see _open_invoices)
+ACTIVITY_LIMIT = 6  # payments under "Recent activity"
+NEW_METHODS = ("new-card", "new-ach")  # the pay page's "add one here" choices
+PROCESSOR_NAMES = {"stripe": "Stripe"}  # named on the pay page and the receipt (others: "our payment processor")
 
 
 def flash(req: PageRequest, message: str) -> None:
@@ -179,12 +186,12 @@ class CustomerPages:
             contact = invitations.invited_contact(*invitations.check_link(token))
             return Page("password_form.html", {**context, "who": contact.name, "email": contact.email})
         try:
-            self.portal.accounts.sign_up(token, req.field("password"), req.field("confirm"))
+            session = self.portal.accounts.sign_up_and_sign_in(token, req.field("password"), req.field("confirm"))
         except ValidationError as exc:
             return Page("password_form.html", {**context, "error": exc.public_message}, 400)
-        req.session.pop(SIGNUP_TOKEN, None)
-        return Page("message.html", {"title": _("You are signed up"), "message": _("Your portal account is ready."),
-                                     "link": ("login", _("Log in"))})
+        self._start_session(req, session.token)  # signed in: no second typing of the new password
+        flash(req, _("You are signed up. Welcome to your portal."))
+        return Redirect("dashboard", session="rotate")
 
     def confirm_email(self, req: PageRequest) -> Result:
         """ACC-8: the link mailed to a new address; confirming makes it the sign-in and signs the
@@ -210,12 +217,14 @@ class CustomerPages:
         vis = self.portal.visibility
         properties = vis.properties(contact)
         sections = vis.dashboard_sections(contact)
-        base = {"contact": contact, "properties": properties, "sections": sections,
-                "failures": self.portal.payments.failures(contact)}
+        today = self.portal.clock.now().date()
+        base = {"contact": contact, "properties": properties, "sections": sections, "today": today,
+                "failures": self.portal.payments.failures(contact), "active": "dashboard"}
         if not properties or not sections:
             return Page("dashboard.html", base)
         prop = next((p for p in properties if p.id == req.arg("property")), properties[0])
         view = next((s for s in sections if s.value == req.arg("view")), sections[0])
+        summary = self._summary(contact, properties, prop, today) if Section.INVOICES in sections else None
         ctx: dict[str, Any]
         after = req.arg("after") or None
         if view is Section.INVOICES:
@@ -234,7 +243,57 @@ class CustomerPages:
             ctx = {"filters": list(IssueFilter), "which": which_s,
                    "rows": self.portal.issues.list(contact, prop.id, which_s, after=after)}
         return Page("dashboard.html", {**base, "prop": prop, "view": view, "paged": after is not None,
-                                       "payments_on": self.portal.config.electronic_payment_enabled, **ctx})
+                                       "payments_on": self.portal.config.electronic_payment_enabled,
+                                       "summary": summary, "activity": self._activity(contact, properties), **ctx})
+
+    def _open_invoices(self, contact: Contact, properties: list[Property]) -> tuple[list[Invoice], bool]:
+        """The contact's open invoices on ``properties`` by due date (VIS-2: every invoice of a
+        property they are the primary or billing contact of, else those billed to them), at most
+        ``SUMMARY_LIMIT`` of each kind; and whether there were more."""
+        storage, config = self.portal.storage, self.portal.config
+        by_id = {p.id: p for p in properties}
+        own = [p.id for p in properties if contact.id in (p.primary_contact_id, p.billing_contact_id)]
+        others = [p.id for p in properties if p.id not in own]
+        found: list[Invoice] = []
+        more = False
+        for ids, where in ((own, {}), (others, {"billing_contact_id": contact.id})):
+            if ids:
+                page = storage.page(Invoice, order=("due_date", "number"), limit=SUMMARY_LIMIT + 1,
+                                    property_id=In(ids), paid_on=None, archived=False, **where)
+                more = more or len(page) > SUMMARY_LIMIT
+                found += page[:SUMMARY_LIMIT]
+        shown = [i for i in found if i.property_id in by_id and i.is_open
+                 and invoice_visible(contact, i, by_id[i.property_id], config)]
+        return sorted(shown, key=lambda i: (i.due_date, i.number)), more
+
+    def _summary(self, contact: Contact, properties: list[Property], prop: Property, today: date) -> dict[str, Any]:
+        """What the contact owes across their properties: the balance, what is overdue, the next
+        due date, and the invoice "Pay now" opens (the current property's first, else the first)."""
+        invoices, more = self._open_invoices(contact, properties)
+        overdue = [i for i in invoices if i.due_date < today]
+        upcoming = [i for i in invoices if i.due_date >= today]
+        payable = [i for i in invoices if not i.payment_pending]
+        target = next((i for i in payable if i.property_id == prop.id), payable[0] if payable else None)
+        return {"balance": sum((i.amount_due for i in invoices), Decimal("0.00")),
+                "overdue": sum((i.amount_due for i in overdue), Decimal("0.00")), "overdue_count": len(overdue),
+                "next": upcoming[0] if upcoming else None, "count": len(invoices), "more": more,
+                "processing": sum((i.pending_amount for i in invoices), Decimal("0.00")),
+                "pay": target if self.portal.config.electronic_payment_enabled else None,
+                "pay_property": next((p for p in properties if target and p.id == target.property_id), None)}
+
+    def _activity(self, contact: Contact, properties: list[Property]) -> list[tuple[Payment, Invoice]]:
+        """The contact's latest payments, on invoices they can still see: the dashboard's "recent
+        activity"."""
+        storage, config = self.portal.storage, self.portal.config
+        if not section_visible(contact, Section.INVOICES, config):
+            return []
+        payments = storage.page(Payment, order=("created_at",), limit=ACTIVITY_LIMIT, descending=True,
+                                contact_id=contact.id)
+        invoices = storage.get_many(Invoice, {p.invoice_id for p in payments})
+        by_id = {p.id: p for p in properties}
+        return [(p, invoices[p.invoice_id]) for p in payments if p.invoice_id in invoices
+                and invoices[p.invoice_id].property_id in by_id
+                and invoice_visible(contact, invoices[p.invoice_id], by_id[invoices[p.invoice_id].property_id], config)]
 
     # -- invoices and payments ------------------------------------------------------------
     def invoice_pdf(self, req: PageRequest, id: str) -> Result:
@@ -258,53 +317,112 @@ class CustomerPages:
                             f"statement-{period[0]}-{period[1]}.pdf")
 
     def pay(self, req: PageRequest, id: str) -> Result:
+        """The pay page: one or several open invoices of the invoice's property (this one chosen;
+        ``?all=1`` chooses every one that can be paid), the amount of each, a saved method or a
+        new one through the processor's hosted fields, the fee and the total; paid in one go
+        (``Payments.pay_many``: one payment per invoice), then the receipt."""
         contact = self.contact(req)
-        payments = self.portal.payments
         invoice = self.portal.invoices.get(contact, id)
-        methods = payments.methods(contact)
-        ctx = {"contact": contact, "invoice": invoice, "methods": methods,
-               "fee_percent": self.portal.config.convenience_fee_percent,
-               "fee_methods": {m.id for m in methods if fee_applies(m, self.portal.config)},
-               "pending": [p for p in payments.history(contact, id) if p.status in OPEN]}
+        rows = self._payable_rows(contact, invoice)
         if req.method == "GET":
-            return Page("pay.html", {**ctx, "key": secrets.token_urlsafe(16)})
+            chosen = {r.invoice.id for r in rows if r.can_pay} if req.arg("all") else {invoice.id}
+            return Page("pay.html", self._pay_page(contact, invoice, rows, chosen, secrets.token_urlsafe(16)))
+        payments, config = self.portal.payments, self.portal.config
+        key = req.field("key")
+        ids = list(dict.fromkeys(req.fields("invoice"))) or [invoice.id]
+        amounts = {i: req.field(f"amount-{i}") or (req.field("amount") if i == invoice.id else "") for i in ids}
+        due = {r.invoice.id: r.invoice.amount_due for r in rows}
+        method_id = req.field("method")
+
+        def again(status: int = 400, **shown: Any) -> Page:
+            return Page("pay.html", self._pay_page(contact, invoice, rows, set(ids), key, amounts=amounts,
+                                                   method=method_id, **shown), status)
         try:
-            payment = payments.pay(contact, id, req.field("method"), req.field("amount"), req.field("key"))
+            if method_id in NEW_METHODS:  # a token from the processor's hosted fields, never a number
+                method = payments.add_method(contact, req.field("token"), make_default=bool(req.field("default")))
+                method_id = method.id
+                if fee_applies(method, config) and config.convenience_fee_percent > 0:  # shown before charged
+                    return again(200, notice=_("%(method)s is saved. It is a credit card, so a convenience fee of "
+                                               "%(percent)s percent is added: check the total, then pay.")
+                                 % {"method": method_name(method), "percent": config.convenience_fee_percent})
+            done = payments.pay_many(contact, [(i, amounts[i] or str(due.get(i, ""))) for i in ids], method_id, key)
         except ValidationError as exc:
-            return Page("pay.html", {**ctx, "key": req.field("key"), "error": exc.public_message,
-                                     "amount": req.field("amount")}, 400)
-        if payment.status is PaymentStatus.FAILED:
-            flash(req, _("The payment was refused: %(reason)s") % {"reason": payment.failure_reason})
-        elif payment.status is PaymentStatus.REQUIRES_ACTION:
-            return Redirect("confirm_payment", {"id": payment.id})
-        elif payment.status is PaymentStatus.SETTLED:
-            flash(req, _("Payment of %(total)s on invoice %(number)s received. Thank you.")
-                  % {"total": money.display(payment.total), "number": invoice.number})
-        else:
-            flash(req, _("Payment of %(total)s on invoice %(number)s submitted; it is pending until the processor "
-                         "confirms it.") % {"total": money.display(payment.total), "number": invoice.number})
-        return Redirect("dashboard", {"property": invoice.property_id, "view": "invoices"})
+            return again(error=exc.public_message)
+        main = next((p for p in done if p.status is PaymentStatus.REQUIRES_ACTION), done[0])
+        return Redirect("confirm_payment", {"id": main.id, **self._also_param(done, main)})
+
+    @staticmethod
+    def _also_param(group: list[Payment], main: Payment) -> dict[str, str]:
+        others = ".".join(p.id for p in group if p.id != main.id)
+        return {"also": others} if others else {}
+
+    def _payable_rows(self, contact: Contact, invoice: Invoice) -> list[Any]:
+        """The open invoices of ``invoice``'s property the contact sees, by due date, ``invoice``
+        among them while it is open."""
+        rows = list(self.portal.invoices.list(contact, invoice.property_id, InvoiceFilter.OPEN, limit=MAX_LIMIT))
+        if invoice.is_open and all(r.invoice.id != invoice.id for r in rows):
+            rows.insert(0, invoice_row(invoice, self.portal.config.electronic_payment_enabled))
+        return rows
+
+    def _pay_page(self, contact: Contact, invoice: Invoice, rows: list[Any], chosen: set[str], key: str, *,
+                  amounts: dict[str, str] | None = None, method: str = "", error: str = "",
+                  notice: str = "") -> dict[str, Any]:
+        payments, config = self.portal.payments, self.portal.config
+        methods = payments.methods(contact)
+        ids = {m.id for m in methods}
+        fields = self.portal.processor.hosted_fields()
+        if method not in ids and method not in NEW_METHODS:
+            method = next((m.id for m in methods if m.is_default), methods[0].id if methods else "new-card")
+        return {"contact": contact, "invoice": invoice, "rows": rows, "chosen": chosen, "amounts": amounts or {},
+                "methods": methods, "method": method, "fee_percent": config.convenience_fee_percent,
+                "fee_methods": {m.id for m in methods if fee_applies(m, config)},
+                "pending": [p for p in payments.history(contact, invoice.id) if p.status in OPEN],
+                "prop": self.portal.visibility.require_property(contact, invoice.property_id), "key": key,
+                "setup": payments.start_setup(contact), "processor": PROCESSOR_NAMES.get(str(fields.get("kind"))),
+                "today": self.portal.clock.now().date(), "error": error, "notice": notice}
 
     def confirm_payment(self, req: PageRequest, id: str) -> Result:
-        """3-D Secure: the processor's script asks the customer's bank, then returns here."""
+        """A payment's own page. While the customer's bank must confirm it (3-D Secure) the
+        processor's script asks the bank, then returns here through ``payment_return``; otherwise
+        (or once back, ``?returned=1``) the receipt: this payment and those made with it
+        (``?also=`` their ids, each checked to be the contact's)."""
         contact = self.contact(req)
-        payment = self.portal.payments.own_payment(contact, id)
-        invoice = self.portal.invoices.get(contact, payment.invoice_id)
-        return Page("confirm_payment.html", {"contact": contact, "payment": payment, "invoice": invoice,
-                                             "fields": self.portal.processor.hosted_fields()})
+        payments, config = self.portal.payments, self.portal.config
+        payment = payments.own_payment(contact, id)
+        group = [payment]
+        for other in req.arg("also").split(".")[:MAX_GROUP]:
+            if other and other not in {p.id for p in group}:
+                try:
+                    group.append(payments.own_payment(contact, other))
+                except NotFound:
+                    continue
+        invoices = {p.invoice_id: self.portal.invoices.get(contact, p.invoice_id) for p in group}
+        fields = self.portal.processor.hosted_fields()
+        ctx = {"contact": contact, "payment": payment, "invoice": invoices[payment.invoice_id], "group": group,
+               "invoices": invoices, "also": ".".join(p.id for p in group[1:]), "fields": fields,
+               "processor": PROCESSOR_NAMES.get(str(fields.get("kind")))}
+        if payment.status is PaymentStatus.REQUIRES_ACTION and not req.arg("returned"):
+            return Page("confirm_payment.html", ctx)
+        methods = self.portal.storage.get_many(PaymentMethod, {p.method_id for p in group})
+        receipts = bool(contact.email) and (config.payer_receipts or contact.receipts_opt_in)
+        statuses = {p.status for p in group}
+        return Page("receipt.html", {**ctx, "methods": methods, "receipt_to": contact.email if receipts else "",
+                                     "total": sum((p.total for p in group), Decimal("0.00")),
+                                     "fees": sum((p.fee for p in group), Decimal("0.00")),
+                                     "outcome": ("paid" if statuses <= {PaymentStatus.SETTLED} else
+                                                 "failed" if statuses <= {PaymentStatus.FAILED, PaymentStatus.CANCELED}
+                                                 else "waiting" if PaymentStatus.REQUIRES_ACTION in statuses
+                                                 else "pending")})
 
     def payment_return(self, req: PageRequest, id: str) -> Result:
-        """Back from the bank: ask the processor how it went (the webhook may come later)."""
+        """Back from the bank: ask the processor how it went (the webhook may come later), then
+        the receipt."""
         contact = self.contact(req)
         payment = self.portal.payments.refresh(contact, id)
-        total = money.display(payment.total)
-        messages = {PaymentStatus.SETTLED: _("Payment of %(total)s received. Thank you.") % {"total": total},
-                    PaymentStatus.PROCESSING: _("Payment of %(total)s submitted; it is pending until the processor "
-                                                "confirms it.") % {"total": total},
-                    PaymentStatus.REQUIRES_ACTION: _("The payment still waits for your bank's confirmation.")}
-        flash(req, messages.get(payment.status) or _("The payment did not go through: %(reason)s")
-              % {"reason": payment.failure_reason})
-        return Redirect("dashboard", {"view": "invoices"})
+        if payment.status is PaymentStatus.REQUIRES_ACTION:
+            flash(req, _("The payment still waits for your bank's confirmation."))
+        also = {"also": req.arg("also")} if req.arg("also") else {}
+        return Redirect("confirm_payment", {"id": payment.id, "returned": "1", **also})
 
     def payment_methods(self, req: PageRequest) -> Result:
         contact = self.contact(req)
@@ -403,10 +521,10 @@ class CustomerPages:
     def processor_webhook(self, req: PageRequest) -> Result:
         """The payment processor's webhook: applied only when its signature verifies."""
         try:
-            self.portal.payments.handle_webhook(req.headers, req.body)
+            self.portal.webhooks.receive(req.headers, req.body)  # stored, verified, applied
         except InvalidWebhook:
             return Reply(b"invalid signature", 400)
-        return Reply(b"ok")
+        return Reply(b"ok")  # an error while applying is kept with its traceback and answered 500: sent again
 
     def comment(self, req: PageRequest, id: str) -> Result:
         contact = self.contact(req)
