@@ -9,6 +9,7 @@ install_system_packages() {
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v wrk >/dev/null || missing+=(wrk)
   command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   command -v npm >/dev/null || missing+=(npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "ci: installing ${missing[*]}"
@@ -56,4 +57,21 @@ start_localstripe() {
 
 stop_localstripe() {
   [ -f /tmp/portalkit-ci-localstripe.pid ] && kill "$(cat /tmp/portalkit-ci-localstripe.pid)" 2>/dev/null || true
+}
+
+# Redis for the job engines' tests (Celery, RQ): no persistence, loopback only.
+REDIS_PORT=63799
+start_redis() {
+  command -v redis-server >/dev/null || return 1
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
+    --pidfile /tmp/portalkit-ci-redis.pid --logfile /tmp/portalkit-ci-redis.log || return 1
+  for _ in $(seq 1 50); do
+    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && { export PORTALKIT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"; echo "ci: Redis running on 127.0.0.1:$REDIS_PORT"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+stop_redis() {
+  [ -f /tmp/portalkit-ci-redis.pid ] && kill "$(cat /tmp/portalkit-ci-redis.pid)" 2>/dev/null || true
 }

@@ -13,6 +13,7 @@ from portalkit.models import Invoice
 from portalkit.testing import InMemoryPlugin, make_portal
 
 from conftest import PASSWORD, build_world, invoice
+from test_hosts import django_ready  # noqa: F401 - fixture
 
 VISA = "4242 4242 4242 4242"
 
@@ -102,3 +103,37 @@ def test_inv_3_a_host_invites_and_finds_its_contacts_by_its_own_ids(world):
         world.portal.invitations.send_by_host_ids(world.staff, ["co-1", "co-404"])
     assert "co-404" in str(missing.value)
     assert len(world.mailer.to("dana@example.com")) == 1  # nothing sent when one id is unknown
+
+
+def test_a_django_signal_sync_never_fails_the_hosts_request(tmp_path, django_ready):  # noqa: F811
+    """The docs' signal recipe turned the host's own save of an invoice for a site the portal had
+    not seen into a 500 after the row was committed. ``sync_on_commit`` applies after commit and
+    logs a failure (with the batch's host ids) instead of raising; sent with its chain, it works."""
+    import logging
+    from datetime import date
+
+    from django.db import transaction
+
+    from hosts import demo_portal, use_portal_in_django
+    from portalkit.contrib.django import sync as django_sync
+    from portalkit.sync import HostCustomer, HostInvoice, HostProperty, SyncBatch
+
+    portal = demo_portal(tmp_path)
+    use_portal_in_django(portal)
+    logged: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("portalkit.sync").addHandler(handler)
+    invoice = HostInvoice(external_id="inv-9", property="site-3", number="H-9", amount="80.00", amount_due="80.00",
+                          invoice_date=date(2026, 1, 5))
+    before = django_sync.failures
+    with transaction.atomic():
+        django_sync.sync_on_commit(lambda: SyncBatch(invoices=[invoice]))  # the host's own save goes on
+    assert django_sync.failures == before + 1 and "site-3" not in str(portal.storage.find(Invoice))
+    logging.getLogger("portalkit.sync").removeHandler(handler)
+    assert "inv-9" in logged[0] and "nightly complete sync" in logged[0]
+    with transaction.atomic():
+        django_sync.sync_on_commit(lambda: SyncBatch(  # the chain sent with it: applied
+            customers=[HostCustomer(external_id="cu-3", name="Cedar")],
+            properties=[HostProperty(external_id="site-3", customer="cu-3", name="Cedar 3")], invoices=[invoice]))
+    assert [i.number for i in portal.storage.find(Invoice, external_id="inv-9")] == ["H-9"]
