@@ -61,9 +61,11 @@ def processor() -> Any:
 
 
 def build_portal(db_url: str | None = None, *, base_url: str | None = None, secret: str | None = None,
-                 storage: Any = None, seeded: bool = True, **config_changes: object) -> Portal:
+                 storage: Any = None, seeded: bool = True, dispatch_inline: bool = True,
+                 **config_changes: object) -> Portal:
     """A seeded demo portal on ``storage``, or on ``db_url`` (default: SQLite in ./instance),
-    mail written to ./instance/mail, files in ./instance/files, the fake payment processor."""
+    mail written to ./instance/mail, files in ./instance/files, the fake payment processor.
+    ``dispatch_inline=False`` leaves delivery to a worker (production)."""
     INSTANCE.mkdir(parents=True, exist_ok=True)
     if storage is None:
         db_url = db_url or os.environ.get("PORTALKIT_DB_URL") or f"sqlite:///{INSTANCE / 'portal.sqlite3'}"
@@ -71,7 +73,16 @@ def build_portal(db_url: str | None = None, *, base_url: str | None = None, secr
     base_url = base_url or os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:5000/portal")
     adapters = AdapterPlugin(storage=storage, mailer=DemoMailer(INSTANCE / "mail"), processor=processor(),
                              file_store=LocalFileStore(INSTANCE / "files"))
-    portal = Portal(demo_config(base_url, **config_changes), secret_key=secret or secret_key(), plugins=[adapters])
+    portal = Portal(demo_config(base_url, **config_changes), secret_key=secret or secret_key(), plugins=[adapters],
+                    dispatch_inline=dispatch_inline)
     if seeded:
         seed(portal, STAFF_EMAIL)
     return portal
+
+
+def production_portal() -> Portal:
+    """The portal as a deployment runs it (docs/deploy.md): everything from the environment
+    (``PORTALKIT_DB_URL``, ``PORTALKIT_SECRET_KEY``, ``PORTALKIT_BASE_URL``, ``STRIPE_*``...),
+    mail and events delivered by the worker (``python -m portalkit.worker --factory
+    examples.common.host:production_portal``); the demo data only with ``PORTALKIT_SEED=1``."""
+    return build_portal(seeded=os.environ.get("PORTALKIT_SEED") == "1", dispatch_inline=False)
