@@ -8,12 +8,15 @@ from importlib.metadata import PackageNotFoundError, version
 from .accounts import Session
 from .plugins import AdapterPlugin
 from .config import Branding, PortalConfig
-from .errors import (AccountSuspended, AlreadySignedUp, AuthenticationFailed, ConfigurationError, Conflict,
-                     ExpiredToken, InvalidToken, InvalidTransition, MissingPortalLinkError, NotFound, PaymentPending,
-                     PaymentsDisabled, PermissionDenied, PortalDisabled, PortalError, SessionExpired, StorageError,
-                     TemplateError, TooManyAttempts, UnknownTokenError, ValidationError)
-from .events import (ContactEnrolled, Event, InvitationSent, IssueCommented, IssueCreated, PaymentEvent, PaymentFailed,
-                     PaymentRefunded, PaymentSettled, ProposalSigned, QuoteRequested)
+from . import sync
+from .errors import (AccountSuspended, AlreadySignedUp, AuthenticationFailed, AutopayRevoked, ConfigurationError,
+                     Conflict, ExpiredToken, InvalidToken, InvalidTransition, InvalidWebhook, MissingPortalLinkError,
+                     NotFound, PaymentPending, PaymentsDisabled, PermissionDenied, PortalDisabled, PortalError,
+                     RefundRefused, SessionExpired, StorageError, TemplateError, TooManyAttempts, UnknownTokenError,
+                     ValidationError)
+from .events import (ContactEnrolled, Event, InvitationSent, IssueCommented, IssueCreated, PaymentCanceled,
+                     PaymentDisputed, PaymentEvent, PaymentFailed, PaymentRefunded, PaymentReturned, PaymentSettled,
+                     ProposalSigned, QuoteRequested)
 from .files import Upload
 from .hookspecs import hookimpl
 from .invitations import BulkResult, Skipped
@@ -21,12 +24,14 @@ from .invoices import InvoiceFilter, InvoiceRow, LineItem
 from .issues import IssueFilter
 from .models import (Access, Attachment, Comment, Contact, Customer, Invoice, InvoiceLine, Issue, IssueStatus,
                      MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, PortalStatus, Priority, Property,
-                     Proposal, ProposalStatus, QuoteRequest, Report, ReportKind, Role, Service, SettingsRevision,
-                     Signature, StaffUser, StatusEvent)
+                     Proposal, ProposalStatus, QuoteRequest, Refund, RefundStatus, Report, ReportKind, Role, Service,
+                     SettingsRevision, Signature, StaffUser, StatusEvent, WebhookEvent)
 from .payments import Quote
 from .permissions import ROLE_PERMISSIONS
 from .portal import Portal
-from .ports import AtLeast, Clock, FileStore, In, Mail, Mailer, Not, PaymentProcessor, PdfRenderer, Storage
+from .ports import (AtLeast, ChargeOutcome, ChargeRequest, ChargeStatus, Clock, FileStore, In, Mail, Mailer,
+                    MethodDetails, Not, PaymentProcessor, PdfRenderer, ProcessorEvent, Storage)
+from .sync import HostContact, HostCustomer, HostInvoice, HostProperty, HostProposal, HostStaff, SyncBatch, SyncReport
 from .proposals import ProposalFilter, ProposalRow
 from .visibility import Section
 from .warnings import PortalkitDeprecationWarning
@@ -46,8 +51,12 @@ __all__ = [
     "AtLeast",
     "Attachment",
     "AuthenticationFailed",
+    "AutopayRevoked",
     "Branding",
     "BulkResult",
+    "ChargeOutcome",
+    "ChargeRequest",
+    "ChargeStatus",
     "Clock",
     "Comment",
     "ConfigurationError",
@@ -58,9 +67,16 @@ __all__ = [
     "Event",
     "ExpiredToken",
     "FileStore",
+    "HostContact",
+    "HostCustomer",
+    "HostInvoice",
+    "HostProperty",
+    "HostProposal",
+    "HostStaff",
     "In",
     "InvalidToken",
     "InvalidTransition",
+    "InvalidWebhook",
     "InvitationSent",
     "Invoice",
     "InvoiceFilter",
@@ -74,17 +90,21 @@ __all__ = [
     "LineItem",
     "Mail",
     "Mailer",
+    "MethodDetails",
     "MethodKind",
     "MissingPortalLinkError",
     "Not",
     "NotFound",
     "Payment",
+    "PaymentCanceled",
+    "PaymentDisputed",
     "PaymentEvent",
     "PaymentFailed",
     "PaymentMethod",
     "PaymentPending",
     "PaymentProcessor",
     "PaymentRefunded",
+    "PaymentReturned",
     "PaymentSettled",
     "PaymentStatus",
     "PaymentsDisabled",
@@ -98,6 +118,7 @@ __all__ = [
     "PortalStatus",
     "PortalkitDeprecationWarning",
     "Priority",
+    "ProcessorEvent",
     "Property",
     "Proposal",
     "ProposalFilter",
@@ -108,6 +129,9 @@ __all__ = [
     "QuoteRequest",
     "QuoteRequested",
     "ROLE_PERMISSIONS",
+    "Refund",
+    "RefundRefused",
+    "RefundStatus",
     "Report",
     "ReportKind",
     "Role",
@@ -122,11 +146,15 @@ __all__ = [
     "StatusEvent",
     "Storage",
     "StorageError",
+    "SyncBatch",
+    "SyncReport",
     "TemplateError",
     "TooManyAttempts",
     "UnknownTokenError",
     "Upload",
     "ValidationError",
+    "WebhookEvent",
     "__version__",
     "hookimpl",
+    "sync",
 ]

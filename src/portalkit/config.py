@@ -89,6 +89,11 @@ def _paragraph(_instance: object, attribute: attrs.Attribute[Any], value: object
     inputs.text(value, attribute.name, required=False, multiline=True, max_length=2000)
 
 
+def _currency(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValidationError("currency is an ISO 4217 code such as USD", field=attribute.name)
+
+
 def _optional_address(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     inputs.optional_email(value, attribute.name)
 
@@ -175,6 +180,7 @@ class PortalConfig:
     # disclosing it, several US states forbid one (docs/payments.md, "Convenience fees").
     convenience_fee_percent: Decimal = attrs.field(default=Decimal("0.00"), converter=_fee_percent)
     fee_disclosure: str = DEFAULT_FEE_DISCLOSURE  # shown on the pay page while a fee is on
+    currency: str = attrs.field(default="USD", validator=_currency)  # ISO 4217: what every amount is in (deploy-time)
     sender_email: str = attrs.field(default="", validator=_optional_address)  # every mail's From (deploy-time; required)
     payer_receipts: bool = True  # the contact who paid (or whose autopay paid) always gets a receipt
     max_fee_percent: Decimal = attrs.field(default=Decimal("3.00"), converter=_fee_percent)  # deploy-time: the cap
@@ -274,7 +280,7 @@ class PortalConfig:
 # save them, so a redeploy that changes one takes effect (issue 21). Every other field is the
 # company's to edit: saved settings win for those, field by field (``portalkit.settings``).
 DEPLOY_FIELDS: frozenset[str] = frozenset({
-    "company_id", "base_url", "sender_email", "max_fee_percent", "bcrypt_rounds", "password_min_length", "login_max_failures",
+    "company_id", "base_url", "sender_email", "currency", "max_fee_percent", "bcrypt_rounds", "password_min_length", "login_max_failures",
     "login_max_failures_per_ip", "login_window_seconds", "reset_max_requests", "reset_max_requests_per_ip",
     "reset_window_seconds", "allowed_attachment_types",
 })

@@ -365,7 +365,8 @@ class Payments:
     def _charge(self, payment: Payment, method: PaymentMethod, contact: Contact | None = None) -> Payment:
         payer = contact if contact is not None and contact.id == payment.contact_id else \
             lookup(self._storage, Contact, payment.contact_id)
-        request = ChargeRequest(payment_id=payment.id, amount=payment.total, currency="usd",
+        request = ChargeRequest(payment_id=payment.id, amount=payment.total,
+                                currency=self._settings.current.currency.lower(),
                                 customer_ref=self._saved_customer(payer), method_token=method.token,
                                 idempotency_key=payment.idempotency_key, description=f"Invoice payment {payment.id}")
         try:

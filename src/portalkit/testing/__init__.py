@@ -3,12 +3,12 @@ conformance suite (imported on first use: it needs pytest) and a throwaway Postg
 
 from typing import Any
 
-from ..adapters.memory import FrozenClock, MemoryMailer, MemoryStorage
-from ..adapters.payments import FakeProcessor
-from .plugin import InMemoryPlugin, make_portal
+from ..adapters.memory import FrozenClock, MemoryFileStore, MemoryMailer, MemoryStorage
+from ..adapters.payments import FakeProcessor, bank_token, card_token
+from .plugin import InMemoryPlugin, make_portal, make_portals
 
-__all__ = ["FakeProcessor", "FrozenClock", "InMemoryPlugin", "MemoryMailer", "MemoryStorage", "StorageConformance",
-           "make_portal"]
+__all__ = ["FakeProcessor", "FrozenClock", "InMemoryPlugin", "MemoryFileStore", "MemoryMailer", "MemoryStorage",
+           "StorageConformance", "bank_token", "card_token", "make_portal", "make_portals"]
 
 
 def __getattr__(name: str) -> Any:

@@ -63,3 +63,16 @@ def make_portal(*, plugins: tuple[Any, ...] = (), secret_key: str = TEST_SECRET,
     settings = attrs.evolve(PortalConfig(enabled=True, bcrypt_rounds=4, sender_email="portal@example.test"), **config)
     adapters = InMemoryPlugin(clock=FrozenClock() if frozen_clock else None)
     return Portal(settings, secret_key=secret_key, plugins=[adapters, *plugins])
+
+
+def make_portals(*company_ids: str, plugins: tuple[Any, ...] = (), secret_key: str = TEST_SECRET,
+                 frozen_clock: bool = False, **config: Any) -> dict[str, Portal]:
+    """Ready portals of several companies on ONE set of in-memory adapters (one storage, one
+    mailer, one processor, one file store), as a multi-company host runs them: each sees only
+    its own records (``portalkit.tenancy``). ``config`` applies to every company."""
+    if not company_ids or len(set(company_ids)) != len(company_ids):
+        raise ValueError("name each company once: make_portals('north', 'south')")
+    adapters = InMemoryPlugin(clock=FrozenClock() if frozen_clock else None)
+    base = PortalConfig(enabled=True, bcrypt_rounds=4, sender_email="portal@example.test")
+    return {company: Portal(attrs.evolve(base, company_id=company, **config), secret_key=secret_key,
+                            plugins=[adapters, *plugins]) for company in company_ids}
