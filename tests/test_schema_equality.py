@@ -110,3 +110,30 @@ def test_alembic_has_no_pending_model_change(tmp_path, flag):
     upgrade(engine)
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), METADATA) == []
+
+
+def test_the_data_steps_are_one_function_both_histories_call(tmp_path):
+    """Django's 0003 moves inline files into rows with the same function Alembic's 0006 uses
+    (``portalkit.data_migrations``); here on a Django database migrated from 0002 with data."""
+    script = (
+        "import django; django.setup();"
+        "from django.core.management import call_command; from django.db import connection;"
+        "[call_command('migrate', app, verbosity=0, skip_checks=True) for app in ('contenttypes', 'auth')];"
+        "call_command('migrate', 'portalkit', '0002', verbosity=0, skip_checks=True);"
+        "cur = connection.cursor();"
+        "cur.execute(\"INSERT INTO portalkit_issue (id, number, property_id, subject, priority, notes, status, "
+        "created_by_contact_id, main_contact_id, created_at, last_updated, attachments, attachment_bytes, company_id, "
+        "version) VALUES ('i1', 1, 'p', 's', 'High', '', 'Open', NULL, NULL, '2026-01-01 00:00:00', "
+        "'2026-01-01 00:00:00', "
+        "'[{\\\"filename\\\": \\\"a.png\\\", \\\"content_type\\\": \\\"image/png\\\", \\\"file_key\\\": \\\"k\\\", "
+        "\\\"size\\\": 3}]', 3, 'acme', 0)\");"
+        "call_command('migrate', 'portalkit', verbosity=0, skip_checks=True);"
+        "cur.execute('SELECT issue_id, comment_id, position, filename, company_id FROM portalkit_attachment');"
+        "print(cur.fetchall())")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "django_orm.settings",
+           "PORTALKIT_DJANGO_DB": str(tmp_path / "data.sqlite3"),
+           "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
+                          cwd=HERE)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "[('i1', None, 0, 'a.png', 'acme')]" in done.stdout

@@ -23,11 +23,18 @@ def role_group_name(role: Any) -> str:
     return f"Portal {role.value}"
 
 
-def create_role_groups(**_kwargs: Any) -> None:
+def create_role_groups(apps: Any = None, **_kwargs: Any) -> None:
     """The default roles (INV-2) as Django groups, "Portal Account Manager" and so on, holding
     their ``portalkit.*`` permissions: a host assigns a role by adding a user to a group in the
-    admin. A group that exists is left as the host has made it."""
-    from django.contrib.auth.models import Group, Permission as DjangoPermission
+    admin. A group that exists is left as the host has made it. Nothing to do yet while
+    ``django.contrib.auth`` is not migrated (a host migrating app by app)."""
+    from django.apps import apps as installed
+
+    try:
+        Group: Any = (apps or installed).get_model("auth", "Group")
+        DjangoPermission: Any = (apps or installed).get_model("auth", "Permission")
+    except LookupError:
+        return
 
     from ...models import Role
     from ...permissions import ROLE_PERMISSIONS

@@ -7,12 +7,10 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30 08:09:45
 """
-import json
-import uuid
-from typing import Any
-
 from alembic import op
 import sqlalchemy as sa
+
+from portalkit.data_migrations import attachment_rows
 
 revision = '0006'
 down_revision = '0005'
@@ -21,19 +19,11 @@ depends_on = None
 
 
 def _files_into_rows(conn: sa.Connection) -> None:
-    def loaded(value: Any) -> list[dict[str, Any]]:
-        return (json.loads(value) if isinstance(value, str) else value) or []
-
-    rows = []
+    owners = []
     for table, issue, comment in (('pk_issue', 'id', 'NULL'), ('pk_comment', 'issue_id', 'id')):
-        found = conn.execute(sa.text(f"SELECT {issue} AS issue_id, {comment} AS comment_id, company_id, attachments "
-                                     f"FROM {table}")).all()
-        for row in found:
-            for position, a in enumerate(loaded(row.attachments)):
-                rows.append({'id': uuid.uuid4().hex, 'issue_id': row.issue_id, 'comment_id': row.comment_id,
-                             'position': position, 'filename': a['filename'], 'content_type': a['content_type'],
-                             'file_key': a['file_key'], 'size': a['size'], 'shared': bool(a.get('shared', True)),
-                             'company_id': row.company_id, 'version': 0})
+        owners += [dict(row._mapping) for row in conn.execute(sa.text(
+            f"SELECT {issue} AS issue_id, {comment} AS comment_id, company_id, attachments FROM {table}"))]
+    rows = attachment_rows(owners)  # the same step Django's 0003 takes
     if rows:
         conn.execute(sa.text("INSERT INTO pk_attachment (id, issue_id, comment_id, position, filename, content_type, "
                              "file_key, size, shared, company_id, version) VALUES (:id, :issue_id, :comment_id, "

@@ -1,23 +1,20 @@
 """Issue and comment files move from a JSON field on their rows to a table of their own."""
 
-import uuid
 from typing import Any
 
 from django.db import migrations, models
 
+from portalkit.data_migrations import attachment_rows
+
 
 def files_into_rows(apps: Any, schema_editor: Any) -> None:
     Attachment = apps.get_model("portalkit", "AttachmentRecord")
-    rows = []
-    for model, comments in (("IssueRecord", False), ("CommentRecord", True)):
-        for owner in apps.get_model("portalkit", model).objects.all().iterator():
-            for position, a in enumerate(owner.attachments or []):
-                rows.append(Attachment(id=uuid.uuid4().hex, issue_id=owner.issue_id if comments else owner.id,
-                                       comment_id=owner.id if comments else None, position=position,
-                                       filename=a["filename"], content_type=a["content_type"], file_key=a["file_key"],
-                                       size=a["size"], shared=a.get("shared", True), company_id=owner.company_id,
-                                       version=0))
-    Attachment.objects.bulk_create(rows, batch_size=500)
+    owners = [{"issue_id": o.id, "comment_id": None, "company_id": o.company_id, "attachments": o.attachments}
+              for o in apps.get_model("portalkit", "IssueRecord").objects.all().iterator()]
+    owners += [{"issue_id": o.issue_id, "comment_id": o.id, "company_id": o.company_id, "attachments": o.attachments}
+               for o in apps.get_model("portalkit", "CommentRecord").objects.all().iterator()]
+    rows = attachment_rows(owners)  # the same step Alembic's 0006 takes
+    Attachment.objects.bulk_create([Attachment(**row) for row in rows], batch_size=500)
 
 
 class Migration(migrations.Migration):
