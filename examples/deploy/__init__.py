@@ -1,0 +1,1 @@
+"""Production configuration of the reference hosts (docs/deploy.md)."""

@@ -1,0 +1,1 @@
+"""The Django reference host in production (docs/deploy.md)."""

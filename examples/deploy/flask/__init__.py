@@ -1,0 +1,1 @@
+"""The Flask reference host in production (docs/deploy.md)."""
