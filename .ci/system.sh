@@ -35,9 +35,12 @@ stop_postgres() {
 }
 
 # axe-core (from the npm registry) for the accessibility checks of the browser tests.
+# axe-core and Lighthouse (12.2.3: the last to run on Node 20) in one install: a second
+# --no-save install would prune the first package.
 install_axe_core() {
-  [ -f tests/.axe/node_modules/axe-core/axe.min.js ] && return 0
-  mkdir -p tests/.axe && (cd tests/.axe && npm install --no-save --no-audit --no-fund --loglevel=error axe-core@4 >/dev/null)
+  [ -f tests/.axe/node_modules/axe-core/axe.min.js ] && [ -f tests/.axe/node_modules/lighthouse/cli/index.js ] && return 0
+  mkdir -p tests/.axe && (cd tests/.axe && npm install --no-save --no-audit --no-fund --loglevel=error \
+    axe-core@4 lighthouse@12.2.3 >/dev/null)
 }
 
 # localstripe (PyPI, installed with the Stripe adapter's test extra): a stateful local Stripe.

@@ -8,13 +8,12 @@ from decimal import Decimal
 import attrs
 import pytest
 from PIL import Image, ImageDraw
+from storages import KINDS, make_storage
 
-from portalkit import Permission, Portal, PortalConfig
+from portalkit import Portal, PortalConfig
 from portalkit.adapters.memory import FrozenClock, MemoryFileStore, MemoryMailer, MemoryStorage
 from portalkit.adapters.payments import FakeProcessor
 from portalkit.plugins import AdapterPlugin
-
-from storages import KINDS, make_storage
 
 SECRET = "test-secret-key-0123456789"
 PASSWORD = "garden-2026"
@@ -36,15 +35,27 @@ PNG_SIGNATURE = signature_png()
 class Adapters(AdapterPlugin):
     """Test plugin: the given storage, a mailer to read, a clock to move, the fake processor."""
 
-    def __init__(self, storage=None, mailer=None, file_store=None):
-        super().__init__(storage=storage or MemoryStorage(), mailer=mailer or MemoryMailer(), clock=FrozenClock(),
-                         processor=FakeProcessor(), file_store=file_store or MemoryFileStore())
+    def __init__(self, storage=None, mailer=None, file_store=None, texts=None):
+        super().__init__(
+            storage=storage or MemoryStorage(),
+            mailer=mailer or MemoryMailer(),
+            clock=FrozenClock(),
+            processor=FakeProcessor(),
+            file_store=file_store or MemoryFileStore(),
+            texts=texts,
+        )
 
 
 def make_config(**changes) -> PortalConfig:
-    base = PortalConfig(enabled=True, company_name="Green Acres Landscaping", bcrypt_rounds=4,
-                        base_url="https://portal.greenacres.test", domain="greenacres.test",
-                        sender_email="portal@greenacres.test", convenience_fee_percent=Decimal("3.00"))
+    base = PortalConfig(
+        enabled=True,
+        company_name="Green Acres Landscaping",
+        bcrypt_rounds=4,
+        base_url="https://portal.greenacres.test",
+        domain="greenacres.test",
+        sender_email="portal@greenacres.test",
+        convenience_fee_percent=Decimal("3.00"),
+    )
     return attrs.evolve(base, **changes)
 
 
@@ -75,16 +86,21 @@ class World:
         return self.portal.directory.contact(contact.id)
 
 
-def build_world(storage=None, *, mailer=None, file_store=None, processor=None, **config) -> World:
-    adapters = Adapters(storage, mailer, file_store)
+def build_world(storage=None, *, mailer=None, file_store=None, processor=None, texts=None, **config) -> World:
+    adapters = Adapters(storage, mailer, file_store, texts)
     if processor is not None:
         adapters.processor = processor
     portal = Portal(make_config(**config), secret_key=SECRET, plugins=[adapters])
     d = portal.directory
     staff = d.create_first_admin("manager@greenacres.test", "Morgan Manager")
     customer = d.add_customer(staff, "Oak Street HOA")
-    prop = d.add_property(staff, customer.id, "Oak Street Commons", account_owner_email="owner@greenacres.test",
-                          operations_manager_email="ops@greenacres.test")
+    prop = d.add_property(
+        staff,
+        customer.id,
+        "Oak Street Commons",
+        account_owner_email="owner@greenacres.test",
+        operations_manager_email="ops@greenacres.test",
+    )
     other_prop = d.add_property(staff, customer.id, "Oak Street Pool")
     alice = d.add_contact(staff, customer.id, "Alice", "Green", "alice@example.com", property_ids=(prop.id,))
     d.set_primary_contact(staff, prop.id, alice.id)
@@ -130,4 +146,6 @@ def enrolled(world: World) -> World:
 
 
 def invoice(world: World, number="INV-1", amount="500.00", billing=None, **kw):
-    return world.portal.invoices.add(world.staff, world.prop.id, number, amount, date(2026, 1, 5), billing_contact_id=billing, **kw)
+    return world.portal.invoices.add(
+        world.staff, world.prop.id, number, amount, date(2026, 1, 5), billing_contact_id=billing, **kw
+    )

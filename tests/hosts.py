@@ -13,7 +13,7 @@ import attrs
 
 os.environ.setdefault("PORTALKIT_INSTANCE", tempfile.mkdtemp(prefix="portalkit-hosts-"))  # before examples load
 
-from examples.common.host import STAFF_EMAIL, build_portal  # noqa: E402
+from examples.common.host import STAFF_EMAIL, build_portal
 
 SECRET = "host-test-secret-0123456789abcdef"
 STAFF_PASSWORD = "staff-pass-0123"
@@ -24,8 +24,9 @@ _CURRENT: dict[str, object] = {}
 
 
 def demo_portal(tmp_path, base_url="http://localhost/portal", storage=None):
-    return build_portal(f"sqlite:///{tmp_path}/host.sqlite3", base_url=base_url, secret=SECRET, bcrypt_rounds=4,
-                        storage=storage)
+    return build_portal(
+        f"sqlite:///{tmp_path}/host.sqlite3", base_url=base_url, secret=SECRET, bcrypt_rounds=4, storage=storage
+    )
 
 
 def current_portal():
@@ -117,6 +118,12 @@ class Browser:
         data = _convert(data, lambda v: SimpleUploadedFile(v.name, v.data, v.type) if isinstance(v, File) else v)
         return self._page(self.client.post(self._path(path), data))
 
+    def host_post(self, path, data):
+        """A form posted to the host's own page at ``path`` (outside the portal's prefix)."""
+        if self.kind == "flask":
+            return self._page(self.client.post(path, data=data))
+        return self._page(self.client.post(path, data))
+
     def post(self, path, data=None, page=None):
         name, token = csrf_of(self.get(page or path).get_data(as_text=True))
         return self.raw_post(path, {name: token, **(data or {})})
@@ -138,7 +145,7 @@ class Browser:
         cookie = self.client.cookies.get("portal_session")
         return cookie.value if cookie else None
 
-    def clone(self, app) -> "Browser":
+    def clone(self, app) -> Browser:
         """Another browser holding a copy of this one's cookies (a stolen cookie jar)."""
         other = Browser(app)
         if self.kind == "flask":
@@ -153,7 +160,6 @@ def make_app(kind: str, portal, *, secure_cookies: bool = False):
     if kind == "flask":
         from examples.flask_host import create_app
         from examples.flask_host.staff import StaffAccounts
-
         from portalkit import Permission
 
         staff = StaffAccounts(rounds=4)
@@ -170,15 +176,19 @@ def add_staff_user(app, email: str, permissions=(), role=None) -> None:
     if kind == "flask":
         flask_app.extensions["staff_accounts"].add(email, "Casey Clerk", STAFF_PASSWORD, permissions, role=role)
         return
-    from django.contrib.auth.models import Group, Permission as DjangoPermission, User
+    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import Permission as DjangoPermission
 
     from portalkit.contrib.django.apps import role_group_name
 
     user, _ = User.objects.get_or_create(username=email, defaults={"email": email, "is_staff": True})
     user.set_password(STAFF_PASSWORD)
     user.save()
-    user.user_permissions.set(DjangoPermission.objects.filter(content_type__app_label="portalkit",
-                                                               codename__in=[p.value for p in permissions]))
+    user.user_permissions.set(
+        DjangoPermission.objects.filter(
+            content_type__app_label="portalkit", codename__in=[p.value for p in permissions]
+        )
+    )
     user.groups.set([Group.objects.get(name=role_group_name(role))] if role is not None else [])
 
 

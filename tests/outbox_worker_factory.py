@@ -2,13 +2,13 @@
 
 import os
 
+from conftest import SECRET, make_config
+
 from portalkit import Portal, hookimpl
 from portalkit.adapters.memory import MemoryFileStore
 from portalkit.adapters.payments import FakeProcessor
 from portalkit.adapters.smtp import SmtpMailer
 from portalkit.adapters.sql import SqlStorage
-
-from conftest import SECRET, make_config
 
 
 class Plugin:
@@ -35,5 +35,7 @@ def build() -> Portal:
 
 def build_companies() -> list[Portal]:
     """One worker for every company on the shared database."""
-    return [Portal(make_config(company_id=company), secret_key=SECRET, plugins=[Plugin()], dispatch_inline=False)
-            for company in ("north", "south")]
+    return [
+        Portal(make_config(company_id=company), secret_key=SECRET, plugins=[Plugin()], dispatch_inline=False)
+        for company in ("north", "south")
+    ]

@@ -16,15 +16,21 @@ import re
 
 import attrs
 import pytest
-
-from portalkit.errors import (AuthenticationFailed, InvalidToken, NotFound, PortalDisabled, SessionExpired,
-                              TooManyAttempts, ValidationError)
-from portalkit.models import Contact, HistoryKind, StaffUser
-from portalkit.sync import HostContact, HostCustomer, HostProperty, SyncBatch
-
 from conftest import PASSWORD, build_world
 from hosts import CUSTOMER_PASSWORD, PREFIX, STAFF_EMAIL, Browser, link_in_mail
 from test_hosts import app, django_ready, enrol, portal, staff_browser  # noqa: F401 - fixtures and helpers
+
+from portalkit.errors import (
+    AuthenticationFailed,
+    InvalidToken,
+    NotFound,
+    PortalDisabled,
+    SessionExpired,
+    TooManyAttempts,
+    ValidationError,
+)
+from portalkit.models import Contact, HistoryKind, StaffUser
+from portalkit.sync import HostContact, HostCustomer, HostProperty, SyncBatch
 
 NEW = "alice.new@example.org"
 
@@ -130,9 +136,11 @@ def test_acc_8_hosts_staff_change_confirmed_from_the_new_address(app, portal):
     alice = enrol(app, portal, "alice@example.com")
     contact = portal.directory.contact_by_email("alice@example.com")
     staff = staff_browser(app)
-    r = staff.post(f"/staff/contacts/{contact.id}/details",
-                   {"first_name": "Alice", "last_name": "Green", "email": NEW, "language": "en"},
-                   page=f"/staff/contacts/{contact.id}")
+    r = staff.post(
+        f"/staff/contacts/{contact.id}/details",
+        {"first_name": "Alice", "last_name": "Green", "email": NEW, "language": "en"},
+        page=f"/staff/contacts/{contact.id}",
+    )
     assert r.status_code == 303
     assert "once confirmed" in staff.get(f"/staff/contacts/{contact.id}").get_data(as_text=True)
     assert alice.get("/dashboard").status_code == 200  # still signed in, still alice@example.com
@@ -160,11 +168,22 @@ def test_acc_8_hosts_contact_changes_email_in_the_profile(app, portal):
 def synced(storage):
     """A contact the host keeps in sync (by its id), enrolled, with a session and links out."""
     w = build_world(storage)
-    w.portal.sync.apply(SyncBatch(
-        customers=[HostCustomer(external_id="cu-1", name="Birch Lane")],
-        properties=[HostProperty(external_id="site-1", customer="cu-1", name="Birch Lane 4")],
-        contacts=[HostContact(external_id="co-1", customer="cu-1", first_name="Dana", last_name="Birch",
-                              email="dana@example.com", properties=("site-1",))]))
+    w.portal.sync.apply(
+        SyncBatch(
+            customers=[HostCustomer(external_id="cu-1", name="Birch Lane")],
+            properties=[HostProperty(external_id="site-1", customer="cu-1", name="Birch Lane 4")],
+            contacts=[
+                HostContact(
+                    external_id="co-1",
+                    customer="cu-1",
+                    first_name="Dana",
+                    last_name="Birch",
+                    email="dana@example.com",
+                    properties=("site-1",),
+                )
+            ],
+        )
+    )
     dana = w.portal.directory.contact_by_email("dana@example.com")
     w.enrol(dana)
     w.session = w.portal.accounts.login("dana@example.com", PASSWORD)
@@ -188,23 +207,40 @@ def test_acc_9_a_contact_the_host_deleted_cannot_sign_in_any_way(synced):
         acc.reset_password(w.reset, "another-pass-1", "another-pass-1")
     acc.request_login_link("dana@example.com")
     acc.request_reset("dana@example.com")
-    assert all("/sign-in#" not in m.text and "/reset-password#" not in m.text
-               for m in w.mailer.to("dana@example.com")[-2:])
-    w.portal.sync.apply(SyncBatch(  # sent again: back, and signs in again
-        customers=[HostCustomer(external_id="cu-1", name="Birch Lane")],
-        properties=[HostProperty(external_id="site-1", customer="cu-1", name="Birch Lane 4")],
-        contacts=[HostContact(external_id="co-1", customer="cu-1", first_name="Dana", last_name="Birch",
-                              email="dana@example.com", properties=("site-1",))]))
+    assert all(
+        "/sign-in#" not in m.text and "/reset-password#" not in m.text for m in w.mailer.to("dana@example.com")[-2:]
+    )
+    w.portal.sync.apply(
+        SyncBatch(  # sent again: back, and signs in again
+            customers=[HostCustomer(external_id="cu-1", name="Birch Lane")],
+            properties=[HostProperty(external_id="site-1", customer="cu-1", name="Birch Lane 4")],
+            contacts=[
+                HostContact(
+                    external_id="co-1",
+                    customer="cu-1",
+                    first_name="Dana",
+                    last_name="Birch",
+                    email="dana@example.com",
+                    properties=("site-1",),
+                )
+            ],
+        )
+    )
     assert acc.login("dana@example.com", PASSWORD)
 
 
 def test_acc_9_with_the_portal_turned_off_nobody_signs_in(synced):
     w, acc = synced, synced.portal.accounts
     w.portal.update_config(w.staff, attrs.evolve(w.portal.config, enabled=False))
-    for attempt in (lambda: acc.login("dana@example.com", PASSWORD), lambda: acc.authenticate(w.session.token),
-                    lambda: acc.request_login_link("dana@example.com"), lambda: acc.check_login_link(w.sign_in),
-                    lambda: acc.login_with_link(w.sign_in), lambda: acc.request_reset("dana@example.com"),
-                    lambda: acc.check_reset_link(w.reset)):
+    for attempt in (
+        lambda: acc.login("dana@example.com", PASSWORD),
+        lambda: acc.authenticate(w.session.token),
+        lambda: acc.request_login_link("dana@example.com"),
+        lambda: acc.check_login_link(w.sign_in),
+        lambda: acc.login_with_link(w.sign_in),
+        lambda: acc.request_reset("dana@example.com"),
+        lambda: acc.check_reset_link(w.reset),
+    ):
         with pytest.raises(PortalDisabled) as refused:
             attempt()
         assert refused.value.public_message == "The customer portal is not enabled."
@@ -216,8 +252,10 @@ def test_acc_9_hosts_with_the_portal_turned_off_pages_say_so(app, portal):
     alice = enrol(app, portal, "alice@example.com")
     [admin] = portal.storage.find(StaffUser, email=STAFF_EMAIL)
     portal.update_config(admin, attrs.evolve(portal.config, enabled=False))
-    for page in (alice.get("/dashboard"), Browser(app).post("/login", {"email": "alice@example.com",
-                                                                      "password": CUSTOMER_PASSWORD})):
+    for page in (
+        alice.get("/dashboard"),
+        Browser(app).post("/login", {"email": "alice@example.com", "password": CUSTOMER_PASSWORD}),
+    ):
         assert page.status_code in (400, 401, 403) and "not enabled" in page.get_data(as_text=True)
 
 
@@ -268,8 +306,7 @@ def test_acc_3_hosts_no_mailed_token_is_ever_in_a_requested_url(app, portal):
     alice.post("/profile", {"action": "email", "email": NEW, "email_password": "new-garden-77"})
     alice.open_link(link_in_mail(portal, NEW, "confirm-email"))
     alice.post("/confirm-email", {})
-    tokens = [m.group(1) for mail in portal.mailer.mails
-              for m in re.finditer(r"#([\w.\-]{20,})", mail.text)]
+    tokens = [m.group(1) for mail in portal.mailer.mails for m in re.finditer(r"#([\w.\-]{20,})", mail.text)]
     assert len(tokens) >= 4
     assert LoggingBrowser.requested
     leaked = [(t[:12], url) for t in tokens for url in LoggingBrowser.requested if t in url]
@@ -317,8 +354,15 @@ def test_acc_7_a_regional_language_tag_is_accepted_everywhere(enrolled):
 
 def test_acc_9_invitations_skip_a_contact_the_host_deleted(synced):
     w = synced
-    w.portal.sync.apply(SyncBatch(contacts=[HostContact(external_id="co-2", customer="cu-1", first_name="Eli",
-                                                        last_name="Birch", email="eli@example.com")]))
+    w.portal.sync.apply(
+        SyncBatch(
+            contacts=[
+                HostContact(
+                    external_id="co-2", customer="cu-1", first_name="Eli", last_name="Birch", email="eli@example.com"
+                )
+            ]
+        )
+    )
     eli = w.portal.directory.contact_by_email("eli@example.com")
     w.portal.sync.apply(SyncBatch(deleted={"contacts": ["co-2"]}))
     result = w.portal.invitations.send(w.staff, [eli.id])
@@ -399,7 +443,7 @@ def test_vis_2_a_cursor_from_an_invoice_the_contact_cannot_see_is_not_found(enro
         w.portal.invoices.list(w.bob, w.prop.id, after=hers.id)
 
 
-def test_acc_2_hosts_customer_login_rotates_the_csrf_secret(portal, django_ready):  # noqa: F811
+def test_acc_2_hosts_customer_login_rotates_the_csrf_secret(portal, django_ready):
     from hosts import make_app
 
     app = make_app("django", portal)
@@ -411,8 +455,9 @@ def test_acc_2_hosts_customer_login_rotates_the_csrf_secret(portal, django_ready
     assert b.client.cookies.get("csrftoken").value != before
 
 
-def test_inv_2_hosts_staff_reports_checks_the_permission_first(app, portal):  # noqa: F811
+def test_inv_2_hosts_staff_reports_checks_the_permission_first(app, portal):
     from hosts import STAFF_PASSWORD, add_staff_user
+
     from portalkit import Permission
 
     add_staff_user(app, "clerk@greenacres.example", [Permission.MANAGE_ISSUES])
@@ -422,7 +467,7 @@ def test_inv_2_hosts_staff_reports_checks_the_permission_first(app, portal):  # 
     assert r.status_code == 403
 
 
-def test_pay_6_hosts_refuse_webhooks_signed_with_the_secret_in_the_source(app, portal):  # noqa: F811
+def test_pay_6_hosts_refuse_webhooks_signed_with_the_secret_in_the_source(app, portal):
     """The fake processor's secret was a constant in its source and its references sequential:
     anyone could settle a payment. Now each process has its own random secret."""
     import json
@@ -432,13 +477,23 @@ def test_pay_6_hosts_refuse_webhooks_signed_with_the_secret_in_the_source(app, p
     body = json.dumps({"id": "evt_forged", "kind": "succeeded", "ref": "ch_fake_000001", "payment_id": "x"}).encode()
     forged = FakeProcessor(webhook_secret="whsec_fake_0123456789").signature(body)
     if app[0] == "flask":
-        r = app[1].test_client().post(PREFIX + "/webhooks/processor", data=body,
-                                      headers={"Fake-Signature": forged, "Content-Type": "application/json"})
+        r = (
+            app[1]
+            .test_client()
+            .post(
+                PREFIX + "/webhooks/processor",
+                data=body,
+                headers={"Fake-Signature": forged, "Content-Type": "application/json"},
+            )
+        )
         status = r.status_code
     else:
         from django.test import Client
 
-        status = Client().post(PREFIX + "/webhooks/processor", body, content_type="application/json",
-                               HTTP_FAKE_SIGNATURE=forged).status_code
+        status = (
+            Client()
+            .post(PREFIX + "/webhooks/processor", body, content_type="application/json", HTTP_FAKE_SIGNATURE=forged)
+            .status_code
+        )
     assert status == 400
     assert portal.processor.signature(body) != forged

@@ -1,13 +1,19 @@
 import re
 
 import pytest
+from conftest import PASSWORD
 
 from portalkit import PortalStatus
-from portalkit.errors import (AccountSuspended, AuthenticationFailed, InvalidToken, ExpiredToken, SessionExpired,
-                              TooManyAttempts, ValidationError)
 from portalkit.accounts import RESET_ANSWER
-
-from conftest import PASSWORD
+from portalkit.errors import (
+    AccountSuspended,
+    AuthenticationFailed,
+    ExpiredToken,
+    InvalidToken,
+    SessionExpired,
+    TooManyAttempts,
+    ValidationError,
+)
 
 
 def reset_token(world, email):
@@ -17,8 +23,12 @@ def reset_token(world, email):
 def test_acc_1_password_typed_twice_and_rules_enforced(world):
     world.portal.invitations.send(world.staff, [world.alice.id])
     token = world.portal.invitations.link_for(world.portal.directory.contact(world.alice.id)).split("#", 1)[1]
-    for pw, confirm in (("garden-2026", "garden-2027"), ("short1", "short1"), ("onlyletters", "onlyletters"),
-                        ("x1" * 40, "x1" * 40)):
+    for pw, confirm in (
+        ("garden-2026", "garden-2027"),
+        ("short1", "short1"),
+        ("onlyletters", "onlyletters"),
+        ("x1" * 40, "x1" * 40),
+    ):
         with pytest.raises(ValidationError):
             world.portal.accounts.sign_up(token, pw, confirm)
     assert world.portal.directory.contact(world.alice.id).portal_status is PortalStatus.INVITED
@@ -73,7 +83,9 @@ def test_acc_3_reset_only_for_enrolled_same_answer_either_way(enrolled):
     d = enrolled.portal.directory
     pending = d.add_contact(enrolled.staff, enrolled.customer.id, "Nia", "New", "nia@example.com")
     enrolled.mailer.outbox.clear()
-    answers = {enrolled.portal.accounts.request_reset(e) for e in ("alice@example.com", "nia@example.com", "ghost@x.io")}
+    answers = {
+        enrolled.portal.accounts.request_reset(e) for e in ("alice@example.com", "nia@example.com", "ghost@x.io")
+    }
     assert answers == {RESET_ANSWER}
     # same work either way: every address gets a mail, only the enrolled one a reset link
     assert [m.to for m in enrolled.mailer.outbox] == [("alice@example.com",), ("nia@example.com",), ("ghost@x.io",)]
@@ -156,10 +168,18 @@ def test_acc_6_wrong_password_does_not_reveal_suspension(enrolled):
     assert not isinstance(err.value, AccountSuspended)
 
 
-@pytest.mark.parametrize("first,last,ok", [
-    ("Al", "G", True), ("A", "Green", False), ("Al3x", "Green", False), ("Alice", "Gr#en", False),
-    ("José", "Núñez", True), ("Mary-Jane", "O'Neil", True), ("Al", "", False),
-])
+@pytest.mark.parametrize(
+    "first,last,ok",
+    [
+        ("Al", "G", True),
+        ("A", "Green", False),
+        ("Al3x", "Green", False),
+        ("Alice", "Gr#en", False),
+        ("José", "Núñez", True),
+        ("Mary-Jane", "O'Neil", True),
+        ("Al", "", False),
+    ],
+)
 def test_acc_7_profile_names(enrolled, first, last, ok):
     if ok:
         assert enrolled.portal.accounts.update_profile(enrolled.alice, first, last).first_name == first
@@ -185,7 +205,7 @@ def test_concurrent_double_signup_one_wins(world):
         try:
             world.portal.accounts.sign_up(token, PASSWORD, PASSWORD)
             outcomes.append("ok")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             outcomes.append(type(exc).__name__)
 
     threads = [threading.Thread(target=attempt) for _ in range(4)]

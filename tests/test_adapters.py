@@ -6,16 +6,15 @@ from io import BytesIO
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
+from conftest import build_world
 from pypdf import PdfReader
 
 from portalkit import Mail, hookimpl
-from portalkit.invoices import LineItem
-from portalkit.events import InvitationSent
 from portalkit.adapters.smtp import SmtpMailer
+from portalkit.events import InvitationSent
+from portalkit.invoices import LineItem
 from portalkit.models import OutboxMessage
 from portalkit.outbox import DEAD, PENDING, SENT
-
-from conftest import build_world
 
 
 class Collector(Message):
@@ -45,8 +44,15 @@ def smtp_server():
 def test_smtp_mailer_delivers_to_a_real_smtp_server(smtp_server):
     controller, handler = smtp_server
     mailer = SmtpMailer("127.0.0.1", controller.port, default_sender="portal@greenacres.test")
-    mailer.send(Mail(to=("alice@example.com",), subject="Héllo Alice", text="plain body",
-                     html="<p>html body</p>", message_id="invite:abc:1"))
+    mailer.send(
+        Mail(
+            to=("alice@example.com",),
+            subject="Héllo Alice",
+            text="plain body",
+            html="<p>html body</p>",
+            message_id="invite:abc:1",
+        )
+    )
     [msg] = handler.messages
     from email.header import decode_header, make_header
 
@@ -149,22 +155,37 @@ def test_invoice_pdf_opens_and_holds_number_and_amounts(enrolled):
     inv = w.portal.invoices.add(w.staff, w.prop.id, "INV-2026-0042", "1234.50", date(2026, 1, 5), amount_due="234.50")
     reader = PdfReader(BytesIO(w.portal.invoices.pdf(w.alice, inv.id)))
     text = reader.pages[0].extract_text()
-    for expected in ("INV-2026-0042", "Invoice amount: $1,234.50", "Amount due: $234.50", "Oak Street Commons",
-                     "Green Acres Landscaping", "Due date: Feb 4, 2026"):
+    for expected in (
+        "INV-2026-0042",
+        "Invoice amount: $1,234.50",
+        "Amount due: $234.50",
+        "Oak Street Commons",
+        "Green Acres Landscaping",
+        "Due date: Feb 4, 2026",
+    ):
         assert expected in text
 
 
 def test_invoice_pdf_holds_its_lines_terms_and_branding_and_paginates(enrolled):
     w = enrolled
     lines = [LineItem(description=f"Mowing (week {n}) \\ ✓", quantity="1.5", unit_price="40.00") for n in range(80)]
-    inv = w.portal.invoices.add(w.staff, w.prop.id, "INV-7", "4800.00", date(2026, 1, 5), lines=lines,
-                                terms="Net 30. A 1.5% monthly charge applies after the due date.")
+    inv = w.portal.invoices.add(
+        w.staff,
+        w.prop.id,
+        "INV-7",
+        "4800.00",
+        date(2026, 1, 5),
+        lines=lines,
+        terms="Net 30. A 1.5% monthly charge applies after the due date.",
+    )
     reader = PdfReader(BytesIO(w.portal.invoices.pdf(w.alice, inv.id)))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) >= 2 and "Mowing (week 79) \\ ?" in text and "$60.00" in text
     assert "A 1.5% monthly charge applies" in text and "Green Acres Landscaping" in text
     assert [(line.position, line.amount) for line in w.portal.invoices.lines(w.alice, inv.id)][-1] == (
-        79, Decimal("60.00"))
+        79,
+        Decimal("60.00"),
+    )
 
 
 def test_outbox_worker_process_delivers_what_the_web_process_queued(tmp_path, smtp_server):
@@ -180,8 +201,12 @@ def test_outbox_worker_process_delivers_what_the_web_process_queued(tmp_path, sm
     w.portal.dispatch_inline = False
     w.portal.invitations.send(w.staff, [w.alice.id, w.bob.id])
     assert w.mailer.outbox == [] and len(w.portal.outbox.pending()) == 4  # 2 mails + 2 events
-    env = {**os.environ, "WORKER_DB_URL": url, "WORKER_SMTP_PORT": str(controller.port),
-           "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "WORKER_DB_URL": url,
+        "WORKER_SMTP_PORT": str(controller.port),
+        "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]),
+    }
     cmd = [sys.executable, "-m", "portalkit.worker", "--factory", "outbox_worker_factory:build", "--once"]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -206,8 +231,12 @@ def test_one_outbox_worker_serves_every_company(tmp_path, smtp_server):
         w = build_world(storage, company_id=company)
         w.portal.dispatch_inline = False
         w.portal.invitations.send(w.staff, [w.alice.id])
-    env = {**os.environ, "WORKER_DB_URL": url, "WORKER_SMTP_PORT": str(controller.port),
-           "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "WORKER_DB_URL": url,
+        "WORKER_SMTP_PORT": str(controller.port),
+        "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]),
+    }
     cmd = [sys.executable, "-m", "portalkit.worker", "--factory", "outbox_worker_factory:build_companies", "--once"]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -281,11 +310,21 @@ def test_smtp_messages_encode_names_and_refuse_header_injection():
     from email import message_from_bytes, policy
 
     mailer = SmtpMailer("127.0.0.1", default_sender="Green Acres Ñ <portal@greenacres.test>")
-    msg = mailer.build(Mail(to=("José Núñez <jose@example.com>",), subject="Recibo ✓", text="Gracias ñ\n",
-                            html="<p>ñ</p>", message_id="k"))
+    msg = mailer.build(
+        Mail(
+            to=("José Núñez <jose@example.com>",),
+            subject="Recibo ✓",
+            text="Gracias ñ\n",
+            html="<p>ñ</p>",
+            message_id="k",
+        )
+    )
     parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
     assert (str(parsed["To"]), str(parsed["From"]), str(parsed["Subject"])) == (
-        "José Núñez <jose@example.com>", "Green Acres Ñ <portal@greenacres.test>", "Recibo ✓")
+        "José Núñez <jose@example.com>",
+        "Green Acres Ñ <portal@greenacres.test>",
+        "Recibo ✓",
+    )
     assert parsed.get_body(("plain",)).get_content() == "Gracias ñ\n"
     with pytest.raises(ValueError):
         mailer.build(Mail(to=("a@b.co\r\nBcc: everyone@example.com",), subject="x", text="t"))

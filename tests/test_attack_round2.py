@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from conftest import build_world, invoice
 
 from portalkit.adapters.payments import bank_token
 from portalkit.models import Invoice, Payment, PaymentStatus, Refund, RefundStatus
 from portalkit.ports import ProcessorEvent
-
-from conftest import build_world, invoice
 
 ACH = ("011000015", "123456789")
 
@@ -37,8 +36,12 @@ def deliver(w):
 
 def event(w, payment, kind, **kw):
     import secrets
-    return w.portal.payments.apply_event(ProcessorEvent(id=f"evt_{secrets.token_hex(6)}", kind=kind,
-                                                        ref=payment.processor_ref, payment_id=payment.id, **kw))
+
+    return w.portal.payments.apply_event(
+        ProcessorEvent(
+            id=f"evt_{secrets.token_hex(6)}", kind=kind, ref=payment.processor_ref, payment_id=payment.id, **kw
+        )
+    )
 
 
 def books(w, pid):
@@ -113,8 +116,10 @@ def test_pay_8_an_event_without_refund_keys_never_settles_the_wrong_pending_refu
     paid, inv = books(w, payment.id)
     refunds = w.portal.storage.find(Refund, payment_id=payment.id)
     assert processor.refunded(payment.processor_ref) == Decimal("50.00")
-    assert paid.refunded_amount == Decimal("50.00"), ([(r.amount, r.requested_by, r.status.value) for r in refunds],
-                                                      paid.refunded_amount)
+    assert paid.refunded_amount == Decimal("50.00"), (
+        [(r.amount, r.requested_by, r.status.value) for r in refunds],
+        paid.refunded_amount,
+    )
     assert inv.amount_due == Decimal("50.00") and {r.requested_by for r in refunds} == {w.staff.email}
 
 
@@ -122,6 +127,7 @@ def test_pay_8_resubmitting_a_refused_refund_form_says_refused_again(w):
     """The processor refused a refund; staff press Refund again on the same form (the same
     request key): it is refused again, never reported as done."""
     from portalkit.errors import RefundRefused
+
     payment = settled(w, "400.00")
     w.adapters.processor.refund_outside(payment.processor_ref, Decimal("350.00"))  # not reported yet
     with pytest.raises(RefundRefused):
@@ -176,6 +182,7 @@ def test_pay_4_a_card_declined_at_attach_leaves_the_contact_as_it_was(storage):
     made at the processor; the contact keeps no customer it has no method with (a later method
     makes its own), and no method is saved."""
     from portalkit.adapters.payments import card_token
+
     w = build_world(storage, processor=DeclinesAtAttach())
     alice = w.enrol(w.alice)
     before = w.portal.storage.get(Contact, alice.id)
@@ -186,7 +193,7 @@ def test_pay_4_a_card_declined_at_attach_leaves_the_contact_as_it_was(storage):
 
 # -- hosts: both integrations through their test clients ----------------------------------------
 import test_hosts  # noqa: E402
-from hosts import CUSTOMER_PASSWORD, PREFIX, STAFF_PASSWORD, Browser, File, csrf_of, link_in_mail  # noqa: E402
+from hosts import CUSTOMER_PASSWORD, Browser, link_in_mail  # noqa: E402
 from test_hardening import post_unread  # noqa: E402
 from test_hosts import enrol, staff_browser  # noqa: E402
 
@@ -204,8 +211,15 @@ def test_host_a_dead_customer_session_does_not_unlock_upload_sized_bodies(app, p
     first = enrol(app, portal, "alice@example.com")
     other = Browser(app)
     assert other.post("/login", {"email": "alice@example.com", "password": CUSTOMER_PASSWORD}).status_code == 303
-    r = other.post("/profile", {"action": "password", "current": CUSTOMER_PASSWORD, "password": "new-garden-2027!",
-                                "confirm": "new-garden-2027!"})
+    r = other.post(
+        "/profile",
+        {
+            "action": "password",
+            "current": CUSTOMER_PASSWORD,
+            "password": "new-garden-2027!",
+            "confirm": "new-garden-2027!",
+        },
+    )
     assert r.status_code == 303
     stale = first  # it has loaded no page since, so its session still holds the (dead) token
     try:
@@ -217,6 +231,7 @@ def test_host_a_dead_customer_session_does_not_unlock_upload_sized_bodies(app, p
 
 # -- tenancy and sync ----------------------------------------------------------------------------
 from test_sync import by_external, host_batch  # noqa: E402
+
 from portalkit.models import Contact, Property, StoredSettings  # noqa: E402
 from portalkit.sync import HostContact, HostCustomer, SyncBatch  # noqa: E402
 
@@ -230,14 +245,16 @@ def test_sync_moving_a_contact_to_another_customer_while_it_is_primary_of_the_ol
     world.portal.sync.apply(host_batch())
     moved = attrs.evolve(host_batch().contacts[0], customer="CU-2", properties=())
     try:
-        world.portal.sync.apply(SyncBatch(customers=[HostCustomer(external_id="CU-2", name="Cedar Court")],
-                                          contacts=[moved]))
+        world.portal.sync.apply(
+            SyncBatch(customers=[HostCustomer(external_id="CU-2", name="Cedar Court")], contacts=[moved])
+        )
     except ValidationError:
         return  # refused: fine
     prop = by_external(world.portal, Property, "PR-1")
     dana = by_external(world.portal, Contact, "CO-1")
-    assert prop.primary_contact_id != dana.id or prop.customer_id == dana.customer_id, \
+    assert prop.primary_contact_id != dana.id or prop.customer_id == dana.customer_id, (
         "a CU-2 contact is primary contact of a CU-1 property"
+    )
 
 
 def test_acc_8_sync_changing_an_enrolled_contacts_email_voids_what_was_mailed_to_the_old_address(enrolled):
@@ -246,20 +263,40 @@ def test_acc_8_sync_changing_an_enrolled_contacts_email_voids_what_was_mailed_to
     links already mailed to the old address keep working, and the old address hears nothing."""
     w = enrolled
     acc = w.portal.accounts
-    w.portal.sync.apply(SyncBatch(customers=[HostCustomer(external_id="CU-9", name="Birch Lane")],
-                                  contacts=[HostContact(external_id="CO-9", customer="CU-9", first_name="Dana",
-                                                        last_name="Birch", email="dana@example.com")]))
+    w.portal.sync.apply(
+        SyncBatch(
+            customers=[HostCustomer(external_id="CU-9", name="Birch Lane")],
+            contacts=[
+                HostContact(
+                    external_id="CO-9", customer="CU-9", first_name="Dana", last_name="Birch", email="dana@example.com"
+                )
+            ],
+        )
+    )
     dana = w.enrol(w.portal.directory.contact_by_email("dana@example.com"))
     acc.request_reset("dana@example.com")
     import re
+
     old_reset = re.search(r"/reset-password#([\w.\-]+)", w.mailer.to("dana@example.com")[-1].text).group(1)
     before = len(w.mailer.to("dana@example.com"))
-    w.portal.sync.apply(SyncBatch(customers=[HostCustomer(external_id="CU-9", name="Birch Lane")],
-                                  contacts=[HostContact(external_id="CO-9", customer="CU-9", first_name="Dana",
-                                                        last_name="Birch", email="mallory@example.net")]))
+    w.portal.sync.apply(
+        SyncBatch(
+            customers=[HostCustomer(external_id="CU-9", name="Birch Lane")],
+            contacts=[
+                HostContact(
+                    external_id="CO-9",
+                    customer="CU-9",
+                    first_name="Dana",
+                    last_name="Birch",
+                    email="mallory@example.net",
+                )
+            ],
+        )
+    )
     assert w.portal.storage.get(Contact, dana.id).email == "mallory@example.net"  # the host's word, at once
     told = len(w.mailer.to("dana@example.com")) > before
     from portalkit.errors import InvalidToken
+
     try:
         acc.check_reset_link(old_reset)
         voided = False
@@ -269,9 +306,10 @@ def test_acc_8_sync_changing_an_enrolled_contacts_email_voids_what_was_mailed_to
 
 
 # -- settings --------------------------------------------------------------------------------------
-from conftest import SECRET, Adapters, make_config  # noqa: E402
-from portalkit import Portal, ValidationError  # noqa: E402
 import attrs  # noqa: E402
+from conftest import SECRET, Adapters, make_config  # noqa: E402
+
+from portalkit import Portal, ValidationError  # noqa: E402
 
 
 def test_brd_1_a_saved_setting_of_a_type_a_newer_release_refuses_is_dropped_not_fatal(world):
@@ -281,8 +319,9 @@ def test_brd_1_a_saved_setting_of_a_type_a_newer_release_refuses_is_dropped_not_
     portal = world.portal
     portal.update_config(world.staff, attrs.evolve(portal.config, company_name="Kept Name"))
     stored = portal.shared_storage.get(StoredSettings, "default")
-    portal.shared_storage.update(attrs.evolve(stored, config={**stored.config, "max_issue_attachments": "five"},
-                                              revision=stored.revision + 1))
+    portal.shared_storage.update(
+        attrs.evolve(stored, config={**stored.config, "max_issue_attachments": "five"}, revision=stored.revision + 1)
+    )
     again = Portal(make_config(), secret_key=SECRET, plugins=[Adapters(portal.shared_storage)])
     assert again.config.company_name == "Kept Name"
     assert again.config.max_issue_attachments == make_config().max_issue_attachments
@@ -295,20 +334,28 @@ def test_pay_5_staff_cannot_lift_the_card_network_fee_cap(world):
     portal = world.portal
     refused = False
     try:
-        portal.update_config(world.staff, attrs.evolve(portal.config, max_fee_percent=Decimal("100"),
-                                                       convenience_fee_percent=Decimal("100")))
+        portal.update_config(
+            world.staff,
+            attrs.evolve(portal.config, max_fee_percent=Decimal("100"), convenience_fee_percent=Decimal("100")),
+        )
     except ValidationError:
         refused = True
-    redeployed = Portal(make_config(max_fee_percent=Decimal("2.00"), convenience_fee_percent=Decimal("1.00")), secret_key=SECRET,
-                        plugins=[Adapters(portal.shared_storage)])
-    assert refused and redeployed.config.max_fee_percent == Decimal("2.00"), \
-        (refused, redeployed.config.max_fee_percent, redeployed.config.convenience_fee_percent)
+    redeployed = Portal(
+        make_config(max_fee_percent=Decimal("2.00"), convenience_fee_percent=Decimal("1.00")),
+        secret_key=SECRET,
+        plugins=[Adapters(portal.shared_storage)],
+    )
+    assert refused and redeployed.config.max_fee_percent == Decimal("2.00"), (
+        refused,
+        redeployed.config.max_fee_percent,
+        redeployed.config.convenience_fee_percent,
+    )
 
 
 # -- properties that held ---------------------------------------------------------------------------
 import threading  # noqa: E402
 
-from portalkit.errors import InvalidToken, PortalError  # noqa: E402
+from portalkit.errors import PortalError  # noqa: E402
 
 
 def run_at_once(functions):
@@ -334,8 +381,10 @@ def test_pay_8_parallel_refunds_racing_an_ach_return_never_exceed_the_payment_an
     full afterwards whatever the order (a return brings back what was not refunded)."""
     payment = settled(w)
     w.adapters.processor.return_payment(payment.processor_ref)
-    work = [lambda i=i: w.portal.payments.refund(w.staff, payment.id, "300.00", request_key=f"k{min(i, 4)}")
-            for i in range(6)]
+    work = [
+        lambda i=i: w.portal.payments.refund(w.staff, payment.id, "300.00", request_key=f"k{min(i, 4)}")
+        for i in range(6)
+    ]
     work += [lambda: deliver(w)] * 2
     for result in run_at_once(work):
         assert result is None or isinstance(result, (Payment, int, PortalError)), result
@@ -368,6 +417,7 @@ def test_acc_8_confirming_an_address_another_contact_took_meanwhile_is_refused_o
     (InFailedSqlTransaction: a 500 page) escapes instead."""
     w = enrolled
     import re
+
     w.portal.directory.change_email(w.staff, w.alice.id, "shared@example.org")
     t1 = re.search(r"/confirm-email#([\w.\-]+)", w.mailer.to("shared@example.org")[-1].text).group(1)
     w.portal.directory.change_email(w.staff, w.bob.id, "shared@example.org")
@@ -380,6 +430,7 @@ def test_acc_8_confirming_an_address_another_contact_took_meanwhile_is_refused_o
 def test_acc_3_tokens_of_one_purpose_are_refused_for_every_other(enrolled):
     w = enrolled
     import re
+
     acc = w.portal.accounts
     acc.request_login_link("alice@example.com")
     sign_in = re.search(r"/sign-in#([\w.\-]+)", w.mailer.to("alice@example.com")[-1].text).group(1)
@@ -389,10 +440,19 @@ def test_acc_3_tokens_of_one_purpose_are_refused_for_every_other(enrolled):
     w.portal.directory.change_email(w.staff, w.alice.id, "alice2@example.org")
     confirm = re.search(r"/confirm-email#([\w.\-]+)", w.mailer.to("alice2@example.org")[-1].text).group(1)
     for token in (sign_in, reset, session, confirm):
-        for check in (acc.check_login_link, acc.check_reset_link, acc.check_email_change, acc.authenticate,
-                      w.portal.invitations.check_link):
-            if (token, check) in ((sign_in, acc.check_login_link), (reset, acc.check_reset_link),
-                                  (confirm, acc.check_email_change), (session, acc.authenticate)):
+        for check in (
+            acc.check_login_link,
+            acc.check_reset_link,
+            acc.check_email_change,
+            acc.authenticate,
+            w.portal.invitations.check_link,
+        ):
+            if (token, check) in (
+                (sign_in, acc.check_login_link),
+                (reset, acc.check_reset_link),
+                (confirm, acc.check_email_change),
+                (session, acc.authenticate),
+            ):
                 continue
             with pytest.raises(PortalError):
                 check(token)
@@ -414,8 +474,14 @@ def test_acc_3_host_a_mailed_token_posted_to_another_purposes_page_is_refused_an
     sign_in = link_in_mail(portal, "alice@example.com", "sign-in").partition("#")[2]
     portal.accounts.request_reset("alice@example.com")
     reset = link_in_mail(portal, "alice@example.com", "reset-password").partition("#")[2]
-    for path, token in (("/reset-password", sign_in), ("/confirm-email", sign_in), ("/sign-in", reset),
-                        ("/signup", sign_in), ("/sign-in", "x" * 5000), ("/sign-in", sign_in + "A")):
+    for path, token in (
+        ("/reset-password", sign_in),
+        ("/confirm-email", sign_in),
+        ("/sign-in", reset),
+        ("/signup", sign_in),
+        ("/sign-in", "x" * 5000),
+        ("/sign-in", sign_in + "A"),
+    ):
         b = Browser(app)
         r = b.post(path, {"link": f"https://evil.example/whatever#{token}"})
         assert r.status_code in (400, 403, 404), (path, r.status_code)
@@ -447,6 +513,7 @@ def test_acc_8_flask_on_postgres_confirming_an_address_taken_meanwhile_says_alre
     try again." (a StorageError: InFailedSqlTransaction) instead of "That email is already used
     by another contact"; trying again fails the same way."""
     from hosts import demo_portal, make_app
+
     storage = request.getfixturevalue("pg_storage")
     storage.truncate_all()
     portal = demo_portal(tmp_path, storage=storage)
@@ -454,19 +521,30 @@ def test_acc_8_flask_on_postgres_confirming_an_address_taken_meanwhile_says_alre
     enrol(app, portal, "alice@example.com")
     alice = portal.directory.contact_by_email("alice@example.com")
     staff = staff_browser(app)
-    r = staff.post(f"/staff/contacts/{alice.id}/details", {"first_name": "Alice", "last_name": "Green",
-                                                           "email": "taken@example.org", "language": "en"},
-                   page=f"/staff/contacts/{alice.id}")
+    r = staff.post(
+        f"/staff/contacts/{alice.id}/details",
+        {"first_name": "Alice", "last_name": "Green", "email": "taken@example.org", "language": "en"},
+        page=f"/staff/contacts/{alice.id}",
+    )
     assert r.status_code == 303
     link = link_in_mail(portal, "taken@example.org", "confirm-email")
     other = next(c for c in portal.storage.find(Contact) if c.id != alice.id and c.email)
-    r = staff.post(f"/staff/contacts/{other.id}/details", {"first_name": other.first_name,
-                                                           "last_name": other.last_name or "X",
-                                                           "email": "taken@example.org", "language": "en"},
-                   page=f"/staff/contacts/{other.id}")
+    r = staff.post(
+        f"/staff/contacts/{other.id}/details",
+        {
+            "first_name": other.first_name,
+            "last_name": other.last_name or "X",
+            "email": "taken@example.org",
+            "language": "en",
+        },
+        page=f"/staff/contacts/{other.id}",
+    )
     assert r.status_code == 303
     assert portal.directory.contact_by_email("taken@example.org") is not None  # changed at once (not enrolled)
     visitor = Browser(app)
     assert visitor.open_link(link).status_code == 303
     r = visitor.post("/confirm-email", {})
-    assert r.status_code == 400 and "already used" in r.get_data(as_text=True), (r.status_code, __import__("re").findall(r"<main.*?</main>", r.get_data(as_text=True), __import__("re").S))
+    assert r.status_code == 400 and "already used" in r.get_data(as_text=True), (
+        r.status_code,
+        __import__("re").findall(r"<main.*?</main>", r.get_data(as_text=True), __import__("re").S),
+    )

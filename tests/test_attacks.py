@@ -7,22 +7,31 @@ property test in ``test_bad_input.py`` throws random bad input at every public m
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import attrs
 import pytest
+from conftest import PASSWORD, build_world, invoice, signature_png
 
-from portalkit import Access, Attachment, Permission, PortalConfig, ProposalStatus
-from portalkit.adapters.payments import bank_token, card_token
+from portalkit import Access, Permission, PortalConfig, ProposalStatus
+from portalkit.adapters.payments import card_token
 from portalkit.config import Branding, updated
-from portalkit.errors import (AlreadySignedUp, AuthenticationFailed, Conflict, ExpiredToken, PaymentsDisabled, PermissionDenied,
-                              PortalError, SessionExpired, TooManyAttempts, ValidationError)
+from portalkit.errors import (
+    AlreadySignedUp,
+    AuthenticationFailed,
+    Conflict,
+    ExpiredToken,
+    PaymentsDisabled,
+    PermissionDenied,
+    PortalError,
+    SessionExpired,
+    TooManyAttempts,
+    ValidationError,
+)
 from portalkit.models import Contact, Customer, PortalStatus
 from portalkit.money import parse
 from portalkit.retry import ATTEMPTS, retry_on_conflict
-
-from conftest import PASSWORD, build_world, invoice, signature_png
 
 
 def signup_token(world, contact):
@@ -134,7 +143,7 @@ def test_acc_1_a_password_past_72_bytes_never_matches(world):
 
 # -- INV-6, INV-11: links ------------------------------------------------------------------------
 def test_inv_6_link_lifetime_is_exact_to_the_microsecond(world):
-    world.clock.set(datetime(2026, 3, 1, 9, 0, 0, 750000, tzinfo=timezone.utc))
+    world.clock.set(datetime(2026, 3, 1, 9, 0, 0, 750000, tzinfo=UTC))
     world.portal.invitations.send(world.staff, [world.alice.id])
     token = signup_token(world, world.alice)
     world.clock.advance(days=30)
@@ -145,7 +154,7 @@ def test_inv_6_link_lifetime_is_exact_to_the_microsecond(world):
 
 
 def test_acc_4_sessions_and_reset_links_expire_to_the_microsecond(enrolled):
-    enrolled.clock.set(datetime(2026, 3, 1, 9, 0, 0, 750000, tzinfo=timezone.utc))
+    enrolled.clock.set(datetime(2026, 3, 1, 9, 0, 0, 750000, tzinfo=UTC))
     session = enrolled.portal.accounts.login("alice@example.com", PASSWORD)
     enrolled.clock.advance(hours=12)
     assert enrolled.portal.accounts.authenticate(session.token).id == enrolled.alice.id
@@ -208,8 +217,11 @@ def test_vis_3_payment_methods_need_the_invoices_flag_and_electronic_payment(enr
     card = pay.add_method(w.alice, card_token("4242424242424242", 12, 2031))
     w.portal.directory.update_contact(w.staff, w.alice.id, access=Access(invoices=False))
     alice = w.portal.directory.contact(w.alice.id)
-    for call in (lambda: pay.methods(alice), lambda: pay.set_default(alice, card.id),
-                 lambda: pay.remove_method(alice, card.id)):
+    for call in (
+        lambda: pay.methods(alice),
+        lambda: pay.set_default(alice, card.id),
+        lambda: pay.remove_method(alice, card.id),
+    ):
         with pytest.raises(PermissionDenied):
             call()
     w.portal.update_config(w.staff, attrs.evolve(w.portal.config, electronic_payment_enabled=False))
@@ -230,21 +242,41 @@ def test_vis_6_main_contact_only_hides_jobs_without_a_main_contact(enrolled):
 
 
 # -- PAY-4, PAY-5: money --------------------------------------------------------------------------
-@pytest.mark.parametrize("text,expected", [("125.00", "125.00"), ("1,287.50", "1287.50"), ("$1,287.50", "1287.50"),
-                                           ("0.5", "0.50"), ("12", "12.00")])
+@pytest.mark.parametrize(
+    "text,expected",
+    [("125.00", "125.00"), ("1,287.50", "1287.50"), ("$1,287.50", "1287.50"), ("0.5", "0.50"), ("12", "12.00")],
+)
 def test_pay_5_amounts_read_strictly(text, expected):
     assert parse(text) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["1,50", "1,5000.00", "12,34,567", "١٢٣", "１２３", "1e30", "1E+3", "NaN", "Infinity",
-                                  "-5.00", "1.005", "12.", " ", "99999999999.00", "1_000"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1,50",
+        "1,5000.00",
+        "12,34,567",
+        "١٢٣",
+        "１２３",
+        "1e30",
+        "1E+3",
+        "NaN",
+        "Infinity",
+        "-5.00",
+        "1.005",
+        "12.",
+        " ",
+        "99999999999.00",
+        "1_000",
+    ],
+)
 def test_pay_5_ambiguous_or_foreign_amounts_are_refused(text):
     with pytest.raises(ValidationError):
         parse(text)
 
 
 def test_pay_5_huge_decimals_are_a_validation_error():
-    for value in (Decimal("1E+30"), Decimal("-1"), Decimal("sNaN"), 10 ** 30):
+    for value in (Decimal("1E+30"), Decimal("-1"), Decimal("sNaN"), 10**30):
         with pytest.raises(ValidationError):
             parse(value)
 
@@ -267,7 +299,9 @@ def test_pay_5_fee_on_five_dollars_at_2_9_percent_is_15_cents(enrolled):
 # -- INV-5: staff text is data ---------------------------------------------------------------------
 def test_inv_5_subject_never_keeps_any_line_break(world):
     for brk in ("\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\x1c", "\r\n", "\x00"):
-        world.portal.invitations.send(world.staff, [world.alice.id], subject=f"Hello{brk}Bcc: x@evil.test [ContactName]")
+        world.portal.invitations.send(
+            world.staff, [world.alice.id], subject=f"Hello{brk}Bcc: x@evil.test [ContactName]"
+        )
         subject = world.mailer.outbox[-1].subject
         assert subject.splitlines() == [subject] and "Bcc: x@evil.test" in subject
 
@@ -276,7 +310,8 @@ def test_inv_5_rendering_is_bounded(world):
     with pytest.raises(ValidationError):
         world.portal.invitations.send(world.staff, [world.alice.id], body="x" * 20_001 + "[CustomerPortalLink]")
     world.portal.invitations.send(world.staff, [world.alice.id], body="{{'x'*200000000}} [CustomerPortalLink]")
-    assert len(world.mailer.outbox[-1].html) < 1000
+    html = world.mailer.outbox[-1].html
+    assert "{{'x'*200000000}}" in html and len(html) < 10_000  # printed as text, never run
 
 
 # -- INV-9 ------------------------------------------------------------------------------------------
@@ -291,16 +326,26 @@ def test_inv_9_auto_invite_with_the_portal_disabled_still_creates_the_contact():
 @pytest.mark.parametrize("background", [(0, 0, 0, 0), (255, 255, 255, 255), (255, 255, 255, 0)])
 def test_pro_4_an_untouched_pad_is_not_a_signature(enrolled, background):
     w = enrolled
-    proposal = w.portal.proposals.add(w.staff, w.prop.id, "P-1", "Work", date(2026, 2, 1),
-                                      status=ProposalStatus.APPROVED)
+    proposal = w.portal.proposals.add(
+        w.staff, w.prop.id, "P-1", "Work", date(2026, 2, 1), status=ProposalStatus.APPROVED
+    )
     with pytest.raises(ValidationError):
         w.portal.proposals.sign(w.alice, proposal.id, signature_png(ink=False, background=background), "203.0.113.5")
     assert w.portal.storage.get(type(proposal), proposal.id).signature is None
 
 
 # -- ACC-7: addresses -------------------------------------------------------------------------------
-@pytest.mark.parametrize("address", ["a,attacker@evil.com", "a@b.com,c@d.com", "Eve <eve@x.com>", '"a,b"@x.com',
-                                     "a@b.com\r\nBcc: c@d.com", "bob@localhost"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a,attacker@evil.com",
+        "a@b.com,c@d.com",
+        "Eve <eve@x.com>",
+        '"a,b"@x.com',
+        "a@b.com\r\nBcc: c@d.com",
+        "bob@localhost",
+    ],
+)
 def test_acc_7_an_email_is_exactly_one_address(world, address):
     with pytest.raises(ValidationError):
         world.portal.directory.add_contact(world.staff, world.customer.id, "Eve", "Evil", address)
@@ -336,9 +381,12 @@ def test_inline_delivery_failure_never_fails_a_committed_operation(enrolled, mon
 def test_public_calls_refuse_wrong_types_with_validation_errors(enrolled, bad):
     w, acc = enrolled, enrolled.portal.accounts
     calls = [
-        lambda: acc.login(bad, PASSWORD), lambda: acc.login("alice@example.com", bad),
-        lambda: acc.sign_up(bad, PASSWORD, PASSWORD), lambda: acc.reset_password(bad, PASSWORD, PASSWORD),
-        lambda: acc.change_password(w.alice, PASSWORD, bad, bad), lambda: acc.update_profile(w.alice, bad, "Green"),
+        lambda: acc.login(bad, PASSWORD),
+        lambda: acc.login("alice@example.com", bad),
+        lambda: acc.sign_up(bad, PASSWORD, PASSWORD),
+        lambda: acc.reset_password(bad, PASSWORD, PASSWORD),
+        lambda: acc.change_password(w.alice, PASSWORD, bad, bad),
+        lambda: acc.update_profile(w.alice, bad, "Green"),
         lambda: w.portal.directory.add_contact(w.staff, w.customer.id, bad, "X"),
         lambda: w.portal.directory.suspend(w.staff, w.bob.id, bad),
         lambda: w.portal.issues.create(w.alice, w.prop.id, bad),

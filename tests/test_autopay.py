@@ -26,7 +26,9 @@ def due(enrolled):
     today = w.clock.now().date()
     w.card = w.portal.payments.add_method(w.alice, card_token("4242424242424242", 12, 2031))
     w.inv = w.portal.invoices.add(w.staff, w.prop.id, "INV-AUTO", "120.00", today - timedelta(days=30), net_days=30)
-    w.bobs = w.portal.invoices.add(w.staff, w.prop.id, "INV-BOB", "40.00", today, net_days=0, billing_contact_id=w.bob.id)
+    w.bobs = w.portal.invoices.add(
+        w.staff, w.prop.id, "INV-BOB", "40.00", today, net_days=0, billing_contact_id=w.bob.id
+    )
     return w
 
 
@@ -75,7 +77,9 @@ def test_autopay_retries_on_its_days_and_tells_contact_and_staff(due):
         w.clock.advance(days=1)
     assert attempts == [0, 3, 7]  # autopay_retry_days
     failed = w.portal.storage.find(Payment, invoice_id=w.inv.id)
-    assert sorted(p.autopay_attempt for p in failed) == [1, 2, 3] and {p.status for p in failed} == {PaymentStatus.FAILED}
+    assert sorted(p.autopay_attempt for p in failed) == [1, 2, 3] and {p.status for p in failed} == {
+        PaymentStatus.FAILED
+    }
     w.portal.outbox.dispatch()
     to_alice = [m for m in w.mailer.outbox if m.to == ("alice@example.com",) and "INV-AUTO" in m.subject]
     to_staff = [m for m in w.mailer.outbox if m.to == ("owner@greenacres.test",) and "Autopay failed" in m.subject]
@@ -87,8 +91,9 @@ def test_pay_9_an_invoice_already_overdue_when_autopay_is_turned_on_is_not_charg
     """The consent says invoices that come due from today on; an older, overdue invoice is the
     contact's to pay (it was charged at once, surprising the contact)."""
     w = due
-    overdue = w.portal.invoices.add(w.staff, w.prop.id, "INV-OLD", "55.00", w.clock.now().date() - timedelta(days=60),
-                                    net_days=30)
+    overdue = w.portal.invoices.add(
+        w.staff, w.prop.id, "INV-OLD", "55.00", w.clock.now().date() - timedelta(days=60), net_days=30
+    )
     w.clock.advance(days=1)
     w.portal.autopay.enable(w.alice, w.card.id, agreed=True)
     w.portal.autopay.run()

@@ -8,27 +8,38 @@ left out of the comparison.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import PASSWORD, PNG_SIGNATURE, build_world, invoice
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from storages import make_storage
 
-from portalkit import Upload, ProposalStatus
-from portalkit.adapters.payments import bank_token, card_token
+from portalkit import ProposalStatus, Upload
+from portalkit.adapters.payments import card_token
 from portalkit.config import updated
 from portalkit.errors import PortalError
 from portalkit.models import RECORD_TYPES, LoginThrottle
 
-from conftest import PASSWORD, PNG_SIGNATURE, build_world, invoice
-from storages import make_storage
-
 BAD_VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-10**30, max_value=10**30), st.floats(allow_nan=True),
-    st.text(max_size=40), st.text(alphabet="\x00\x0b\x0c\x85\u2028,;<>{}%$#@\\/١２²", max_size=12),
-    st.binary(max_size=16), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-    st.just("x" * 100_000), st.just("{{ 7*7 }}"), st.just("a,attacker@evil.com"), st.just("1e30"), st.just("1,50"),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True),
+    st.text(max_size=40),
+    st.text(alphabet="\x00\x0b\x0c\x85\u2028,;<>{}%$#@\\/١２²", max_size=12),
+    st.binary(max_size=16),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.just("x" * 100_000),
+    st.just("{{ 7*7 }}"),
+    st.just("a,attacker@evil.com"),
+    st.just("1e30"),
+    st.just("1,50"),
 )
 
 
@@ -53,7 +64,9 @@ def operations(w) -> dict[str, Callable[[Any], Any]]:
         "add_contact.email": lambda v: d.add_contact(w.staff, w.customer.id, "Nia", "New", v),
         "add_contact.properties": lambda v: d.add_contact(w.staff, w.customer.id, "Nia", "New", property_ids=v),
         "add_contact.access": lambda v: d.add_contact(w.staff, w.customer.id, "Nia", "New", access=v),
-        "add_contact.invite": lambda v: d.add_contact(w.staff, w.customer.id, "Nia", "New", "nia@example.com", invite=v),
+        "add_contact.invite": lambda v: d.add_contact(
+            w.staff, w.customer.id, "Nia", "New", "nia@example.com", invite=v
+        ),
         "update_contact.access": lambda v: d.update_contact(w.staff, w.bob.id, access=v),
         "update_contact.scope": lambda v: d.update_contact(w.staff, w.bob.id, main_contact_only=v),
         "change_email": lambda v: d.change_email(w.staff, w.bob.id, v),
@@ -68,9 +81,13 @@ def operations(w) -> dict[str, Callable[[Any], Any]]:
         "invoices.add.amount": lambda v: p.invoices.add(w.staff, w.prop.id, "INV-N", v, date(2026, 1, 1)),
         "invoices.add.number": lambda v: p.invoices.add(w.staff, w.prop.id, v, "10.00", date(2026, 1, 1)),
         "invoices.add.date": lambda v: p.invoices.add(w.staff, w.prop.id, "INV-N", "10.00", v),
-        "invoices.add.net_days": lambda v: p.invoices.add(w.staff, w.prop.id, "INV-N", "10.00", date(2026, 1, 1), net_days=v),
+        "invoices.add.net_days": lambda v: p.invoices.add(
+            w.staff, w.prop.id, "INV-N", "10.00", date(2026, 1, 1), net_days=v
+        ),
         "add_method.token": lambda v: p.payments.add_method(w.alice, v),
-        "add_method.default": lambda v: p.payments.add_method(w.alice, card_token("4242424242424242", 12, 2031), make_default=v),
+        "add_method.default": lambda v: p.payments.add_method(
+            w.alice, card_token("4242424242424242", 12, 2031), make_default=v
+        ),
         "set_default": lambda v: p.payments.set_default(w.alice, v),
         "remove_method": lambda v: p.payments.remove_method(w.alice, v),
         "pay.amount": lambda v: p.payments.pay(w.alice, inv.id, card.id, v, "key-amount"),
@@ -82,8 +99,12 @@ def operations(w) -> dict[str, Callable[[Any], Any]]:
         "refund": lambda v: p.payments.refund(w.staff, v),
         "refund.amount": lambda v: p.payments.refund(w.staff, w.inv.id, v),
         "cancel": lambda v: p.payments.cancel(w.staff, v),
-        "proposals.add.services": lambda v: p.proposals.add(w.staff, w.prop.id, "P-N", "Work", date(2026, 2, 1), services=v),
-        "proposals.add.status": lambda v: p.proposals.add(w.staff, w.prop.id, "P-N", "Work", date(2026, 2, 1), status=v),
+        "proposals.add.services": lambda v: p.proposals.add(
+            w.staff, w.prop.id, "P-N", "Work", date(2026, 2, 1), services=v
+        ),
+        "proposals.add.status": lambda v: p.proposals.add(
+            w.staff, w.prop.id, "P-N", "Work", date(2026, 2, 1), status=v
+        ),
         "proposals.set_status": lambda v: p.proposals.set_status(w.staff, proposal.id, v),
         "sign.image": lambda v: p.proposals.sign(w.alice, proposal.id, v, "203.0.113.5"),
         "sign.ip": lambda v: p.proposals.sign(w.alice, proposal.id, "data:image/png;base64,AAAA", v),
@@ -105,8 +126,11 @@ def operations(w) -> dict[str, Callable[[Any], Any]]:
 
 
 def snapshot(w) -> tuple:
-    rows = tuple(tuple(sorted((attrs.asdict(r) for r in w.portal.storage.find(cls)), key=lambda r: r["id"]))
-                 for cls in RECORD_TYPES if cls is not LoginThrottle)
+    rows = tuple(
+        tuple(sorted((attrs.asdict(r) for r in w.portal.storage.find(cls)), key=lambda r: r["id"]))
+        for cls in RECORD_TYPES
+        if cls is not LoginThrottle
+    )
     return rows, len(w.mailer.outbox), tuple(w.adapters.processor.submitted), w.portal.config
 
 
@@ -117,10 +141,12 @@ def prepared_world(storage):
     w.alice, w.bob = (w.portal.directory.contact(c.id) for c in (w.alice, w.bob))
     w.inv = invoice(w)
     w.card = w.portal.payments.add_method(w.alice, card_token("4242424242424242", 12, 2031))
-    w.proposal = w.portal.proposals.add(w.staff, w.prop.id, "P-1", "Work", date(2026, 2, 1),
-                                        status=ProposalStatus.APPROVED)
-    w.issue = w.portal.issues.create(w.alice, w.prop.id, "Leak", attachments=[
-        Upload(filename="a.png", content_type="image/png", data=b"\x89PNG")])
+    w.proposal = w.portal.proposals.add(
+        w.staff, w.prop.id, "P-1", "Work", date(2026, 2, 1), status=ProposalStatus.APPROVED
+    )
+    w.issue = w.portal.issues.create(
+        w.alice, w.prop.id, "Leak", attachments=[Upload(filename="a.png", content_type="image/png", data=b"\x89PNG")]
+    )
     w.portal.outbox.dispatch()
     return w
 

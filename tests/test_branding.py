@@ -19,10 +19,28 @@ def test_brd_2_anything_else_refused(colour):
 
 def test_brd_1_config_holds_every_setting_with_manual_defaults():
     c = PortalConfig()
-    for name in ("domain", "link_description", "show_invoices", "show_proposals", "show_issues", "proposal_window_days"):
+    for name in (
+        "domain",
+        "link_description",
+        "show_invoices",
+        "show_proposals",
+        "show_issues",
+        "proposal_window_days",
+    ):
         assert hasattr(c, name)
-    for name in ("login_logo_url", "page_text", "display_font", "input_font", "background_colour", "border_colour",
-                 "nav_bar_colour", "button_colour", "dashboard_text_colour", "dashboard_text", "title"):
+    for name in (
+        "login_logo_url",
+        "page_text",
+        "display_font",
+        "input_font",
+        "background_colour",
+        "border_colour",
+        "nav_bar_colour",
+        "button_colour",
+        "dashboard_text_colour",
+        "dashboard_text",
+        "title",
+    ):
         assert hasattr(c.branding, name)
     assert (c.invite_link_days, c.enabled) == (30, False)
 

@@ -8,11 +8,10 @@ import textwrap
 import time
 
 import pytest
-
-from portalkit.adapters.sql import SqlStorage
-from portalkit.adapters.payments import bank_token, card_token
-
 from conftest import PASSWORD, PNG_SIGNATURE, build_world, invoice
+
+from portalkit.adapters.payments import card_token
+from portalkit.adapters.sql import SqlStorage
 
 WORKER = textwrap.dedent("""
     import json, sys, time
@@ -55,8 +54,15 @@ def shared(request, tmp_path):
 
 def race(url, action, arg, workers=6):
     start = time.time() + 3
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, url, action, json.dumps(arg), str(start), str(n)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, url, action, json.dumps(arg), str(start), str(n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(workers)
+    ]
     outs = []
     for p in procs:
         out, err = p.communicate(timeout=120)

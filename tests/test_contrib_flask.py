@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import PASSWORD
 from flask import Flask
 
 from portalkit.contrib.flask import PortalKit, current_contact
 from portalkit.testing import make_portal
 
-from conftest import PASSWORD
-
 
 def test_the_hosts_template_folder_wins(tmp_path):
     (tmp_path / "portalkit").mkdir()
     (tmp_path / "portalkit" / "login.html").write_text(
-        '{% extends "base.html" %}{% block main %}<h1>Log in to Green Acres</h1>{{ csrf_field() }}{% endblock %}')
+        '{% extends "base.html" %}{% block main %}<h1>Log in to Green Acres</h1>{{ csrf_field() }}{% endblock %}'
+    )
     app = Flask(__name__, template_folder=str(tmp_path))
     app.secret_key = "override-test-secret-0123456789"
     PortalKit(app, make_portal(), url_prefix="/p")

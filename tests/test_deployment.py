@@ -17,8 +17,6 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "staff-deploy-2026"
 
@@ -38,8 +36,12 @@ class Client:
 
     def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9", "Host": "portal.example.test",
-                   "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        headers = {
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "203.0.113.9",
+            "Host": "portal.example.test",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+        }
         body = None
         if form is not None:
             body = urlencode(form, doseq=True)
@@ -70,29 +72,69 @@ def mailed_link(folder: Path, address: str, seconds: float = 30) -> str:
                 if found:
                     return found.group(0)
         time.sleep(0.3)
-    raise AssertionError(f"the worker mailed nothing to {address} in {seconds}s")
+    mailed = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+    raise AssertionError(
+        f"the worker mailed nothing to {address} in {seconds}s; it mailed: "
+        + "; ".join(f"{m['To']}: {m['Subject']}" for m in mailed)
+    )
 
 
 def test_deploy_flask_under_gunicorn_on_postgres_with_its_worker(pg_storage, tmp_path):
     pg_storage.truncate_all()
     port = free_port()
-    env = {**os.environ, "PORTALKIT_DB_URL": pg_storage.url, "PORTALKIT_INSTANCE": str(tmp_path),
-           "PORTALKIT_SECRET_KEY": "deploy-secret-" + "x" * 32, "PORTALKIT_BASE_URL": "https://portal.example.test/portal",
-           "PORTALKIT_BCRYPT_ROUNDS": "4", "PORTALKIT_STAFF_PASSWORD": PASSWORD, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PORTALKIT_DB_URL": pg_storage.url,
+        "PORTALKIT_INSTANCE": str(tmp_path),
+        "PORTALKIT_SECRET_KEY": "deploy-secret-" + "x" * 32,
+        "PORTALKIT_BASE_URL": "https://portal.example.test/portal",
+        "PORTALKIT_BCRYPT_ROUNDS": "4",
+        "PORTALKIT_STAFF_PASSWORD": PASSWORD,
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("STRIPE_API_KEY", None)
-    seeded = subprocess.run([sys.executable, "-c", "import os; os.environ['PORTALKIT_SEED'] = '1';"
-                             "from examples.common.host import production_portal; production_portal()"],
-                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    seeded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; os.environ['PORTALKIT_SEED'] = '1';"
+            "from examples.common.host import production_portal; production_portal()",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert seeded.returncode == 0, seeded.stderr[-2000:]
     config = ROOT / "examples" / "deploy" / "flask" / "gunicorn.conf.py"
     gunicorn = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
     if config.exists():
         gunicorn[3:3] = ["-c", str(config)]
-    web = subprocess.Popen(gunicorn + ["examples.flask_host.wsgi:app"], env=env, cwd=ROOT,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    worker = subprocess.Popen([sys.executable, "-m", "portalkit.worker", "--factory",
-                               "examples.common.host:production_portal", "--interval", "0.5"],
-                              env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    web = subprocess.Popen(
+        gunicorn + ["examples.flask_host.wsgi:app"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portalkit.worker",
+            "--factory",
+            "examples.common.host:production_portal",
+            "--interval",
+            "0.5",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         staff, customer = Client(port), Client(port)
         for _ in range(100):
@@ -101,11 +143,14 @@ def test_deploy_flask_under_gunicorn_on_postgres_with_its_worker(pg_storage, tmp
                     break
             except OSError:
                 time.sleep(0.2)
-        status, headers, _ = staff.form("/portal/staff/login", {"email": "manager@greenacres.example",
-                                                                "password": PASSWORD})
+        status, headers, _ = staff.form(
+            "/portal/staff/login", {"email": "manager@greenacres.example", "password": PASSWORD}
+        )
         assert status == 303, "staff login under gunicorn"
         _, _, contacts = staff.request("GET", "/portal/staff")
-        alice = re.search(r'data-email="alice@example.com".*?name="contact" value="(\w+)"', contacts, re.S)
+        row = re.search(r'<tr[^>]*data-email="alice@example.com".*?</tr>', contacts, re.S)
+        assert row, "Alice's row on the staff contacts page"
+        alice = re.search(r'name="contact" value="(\w+)"', row.group(0))
         status, _, _ = staff.form("/portal/staff/invitations", {"contact": [alice.group(1)]}, page="/portal/staff")
         assert status == 303
         link = mailed_link(tmp_path / "mail", "alice@example.com")  # delivered by the worker, not the web
@@ -113,8 +158,9 @@ def test_deploy_flask_under_gunicorn_on_postgres_with_its_worker(pg_storage, tmp
         status, _, page = customer.request("GET", parts.path)
         assert status == 200 and 'id="link-form"' in page  # the token is after "#": never in a request line
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        status, headers, answer = customer.request("POST", parts.path, {"csrf_token": token,
-                                                                        "link_token": parts.fragment})
+        status, headers, answer = customer.request(
+            "POST", parts.path, {"csrf_token": token, "link_token": parts.fragment}
+        )
         assert status == 303, answer[-1500:]
         status, headers, _ = customer.form("/portal/signup", {"password": "garden-2026", "confirm": "garden-2026"})
         assert status in (200, 303)
@@ -122,8 +168,11 @@ def test_deploy_flask_under_gunicorn_on_postgres_with_its_worker(pg_storage, tmp
             customer.form("/portal/login", {"email": "alice@example.com", "password": "garden-2026"})
         status, headers, dashboard = customer.request("GET", "/portal/dashboard")
         assert status == 200 and "INV-1001" in dashboard
-        assert "Strict-Transport-Security" in headers or "strict-transport-security" in {k.lower() for k in headers} \
+        assert (
+            "Strict-Transport-Security" in headers
+            or "strict-transport-security" in {k.lower() for k in headers}
             or not config.exists()
+        )
     finally:
         for process in (web, worker):
             process.send_signal(signal.SIGTERM)

@@ -6,17 +6,32 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 HERE = Path(__file__).resolve().parent
 
 
 def run_conformance(database: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "django_orm.settings", "PORTALKIT_DJANGO_DB": database,
-           "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-x",
-                           str(HERE / "django_orm" / "check_conformance.py")],
-                          env=env, capture_output=True, text=True, timeout=600, cwd=HERE.parent)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "django_orm.settings",
+        "PORTALKIT_DJANGO_DB": database,
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-x",
+            str(HERE / "django_orm" / "check_conformance.py"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=HERE.parent,
+    )
 
 
 def test_django_storage_passes_the_conformance_suite_on_sqlite(tmp_path):

@@ -59,7 +59,7 @@ def test_every_hook_event_and_mail_is_documented():
 
     page = (ROOT / "docs" / "hooks.md").read_text()
     hooks = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("portalkit_")]
-    assert len(hooks) == 8
+    assert len(hooks) == 9
     for name in hooks + list(EVENT_TYPES) + list(MAIL_NAMES):
         assert f"### `{name}`" in page, f"docs/hooks.md has no section for {name}"
 

@@ -16,20 +16,33 @@ EXE = b"MZ\x90\x00" + bytes(60)
 def test_iss_2_a_file_is_typed_by_its_bytes_not_by_what_the_browser_said(enrolled):
     w = enrolled
     with pytest.raises(ValidationError, match="cannot be attached"):
-        w.portal.issues.create(w.alice, w.prop.id, "Photo", attachments=[
-            Upload(filename="photo.png", data=EXE, content_type="image/png")])
-    issue = w.portal.issues.create(w.alice, w.prop.id, "Plan", attachments=[
-        Upload(filename="plan", data=PDF, content_type="application/octet-stream")])
+        w.portal.issues.create(
+            w.alice, w.prop.id, "Photo", attachments=[Upload(filename="photo.png", data=EXE, content_type="image/png")]
+        )
+    issue = w.portal.issues.create(
+        w.alice,
+        w.prop.id,
+        "Plan",
+        attachments=[Upload(filename="plan", data=PDF, content_type="application/octet-stream")],
+    )
     [attachment] = w.portal.issues.attachments(w.alice, issue.id)[None]
-    assert (attachment.content_type, attachment.size, attachment.file_key) == ("application/pdf", len(PDF), file_key(PDF))
-    assert (sniff(PNG), sniff("Thank you\n".encode()), sniff(b"\x00\x01binary")) == (
-        "image/png", "text/plain", "application/octet-stream")
+    assert (attachment.content_type, attachment.size, attachment.file_key) == (
+        "application/pdf",
+        len(PDF),
+        file_key(PDF),
+    )
+    assert (sniff(PNG), sniff(b"Thank you\n"), sniff(b"\x00\x01binary")) == (
+        "image/png",
+        "text/plain",
+        "application/octet-stream",
+    )
 
 
 def test_iss_2_file_names_cannot_name_paths(enrolled):
     w = enrolled
-    issue = w.portal.issues.create(w.alice, w.prop.id, "Photo", attachments=[
-        Upload(filename="../../etc/passwd.png", data=PNG)])
+    issue = w.portal.issues.create(
+        w.alice, w.prop.id, "Photo", attachments=[Upload(filename="../../etc/passwd.png", data=PNG)]
+    )
     [attachment] = w.portal.issues.attachments(w.alice, issue.id)[None]
     assert "/" not in attachment.filename and not attachment.filename.startswith(".")
 
@@ -62,8 +75,12 @@ def test_no_list_loads_file_bytes(enrolled):
     w = enrolled
     files = w.adapters.file_store
     for n in range(5):
-        issue = w.portal.issues.create(w.alice, w.prop.id, f"Issue {n}",
-                                       attachments=[Upload(filename=f"{m}.png", data=PNG + bytes([n, m])) for m in range(5)])
+        issue = w.portal.issues.create(
+            w.alice,
+            w.prop.id,
+            f"Issue {n}",
+            attachments=[Upload(filename=f"{m}.png", data=PNG + bytes([n, m])) for m in range(5)],
+        )
         w.portal.issues.comment(w.alice, issue.id, "More", [Upload(filename="more.png", data=PNG + bytes([n]))])
     files.reads = 0
     for which in IssueFilter:
@@ -81,8 +98,9 @@ def test_no_list_loads_file_bytes(enrolled):
 def test_staff_open_customer_attachments_shared_or_not(enrolled):
     w = enrolled
     issue = w.portal.issues.create(w.alice, w.prop.id, "Photo", attachments=[Upload(filename="a.png", data=PNG)])
-    note = w.portal.issues.staff_comment(w.staff, issue.id, "Crew plan", public=True,
-                                         attachments=[Upload(filename="plan.pdf", data=PDF)])
+    note = w.portal.issues.staff_comment(
+        w.staff, issue.id, "Crew plan", public=True, attachments=[Upload(filename="plan.pdf", data=PDF)]
+    )
     files = w.portal.issues.staff_attachments(w.staff, issue.id)
     [photo], [plan] = files[None], files[note.id]
     assert w.portal.issues.staff_attachment(w.staff, issue.id, photo.id)[1] == PNG
@@ -93,8 +111,9 @@ def test_staff_open_customer_attachments_shared_or_not(enrolled):
     other = w.portal.issues.create(w.alice, w.prop.id, "Other")
     for wrong in ("nope", other.id, "../x"):  # a file of this issue only
         with pytest.raises(NotFound):
-            w.portal.issues.staff_attachment(w.staff, other.id if wrong != other.id else issue.id, photo.id
-                                             if wrong == "nope" else wrong)
+            w.portal.issues.staff_attachment(
+                w.staff, other.id if wrong != other.id else issue.id, photo.id if wrong == "nope" else wrong
+            )
     w.portal.issues.share_files(w.staff, note.id)
     assert w.portal.issues.attachment(w.alice, issue.id, plan.id)[1] == PDF
 

@@ -46,15 +46,26 @@ def directives(csp: str) -> dict[str, list[str]]:
 def test_attachment_named_html_or_svg_is_stored_with_the_extension_of_its_sniffed_type():
     w = build_world()
     alice = w.enrol(w.alice)
-    issue = w.portal.issues.create(alice, w.prop.id, "Files", attachments=[
-        Upload(filename="page.html", data=SCRIPT, content_type="text/html"),
-        Upload(filename="logo.svg", data=SVG, content_type="image/svg+xml"),
-        Upload(filename="x.svg", data=PNG, content_type="image/svg+xml"),
-        Upload(filename="photo.PNG", data=PNG + b"2", content_type="image/png"),
-        Upload(filename="notes.txt", data=b"Gate code 1234\n", content_type="text/plain")])
+    issue = w.portal.issues.create(
+        alice,
+        w.prop.id,
+        "Files",
+        attachments=[
+            Upload(filename="page.html", data=SCRIPT, content_type="text/html"),
+            Upload(filename="logo.svg", data=SVG, content_type="image/svg+xml"),
+            Upload(filename="x.svg", data=PNG, content_type="image/svg+xml"),
+            Upload(filename="photo.PNG", data=PNG + b"2", content_type="image/png"),
+            Upload(filename="notes.txt", data=b"Gate code 1234\n", content_type="text/plain"),
+        ],
+    )
     stored = [(a.filename, a.content_type) for a in w.portal.issues.attachments(alice, issue.id)[None]]
-    assert stored == [("page.html.txt", "text/plain"), ("logo.svg.txt", "text/plain"), ("x.svg.png", "image/png"),
-                      ("photo.PNG", "image/png"), ("notes.txt", "text/plain")]
+    assert stored == [
+        ("page.html.txt", "text/plain"),
+        ("logo.svg.txt", "text/plain"),
+        ("x.svg.png", "image/png"),
+        ("photo.PNG", "image/png"),
+        ("notes.txt", "text/plain"),
+    ]
     comment = w.portal.issues.comment(alice, issue.id, "One more", [Upload(filename="a.htm", data=SCRIPT)])
     assert [a.filename for a in w.portal.issues.attachments(alice, issue.id)[comment.id]] == ["a.htm.txt"]
     long_name = "x" * 195 + ".html"  # at the name limit: the type's extension still ends it
@@ -65,6 +76,7 @@ def test_attachment_named_html_or_svg_is_stored_with_the_extension_of_its_sniffe
 
 def test_attachment_download_of_text_is_plain_text_and_an_attachment():
     """Also a file stored before names were typed: it is served under a typed name."""
+
     def served(name, kind):
         attachment = Attachment(issue_id="i", position=0, filename=name, content_type=kind, file_key="k", size=1)
         return attachment_response(attachment, b"x")
@@ -81,21 +93,41 @@ def test_attachment_download_of_text_is_plain_text_and_an_attachment():
 
 def test_report_pdf_is_stored_with_a_pdf_extension():
     w = build_world()
-    report = w.portal.reports.add(w.staff, w.prop.id, ReportKind.INSPECTION, "Backflow", date(2026, 3, 2),
-                                  Upload(filename="report.html", data=PDF))
+    report = w.portal.reports.add(
+        w.staff,
+        w.prop.id,
+        ReportKind.INSPECTION,
+        "Backflow",
+        date(2026, 3, 2),
+        Upload(filename="report.html", data=PDF),
+    )
     assert report.filename == "report.html.pdf"
-    kept = w.portal.reports.add(w.staff, w.prop.id, ReportKind.INSPECTION, "Again", date(2026, 3, 3),
-                                Upload(filename="Backflow.PDF", data=PDF + b"2"))
+    kept = w.portal.reports.add(
+        w.staff,
+        w.prop.id,
+        ReportKind.INSPECTION,
+        "Again",
+        date(2026, 3, 3),
+        Upload(filename="Backflow.PDF", data=PDF + b"2"),
+    )
     assert kept.filename == "Backflow.PDF"
 
 
 def test_host_html_attachment_is_stored_as_txt_and_downloaded_as_plain_text(app, portal):
     alice = enrol(app, portal, "alice@example.com")
     prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
-    r = alice.post(f"/issues/new?property={prop.id}", {
-        "property": prop.id, "subject": "See attached",
-        "files": [File("page.html", SCRIPT, "text/html"), File("logo.svg", SVG, "image/svg+xml"),
-                  File("x.svg", PNG, "image/svg+xml")]})
+    r = alice.post(
+        f"/issues/new?property={prop.id}",
+        {
+            "property": prop.id,
+            "subject": "See attached",
+            "files": [
+                File("page.html", SCRIPT, "text/html"),
+                File("logo.svg", SVG, "image/svg+xml"),
+                File("x.svg", PNG, "image/svg+xml"),
+            ],
+        },
+    )
     assert r.status_code == 303, r.get_data(as_text=True)
     issue_id = r.location.rsplit("/", 1)[1]
     page, svg, png = sorted(portal.storage.find(Attachment, issue_id=issue_id), key=lambda a: a.position)
@@ -108,7 +140,9 @@ def test_host_html_attachment_is_stored_as_txt_and_downloaded_as_plain_text(app,
         assert download.headers["Content-Disposition"] == f'attachment; filename="{attachment.filename}"'
         assert download.headers["X-Content-Type-Options"] == "nosniff"
     mine = alice.get(f"/issues/{issue_id}/files/{page.id}")
-    assert mine.content_type == "text/plain; charset=utf-8" and mine.headers["Content-Disposition"].startswith("attachment")
+    assert mine.content_type == "text/plain; charset=utf-8" and mine.headers["Content-Disposition"].startswith(
+        "attachment"
+    )
     image = staff.get(f"/staff/issues/{issue_id}/files/{png.id}")
     assert image.content_type == "image/png" and image.headers["Content-Disposition"] == 'inline; filename="x.svg.png"'
 
@@ -134,8 +168,9 @@ def post_unread(browser: Browser, path: str, length: int | None, content_type="a
         headers = {"Transfer-Encoding": "chunked"} if length is None else {}
         if length is not None:
             environ["CONTENT_LENGTH"] = str(length)
-        response = browser.client.post(PREFIX + path, content_type=content_type, headers=headers,
-                                       environ_overrides=environ)
+        response = browser.client.post(
+            PREFIX + path, content_type=content_type, headers=headers, environ_overrides=environ
+        )
     else:
         extra = {"wsgi.input": Unreadable(), "CONTENT_TYPE": content_type}
         extra.update({"HTTP_TRANSFER_ENCODING": "chunked"} if length is None else {"CONTENT_LENGTH": str(length)})
@@ -185,16 +220,26 @@ def test_host_a_signed_in_issue_upload_of_a_few_mb_still_works(app, portal):
     alice = enrol(app, portal, "alice@example.com")
     prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     photo = PNG + b"\x00" * (3 * 1024 * 1024)
-    r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Big photo",
-                                                        "files": [File("site.png", photo, "image/png")]})
+    r = alice.post(
+        f"/issues/new?property={prop.id}",
+        {"property": prop.id, "subject": "Big photo", "files": [File("site.png", photo, "image/png")]},
+    )
     assert r.status_code == 303, r.get_data(as_text=True)
     [stored] = portal.storage.find(Attachment, issue_id=r.location.rsplit("/", 1)[1])
     assert stored.size == len(photo)
     staff = staff_browser(app)
     pdf = b"%PDF-1.4\n" + b"%" * (3 * 1024 * 1024)
-    r = staff.post("/staff/reports", {"property": prop.id, "kind": "Inspection report", "title": "Big report",
-                                      "performed_on": "2026-03-02", "pdf": [File("big.pdf", pdf, "application/pdf")]},
-                   page="/staff/reports")
+    r = staff.post(
+        "/staff/reports",
+        {
+            "property": prop.id,
+            "kind": "Inspection report",
+            "title": "Big report",
+            "performed_on": "2026-03-02",
+            "pdf": [File("big.pdf", pdf, "application/pdf")],
+        },
+        page="/staff/reports",
+    )
     assert r.status_code == 303 and [x.size for x in portal.storage.find(Report)] == [len(pdf)]
 
 
@@ -217,12 +262,26 @@ def test_body_limits_follow_the_route_class_and_the_company_config():
 
 
 # -- 13: nothing from a setting rewrites the Content-Security-Policy; no framing -----------------
-@pytest.mark.parametrize("url", [
-    EVIL_LOGO, "http://cdn.example.com/logo.png", "https://user:pw@cdn.example.com/logo.png",
-    "https://cdn.example.com/a logo.png", "https://cdn.example.com/logo.png?a='x'", 'https://cdn.example.com/"x',
-    "https://cdn.example.com/l.png;x", "https://cdn.example.com/a,b.png", "https://cdn_example.com/logo.png",
-    "https://cdn.example.com:99999/logo.png", "javascript:alert(1)", "https://", "//cdn.example.com/logo.png",
-    "https://cdn.example.com\\@evil.example/logo.png", "https://-cdn.example.com/logo.png"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        EVIL_LOGO,
+        "http://cdn.example.com/logo.png",
+        "https://user:pw@cdn.example.com/logo.png",
+        "https://cdn.example.com/a logo.png",
+        "https://cdn.example.com/logo.png?a='x'",
+        'https://cdn.example.com/"x',
+        "https://cdn.example.com/l.png;x",
+        "https://cdn.example.com/a,b.png",
+        "https://cdn_example.com/logo.png",
+        "https://cdn.example.com:99999/logo.png",
+        "javascript:alert(1)",
+        "https://",
+        "//cdn.example.com/logo.png",
+        "https://cdn.example.com\\@evil.example/logo.png",
+        "https://-cdn.example.com/logo.png",
+    ],
+)
 def test_logo_url_that_rewrites_the_csp_is_refused_by_branding_and_updated(url):
     for field in ("login_logo_url", "nav_logo_url"):
         with pytest.raises(ValidationError) as err:
@@ -232,9 +291,17 @@ def test_logo_url_that_rewrites_the_csp_is_refused_by_branding_and_updated(url):
             updated(PortalConfig(), branding={field: url})
 
 
-@pytest.mark.parametrize("url", ["", "https://cdn.example.com/logo.png", "https://cdn.example.com",
-                                 "https://10.0.0.7:8443/img/logo.png?v=2", "https://[2001:db8::1]/l.png",
-                                 "https://CDN.Example.com/path/logo%20big.png#top"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "https://cdn.example.com/logo.png",
+        "https://cdn.example.com",
+        "https://10.0.0.7:8443/img/logo.png?v=2",
+        "https://[2001:db8::1]/l.png",
+        "https://CDN.Example.com/path/logo%20big.png#top",
+    ],
+)
 def test_logo_url_of_an_https_site_is_accepted(url):
     assert Branding(login_logo_url=url, nav_logo_url=url).nav_logo_url == url
 
@@ -244,8 +311,10 @@ def test_stored_bad_logo_url_never_reaches_the_csp():
         branding = Branding(login_logo_url=EVIL_LOGO, nav_logo_url="https://cdn.example.com:8443/logo.png")
     w = build_world(branding=branding)
     w.portal.processor.hosted_fields = lambda: {  # a processor plugin's URLs are no more trusted
-        "kind": "evil", "js_url": "https://js.example;script-src 'unsafe-inline'/v3/",
-        "api": "https://api.processor.example:444/v1"}
+        "kind": "evil",
+        "js_url": "https://js.example;script-src 'unsafe-inline'/v3/",
+        "api": "https://api.processor.example:444/v1",
+    }
     csp = dict(PortalWeb(w.portal).security_headers())["Content-Security-Policy"]
     policy = directives(csp)
     assert "'unsafe-inline'" not in policy["script-src"] and "*" not in policy["script-src"]
@@ -265,8 +334,14 @@ def test_host_stored_bad_logo_url_never_reaches_the_csp(kind, request, tmp_path)
 
         storage = DjangoStorage()
         storage.truncate_all()
-    built = build_portal(f"sqlite:///{tmp_path}/host.sqlite3", base_url="http://localhost/portal", secret=SECRET,
-                         bcrypt_rounds=4, storage=storage, branding=branding)
+    built = build_portal(
+        f"sqlite:///{tmp_path}/host.sqlite3",
+        base_url="http://localhost/portal",
+        secret=SECRET,
+        bcrypt_rounds=4,
+        storage=storage,
+        branding=branding,
+    )
     login = Browser(make_app(kind, built)).get("/login")
     assert login.status_code == 200
     policy = directives(login.headers["Content-Security-Policy"])
@@ -322,4 +397,3 @@ def test_host_frame_ancestors_option_is_followed(kind, request, tmp_path, monkey
     assert headers["X-Frame-Options"] == "SAMEORIGIN"
     with pytest.raises(ConfigurationError, match="frame_ancestors"):
         PortalWeb(build_world().portal, frame_ancestors="'self'; script-src *")
-

@@ -8,14 +8,36 @@ import re
 from decimal import Decimal
 
 import pytest
+from conftest import PNG_SIGNATURE
+from hosts import (
+    CUSTOMER_PASSWORD,
+    PREFIX,
+    STAFF_PASSWORD,
+    Browser,
+    File,
+    add_staff_user,
+    csrf_of,
+    demo_portal,
+    link_in_mail,
+    make_app,
+    path_of,
+)
 
+from examples.common.demo import SETTLE_PATH
 from portalkit import Permission, Role
 from portalkit.adapters.payments import card_token
-from portalkit.models import Attachment, Comment, Customer, Report, Invoice, Issue, PaymentMethod, Proposal, Property
-
-from conftest import PNG_SIGNATURE
-from hosts import (CUSTOMER_PASSWORD, PREFIX, STAFF_PASSWORD, Browser, File, add_staff_user, csrf_of, demo_portal,
-                   link_in_mail, make_app, path_of)
+from portalkit.models import (
+    Attachment,
+    Comment,
+    Customer,
+    Invoice,
+    Issue,
+    Payment,
+    PaymentMethod,
+    Property,
+    Proposal,
+    Report,
+)
 
 
 @pytest.fixture
@@ -71,7 +93,8 @@ def enrol(app, portal, email):
     assert page.status_code == 200 and "Choose your password" in page.get_data(as_text=True)
     assert "/signup#" not in page.get_data(as_text=True)
     r = b.post("/signup", {"password": CUSTOMER_PASSWORD, "confirm": CUSTOMER_PASSWORD})
-    assert "You are signed up" in r.get_data(as_text=True)
+    assert r.status_code == 303 and r.location == PREFIX + "/dashboard"  # issue 24: signing up signs in
+    assert "You are signed up" in b.get("/dashboard").get_data(as_text=True)
     r = b.post("/login", {"email": email, "password": CUSTOMER_PASSWORD})
     assert r.status_code == 303 and r.location == PREFIX + "/dashboard"
     return b
@@ -92,7 +115,7 @@ def test_host_full_customer_journey(app, portal):
     r = alice.post(f"/invoices/{inv.id}/pay", {"method": method.id, "amount": "250.00", "key": key})
     assert r.status_code == 303
     html = alice.get("/dashboard").get_data(as_text=True)
-    assert "Pay (Pmt Pending)" in html and "$250.00" in html
+    assert "Processing" in html and "$250.00 processing" in html  # issue 24: a status badge, not "Pmt Pending"
     assert "pending" in alice.get(f"/invoices/{inv.id}/pay").get_data(as_text=True).lower()
     proposal = next(p for p in portal.storage.find(Proposal) if p.number == "P-502")
     drip = next(s for s in proposal.services if s.name.startswith("Drip"))
@@ -104,13 +127,20 @@ def test_host_full_customer_journey(app, portal):
     r = alice.get(f"/proposals/{proposal.id}/sign")  # signed: the pad is not offered again
     assert r.status_code == 303 and r.location == f"{PREFIX}/proposals/{proposal.id}"
     prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
-    r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Sprinkler leak",
-                                                        "priority": "High", "notes": "by the gate",
-                                                        "files": [File("leak.png", b"\x89PNG photo", "image/png")]})
+    r = alice.post(
+        f"/issues/new?property={prop.id}",
+        {
+            "property": prop.id,
+            "subject": "Sprinkler leak",
+            "priority": "High",
+            "notes": "by the gate",
+            "files": [File("leak.png", b"\x89PNG photo", "image/png")],
+        },
+    )
     assert r.status_code == 303
     issue_path = r.location
     staff = staff_browser(app)
-    [leak_file] = portal.storage.find(Attachment, issue_id=issue_path.rsplit('/', 1)[1])
+    [leak_file] = portal.storage.find(Attachment, issue_id=issue_path.rsplit("/", 1)[1])
     leak = staff.get(f"/staff/issues/{leak_file.issue_id}/files/{leak_file.id}")
     assert leak.status_code == 200 and leak.content_type == "image/png" and leak.get_data() == b"\x89PNG photo"
     assert "Sprinkler leak" in alice.get(issue_path).get_data(as_text=True)
@@ -138,8 +168,10 @@ def test_host_post_without_csrf_is_refused(app, portal):
     b = Browser(app)
     r = b.raw_post("/login", {"email": "alice@example.com", "password": "x"})
     assert r.status_code == (400 if app[0] == "flask" else 403)
-    r = b.raw_post("/login", {"email": "alice@example.com", "password": "x",
-                              csrf_of(b.get("/login").get_data(as_text=True))[0]: "forged"})
+    r = b.raw_post(
+        "/login",
+        {"email": "alice@example.com", "password": "x", csrf_of(b.get("/login").get_data(as_text=True))[0]: "forged"},
+    )
     assert r.status_code == (400 if app[0] == "flask" else 403)
 
 
@@ -228,8 +260,13 @@ def test_host_login_is_rate_limited(app, portal):
 
 def test_host_no_stack_trace_for_bad_input(app, portal):
     alice = enrol(app, portal, "alice@example.com")
-    for path in ("/invoices/zzz/pay", "/proposals/../etc", "/dashboard?property=<script>", "/issues/new?property=nope",
-                 "/static/../../etc/passwd"):
+    for path in (
+        "/invoices/zzz/pay",
+        "/proposals/../etc",
+        "/dashboard?property=<script>",
+        "/issues/new?property=nope",
+        "/static/../../etc/passwd",
+    ):
         r = alice.get(path)
         assert r.status_code in (200, 404) and "Traceback" not in r.get_data(as_text=True)
 
@@ -255,7 +292,9 @@ def test_host_every_foreign_id_is_unreachable(app, portal):
     gets = [f"/invoices/{i}/pdf" for i in foreign["invoice"]] + [f"/invoices/{i}/pay" for i in foreign["invoice"]]
     gets += [f"/proposals/{i}" for i in foreign["proposal"]] + [f"/proposals/{i}/pdf" for i in foreign["proposal"]]
     gets += [f"/proposals/{i}/sign" for i in foreign["proposal"]] + [f"/issues/{i}" for i in foreign["issue"]]
-    gets += [f"/issues/new?property={i}" for i in foreign["property"]] + [f"/issues/{i}/files/0" for i in foreign["issue"]]
+    gets += [f"/issues/new?property={i}" for i in foreign["property"]] + [
+        f"/issues/{i}/files/0" for i in foreign["issue"]
+    ]
     for path in gets:
         r = sam.get(path)
         assert r.status_code == 404, path
@@ -263,11 +302,16 @@ def test_host_every_foreign_id_is_unreachable(app, portal):
         html = sam.get(f"/dashboard?property={pid}").get_data(as_text=True)
         assert "Oak Street" not in html and "INV-1001" not in html
     name, token = csrf_of(sam.get("/dashboard").get_data(as_text=True))
-    posts = [(f"/invoices/{i}/pay", {"method": m, "amount": "1.00", "key": "k"}) for i in foreign["invoice"]
-             for m in foreign["method"]]
+    posts = [
+        (f"/invoices/{i}/pay", {"method": m, "amount": "1.00", "key": "k"})
+        for i in foreign["invoice"]
+        for m in foreign["method"]
+    ]
     posts += [(f"/proposals/{i}/sign", {"signature": PNG_SIGNATURE}) for i in foreign["proposal"]]
     posts += [(f"/issues/{i}/comments", {"text": "hi"}) for i in foreign["issue"]]
-    posts += [("/payment-methods", {"action": a, "method": m}) for a in ("default", "remove") for m in foreign["method"]]
+    posts += [
+        ("/payment-methods", {"action": a, "method": m}) for a in ("default", "remove") for m in foreign["method"]
+    ]
     for path, data in posts:
         r = sam.raw_post(path, {name: token, **data})
         assert r.status_code == 404, path
@@ -309,9 +353,14 @@ def test_host_issue_photos_are_served_to_the_owner_only(app, portal):
     alice = enrol(app, portal, "alice@example.com")
     prop = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-    r = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Leak",
-                                                        "files": [File("leak.png", png, "image/png"),
-                                                                  File("<x>.txt", b"hello", "text/plain")]})
+    r = alice.post(
+        f"/issues/new?property={prop.id}",
+        {
+            "property": prop.id,
+            "subject": "Leak",
+            "files": [File("leak.png", png, "image/png"), File("<x>.txt", b"hello", "text/plain")],
+        },
+    )
     path = r.location
     leak, note = sorted(portal.storage.find(Attachment, issue_id=path.rsplit("/", 1)[1]), key=lambda a: a.position)
     assert f'src="{path}/files/{leak.id}"' in alice.get(path).get_data(as_text=True)
@@ -351,8 +400,10 @@ def test_host_profile_receipts_and_password_change_logs_out(app, portal):
     alice.post("/profile", {"action": "names", "first_name": "Alicia", "last_name": "Green"})
     alice.post("/profile", {"action": "receipts", "receipts": "1"})
     assert portal.directory.contact_by_email("alice@example.com").receipts_opt_in
-    r = alice.post("/profile", {"action": "password", "current": CUSTOMER_PASSWORD, "password": "fresh-pass-9",
-                                "confirm": "fresh-pass-9"})
+    r = alice.post(
+        "/profile",
+        {"action": "password", "current": CUSTOMER_PASSWORD, "password": "fresh-pass-9", "confirm": "fresh-pass-9"},
+    )
     assert r.status_code == 303 and r.location == PREFIX + "/login"
     for device in (alice, other_device):
         r = device.get("/dashboard")
@@ -363,10 +414,12 @@ def test_host_property_switcher_and_filters(app, portal):
     alice = enrol(app, portal, "alice@example.com")
     pool = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Pool")
     html = alice.get(f"/dashboard?property={pool.id}&view=invoices").get_data(as_text=True)
-    assert "INV-1003" in html and "INV-1001" not in html
+    table = html.split('id="invoices"')[1]  # the summary above it adds up every property (issue 24)
+    assert "INV-1003" in table and "INV-1001" not in table
     commons = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     html = alice.get(f"/dashboard?property={commons.id}&view=invoices&filter=All+paid").get_data(as_text=True)
-    assert "INV-0950" in html and "INV-1001" not in html
+    table = html.split('id="invoices"')[1]
+    assert "INV-0950" in table and "INV-1001" not in table
     html = alice.get(f"/dashboard?property={commons.id}&view=proposals&filter=Work-In-Process").get_data(as_text=True)
     assert "P-480" in html and "P-501" not in html and "Sign" not in html.split('id="proposals"')[1]
 
@@ -379,10 +432,20 @@ def test_host_staff_issue_workflow_and_quote_requests(app, portal):
     staff = staff_browser(app)
     assert "Dead shrub" in staff.get("/staff/issues").get_data(as_text=True)
     page = f"/staff/issues/{issue_id}"
-    staff.post(f"{page}/comment", {"text": "Crew notes: replace next week",
-                                   "files": [File("plan.pdf", b"%PDF-1.4", "application/pdf")]}, page=page)
-    staff.post(f"{page}/comment", {"text": "We will replace it on Tuesday", "public": "1",
-                                   "files": [File("shrub.jpg", b"\xff\xd8\xff\xe0jpeg", "image/jpeg")]}, page=page)
+    staff.post(
+        f"{page}/comment",
+        {"text": "Crew notes: replace next week", "files": [File("plan.pdf", b"%PDF-1.4", "application/pdf")]},
+        page=page,
+    )
+    staff.post(
+        f"{page}/comment",
+        {
+            "text": "We will replace it on Tuesday",
+            "public": "1",
+            "files": [File("shrub.jpg", b"\xff\xd8\xff\xe0jpeg", "image/jpeg")],
+        },
+        page=page,
+    )
     html = alice.get(issue_path).get_data(as_text=True)
     assert "We will replace it on Tuesday" in html and "Crew notes" not in html and "shrub.jpg" not in html
     public = next(c for c in portal.storage.find(Comment) if c.public and c.by_staff)
@@ -401,8 +464,11 @@ def test_host_staff_issue_workflow_and_quote_requests(app, portal):
 
     assert "Request a quote" not in alice.get(f"/dashboard?property={prop.id}&view=proposals").get_data(as_text=True)
     alice_id = portal.directory.contact_by_email("alice@example.com").id
-    staff.post(f"/staff/contacts/{alice_id}/access", {"invoices": "1", "proposals": "1", "issues": "1",
-                                                     "quote_requests": "1"}, page=f"/staff/contacts/{alice_id}")
+    staff.post(
+        f"/staff/contacts/{alice_id}/access",
+        {"invoices": "1", "proposals": "1", "issues": "1", "quote_requests": "1"},
+        page=f"/staff/contacts/{alice_id}",
+    )
     assert "Request a quote" in alice.get(f"/dashboard?property={prop.id}&view=proposals").get_data(as_text=True)
     r = alice.post(f"/quotes/new?property={prop.id}", {"property": prop.id, "description": "Holiday lights on the oak"})
     assert r.status_code == 303
@@ -411,9 +477,17 @@ def test_host_staff_issue_workflow_and_quote_requests(app, portal):
 
 def test_brd_3_host_branding_preview_and_save(app, portal):
     staff = staff_browser(app)
-    form = {"title": "Blue Sky Portal", "nav_bar_colour": "#0055AA", "button_colour": "#112233",
-            "page_text": "Hello <b>", "dashboard_text": "", "show_invoices": "1", "show_proposals": "1",
-            "enabled": "1", "electronic_payment_enabled": "1"}
+    form = {
+        "title": "Blue Sky Portal",
+        "nav_bar_colour": "#0055AA",
+        "button_colour": "#112233",
+        "page_text": "Hello <b>",
+        "dashboard_text": "",
+        "show_invoices": "1",
+        "show_proposals": "1",
+        "enabled": "1",
+        "electronic_payment_enabled": "1",
+    }
     html = staff.post("/staff/branding", {**form, "action": "preview"}).get_data(as_text=True)
     assert "--nav: #0055AA" in html and "Blue Sky Portal" in html and "Hello &lt;b&gt;" in html
     assert portal.config.branding.nav_bar_colour != "#0055AA"  # not saved
@@ -423,21 +497,70 @@ def test_brd_3_host_branding_preview_and_save(app, portal):
     assert portal.config.branding.nav_bar_colour == "#0055AA" and not portal.config.show_issues
 
 
+def test_pay_5_host_company_without_partial_payments_shows_no_amount_and_refuses_a_part(app, portal):
+    staff = staff_browser(app)
+    page = staff.get("/staff/branding").get_data(as_text=True)
+    assert re.search(r'name="partial_payments"[^>]*checked', page)  # on unless the company turns it off
+    shown = {"show_invoices": "1", "show_proposals": "1", "show_issues": "1"}
+    staff.post("/staff/branding", {"enabled": "1", "electronic_payment_enabled": "1", **shown, "action": "save"})
+    assert portal.config.partial_payments is False
+    alice = enrol(app, portal, "alice@example.com")
+    alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
+    method = portal.storage.find(PaymentMethod)[0]
+    inv = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
+    pay_page = alice.get(f"/invoices/{inv.id}/pay").get_data(as_text=True)
+    assert 'id="partial-hint"' not in pay_page
+    assert re.search(rf'<input type="hidden" name="amount-{inv.id}"[^>]*value="1250.00"', pay_page)
+    key = re.search(r'name="key" value="([^"]+)"', pay_page).group(1)
+    refused = alice.post(f"/invoices/{inv.id}/pay", {"method": method.id, "amount": "250.00", "key": key})
+    assert refused.status_code == 400 and "Pay the whole amount due, $1,250.00." in refused.get_data(as_text=True)
+    assert portal.storage.find(Payment) == []
+
+
 def test_brd_3_host_branding_save_needs_the_settings_permission(app, portal):
     add_staff_user(app, "clerk@greenacres.example", [Permission.MANAGE_ISSUES])
     clerk = staff_browser(app, "clerk@greenacres.example")
     assert clerk.get("/staff/branding").status_code == 403
-    r = clerk.raw_post("/staff/branding", {csrf_of(clerk.get("/staff/issues").get_data(as_text=True))[0]:
-                                           csrf_of(clerk.get("/staff/issues").get_data(as_text=True))[1],
-                                           "action": "save", "title": "Hacked", "button_colour": "#000000"})
+    r = clerk.raw_post(
+        "/staff/branding",
+        {
+            csrf_of(clerk.get("/staff/issues").get_data(as_text=True))[0]: csrf_of(
+                clerk.get("/staff/issues").get_data(as_text=True)
+            )[1],
+            "action": "save",
+            "title": "Hacked",
+            "button_colour": "#000000",
+        },
+    )
     assert r.status_code == 403 and portal.config.branding.title != "Hacked"
 
 
 def test_pay_6_host_settlement_needs_the_billing_permission(app, portal):
+    """The demo's "Let the test processor answer now" is the reference hosts' own page
+    (examples/common/demo.py), on the portal's staff sign-in and CSRF field: only staff with
+    the billing permission make the fake processor answer; the portal's page takes no post."""
+    alice = enrol(app, portal, "alice@example.com")
+    alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
+    contact = portal.directory.contact_by_email("alice@example.com")
+    inv = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
+    payment = portal.payments.pay(contact, inv.id, portal.storage.find(PaymentMethod)[0].id, "100.00", "k1")
     add_staff_user(app, "clerk2@greenacres.example", [Permission.MANAGE_ISSUES])
     clerk = staff_browser(app, "clerk2@greenacres.example")
     name, token = csrf_of(clerk.get("/staff/issues").get_data(as_text=True))
-    assert clerk.raw_post("/staff/payments", {name: token}).status_code == 403
+    assert clerk.host_post(SETTLE_PATH, {name: token}).status_code == 403
+    assert clerk.raw_post("/staff/payments", {name: token}).status_code == 405
+    anonymous = Browser(app)
+    name, token = csrf_of(anonymous.get("/login").get_data(as_text=True))
+    assert path_of(anonymous.host_post(SETTLE_PATH, {name: token}).location) == PREFIX + "/staff/login"
+    assert portal.storage.get(type(payment), payment.id).status.value == "processing"
+    manager = staff_browser(app)
+    page = manager.get("/staff/payments").get_data(as_text=True)
+    assert 'id="settle"' in page and f'action="{SETTLE_PATH}"' in page
+    assert manager.host_post(SETTLE_PATH, {}).status_code in (400, 403)  # no CSRF field
+    r = manager.host_post(SETTLE_PATH, dict([csrf_of(page)]))
+    assert r.status_code in (302, 303) and path_of(r.location) == PREFIX + "/staff/payments"
+    assert "The processor answered 1 time(s)." in manager.get("/staff/payments").get_data(as_text=True)
+    assert portal.storage.get(type(payment), payment.id).status.value == "settled"
 
 
 def test_django_staff_permissions_come_from_django(portal, django_ready):
@@ -460,8 +583,11 @@ def test_django_system_checks(django_ready):
 
     from portalkit.contrib.django.conf import reset_portal
 
-    expected = {"portalkit.E001": {}, "portalkit.E002": {"PORTAL": "no.such.module.build"},
-                "portalkit.E003": {"PORTAL": "test_hosts.portal_without_adapters"}}
+    expected = {
+        "portalkit.E001": {},
+        "portalkit.E002": {"PORTAL": "no.such.module.build"},
+        "portalkit.E003": {"PORTAL": "test_hosts.portal_without_adapters"},
+    }
     for check_id, value in expected.items():
         reset_portal()
         with override_settings(PORTALKIT=value):
@@ -504,8 +630,9 @@ def test_pay_6_host_webhook_endpoint_applies_only_signed_events(app, portal):
     alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
     inv = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
     method = portal.storage.find(PaymentMethod)[0]
-    payment = portal.payments.pay(portal.directory.contact_by_email("alice@example.com"), inv.id, method.id,
-                                  "100.00", "key-1")
+    payment = portal.payments.pay(
+        portal.directory.contact_by_email("alice@example.com"), inv.id, method.id, "100.00", "key-1"
+    )
     delivered = []
 
     def deliver(headers, body):  # the processor posting to the host's webhook URL
@@ -515,18 +642,27 @@ def test_pay_6_host_webhook_endpoint_applies_only_signed_events(app, portal):
             delivered.append(client_post(PREFIX + "/webhooks/processor", data=body, headers=dict(headers)).status_code)
         else:
             extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
-            delivered.append(client_post(PREFIX + "/webhooks/processor", data=body,
-                                         content_type="application/json", **extra).status_code)
+            delivered.append(
+                client_post(
+                    PREFIX + "/webhooks/processor", data=body, content_type="application/json", **extra
+                ).status_code
+            )
 
     portal.processor.settle_due(deliver)
     assert delivered == [200]
     assert portal.storage.get(type(payment), payment.id).status.value == "settled"
     forged = Browser(app)
     if app[0] == "flask":
-        r = forged.client.post(PREFIX + "/webhooks/processor", data=b'{"id": "x"}', headers={"Fake-Signature": "t=1,v1=0"})
+        r = forged.client.post(
+            PREFIX + "/webhooks/processor", data=b'{"id": "x"}', headers={"Fake-Signature": "t=1,v1=0"}
+        )
     else:
-        r = forged.client.post(PREFIX + "/webhooks/processor", data=b'{"id": "x"}', content_type="application/json",
-                               HTTP_FAKE_SIGNATURE="t=1,v1=0")
+        r = forged.client.post(
+            PREFIX + "/webhooks/processor",
+            data=b'{"id": "x"}',
+            content_type="application/json",
+            HTTP_FAKE_SIGNATURE="t=1,v1=0",
+        )
     assert r.status_code == 400
 
 
@@ -598,11 +734,23 @@ def test_inv_9_host_staff_create_a_contact_with_invite_and_the_customer_signs_up
     new = f"/staff/customers/{oak.id}/contacts/new"
     assert new in customers
     commons = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
-    bad = staff.post(new, {"first_name": "Nia", "email": "not-an-email", "property": [commons.id], "invite": "1"},
-                     page=new)
+    bad = staff.post(
+        new, {"first_name": "Nia", "email": "not-an-email", "property": [commons.id], "invite": "1"}, page=new
+    )
     assert bad.status_code == 400 and portal.directory.contact_by_email("not-an-email") is None
-    r = staff.post(new, {"first_name": "Nia", "last_name": "Park", "email": "nia@example.com",
-                         "property": [commons.id], "invoices": "1", "issues": "1", "invite": "1"}, page=new)
+    r = staff.post(
+        new,
+        {
+            "first_name": "Nia",
+            "last_name": "Park",
+            "email": "nia@example.com",
+            "property": [commons.id],
+            "invoices": "1",
+            "issues": "1",
+            "invite": "1",
+        },
+        page=new,
+    )
     assert r.status_code == 303
     nia = portal.directory.contact_by_email("nia@example.com")
     assert nia.portal_status.value == "Invited" and nia.property_ids == (commons.id,) and not nia.access.proposals
@@ -612,8 +760,11 @@ def test_inv_9_host_staff_create_a_contact_with_invite_and_the_customer_signs_up
     # ACC-5, ACC-8: staff change the email; once the new address confirms, the same password works with it
     page = f"/staff/contacts/{nia.id}"
     assert 'id="contact-language"' in staff.get(page).get_data(as_text=True)
-    staff.post(page + "/details", {"first_name": "Nia", "last_name": "Park-Lee", "email": "nia.lee@example.com",
-                                   "language": "es"}, page=page)
+    staff.post(
+        page + "/details",
+        {"first_name": "Nia", "last_name": "Park-Lee", "email": "nia.lee@example.com", "language": "es"},
+        page=page,
+    )
     assert portal.directory.contact(nia.id).pending_email == "nia.lee@example.com"
     confirming = Browser(app)
     confirming.open_link(link_in_mail(portal, "nia.lee@example.com", "confirm-email"))
@@ -655,15 +806,27 @@ def _png(colour=(0, 85, 170)) -> bytes:
 
 def test_brd_1_host_settings_page_saves_everything_and_the_uploaded_logo(app, portal):
     staff = staff_browser(app)
-    form = {"enabled": "1", "company_name": "Green Acres Landscaping", "domain": "portal.greenacres.example",
-            "link_description": "Open your portal", "auto_invite_new_contacts": "1",
-            "invite_notification_emails": "office@greenacres.example\nsales@greenacres.example",
-            "invite_link_days": "14", "proposal_window_days": "45", "electronic_payment_enabled": "1",
-            "convenience_fee_percent": "2.50", "show_invoices": "1", "show_issues": "1",
-            "display_font": "Georgia, serif", "nav_bar_colour": "#224466", "title": "Green Acres"}
+    form = {
+        "enabled": "1",
+        "company_name": "Green Acres Landscaping",
+        "domain": "portal.greenacres.example",
+        "link_description": "Open your portal",
+        "auto_invite_new_contacts": "1",
+        "invite_notification_emails": "office@greenacres.example\nsales@greenacres.example",
+        "invite_link_days": "14",
+        "proposal_window_days": "45",
+        "electronic_payment_enabled": "1",
+        "convenience_fee_percent": "2.50",
+        "show_invoices": "1",
+        "show_issues": "1",
+        "display_font": "Georgia, serif",
+        "nav_bar_colour": "#224466",
+        "title": "Green Acres",
+    }
     logo = _png() + os.urandom(8)  # bytes no other test stored (the file store is shared)
-    html = staff.post("/staff/branding", {**form, "action": "preview", "logo": [File("logo.png", logo, "image/png")]}
-                      ).get_data(as_text=True)
+    html = staff.post(
+        "/staff/branding", {**form, "action": "preview", "logo": [File("logo.png", logo, "image/png")]}
+    ).get_data(as_text=True)
     assert "data:image/png;base64," in html and "--font: Georgia, serif" in html
     assert not portal.config.branding.logo_key  # a preview saves nothing, not even the file
     assert portal.files.get(hashlib.sha256(logo).hexdigest()) is None
@@ -671,14 +834,22 @@ def test_brd_1_host_settings_page_saves_everything_and_the_uploaded_logo(app, po
     data = re.search(r'name="logo_data" value="([^"]+)"', html).group(1)
     staff.post("/staff/branding", {**form, "action": "save", "logo_token": token, "logo_data": data})
     config = portal.config
-    assert (config.domain, config.link_description, config.auto_invite_new_contacts, config.proposal_window_days,
-            config.invite_link_days, str(config.convenience_fee_percent), config.show_proposals) == (
-        "portal.greenacres.example", "Open your portal", True, 45, 14, "2.50", False)
+    assert (
+        config.domain,
+        config.link_description,
+        config.auto_invite_new_contacts,
+        config.proposal_window_days,
+        config.invite_link_days,
+        str(config.convenience_fee_percent),
+        config.show_proposals,
+    ) == ("portal.greenacres.example", "Open your portal", True, 45, 14, "2.50", False)
     assert config.invite_notification_emails == ("office@greenacres.example", "sales@greenacres.example")
     key = config.branding.logo_key
     login = Browser(app).get("/login")
-    assert f"/logo/{key}" in login.get_data(as_text=True) and "img-src 'self' data:;" in login.headers[
-        "Content-Security-Policy"]
+    assert (
+        f"/logo/{key}" in login.get_data(as_text=True)
+        and "img-src 'self' data:;" in login.headers["Content-Security-Policy"]
+    )
     served = Browser(app).get(f"/logo/{key}")
     assert served.status_code == 200 and served.content_type == "image/png" and served.get_data() == logo
     # only the current logo is served: never another file of the company by its key
@@ -686,8 +857,9 @@ def test_brd_1_host_settings_page_saves_everything_and_the_uploaded_logo(app, po
     assert Browser(app).get(f"/logo/{issue_file}").status_code == 404
     forged = staff.post("/staff/branding", {**form, "action": "save", "logo_token": issue_file})
     assert forged.status_code == 400 and portal.config.branding.logo_key == key
-    not_image = staff.post("/staff/branding", {**form, "action": "preview",
-                                               "logo": [File("x.png", b"%PDF-1.4 not an image", "image/png")]})
+    not_image = staff.post(
+        "/staff/branding", {**form, "action": "preview", "logo": [File("x.png", b"%PDF-1.4 not an image", "image/png")]}
+    )
     assert not_image.status_code == 400 and "PNG, JPEG, GIF or WebP" in not_image.get_data(as_text=True)
     staff.post("/staff/branding", {**form, "action": "save", "remove_logo": "1"})
     assert portal.config.branding.logo_key == "" and Browser(app).get(f"/logo/{key}").status_code == 404
@@ -701,21 +873,40 @@ def test_vis_3_host_staff_publish_a_report_and_the_customer_opens_it(app, portal
     staff = staff_browser(app)
     commons = next(p for p in portal.storage.find(Property) if p.name == "Oak Street Commons")
     pdf = b"%PDF-1.4\n% backflow test\n%%EOF\n"
-    r = staff.post("/staff/reports", {"property": commons.id, "kind": "Inspection report", "title": "Backflow test",
-                                      "performed_on": "2026-03-02", "pdf": [File("backflow.pdf", pdf, "application/pdf")]},
-                   page="/staff/reports")
+    r = staff.post(
+        "/staff/reports",
+        {
+            "property": commons.id,
+            "kind": "Inspection report",
+            "title": "Backflow test",
+            "performed_on": "2026-03-02",
+            "pdf": [File("backflow.pdf", pdf, "application/pdf")],
+        },
+        page="/staff/reports",
+    )
     assert r.status_code == 303 and "Backflow test" in staff.get("/staff/reports").get_data(as_text=True)
     html = alice.get(f"/dashboard?property={commons.id}&view=reports").get_data(as_text=True)
     [report] = portal.storage.find(Report)
     assert "Backflow test" in html and f"/reports/{report.id}/pdf" in html
     assert alice.get(f"/reports/{report.id}/pdf").get_data() == pdf
     contact = portal.directory.contact_by_email("alice@example.com")
-    staff.post(f"/staff/contacts/{contact.id}/access", {"invoices": "1", "service_reports": "1"},
-               page=f"/staff/contacts/{contact.id}")
+    staff.post(
+        f"/staff/contacts/{contact.id}/access",
+        {"invoices": "1", "service_reports": "1"},
+        page=f"/staff/contacts/{contact.id}",
+    )
     assert alice.get(f"/reports/{report.id}/pdf").status_code == 404  # VIS-3: the inspection flag is off
-    bad = staff.post("/staff/reports", {"property": commons.id, "kind": "Service report", "title": "x",
-                                        "performed_on": "yesterday", "pdf": [File("a.pdf", pdf, "application/pdf")]},
-                     page="/staff/reports")
+    bad = staff.post(
+        "/staff/reports",
+        {
+            "property": commons.id,
+            "kind": "Service report",
+            "title": "x",
+            "performed_on": "yesterday",
+            "pdf": [File("a.pdf", pdf, "application/pdf")],
+        },
+        page="/staff/reports",
+    )
     assert bad.status_code == 400 and len(portal.storage.find(Report)) == 1
 
 
@@ -790,7 +981,9 @@ def test_host_deposit_at_signing(app, portal):
     assert "deposit of 20.00% of the total" in page and "Add a card or bank account" in page
     alice.post("/payment-methods", {"action": "add", "token": card_token("4242424242424242", 12, 2031)})
     method = portal.storage.find(PaymentMethod)[0]
-    refused = alice.post(f"/proposals/{proposal.id}/sign", {"signature": PNG_SIGNATURE}, page=f"/proposals/{proposal.id}/sign")
+    refused = alice.post(
+        f"/proposals/{proposal.id}/sign", {"signature": PNG_SIGNATURE}, page=f"/proposals/{proposal.id}/sign"
+    )
     assert refused.status_code == 400 and "deposit of $270.00" in refused.get_data(as_text=True)
     r = alice.post(f"/proposals/{proposal.id}/sign", {"signature": PNG_SIGNATURE, "deposit_method": method.id})
     assert r.status_code == 303

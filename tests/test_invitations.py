@@ -1,12 +1,19 @@
 import attrs
 import pytest
+from conftest import PASSWORD, build_world
 
 from portalkit import Permission, PortalStatus
-from portalkit.errors import (AlreadySignedUp, ExpiredToken, InvalidToken, MissingPortalLinkError, NotFound,
-                              PermissionDenied, PortalDisabled, UnknownTokenError)
+from portalkit.errors import (
+    AlreadySignedUp,
+    ExpiredToken,
+    InvalidToken,
+    MissingPortalLinkError,
+    NotFound,
+    PermissionDenied,
+    PortalDisabled,
+    UnknownTokenError,
+)
 from portalkit.models import HistoryKind, StaffUser
-
-from conftest import PASSWORD, build_world
 
 
 def token_of(mail) -> str:
@@ -23,7 +30,9 @@ def test_inv_1_no_invitation_unless_portal_enabled():
 
 
 def test_inv_2_only_staff_with_permission_may_send(world):
-    clerk = world.portal.directory.add_staff(world.staff, "clerk@greenacres.test", "Clerk", permissions=[Permission.MANAGE_ISSUES])
+    clerk = world.portal.directory.add_staff(
+        world.staff, "clerk@greenacres.test", "Clerk", permissions=[Permission.MANAGE_ISSUES]
+    )
     with pytest.raises(PermissionDenied):
         world.portal.invitations.send(clerk, [world.alice.id])
     assert world.mailer.outbox == []
@@ -44,8 +53,12 @@ def test_inv_3_bulk_send_one_expanded_mail_per_contact_from_sender(world):
 
 
 def test_inv_4_subject_and_body_overridable_per_send(world):
-    world.portal.invitations.send(world.staff, [world.alice.id], subject="Hi [ContactFirstName]",
-                                  body="<p>[ContactName]: [CustomerPortalLink]</p>")
+    world.portal.invitations.send(
+        world.staff,
+        [world.alice.id],
+        subject="Hi [ContactFirstName]",
+        body="<p>[ContactName]: [CustomerPortalLink]</p>",
+    )
     [mail] = world.mailer.outbox
     assert mail.subject == "Hi Alice"
     assert '<a href="https://portal.greenacres.test/signup#' in mail.html
@@ -68,7 +81,9 @@ def test_inv_5_values_are_escaped_in_html_and_subject_has_no_line_break(world):
     d = world.portal.directory
     evil = d.add_contact(world.staff, world.customer.id, "Eve", "Smith", "eve@example.com")
     # names are validated, so force markup through the company name instead
-    world.portal.update_config(world.staff, attrs.evolve(world.portal.config, company_name="<b>Acme</b>\r\nBcc: x@evil.test"))
+    world.portal.update_config(
+        world.staff, attrs.evolve(world.portal.config, company_name="<b>Acme</b>\r\nBcc: x@evil.test")
+    )
     world.portal.invitations.send(world.staff, [evil.id])
     [mail] = world.mailer.outbox
     assert "<b>Acme</b>" not in mail.html and "&lt;b&gt;Acme&lt;/b&gt;" in mail.html
@@ -133,7 +148,10 @@ def test_inv_7_skips_no_email_enrolled_and_suspended(world):
     result = world.portal.invitations.send(world.staff, [world.alice.id, no_mail.id, world.bob.id, suspended.id])
     assert result.sent == (world.alice.id,)
     assert {(s.contact_id, s.reason) for s in result.skipped} == {
-        (no_mail.id, "no email"), (world.bob.id, "already enrolled"), (suspended.id, "suspended")}
+        (no_mail.id, "no email"),
+        (world.bob.id, "already enrolled"),
+        (suspended.id, "suspended"),
+    }
     assert [m.to for m in world.mailer.outbox] == [("alice@example.com",)]
 
 
@@ -170,8 +188,9 @@ def test_inv_9_auto_invite_new_contacts():
 
 
 def test_inv_9_invite_ticked_on_creation(world):
-    c = world.portal.directory.add_contact(world.staff, world.customer.id, "Tia", "Tick", "tia@example.com",
-                                           invite=True)
+    c = world.portal.directory.add_contact(
+        world.staff, world.customer.id, "Tia", "Tick", "tia@example.com", invite=True
+    )
     assert c.portal_status is PortalStatus.INVITED and world.mailer.to("tia@example.com")
 
 
@@ -219,7 +238,10 @@ def test_inv_3_a_bulk_send_renders_each_mail_as_if_alone_and_in_its_language(wor
         mail = bulk[contact.email]
         assert (mail.subject, same(mail.text), same(mail.html)) == (alone.subject, same(alone.text), same(alone.html))
     assert 'lang="es"' in bulk["bob@example.com"].html and 'lang="en"' in bulk["alice@example.com"].html
-    assert "O&#39;Brien" in bulk["zoe@example.com"].html and "Acme &lt;b&gt;&amp;&lt;/b&gt; Sons" in bulk["zoe@example.com"].html
+    assert (
+        "O&#39;Brien" in bulk["zoe@example.com"].html
+        and "Acme &lt;b&gt;&amp;&lt;/b&gt; Sons" in bulk["zoe@example.com"].html
+    )
 
 
 def test_render_each_falls_back_to_full_renders_when_a_template_transforms_a_value(world, tmp_path):
@@ -229,8 +251,10 @@ def test_render_each_falls_back_to_full_renders_when_a_template_transforms_a_val
     folder.mkdir()
     (folder / "invitation_subject.txt").write_text("{{ subject|upper }}")
     mails = MailTemplates(world.portal.settings, [tmp_path])
-    batch = [((f"{n}@example.com",), None, {"subject": f"hello {n}", "body_html": "x", "body_text": "y"})
-             for n in ("ann", "ben", "cy")]
+    batch = [
+        ((f"{n}@example.com",), None, {"subject": f"hello {n}", "body_html": "x", "body_text": "y"})
+        for n in ("ann", "ben", "cy")
+    ]
     with world.portal.settings.pinned():
         rendered = mails.render_each("invitation", batch)
         plain = MailTemplates(world.portal.settings).render_each("invitation", batch)

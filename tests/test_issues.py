@@ -1,6 +1,6 @@
 import pytest
 
-from portalkit import Upload, IssueFilter, IssueStatus, Priority
+from portalkit import IssueFilter, IssueStatus, Priority, Upload
 from portalkit.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 
 PNG = Upload(filename="photo.png", content_type="image/png", data=b"\x89PNG\r\n\x1a\n" + b"0" * 100)
@@ -23,21 +23,33 @@ def test_iss_1_open_and_closed_lists_with_last_updated(enrolled):
 
 def test_iss_2_create_subject_priority_notes_attachments(enrolled):
     w = enrolled
-    issue = w.portal.issues.create(w.alice, w.prop.id, "  Fence   damage ", priority=Priority.HIGH,
-                                   notes="Near the gate", attachments=[PNG] * 5)
+    issue = w.portal.issues.create(
+        w.alice, w.prop.id, "  Fence   damage ", priority=Priority.HIGH, notes="Near the gate", attachments=[PNG] * 5
+    )
     assert (issue.subject, issue.priority, issue.notes) == ("Fence damage", Priority.HIGH, "Near the gate")
     assert len(w.portal.issues.attachments(w.alice, issue.id)[None]) == 5
     assert issue.property_id == w.prop.id
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"subject": "   "},
-    {"subject": "x", "attachments": [PNG] * 6},
-    {"subject": "x", "attachments": [Upload(filename="a.exe", content_type="application/x-msdownload", data=b"MZ\x90\x00" + bytes(60))]},
-    {"subject": "x", "attachments": [Upload(filename="big.png", content_type="image/png", data=b"0" * (10 * 1024 * 1024 + 1))]},
-    {"subject": "x", "attachments": [Upload(filename="empty.png", content_type="image/png", data=b"")]},
-    {"subject": "x", "priority": "Urgent"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"subject": "   "},
+        {"subject": "x", "attachments": [PNG] * 6},
+        {
+            "subject": "x",
+            "attachments": [
+                Upload(filename="a.exe", content_type="application/x-msdownload", data=b"MZ\x90\x00" + bytes(60))
+            ],
+        },
+        {
+            "subject": "x",
+            "attachments": [Upload(filename="big.png", content_type="image/png", data=b"0" * (10 * 1024 * 1024 + 1))],
+        },
+        {"subject": "x", "attachments": [Upload(filename="empty.png", content_type="image/png", data=b"")]},
+        {"subject": "x", "priority": "Urgent"},
+    ],
+)
 def test_iss_2_bad_input_refused_nothing_written(enrolled, kwargs):
     w = enrolled
     with pytest.raises(ValidationError):
@@ -64,7 +76,11 @@ def test_iss_4_only_public_staff_comments_and_own_comments_shown(enrolled):
     shown = iss.comments(w.alice, issue.id)
     assert [c.text for c in shown] == ["It floods the path", "Crew booked for Tuesday"]
     files = iss.attachments(w.alice, issue.id)
-    assert shown[0].author_name == "Alice Green" and [a.filename for a in files[shown[0].id]] == ["photo.png"] and shown[1].at == w.clock.now()
+    assert (
+        shown[0].author_name == "Alice Green"
+        and [a.filename for a in files[shown[0].id]] == ["photo.png"]
+        and shown[1].at == w.clock.now()
+    )
     assert len(iss.staff_comments(w.staff, issue.id)) == 3
     file, data = iss.attachment(w.alice, issue.id, files[shown[0].id][0].id)
     assert (file.content_type, file.size, data) == ("image/png", len(PNG.data), PNG.data)

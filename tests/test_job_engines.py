@@ -12,12 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import build_world
+from test_adapters import smtp_server  # noqa: F401 - a real SMTP server (aiosmtpd)
 
 from portalkit.adapters.sql import SqlStorage
 from portalkit.testing.redis import NoRedis, redis_url
-
-from conftest import build_world
-from test_adapters import smtp_server  # noqa: F401 - a real SMTP server (aiosmtpd)
 
 HERE = Path(__file__).resolve().parent
 
@@ -32,7 +31,7 @@ def redis():
 
 
 @pytest.fixture
-def queued(tmp_path, smtp_server, monkeypatch):  # noqa: F811
+def queued(tmp_path, smtp_server, monkeypatch):
     """Two invitations waiting in the outbox of a portal on SQLite; the factory the engines run
     (``outbox_worker_factory:build``) builds the same portal from the environment."""
     controller, handler = smtp_server
@@ -44,7 +43,12 @@ def queued(tmp_path, smtp_server, monkeypatch):  # noqa: F811
     env = {"WORKER_DB_URL": url, "WORKER_SMTP_PORT": str(controller.port)}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return w, handler, {**os.environ, **env, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}  # a plain (non-Django) host
+    return (
+        w,
+        handler,
+        {**inherited, **env, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])},
+    )
 
 
 def wait_for_mail(handler, count: int, processes: list[subprocess.Popen], seconds: float = 45.0) -> None:
@@ -71,11 +75,24 @@ def test_celery_beat_and_worker_deliver_the_outbox(redis, queued, tmp_path):
     w, handler, env = queued
     env = {**env, "PORTALKIT_REDIS_URL": redis, "DELIVER_EVERY": "1", "CELERY_BEAT_FILE": str(tmp_path / "beat")}
     celery = [sys.executable, "-m", "celery", "-A", "job_engines_host"]
-    processes = [subprocess.Popen(celery + ["worker", "--pool", "solo", "--loglevel", "WARNING", "--without-gossip",
-                                            "--without-mingle"], env=env, cwd=HERE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True),
-                 subprocess.Popen(celery + ["beat", "--loglevel", "WARNING"], env=env, cwd=HERE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    processes = [
+        subprocess.Popen(
+            celery + ["worker", "--pool", "solo", "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+            env=env,
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+        subprocess.Popen(
+            celery + ["beat", "--loglevel", "WARNING"],
+            env=env,
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+    ]
     try:
         wait_for_mail(handler, 2, processes)
     finally:
@@ -99,11 +116,34 @@ def test_celery_install_schedules_delivery_and_maintenance_with_beat():
 
 def test_rq_cron_and_worker_deliver_the_outbox(redis, queued):
     w, handler, env = queued
-    processes = [subprocess.Popen(["rq", "cron", str(HERE / "rq_portal_cron.py"), "--url", redis, "-P", str(HERE),
-                                   "--logging-level", "warning"],
-                                  env=env, cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-                 subprocess.Popen(["rq", "worker", "portalkit", "--url", redis, "-P", str(HERE), "--quiet"],
-                                  env=env, cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    processes = [
+        subprocess.Popen(
+            [
+                "rq",
+                "cron",
+                str(HERE / "rq_portal_cron.py"),
+                "--url",
+                redis,
+                "-P",
+                str(HERE),
+                "--logging-level",
+                "warning",
+            ],
+            env=env,
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+        subprocess.Popen(
+            ["rq", "worker", "portalkit", "--url", redis, "-P", str(HERE), "--quiet"],
+            env=env,
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+    ]
     try:
         wait_for_mail(handler, 2, processes)
     finally:
@@ -141,9 +181,11 @@ def test_django_tasks_deliver_the_outbox_on_the_projects_backend(queued, tmp_pat
         "django.setup();"
         "from portalkit.contrib.django.tasks import deliver_outbox, maintain_portal;"
         "print('delivered', deliver_outbox.enqueue().return_value);"
-        "print(maintain_portal.enqueue().return_value)")
-    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=HERE, capture_output=True, text=True,
-                          timeout=120)
+        "print(maintain_portal.enqueue().return_value)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=HERE, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "delivered 4" in done.stdout and "reconciled 0 payment(s)" in done.stdout
     assert sorted(m["To"] for m in handler.messages) == ["alice@example.com", "bob@example.com"]

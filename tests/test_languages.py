@@ -18,20 +18,18 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
+from conftest import PNG_SIGNATURE
+from hosts import PREFIX, Browser, File, link_in_mail, make_app
 from pypdf import PdfReader
+from test_hosts import app, django_ready, enrol, portal, staff_browser  # noqa: F401  (fixtures)
 
-from portalkit import i18n
+from portalkit import i18n, money
 from portalkit.adapters.payments import card_token
 from portalkit.errors import NotFound, ValidationError
+from portalkit.invoices import InvoiceFilter
 from portalkit.labels import label
 from portalkit.mails import MAIL_NAMES
 from portalkit.models import Contact, Invoice, IssueStatus, PaymentMethod, Priority, Property, Proposal
-from portalkit.invoices import InvoiceFilter
-from portalkit import money
-
-from conftest import PNG_SIGNATURE
-from hosts import PREFIX, Browser, File, link_in_mail, make_app
-from test_hosts import app, django_ready, enrol, portal, staff_browser  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "src" / "portalkit" / "locale"
@@ -44,8 +42,9 @@ def marked_strings() -> set[tuple[str | None, str]]:
     with open(ROOT / "babel.cfg") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = set()
-    for _file, _line, message, _comments, context in extract_from_dir(str(ROOT), method_map, options_map,
-                                                                       keywords=KEYWORDS):
+    for _file, _line, message, _comments, context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
         found.add((context, message if isinstance(message, str) else message[0]))
     return found
 
@@ -62,19 +61,26 @@ def untranslated(template, translated) -> list[str]:
         if not message.id:
             continue
         found = translated.get(message.id, context=message.context)
-        strings = found.string if found is not None and isinstance(found.string, tuple) else \
-            (found.string,) if found is not None else ()
+        strings = (
+            found.string
+            if found is not None and isinstance(found.string, tuple)
+            else (found.string,)
+            if found is not None
+            else ()
+        )
         if found is None or found.fuzzy or not strings or not all(strings):
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
     return missing
 
 
 def test_the_english_template_lists_every_marked_string():
-    template = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalogue(LOCALE / "portalkit.pot")
-                if m.id}
+    template = {
+        (m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in catalogue(LOCALE / "portalkit.pot") if m.id
+    }
     marked = marked_strings()
-    assert marked - template == set(), ("strings missing from locale/portalkit.pot: run the pybabel extract "
-                                        "command of babel.cfg (docs/languages.md)")
+    assert marked - template == set(), (
+        "strings missing from locale/portalkit.pot: run the pybabel extract command of babel.cfg (docs/languages.md)"
+    )
     assert template - marked == set(), "locale/portalkit.pot has strings no source marks any more"
 
 
@@ -153,6 +159,7 @@ def words_of_the_data(database: Path, config) -> set[str]:
         locale = Locale.parse(name)
         for width in ("abbreviated", "wide"):
             words |= {m.lower().strip(".") for m in locale.months["format"][width].values()}
+            words |= {d.lower().strip(".") for d in locale.days["format"][width].values()}  # "Wednesday, ..."
         words |= {p.lower().replace(".", "") for p in locale.day_periods["format"]["abbreviated"].values()}
     words |= {w.lower() for name in i18n.LANGUAGES.values() for w in name.split()}  # each in itself
     return words | {"am", "pm", "utc"}
@@ -178,19 +185,36 @@ def visit_every_page(portal) -> dict:
     signed = next(p for p in portal.storage.find(Proposal) if p.number == "P-502")
     alice.post(f"/proposals/{signed.id}/sign", {"signature": PNG_SIGNATURE})
     pages["flash after signing"] = alice.get("/dashboard?view=proposals")
-    created = alice.post(f"/issues/new?property={prop.id}", {"property": prop.id, "subject": "Sprinkler leak",
-                                                              "priority": "High", "notes": "by the gate",
-                                                              "files": [File("leak.png", b"\x89PNG photo",
-                                                                             "image/png")]})
+    created = alice.post(
+        f"/issues/new?property={prop.id}",
+        {
+            "property": prop.id,
+            "subject": "Sprinkler leak",
+            "priority": "High",
+            "notes": "by the gate",
+            "files": [File("leak.png", b"\x89PNG photo", "image/png")],
+        },
+    )
     alice.post(created.location + "/comments", {"text": "Still leaking"}, page=created.location)
     for view in ("invoices", "proposals", "issues", "reports"):
         pages[f"dashboard {view}"] = alice.get(f"/dashboard?property={prop.id}&view={view}")
-    for path in (f"/invoices/{invoice.id}/pay", "/payment-methods", f"/proposals/{deposit_proposal.id}",
-                 f"/proposals/{deposit_proposal.id}/sign", f"/proposals/{signed.id}", f"/issues/new?property={prop.id}",
-                 f"/quotes/new?property={prop.id}", created.location, "/profile", "/statement", "/invoices/nope/pay"):
+    for path in (
+        f"/invoices/{invoice.id}/pay",
+        "/payment-methods",
+        f"/proposals/{deposit_proposal.id}",
+        f"/proposals/{deposit_proposal.id}/sign",
+        f"/proposals/{signed.id}",
+        f"/issues/new?property={prop.id}",
+        f"/quotes/new?property={prop.id}",
+        created.location,
+        "/profile",
+        "/statement",
+        "/invoices/nope/pay",
+    ):
         pages[path] = alice.get(path)
-    pages["pay refused"] = alice.post(f"/invoices/{invoice.id}/pay", {"method": method.id, "amount": "abc",
-                                                                      "key": "k-1"})
+    pages["pay refused"] = alice.post(
+        f"/invoices/{invoice.id}/pay", {"method": method.id, "amount": "abc", "key": "k-1"}
+    )
     alice.post(f"/invoices/{invoice.id}/pay", {"method": method.id, "amount": "1.00", "key": "k-2"})
     pages["flash after paying"] = alice.get("/dashboard")
     pages["pay while pending"] = alice.get(f"/invoices/{invoice.id}/pay")
@@ -199,7 +223,7 @@ def visit_every_page(portal) -> dict:
     secure = alice.post("/payment-methods", {"action": "add", "token": card_token("4000002760003184", 12, 2031)})
     assert secure.status_code == 303
     second = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1002")
-    three_d = [m for m in portal.storage.find(PaymentMethod) if m.last4 == "3184"][0]
+    three_d = next(m for m in portal.storage.find(PaymentMethod) if m.last4 == "3184")
     confirm = alice.post(f"/invoices/{second.id}/pay", {"method": three_d.id, "amount": "5.00", "key": "k-3"})
     pages["3-D Secure"] = alice.get(confirm.location)
     pages["back from the bank"] = alice.get(alice.get(confirm.location.replace("/confirm", "/return")).location)
@@ -247,7 +271,7 @@ def test_every_mail_string_goes_through_gettext(tmp_path, portal, pseudo):
 
 
 def test_every_mail_template_renders_through_gettext(portal, pseudo):
-    """All fourteen mails, including the ones no journey above sends."""
+    """Every mail, including the ones no journey above sends."""
     samples = _mail_samples()
     assert set(samples) == set(MAIL_NAMES)
     for name, context in samples.items():
@@ -257,8 +281,19 @@ def test_every_mail_template_renders_through_gettext(portal, pseudo):
         parser = VisibleText()
         parser.feed(mail.html)
         data = {w.lower() for v in _flatten(context) for w in re.findall(r"[^\W\d_]+", v)} | {"utc"}
-        data |= {w.lower() for w in re.findall(r"[^\W\d_]+", portal.config.company_name + " "
-                                                  + portal.config.branding.title + " " + portal.config.portal_url)}
+        data |= {
+            w.lower()
+            for w in re.findall(
+                r"[^\W\d_]+",
+                portal.config.company_name + " " + portal.config.branding.title + " " + portal.config.portal_url,
+            )
+        }
+        for locale in {Locale.parse(n) for n in i18n.LOCALES.values()}:  # dates are written by the locale's data
+            data |= {
+                m.lower().strip(".")
+                for width in ("abbreviated", "wide")
+                for m in locale.months["format"][width].values()
+            }
         assert untranslated_words([mail.subject, mail.text] + parser.chunks, data) == set(), name
 
 
@@ -319,7 +354,8 @@ def test_the_login_page_follows_the_browser_and_the_language_links(app, portal):
     chosen = visitor.get("/login?lang=en", headers={"Accept-Language": "es"}).get_data(as_text=True)
     assert '<html lang="en">' in chosen  # the visitor's choice beats the browser's, and is remembered
     assert '<html lang="en">' in visitor.get("/forgot-password", headers={"Accept-Language": "es"}).get_data(
-        as_text=True)
+        as_text=True
+    )
     answer = visitor.post("/forgot-password?lang=es", {"email": "nobody@example.com"})
     assert answer.status_code == 303
     page = visitor.get("/login").get_data(as_text=True)
@@ -360,10 +396,19 @@ def test_money_and_dates_follow_the_locale():
     assert money.display(Decimal("-5")) == "-$5.00"
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("es-MX,es;q=0.9,en;q=0.5", "es"), ("en-US,en;q=0.9,es;q=0.8", "en"), ("fr-FR, es;q=0.2", "es"),
-    ("", "en"), ("de, fr", "en"), ("ES-mx", "es"), ("es;q=abc, en", "en"), ("es;q=0, en", "en"),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("es-MX,es;q=0.9,en;q=0.5", "es"),
+        ("en-US,en;q=0.9,es;q=0.8", "en"),
+        ("fr-FR, es;q=0.2", "es"),
+        ("", "en"),
+        ("de, fr", "en"),
+        ("ES-mx", "es"),
+        ("es;q=abc, en", "en"),
+        ("es;q=0, en", "en"),
+    ],
+)
 def test_the_browsers_language_is_negotiated(header, expected):
     assert i18n.negotiate(header) == expected
 
@@ -379,7 +424,9 @@ def test_documents_are_printed_in_the_readers_language(portal):
     invoice = next(i for i in portal.storage.find(Invoice) if i.number == "INV-1001")
     prop = portal.storage.get(Property, invoice.property_id)
     with i18n.override("es"):
-        spanish = "".join(p.extract_text() for p in PdfReader(BytesIO(portal.documents.invoice(invoice, prop, []))).pages)
+        spanish = "".join(
+            p.extract_text() for p in PdfReader(BytesIO(portal.documents.invoice(invoice, prop, []))).pages
+        )
     english = "".join(p.extract_text() for p in PdfReader(BytesIO(portal.documents.invoice(invoice, prop, []))).pages)
     assert "Factura INV-1001" in spanish and "Saldo pendiente" in spanish
     assert "Invoice INV-1001" in english and "Amount due" in english
@@ -396,6 +443,7 @@ def _enrolled(app, portal, email):
     visitor.open_link(link_in_mail(portal, email))
     form = visitor.get("/signup")
     done = visitor.post("/signup", {"password": "garden-2026", "confirm": "garden-2026"})
+    done = visitor.get(done.location)  # issue 24: signed up and signed in, on the dashboard
     r = visitor.post("/login", {"email": email, "password": "garden-2026"})
     assert r.status_code == 303 and r.location == PREFIX + "/dashboard"
     return visitor, form, done
@@ -416,8 +464,22 @@ def _mail_samples() -> dict[str, dict]:
 
     contact = N(name="Alice Able", first_name="Alice")
     invoice = N(number="INV-9", amount_due=Decimal("10.00"))
-    payment = N(amount=Decimal("5.00"), fee=Decimal("0.00"), total=Decimal("5.00"), processor_ref="pi_1",
-                failure_reason="Declined card")
+    payment = N(
+        amount=Decimal("5.00"),
+        fee=Decimal("0.00"),
+        total=Decimal("6.00"),
+        processor_ref="pi_1",
+        failure_reason="Declined card",
+        tip=Decimal("1.00"),
+    )
+    plan = N(count=2, amount=Decimal("10.00"), end_reason="revoked by the customer")
+    instalments = [
+        N(number=1, due_on=datetime.date(2026, 12, 1), amount=Decimal("5.00")),
+        N(number=2, due_on=datetime.date(2027, 1, 1), amount=Decimal("5.00")),
+    ]
+    consent = N(
+        consent_text="I authorise", method_label="Visa ending 4242", accepted_at=datetime.datetime(2026, 11, 30)
+    )
     issue = N(number=7, subject="Leak", notes="Gate", priority=Priority.HIGH)
     place = N(name="Oak Street")
     moment = datetime.datetime(2026, 11, 30, 9, 30)
@@ -431,15 +493,99 @@ def _mail_samples() -> dict[str, dict]:
         "email_change_confirm": {"contact": contact, "hours": 24, "new_email": "a@x.test", "link": "https://x.test/c"},
         "email_change_notice": {"contact": contact, "new_email": "a@x.test", "done": True},
         "receipts_on": {"contact": contact},
+        "factor_added": {"contact": contact, "factor": "passkey", "factor_name": "Phone", "codes": True},
+        "factor_removed": {"contact": contact, "factor": "all", "factor_name": "", "last": True, "by_staff": True},
+        "recovery_codes_new": {"contact": contact},
+        "recovery_code_used": {"contact": contact, "left": 3},
         "payment_receipt": {"contact": contact, "invoice": invoice, "payment": payment},
         "payment_failed": {"contact": contact, "invoice": invoice, "payment": payment},
         "payment_returned": {"contact": contact, "invoice": invoice, "payment": payment},
         "autopay_failed": {"contact": contact, "invoice": invoice, "payment": payment, "last_attempt": True},
-        "proposal_signed": {"contact": contact, "proposal": proposal, "property": place, "chosen": ["Edging"],
-                            "signature": N(signed_at=moment, ip_address="203.0.113.9", total=Decimal("9.00"))},
+        "plan_offered": {
+            "contact": contact,
+            "invoice": invoice,
+            "plan": plan,
+            "instalments": instalments,
+            "link": "https://x.test/p",
+        },
+        "plan_accepted": {
+            "contact": contact,
+            "invoice": invoice,
+            "plan": plan,
+            "instalments": instalments,
+            "consent": consent,
+            "link": "https://x.test/p",
+        },
+        "plan_revoked": {"contact": contact, "invoice": invoice, "plan": plan},
+        "plan_instalment_missed": {
+            "contact": contact,
+            "invoice": invoice,
+            "plan": plan,
+            "instalment": instalments[0],
+            "reason": "Declined card",
+            "link": "https://x.test/p",
+        },
+        "plan_instalment_missed_staff": {
+            "contact": contact,
+            "invoice": invoice,
+            "plan": plan,
+            "instalment": instalments[0],
+            "reason": "Declined card",
+        },
+        "proposal_signed": {
+            "contact": contact,
+            "proposal": proposal,
+            "property": place,
+            "chosen": ["Edging"],
+            "signature": N(signed_at=moment, ip_address="203.0.113.9", total=Decimal("9.00")),
+        },
         "issue_created": {"contact": contact, "issue": issue, "property": place},
         "issue_comment": {"contact": contact, "issue": issue, "property": place, "comment": N(text="More")},
         "quote_request": {"contact": contact, "property": place, "request": N(description="Trees")},
+        **_visit_samples(contact, place, moment),
+    }
+
+
+def _visit_samples(contact, place, moment) -> dict[str, dict]:
+    from types import SimpleNamespace as N
+
+    from portalkit.models import VisitStatus
+
+    start = moment.replace(tzinfo=datetime.UTC)
+    visit = N(
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+        eta=start,
+        status=VisitStatus.CANCELED,
+        completion_notes="Mowed",
+    )
+    seen = {
+        "contact": contact,
+        "visit": visit,
+        "job": N(title="Mowing", number="J-1"),
+        "technicians": "Tess Tech",
+        "zone": "America/Chicago",
+        "link": "https://x.test/j",
+    }
+    return {
+        "visit_scheduled": seen,
+        "visit_changed": seen,
+        "visit_on_the_way": seen,
+        "visit_completed": {**seen, "photos": 2},
+        "visit_request": {
+            **seen,
+            "property": place,
+            "request": N(kind="cancel", reason="Gate locked", preferred_times="Monday"),
+        },
+        "visit_rated": {**seen, "property": place, "rating": N(stars=4, comment="Tidy")},
+        "job_requested": {
+            "contact": contact,
+            "property": place,
+            "job_type": "Irrigation repair",
+            "request": N(
+                job_type="Irrigation repair", description="Zone 3", preferred_dates="Friday", file_keys=("k",)
+            ),
+        },
     }
 
 
@@ -453,8 +599,10 @@ def test_the_host_frameworks_language_comes_before_the_browsers():
     browser_english = {"Accept-Language": "en-US"}
     assert PortalWeb.language(request(headers=browser_english, host_language="es-mx")) == "es"
     assert PortalWeb.language(request(headers=browser_english, host_language="de")) == "en"
-    assert PortalWeb.language(request(headers=browser_english, host_language="es",
-                                      session={"portalkit_language": "en"})) == "en"  # the visitor chose
+    assert (
+        PortalWeb.language(request(headers=browser_english, host_language="es", session={"portalkit_language": "en"}))
+        == "en"
+    )  # the visitor chose
     assert PortalWeb.language(request(host_language="es"), "staff_contacts") == "en"
 
 
@@ -463,13 +611,13 @@ def test_django_locale_middleware_picks_the_portal_language(portal, django_ready
     portal's before login, over the browser's header."""
     from django.conf import settings
     from django.test import Client, override_settings
-
     from hosts import use_portal_in_django
 
     use_portal_in_django(portal)
     middleware = list(settings.MIDDLEWARE)
-    middleware.insert(middleware.index("django.middleware.common.CommonMiddleware"),
-                      "django.middleware.locale.LocaleMiddleware")
+    middleware.insert(
+        middleware.index("django.middleware.common.CommonMiddleware"), "django.middleware.locale.LocaleMiddleware"
+    )
     with override_settings(MIDDLEWARE=middleware, LANGUAGES=[("en", "English"), ("es", "Spanish")]):
         client = Client(HTTP_ACCEPT_LANGUAGE="en-US")
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"

@@ -9,15 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD, build_world, invoice
 
 import portalkit
-from portalkit import (ConfigurationError, InvitationSent, PaymentSettled, Portal, PortalConfig, ProposalSigned,
-                       hookimpl)
+from portalkit import ConfigurationError, InvitationSent, PaymentSettled, Portal, PortalConfig, ProposalSigned, hookimpl
 from portalkit.adapters.payments import card_token
 from portalkit.events import EVENT_TYPES
 from portalkit.testing import FakeProcessor, InMemoryPlugin, MemoryMailer, MemoryStorage, make_portal
-
-from conftest import PASSWORD, build_world, invoice
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "portalkit"
 SECRET = "contract-secret-0123456789"
@@ -29,8 +27,11 @@ def test_a_missing_adapter_is_a_configuration_error_naming_the_hook(missing):
     class Partial:
         pass
 
-    adapters = {"portalkit_storage": MemoryStorage(), "portalkit_mailer": MemoryMailer(),
-                "portalkit_payment_processor": FakeProcessor()}
+    adapters = {
+        "portalkit_storage": MemoryStorage(),
+        "portalkit_mailer": MemoryMailer(),
+        "portalkit_payment_processor": FakeProcessor(),
+    }
     for name, adapter in adapters.items():
         if name != missing:
             setattr(Partial, name, hookimpl(lambda self, adapter=adapter: adapter))
@@ -107,8 +108,11 @@ def test_events_are_typed_with_ids_amounts_and_company(enrolled):
     w.portal.payments.refund(w.staff, payment.id)
     assert [e.name for e in heard if e.name.startswith("payment.")] == ["payment.settled", "payment.refunded"]
     refunded = heard[-1]
-    assert (refunded.amount, refunded.amount_due, refunded.refunded_by) == (Decimal("150.00"), Decimal("200.00"),
-                                                                           w.staff.email)
+    assert (refunded.amount, refunded.amount_due, refunded.refunded_by) == (
+        Decimal("150.00"),
+        Decimal("200.00"),
+        w.staff.email,
+    )
 
 
 def test_every_event_class_is_registered_by_its_name():
@@ -159,8 +163,20 @@ def test_public_api_is_complete_sorted_and_versioned():
     assert portalkit.__all__ == sorted(portalkit.__all__)
     assert all(hasattr(portalkit, name) for name in portalkit.__all__)
     assert re.match(r"\d+\.\d+", portalkit.__version__)
-    for name in ("Portal", "PortalConfig", "AdapterPlugin", "ConfigurationError", "PortalError", "Event",
-                 "PortalkitDeprecationWarning", "Storage", "Mail", "hookimpl", "Session", "BulkResult"):
+    for name in (
+        "Portal",
+        "PortalConfig",
+        "AdapterPlugin",
+        "ConfigurationError",
+        "PortalError",
+        "Event",
+        "PortalkitDeprecationWarning",
+        "Storage",
+        "Mail",
+        "hookimpl",
+        "Session",
+        "BulkResult",
+    ):
         assert name in portalkit.__all__
 
 
@@ -177,9 +193,23 @@ def test_the_public_api_has_what_hosts_reached_into_submodules_for():
     importable only from private-looking modules; MemoryFileStore was not in portalkit.testing."""
     import portalkit.testing
 
-    for name in ("InvalidWebhook", "PaymentCanceled", "PaymentReturned", "PaymentDisputed", "ChargeRequest",
-                 "ChargeOutcome", "ChargeStatus", "MethodDetails", "ProcessorEvent", "SyncBatch", "HostContact",
-                 "HostInvoice", "sync", "Refund", "WebhookEvent"):
+    for name in (
+        "InvalidWebhook",
+        "PaymentCanceled",
+        "PaymentReturned",
+        "PaymentDisputed",
+        "ChargeRequest",
+        "ChargeOutcome",
+        "ChargeStatus",
+        "MethodDetails",
+        "ProcessorEvent",
+        "SyncBatch",
+        "HostContact",
+        "HostInvoice",
+        "sync",
+        "Refund",
+        "WebhookEvent",
+    ):
         assert name in portalkit.__all__, name
     assert "MemoryFileStore" in portalkit.testing.__all__ and "make_portals" in portalkit.testing.__all__
 

@@ -18,11 +18,18 @@ def test_upgrade_from_first_revision_keeps_data(tmp_path):
             "INSERT INTO pk_contact (id, customer_id, first_name, last_name, email, property_ids, account_wide, "
             "main_contact_only, access, portal_status, suspended, suspension_note, password_hash, invite_nonce, "
             "credential_epoch, receipts_opt_in, version) VALUES ('c1', 'c', 'Ab', 'Cd', 'a@b.co', '[]', 0, 0, '{}', "
-            "'Enrolled', 0, '', 'hash', 2, 3, 1, 4)")
+            "'Enrolled', 0, '', 'hash', 2, 3, 1, 4)"
+        )
     storage = SqlStorage(url)  # migrates to head on start
     contact = storage.get(Contact, "c1")
-    assert (contact.email, contact.portal_status.value, contact.credential_epoch, contact.receipts_opt_in,
-            contact.processor_customer, contact.version) == ("a@b.co", "Enrolled", 3, True, None, 4)
+    assert (
+        contact.email,
+        contact.portal_status.value,
+        contact.credential_epoch,
+        contact.receipts_opt_in,
+        contact.processor_customer,
+        contact.version,
+    ) == ("a@b.co", "Enrolled", 3, True, None, 4)
     assert storage.find(QuoteRequest) == []
 
 
@@ -47,24 +54,42 @@ def test_upgrade_to_0005_moves_files_out_of_rows_and_keeps_data(tmp_path, monkey
     engine = make_engine(url)
     upgrade(engine, "0004")
     photo, ink = b"\x89PNG\r\n\x1a\nphoto", b"\x89PNG\r\n\x1a\nink"
-    files = json.dumps([{"filename": "a.png", "content_type": "image/png", "shared": True,
-                         "data": base64.b64encode(photo).decode()}])
-    signature = json.dumps({"image_data_url": "data:image/png;base64," + base64.b64encode(ink).decode(),
-                            "signer_contact_id": "c1", "signer_name": "Ab", "signed_at": "2026-01-01T00:00:00+00:00",
-                            "ip_address": "::1", "selected_service_ids": [], "total": "10.00"})
+    files = json.dumps(
+        [{"filename": "a.png", "content_type": "image/png", "shared": True, "data": base64.b64encode(photo).decode()}]
+    )
+    signature = json.dumps(
+        {
+            "image_data_url": "data:image/png;base64," + base64.b64encode(ink).decode(),
+            "signer_contact_id": "c1",
+            "signer_name": "Ab",
+            "signed_at": "2026-01-01T00:00:00+00:00",
+            "ip_address": "::1",
+            "selected_service_ids": [],
+            "total": "10.00",
+        }
+    )
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO pk_issue (id, number, property_id, subject, priority, notes, status, created_by_contact_id, "
-            "main_contact_id, created_at, last_updated, attachments, version) VALUES ('i1', 1, 'p', 's', 'High', '', "
-            "'Open', NULL, NULL, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00', :a, 0)"), {"a": files})
-        conn.execute(sa.text(
-            "INSERT INTO pk_proposal (id, number, property_id, description, status, estimated_start, services, "
-            "sales_rep_email, main_contact_id, signature, version) VALUES ('pr1', 'P-1', 'p', 'd', 'Delivered', "
-            "'2026-02-01', '[]', NULL, NULL, :s, 0)"), {"s": signature})
+        conn.execute(
+            sa.text(
+                "INSERT INTO pk_issue (id, number, property_id, subject, priority, notes, status, created_by_contact_id, "
+                "main_contact_id, created_at, last_updated, attachments, version) VALUES ('i1', 1, 'p', 's', 'High', '', "
+                "'Open', NULL, NULL, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00', :a, 0)"
+            ),
+            {"a": files},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO pk_proposal (id, number, property_id, description, status, estimated_start, services, "
+                "sales_rep_email, main_contact_id, signature, version) VALUES ('pr1', 'P-1', 'p', 'd', 'Delivered', "
+                "'2026-02-01', '[]', NULL, NULL, :s, 0)"
+            ),
+            {"s": signature},
+        )
         conn.exec_driver_sql(
             "INSERT INTO pk_invoice (id, number, property_id, billing_contact_id, amount, amount_due, invoice_date, "
             "net_days, pending_amount, paid_on, version) VALUES ('in1', 'I-1', 'p', NULL, '10.00', '10.00', "
-            "'2026-01-30', 5, '0.00', NULL, 0)")
+            "'2026-01-30', 5, '0.00', NULL, 0)"
+        )
     storage = SqlStorage(url)
     issue, proposal, invoice = storage.get(Issue, "i1"), storage.get(Proposal, "pr1"), storage.get(Invoice, "in1")
     store = LocalFileStore(tmp_path / "files")

@@ -3,12 +3,12 @@
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import build_world
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portalkit import InvoiceFilter, NotFound, ValidationError
 from portalkit.models import Invoice
-
-from conftest import build_world
 
 
 def all_pages(fetch, limit):
@@ -28,12 +28,20 @@ def test_pay_1_paging_through_invoices_shows_each_once_in_order(rows, limit):
     w = build_world()
     w.alice = w.enrol(w.alice)
     for n, (day, net, paid) in enumerate(rows):
-        w.portal.invoices.add(w.staff, w.prop.id, f"I-{n % 3}", "10.00", date(2026, 1, 1) + timedelta(days=day),
-                              net_days=net, amount_due="0.00" if paid else None)
+        w.portal.invoices.add(
+            w.staff,
+            w.prop.id,
+            f"I-{n % 3}",
+            "10.00",
+            date(2026, 1, 1) + timedelta(days=day),
+            net_days=net,
+            amount_due="0.00" if paid else None,
+        )
     stored = w.portal.storage.find(Invoice)
     for which, keep, key, reverse in (
-            (InvoiceFilter.OPEN, lambda i: i.paid_on is None, lambda i: (i.due_date, i.number, i.id), False),
-            (InvoiceFilter.ALL_PAID, lambda i: i.paid_on is not None, lambda i: (i.paid_on, i.number, i.id), True)):
+        (InvoiceFilter.OPEN, lambda i: i.paid_on is None, lambda i: (i.due_date, i.number, i.id), False),
+        (InvoiceFilter.ALL_PAID, lambda i: i.paid_on is not None, lambda i: (i.paid_on, i.number, i.id), True),
+    ):
         expected = [i.id for i in sorted(filter(keep, stored), key=key, reverse=reverse)]
         shown = all_pages(lambda **kw: w.portal.invoices.list(w.alice, w.prop.id, which, **kw), limit)
         assert [r.invoice.id for r in shown] == expected

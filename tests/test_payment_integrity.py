@@ -9,12 +9,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from conftest import build_world, invoice
 
 from portalkit.adapters.payments import bank_token, card_token
 from portalkit.errors import ValidationError
 from portalkit.models import AutopayConsent, Contact, Invoice, Payment, PaymentStatus
-
-from conftest import build_world, invoice
 
 VISA = "4242 4242 4242 4242"
 
@@ -80,8 +79,9 @@ def test_pay_6_processed_events_are_kept_per_company(storage):
     a, b = two_companies(storage)
     for w in (a, b):
         payment = w.portal.payments.pay(w.alice, w.inv.id, w.ach.id, "100.00", "key-1")
-        body = json.dumps({"id": "evt_same", "kind": "succeeded", "ref": payment.processor_ref,
-                           "payment_id": payment.id}).encode()
+        body = json.dumps(
+            {"id": "evt_same", "kind": "succeeded", "ref": payment.processor_ref, "payment_id": payment.id}
+        ).encode()
         w.portal.payments.handle_webhook({"Fake-Signature": w.adapters.processor.signature(body)}, body)
         assert w.portal.storage.get(Payment, payment.id).status is PaymentStatus.SETTLED
         assert w.portal.storage.get(Invoice, w.inv.id).amount_due == 0

@@ -4,17 +4,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from conftest import invoice
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from portalkit import InvoiceFilter, MethodKind, PaymentStatus
 from portalkit.adapters.payments import bank_token, card_token
-from portalkit.errors import (InvalidTransition, NotFound, PaymentPending, PaymentsDisabled, PortalError,
-                              ValidationError)
+from portalkit.errors import InvalidTransition, NotFound, PaymentPending, PaymentsDisabled, PortalError, ValidationError
 from portalkit.models import Invoice, Payment
 from portalkit.ports import ChargeStatus, ProcessorEvent
-
-from conftest import invoice
 
 VISA = "4242 4242 4242 4242"
 DECLINED = "4000000000000002"
@@ -47,11 +46,17 @@ def test_pay_1_lists_open_paid_recently_all_paid(enrolled):
 
 
 def test_pay_2_row_fields_due_date_from_net_terms(enrolled):
-    inv = enrolled.portal.invoices.add(enrolled.staff, enrolled.prop.id, "N45", "120.00", date(2026, 1, 10), net_days=45)
+    inv = enrolled.portal.invoices.add(
+        enrolled.staff, enrolled.prop.id, "N45", "120.00", date(2026, 1, 10), net_days=45
+    )
     [row] = enrolled.portal.invoices.list(enrolled.alice, enrolled.prop.id)
     assert row.invoice.due_date == date(2026, 2, 24)
-    assert (row.invoice.number, row.invoice.amount_due, row.invoice.amount, row.invoice.pending_amount) == \
-        ("N45", Decimal("120.00"), Decimal("120.00"), Decimal("0.00"))
+    assert (row.invoice.number, row.invoice.amount_due, row.invoice.amount, row.invoice.pending_amount) == (
+        "N45",
+        Decimal("120.00"),
+        Decimal("120.00"),
+        Decimal("0.00"),
+    )
     assert inv.due_date == date(2026, 2, 24)
 
 
@@ -99,8 +104,9 @@ def test_no_core_api_takes_a_card_or_account_number():
 
     import portalkit.payments as payments
 
-    names = {p for _, f in inspect.getmembers(payments.Payments, inspect.isfunction)
-             for p in inspect.signature(f).parameters}
+    names = {
+        p for _, f in inspect.getmembers(payments.Payments, inspect.isfunction) for p in inspect.signature(f).parameters
+    }
     assert not names & {"number", "card_number", "account", "account_number", "routing", "entry", "cvc"}
     assert not hasattr(payments.Payments, "add_card") and not hasattr(payments.Payments, "add_ach")
 
@@ -146,6 +152,33 @@ def test_pay_5_amount_above_zero_at_most_remaining(billing, amount):
         w.portal.payments.pay(w.alice, w.inv.id, w.card.id, amount, "k")
     assert w.portal.storage.get(Invoice, w.inv.id).pending_amount == 0
     assert w.portal.storage.find(Payment) == []
+
+
+def test_pay_5_where_the_company_takes_no_partial_payments_a_customer_pays_the_whole_amount_due(billing):
+    w = billing
+    w.portal.settings.replace(w.staff, attrs.evolve(w.portal.config, partial_payments=False))
+    other = invoice(w, "SECOND", "80.00")
+    for refused in (
+        lambda: w.portal.payments.quote(w.alice, w.inv.id, w.ach.id, "200.00"),
+        lambda: w.portal.payments.pay(w.alice, w.inv.id, w.ach.id, "200.00", "k1"),
+        lambda: w.portal.payments.pay_many(w.alice, [(other.id, "80.00"), (w.inv.id, "499.99")], w.ach.id, "f1"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            refused()
+        assert "$500.00" in caught.value.public_message
+    assert (
+        w.portal.storage.find(Payment) == [] and w.adapters.processor._charges == {}
+    )  # nothing asked of the processor
+    assert {i.pending_amount for i in w.portal.storage.find(Invoice)} == {Decimal("0.00")}
+    paid = w.portal.payments.pay_many(w.alice, [(other.id, "80.00"), (w.inv.id, "500.00")], w.ach.id, "f2")
+    assert [p.amount for p in paid] == [Decimal("80.00"), Decimal("500.00")]
+
+
+def test_pay_5_partial_payments_are_on_unless_the_company_turns_them_off(billing):
+    assert billing.portal.config.partial_payments is True
+    assert billing.portal.payments.quote(billing.alice, billing.inv.id, billing.ach.id, "200.00").amount == Decimal(
+        "200.00"
+    )
 
 
 def test_pay_6_partial_payment_lowers_amount_due(billing):
@@ -221,8 +254,9 @@ def test_pay_6_an_event_before_the_charge_call_returned_is_applied(billing):
 
     def racing_charge(request):
         outcome = charge(request)
-        payments.apply_event(ProcessorEvent(id="evt_early", kind="succeeded", ref=outcome.ref,
-                                            payment_id=request.payment_id))
+        payments.apply_event(
+            ProcessorEvent(id="evt_early", kind="succeeded", ref=outcome.ref, payment_id=request.payment_id)
+        )
         return outcome  # still says "processing": the event already got further
 
     processor.charge = racing_charge
@@ -322,11 +356,16 @@ def test_webhooks_are_verified(billing):
 
     w = billing
     p = w.portal.payments.pay(w.alice, w.inv.id, w.card.id, "100.00", "k1")
-    body = b'{"id": "evt_x", "kind": "succeeded", "ref": "%s", "payment_id": "%s"}' % (p.processor_ref.encode(),
-                                                                                       p.id.encode())
+    body = b'{"id": "evt_x", "kind": "succeeded", "ref": "%s", "payment_id": "%s"}' % (
+        p.processor_ref.encode(),
+        p.id.encode(),
+    )
     good = w.adapters.processor.signature(body)
-    for headers in ({}, {"Fake-Signature": good.replace("v1=", "v1=0")},
-                    {"Fake-Signature": w.adapters.processor.signature(body, at=1)}):
+    for headers in (
+        {},
+        {"Fake-Signature": good.replace("v1=", "v1=0")},
+        {"Fake-Signature": w.adapters.processor.signature(body, at=1)},
+    ):
         with pytest.raises(InvalidWebhook):
             w.portal.payments.handle_webhook(headers, body)
     assert w.portal.storage.get(Payment, p.id).status is PaymentStatus.PROCESSING
@@ -374,8 +413,9 @@ def test_pay_7_the_payer_gets_a_receipt_by_default_and_opted_in_contacts_too(bil
     w.portal.directory.set_billing_contact(w.staff, w.prop.id, w.bob.id)
     w.portal.payments.pay(w.alice, w.inv.id, w.card.id, "100.00", "k1")
     settle(w)
-    assert [m.subject for m in w.mailer.to("alice@example.com") if m.subject.startswith("Receipt")] == \
-        ["Receipt: payment on invoice INV-1"]
+    assert [m.subject for m in w.mailer.to("alice@example.com") if m.subject.startswith("Receipt")] == [
+        "Receipt: payment on invoice INV-1"
+    ]
     assert not [m for m in w.mailer.to("bob@example.com") if m.subject.startswith("Receipt")]
     receipt = w.mailer.to("alice@example.com")[-1]
     assert receipt.sender == "Green Acres Landscaping <portal@greenacres.test>"
@@ -468,9 +508,14 @@ class PaymentMachine(RuleBasedStateMachine):
         assert len(pending) <= 1
         assert inv.pending_amount == sum((p.amount for p in pending), Decimal(0))
         for p in payments:
-            assert p.fee == (Decimal(0) if p.method_kind is MethodKind.ACH else (p.amount * 3 / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+            assert p.fee == (
+                Decimal(0)
+                if p.method_kind is MethodKind.ACH
+                else (p.amount * 3 / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            )
 
 
 TestPaymentMachine = PaymentMachine.TestCase
-TestPaymentMachine.settings = settings(max_examples=30, stateful_step_count=15, deadline=None,
-                                       suppress_health_check=[HealthCheck.too_slow])
+TestPaymentMachine.settings = settings(
+    max_examples=30, stateful_step_count=15, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)

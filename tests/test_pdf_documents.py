@@ -17,6 +17,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from conftest import PNG_SIGNATURE, build_world
 from PIL import Image
 from pypdf import PdfReader
 
@@ -27,10 +28,9 @@ from portalkit.adapters.pdf import ink_on
 from portalkit.config import Branding
 from portalkit.invoices import LineItem
 
-from conftest import PNG_SIGNATURE, build_world
-
-pytestmark = pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("pdftotext")),
-                                reason="needs poppler-utils (pdftoppm, pdftotext)")
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("pdftoppm") and shutil.which("pdftotext")), reason="needs poppler-utils (pdftoppm, pdftotext)"
+)
 
 PALETTES = {"light": "#F7E06B", "dark": "#1F4E79"}
 DPI = 100
@@ -75,17 +75,20 @@ def read_pages(pdf: bytes, where: Path) -> list[list[Word]]:
     where.mkdir(parents=True, exist_ok=True)
     path = where / "doc.pdf"
     path.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", str(DPI), "-aa", "no", "-aaVector", "no", "-png", str(path),
-                    str(where / "page")], check=True)
-    images = [Image.open(p).convert("RGB") for p in sorted(where.glob("page-*.png"),
-                                                           key=lambda p: int(p.stem.rsplit("-", 1)[1]))]
-    layout = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True,
-                            text=True).stdout
+    subprocess.run(
+        ["pdftoppm", "-r", str(DPI), "-aa", "no", "-aaVector", "no", "-png", str(path), str(where / "page")], check=True
+    )
+    images = [
+        Image.open(p).convert("RGB")
+        for p in sorted(where.glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    ]
+    layout = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True, text=True).stdout
     pages = []
     for image, page in zip(images, layout.split("<page ")[1:], strict=True):
         words = []
         for x0, y0, x1, y1, text in re.findall(
-                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page):
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', page
+        ):
             box = tuple(float(v) for v in (x0, y0, x1, y1))
             px = [round(v * DPI / 72) for v in box]
             crop = image.crop((px[0], px[1], max(px[2], px[0] + 1), max(px[3], px[1] + 1)))
@@ -110,35 +113,61 @@ def links(pdf: bytes, page: int = 0) -> list[str]:
 def branded_world(colour: str):
     """Green Acres in one brand colour; its configured text colour is white whatever the band, so
     a light band has to pick its own readable text."""
-    return build_world(branding=Branding(nav_bar_colour=colour, nav_text_colour="#FFFFFF", button_colour=colour,
-                                         button_text_colour="#FFFFFF"))
+    return build_world(
+        branding=Branding(
+            nav_bar_colour=colour, nav_text_colour="#FFFFFF", button_colour=colour, button_text_colour="#FFFFFF"
+        )
+    )
 
 
-LINES = [("Weekly mowing, January", "4", "85.00"), ("Hedge trimming - front entrance and pool area", "1", "240.00"),
-         ("Mulch, premium hardwood (cubic yards)", "6.5", "42.00"), ("Irrigation inspection", "1", "95.00"),
-         ("Leaf removal", "2", "120.00")]
+LINES = [
+    ("Weekly mowing, January", "4", "85.00"),
+    ("Hedge trimming - front entrance and pool area", "1", "240.00"),
+    ("Mulch, premium hardwood (cubic yards)", "6.5", "42.00"),
+    ("Irrigation inspection", "1", "95.00"),
+    ("Leaf removal", "2", "120.00"),
+]
 
 
 def documents(colour: str) -> dict[str, bytes]:
     w = branded_world(colour)
     w.alice = w.enrol(w.alice)
     portal = w.portal
-    inv = portal.invoices.add(w.staff, w.prop.id, "INV-2026-0042", "1188.00", date(2026, 1, 5), amount_due="888.00",
-                              lines=[LineItem(description=d, quantity=q, unit_price=u) for d, q, u in LINES],
-                              terms="Net 30. A 1.5% monthly charge applies after the due date.")
+    inv = portal.invoices.add(
+        w.staff,
+        w.prop.id,
+        "INV-2026-0042",
+        "1188.00",
+        date(2026, 1, 5),
+        amount_due="888.00",
+        lines=[LineItem(description=d, quantity=q, unit_price=u) for d, q, u in LINES],
+        terms="Net 30. A 1.5% monthly charge applies after the due date.",
+    )
     start = w.clock.now().date() - timedelta(days=300)
     for n in range(70):
         portal.invoices.add(w.staff, w.prop.id, f"INV-{1000 + n}", f"{100 + n * 7}.50", start + timedelta(days=n * 4))
     start_work = w.clock.now().date() + timedelta(days=10)
-    proposal = portal.proposals.add(w.staff, w.prop.id, "P-101", "Irrigation upgrade for the front lawns", start_work,
-                                    status=ProposalStatus.APPROVED,
-                                    services=[("Install controller and valves", "1000.00", False),
-                                              ("Drip line", "250.00", True), ("Timer", "80.00", True)])
+    proposal = portal.proposals.add(
+        w.staff,
+        w.prop.id,
+        "P-101",
+        "Irrigation upgrade for the front lawns",
+        start_work,
+        status=ProposalStatus.APPROVED,
+        services=[
+            ("Install controller and valves", "1000.00", False),
+            ("Drip line", "250.00", True),
+            ("Timer", "80.00", True),
+        ],
+    )
     drip = next(s for s in proposal.services if s.name == "Drip line")
     portal.proposals.sign(w.alice, proposal.id, PNG_SIGNATURE, "10.0.0.1", [drip.id])
-    return {"invoice": portal.invoices.pdf(w.alice, inv.id), "invoice_id": inv.id.encode(),
-            "statement": portal.statements.pdf(w.alice, start, w.clock.now().date()),
-            "proposal": portal.proposals.pdf(w.alice, proposal.id)}
+    return {
+        "invoice": portal.invoices.pdf(w.alice, inv.id),
+        "invoice_id": inv.id.encode(),
+        "statement": portal.statements.pdf(w.alice, start, w.clock.now().date()),
+        "proposal": portal.proposals.pdf(w.alice, proposal.id),
+    }
 
 
 @pytest.fixture(scope="module", params=sorted(PALETTES))
@@ -165,8 +194,11 @@ def test_every_word_of_every_pdf_page_reads_at_4_5_to_1(palette):
 def test_table_header_bands_are_the_brand_colour_and_body_rows_white_or_a_light_stripe(palette):
     colour, _docs, pages = palette
     brand = hex_rgb(colour)
-    headers = {"invoice": {"Description", "Quantity", "Amount"}, "statement": {"Date", "Description", "Amount"},
-               "proposal": {"Service", "Price"}}
+    headers = {
+        "invoice": {"Description", "Quantity", "Amount"},
+        "statement": {"Date", "Description", "Amount"},
+        "proposal": {"Service", "Price"},
+    }
     for kind, names in headers.items():
         for number, page in enumerate(pages[kind][:2] if kind == "statement" else pages[kind][:1]):
             band = [w for w in page if w.text in names and w.bg == brand]
@@ -204,10 +236,20 @@ def test_every_page_is_numbered_and_the_invoice_links_to_its_pay_page(palette):
             assert f"Page {number} of {len(pages)}" in text, (kind, number)
     assert len(texts(docs["statement"])) >= 2 and len(texts(docs["proposal"])) == 2  # + the certificate
     invoice = texts(docs["invoice"])[0]
-    for expected in ("Green Acres Landscaping", "greenacres.test", "Bill to", "Alice Green", "Oak Street HOA",
-                     "alice@example.com", "Property: Oak Street Commons", "Due Feb 4, 2026",
-                     "Invoice amount: $1,188.00", "Amount due: $888.00", f"Pay online: {PORTAL}",
-                     "Weekly mowing, January 4 $85.00 $340.00"):
+    for expected in (
+        "Green Acres Landscaping",
+        "greenacres.test",
+        "Bill to",
+        "Alice Green",
+        "Oak Street HOA",
+        "alice@example.com",
+        "Property: Oak Street Commons",
+        "Due Feb 4, 2026",
+        "Invoice amount: $1,188.00",
+        "Amount due: $888.00",
+        f"Pay online: {PORTAL}",
+        "Weekly mowing, January 4 $85.00 $340.00",
+    ):
         assert expected in invoice
     assert links(docs["invoice"]) == [f"{PORTAL}/invoices/{docs['invoice_id'].decode()}/pay"]
     assert f"Pay online: {PORTAL}" in texts(docs["statement"])[0] and links(docs["statement"]) == [PORTAL]
@@ -223,8 +265,9 @@ def test_invoice_status_bill_to_and_pay_link_follow_the_invoice():
     def pdf(inv) -> bytes:
         return w.portal.invoices.pdf(w.alice, inv.id)
 
-    late = "".join(texts(pdf(add(w.staff, w.prop.id, "INV-LATE", "100.00", date(2025, 11, 1),
-                                 billing_contact_id=w.bob.id))))
+    late = "".join(
+        texts(pdf(add(w.staff, w.prop.id, "INV-LATE", "100.00", date(2025, 11, 1), billing_contact_id=w.bob.id)))
+    )
     assert "Overdue" in late and "Bob Stone" in late and "bob@example.com" in late and "Alice Green" not in late
     paid = pdf(add(w.staff, w.prop.id, "INV-PAID", "100.00", date(2026, 1, 5), amount_due="0.00"))
     assert "Paid" in texts(paid)[0] and "Pay online" not in texts(paid)[0] and links(paid) == []

@@ -4,12 +4,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from conftest import PNG_SIGNATURE
 
 from portalkit import ProposalFilter, ProposalStatus
 from portalkit.errors import InvalidTransition, NotFound, ValidationError
 from portalkit.models import Proposal
-
-from conftest import PNG_SIGNATURE
 
 
 @pytest.fixture
@@ -17,11 +16,25 @@ def props(enrolled):
     w = enrolled
     p = w.portal.proposals
     start = w.clock.now().date() + timedelta(days=10)
-    w.plain = p.add(w.staff, w.prop.id, "P-100", "Spring cleanup", start, services=[("Cleanup", "400.00", False)],
-                    sales_rep_email="rep@greenacres.test")
-    w.optional = p.add(w.staff, w.prop.id, "P-101", "Irrigation", start, status=ProposalStatus.APPROVED,
-                       services=[("Install", "1000.00", False), ("Drip line", "250.00", True), ("Timer", "80.00", True)],
-                       sales_rep_email="rep@greenacres.test")
+    w.plain = p.add(
+        w.staff,
+        w.prop.id,
+        "P-100",
+        "Spring cleanup",
+        start,
+        services=[("Cleanup", "400.00", False)],
+        sales_rep_email="rep@greenacres.test",
+    )
+    w.optional = p.add(
+        w.staff,
+        w.prop.id,
+        "P-101",
+        "Irrigation",
+        start,
+        status=ProposalStatus.APPROVED,
+        services=[("Install", "1000.00", False), ("Drip line", "250.00", True), ("Timer", "80.00", True)],
+        sales_rep_email="rep@greenacres.test",
+    )
     w.wip = p.add(w.staff, w.prop.id, "P-102", "Weekly mowing", start, status=ProposalStatus.IN_PRODUCTION)
     w.old = p.add(w.staff, w.prop.id, "P-099", "Last year's mulch", start - timedelta(days=200))
     return w
@@ -31,7 +44,9 @@ def test_pro_1_open_and_work_in_process_lists(props):
     w = props
     rows = w.portal.proposals.list(w.alice, w.prop.id)
     assert [r.proposal.number for r in rows] == ["P-100", "P-101"]
-    assert [r.proposal.number for r in w.portal.proposals.list(w.alice, w.prop.id, ProposalFilter.WORK_IN_PROCESS)] == ["P-102"]
+    assert [r.proposal.number for r in w.portal.proposals.list(w.alice, w.prop.id, ProposalFilter.WORK_IN_PROCESS)] == [
+        "P-102"
+    ]
     w.portal.proposals.set_status(w.staff, w.plain.id, ProposalStatus.WON)
     assert [r.proposal.number for r in w.portal.proposals.list(w.alice, w.prop.id)] == ["P-101"]
 
@@ -91,8 +106,16 @@ def test_pro_3_only_optional_services_can_be_selected(props):
             w.portal.proposals.sign(w.alice, w.optional.id, PNG_SIGNATURE, "1.1.1.1", chosen)
 
 
-@pytest.mark.parametrize("image", ["", "data:image/png;base64,", "data:image/png;base64,!!!", "data:text/html;base64,PGI+",
-                                   "data:image/png;base64,aGVsbG8="])
+@pytest.mark.parametrize(
+    "image",
+    [
+        "",
+        "data:image/png;base64,",
+        "data:image/png;base64,!!!",
+        "data:text/html;base64,PGI+",
+        "data:image/png;base64,aGVsbG8=",
+    ],
+)
 def test_pro_4_empty_signature_cannot_be_saved(props, image):
     w = props
     with pytest.raises(ValidationError):
@@ -119,7 +142,11 @@ def test_pro_6_staff_see_signature_signer_and_time(props):
     w.portal.proposals.sign(w.alice, w.plain.id, PNG_SIGNATURE, "1.1.1.1")
     sig = w.portal.proposals.signature(w.staff, w.plain.id)
     image = w.portal.proposals.signature_image(w.staff, w.plain.id)
-    assert PNG_SIGNATURE.endswith(base64.b64encode(image).decode()) and sig.signer_name == "Alice Green" and sig.signed_at == w.clock.now()
+    assert (
+        PNG_SIGNATURE.endswith(base64.b64encode(image).decode())
+        and sig.signer_name == "Alice Green"
+        and sig.signed_at == w.clock.now()
+    )
 
 
 def test_proposals_of_other_customers_are_unreachable(props):
@@ -165,11 +192,15 @@ def test_signature_audit_trail_and_certificate_detect_a_changed_proposal(props):
     from pypdf import PdfReader
 
     w = props
-    signed = w.portal.proposals.sign(w.alice, w.plain.id, PNG_SIGNATURE, "10.0.0.7",
-                                     user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/120")
+    signed = w.portal.proposals.sign(
+        w.alice, w.plain.id, PNG_SIGNATURE, "10.0.0.7", user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/120"
+    )
     sig = signed.signature
     assert (sig.signer_email, sig.user_agent, sig.consent_text) == (
-        "alice@example.com", "Mozilla/5.0 (X11; Linux x86_64) Chrome/120", w.portal.config.signature_consent)
+        "alice@example.com",
+        "Mozilla/5.0 (X11; Linux x86_64) Chrome/120",
+        w.portal.config.signature_consent,
+    )
     assert len(sig.document_sha256) == 64 and w.portal.proposals.verify_signature(w.staff, w.plain.id).unchanged
     pages = PdfReader(BytesIO(w.portal.proposals.pdf(w.alice, w.plain.id))).pages
     certificate = pages[-1].extract_text()
@@ -179,6 +210,8 @@ def test_signature_audit_trail_and_certificate_detect_a_changed_proposal(props):
     w.portal.storage.update(attrs.evolve(stored, services=(attrs.evolve(stored.services[0], price=Decimal("450.00")),)))
     check = w.portal.proposals.verify_signature(w.staff, w.plain.id)
     assert not check.unchanged and check.recorded_sha256 == sig.document_sha256 != check.current_sha256
-    assert "CHANGED since signing" in PdfReader(BytesIO(w.portal.proposals.pdf(w.alice, w.plain.id))).pages[-1] \
-        .extract_text()
+    assert (
+        "CHANGED since signing"
+        in PdfReader(BytesIO(w.portal.proposals.pdf(w.alice, w.plain.id))).pages[-1].extract_text()
+    )
     assert not w.portal.proposals.verify_signature(w.staff, w.optional.id).unchanged  # never signed

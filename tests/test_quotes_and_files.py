@@ -10,8 +10,9 @@ REPORT = Upload(filename="report.pdf", content_type="application/pdf", data=b"%P
 def test_vis_7_staff_files_hidden_until_shared(enrolled):
     w = enrolled
     issue = w.portal.issues.create(w.alice, w.prop.id, "Broken sprinkler")
-    comment = w.portal.issues.staff_comment(w.staff, issue.id, "Fixed, photos attached", public=True,
-                                            attachments=[PHOTO, REPORT])
+    comment = w.portal.issues.staff_comment(
+        w.staff, issue.id, "Fixed, photos attached", public=True, attachments=[PHOTO, REPORT]
+    )
     [shown] = w.portal.issues.comments(w.alice, issue.id)
     assert shown.text == "Fixed, photos attached" and w.portal.issues.attachments(w.alice, issue.id) == {}
     w.portal.issues.share_files(w.staff, comment.id, ["after.jpg"])

@@ -11,16 +11,16 @@ import threading
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import build_world, invoice
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from storages import KINDS, make_storage
 
 from portalkit.adapters.payments import bank_token
 from portalkit.errors import InvalidTransition, PortalError, RefundRefused, ValidationError
 from portalkit.models import Invoice, Payment, PaymentStatus, Refund, RefundStatus
 from portalkit.ports import ProcessorEvent
-
-from conftest import build_world, invoice
-from storages import KINDS, make_storage
 
 ACH = ("011000015", "123456789")  # no fee: the charge is the payment's amount
 
@@ -43,7 +43,11 @@ def deliver(w):
 def books(w, payment_id):
     """(payment, invoice, refunds) as stored now."""
     payment = w.portal.storage.get(Payment, payment_id)
-    return payment, w.portal.storage.get(Invoice, payment.invoice_id), w.portal.storage.find(Refund, payment_id=payment_id)
+    return (
+        payment,
+        w.portal.storage.get(Invoice, payment.invoice_id),
+        w.portal.storage.find(Refund, payment_id=payment_id),
+    )
 
 
 def assert_books_agree(w, payment_id, *, drained=True):
@@ -58,8 +62,13 @@ def assert_books_agree(w, payment_id, *, drained=True):
     if drained:
         assert pending == 0
         assert payment.refunded_amount == w.adapters.processor.refunded(payment.processor_ref)
-    expected = PaymentStatus.SETTLED if not payment.refunded_amount else \
-        PaymentStatus.REFUNDED if payment.refunded_amount == payment.amount else PaymentStatus.PARTIALLY_REFUNDED
+    expected = (
+        PaymentStatus.SETTLED
+        if not payment.refunded_amount
+        else PaymentStatus.REFUNDED
+        if payment.refunded_amount == payment.amount
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
     assert payment.status is expected
 
 
@@ -103,8 +112,9 @@ def run_at_once(functions):
 def test_pay_8_parallel_refunds_never_add_up_to_more_than_was_paid(w):
     """The attack: 10 refunds of 700.00 + i cents at once on a 1,250.00 payment. One fits."""
     payment = settled_payment(w)
-    results = run_at_once([lambda i=i: w.portal.payments.refund(w.staff, payment.id, f"700.{i:02d}")
-                           for i in range(10)])
+    results = run_at_once(
+        [lambda i=i: w.portal.payments.refund(w.staff, payment.id, f"700.{i:02d}") for i in range(10)]
+    )
     accepted = [r for r in results if isinstance(r, Payment)]
     assert len(accepted) == 1, results
     assert all(isinstance(r, ValidationError) for r in results if not isinstance(r, Payment))
@@ -143,8 +153,11 @@ def test_pay_8_two_requests_of_the_same_amount_are_two_refunds_each_its_own_key(
 def test_pay_8_a_refunded_event_is_capped_at_what_was_paid(w):
     """A verified event saying 5,000.00 was refunded on a 95.00 payment records 95.00."""
     payment = settled_payment(w, "95.00", "95.00")
-    w.portal.payments.apply_event(ProcessorEvent(id="evt_big", kind="refunded", ref=payment.processor_ref,
-                                                 payment_id=payment.id, amount=Decimal("5000.00")))
+    w.portal.payments.apply_event(
+        ProcessorEvent(
+            id="evt_big", kind="refunded", ref=payment.processor_ref, payment_id=payment.id, amount=Decimal("5000.00")
+        )
+    )
     paid, inv, refunds = books(w, payment.id)
     assert paid.refunded_amount == Decimal("95.00") and paid.status is PaymentStatus.REFUNDED
     assert inv.amount_due == Decimal("95.00") == inv.amount
@@ -260,17 +273,23 @@ class RefundMachine(RuleBasedStateMachine):
 
 
 TestRefundMachine = RefundMachine.TestCase
-TestRefundMachine.settings = settings(max_examples=40, stateful_step_count=20, deadline=None,
-                                      suppress_health_check=[HealthCheck.too_slow])
+TestRefundMachine.settings = settings(
+    max_examples=40, stateful_step_count=20, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                HealthCheck.too_slow])
-@given(requests=st.lists(st.tuples(st.integers(min_value=1, max_value=1300), st.sampled_from("abcd")),
-                         min_size=2, max_size=8),
-       dashboard=st.lists(st.integers(min_value=1, max_value=700), max_size=2))
-def test_pay_8_threads_refunding_retrying_and_delivering_events_at_once_keep_the_books(new_storage, requests,
-                                                                                       dashboard):
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    requests=st.lists(
+        st.tuples(st.integers(min_value=1, max_value=1300), st.sampled_from("abcd")), min_size=2, max_size=8
+    ),
+    dashboard=st.lists(st.integers(min_value=1, max_value=700), max_size=2),
+)
+def test_pay_8_threads_refunding_retrying_and_delivering_events_at_once_keep_the_books(
+    new_storage, requests, dashboard
+):
     """Threads on the real storage: staff refunds (some sharing a request key: retries), the
     processor's own refunds and its webhooks, all at once; afterwards the portal has recorded
     exactly what the processor refunded, never more than the payment."""
@@ -285,8 +304,9 @@ def test_pay_8_threads_refunding_retrying_and_delivering_events_at_once_keep_the
         except ValueError:
             pass
 
-    work = [lambda d=d, k=k: w.portal.payments.refund(w.staff, payment.id, Decimal(d), request_key=k)
-            for d, k in requests]
+    work = [
+        lambda d=d, k=k: w.portal.payments.refund(w.staff, payment.id, Decimal(d), request_key=k) for d, k in requests
+    ]
     work += [lambda d=d: outside(d) for d in dashboard]
     work += [lambda: deliver(w)] * 2
     for result in run_at_once(work):

@@ -23,10 +23,20 @@ ROOT = HERE.parent
 
 
 def django_migrate(database: str) -> None:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "django_orm.settings", "PORTALKIT_DJANGO_DB": database,
-           "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-m", "django", "migrate", "--verbosity", "0", "--skip-checks"], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=HERE)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "django_orm.settings",
+        "PORTALKIT_DJANGO_DB": database,
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "--verbosity", "0", "--skip-checks"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=HERE,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -38,12 +48,17 @@ def shape(engine: sa.Engine, prefix: str, *, types: bool) -> dict[str, dict]:
     for table in inspector.get_table_names():
         if not table.startswith(prefix):
             continue
-        columns = {c["name"]: (c["nullable"], _type(c["type"]) if types else None) for c in inspector.get_columns(table)}
-        indexes = sorted(tuple(i["column_names"]) for i in inspector.get_indexes(table)
-                         if not i.get("unique") and not i["name"].endswith("_like"))  # Django's LIKE helpers on PG
+        columns = {
+            c["name"]: (c["nullable"], _type(c["type"]) if types else None) for c in inspector.get_columns(table)
+        }
+        indexes = sorted(
+            tuple(i["column_names"])
+            for i in inspector.get_indexes(table)
+            if not i.get("unique") and not i["name"].endswith("_like")
+        )  # Django's LIKE helpers on PG
         uniques = sorted(tuple(sorted(u["column_names"])) for u in inspector.get_unique_constraints(table))
         uniques += sorted(tuple(sorted(i["column_names"])) for i in inspector.get_indexes(table) if i.get("unique"))
-        found[table[len(prefix):]] = {"columns": columns, "indexes": indexes, "uniques": sorted(set(uniques))}
+        found[table[len(prefix) :]] = {"columns": columns, "indexes": indexes, "uniques": sorted(set(uniques))}
     return found
 
 
@@ -93,8 +108,14 @@ def test_alembic_and_django_build_the_same_schema_on_postgres(pg_storage):
 def test_django_migrations_are_complete():
     """``makemigrations --check``: a record changed without its Django migration fails CI."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "examples.django_host.settings", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "django", "makemigrations", "portalkit", "--check", "--dry-run"],
-                          env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "django", "makemigrations", "portalkit", "--check", "--dry-run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
@@ -121,19 +142,24 @@ def test_the_data_steps_are_one_function_both_histories_call(tmp_path):
         "[call_command('migrate', app, verbosity=0, skip_checks=True) for app in ('contenttypes', 'auth')];"
         "call_command('migrate', 'portalkit', '0002', verbosity=0, skip_checks=True);"
         "cur = connection.cursor();"
-        "cur.execute(\"INSERT INTO portalkit_issue (id, number, property_id, subject, priority, notes, status, "
+        'cur.execute("INSERT INTO portalkit_issue (id, number, property_id, subject, priority, notes, status, '
         "created_by_contact_id, main_contact_id, created_at, last_updated, attachments, attachment_bytes, company_id, "
         "version) VALUES ('i1', 1, 'p', 's', 'High', '', 'Open', NULL, NULL, '2026-01-01 00:00:00', "
         "'2026-01-01 00:00:00', "
-        "'[{\\\"filename\\\": \\\"a.png\\\", \\\"content_type\\\": \\\"image/png\\\", \\\"file_key\\\": \\\"k\\\", "
+        '\'[{\\"filename\\": \\"a.png\\", \\"content_type\\": \\"image/png\\", \\"file_key\\": \\"k\\", '
         "\\\"size\\\": 3}]', 3, 'acme', 0)\");"
         "call_command('migrate', 'portalkit', verbosity=0, skip_checks=True);"
         "cur.execute('SELECT issue_id, comment_id, position, filename, company_id FROM portalkit_attachment');"
-        "print(cur.fetchall())")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "django_orm.settings",
-           "PORTALKIT_DJANGO_DB": str(tmp_path / "data.sqlite3"),
-           "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
-                          cwd=HERE)
+        "print(cur.fetchall())"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "django_orm.settings",
+        "PORTALKIT_DJANGO_DB": str(tmp_path / "data.sqlite3"),
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300, cwd=HERE
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "[('i1', None, 0, 'a.png', 'acme')]" in done.stdout

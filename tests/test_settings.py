@@ -2,11 +2,10 @@
 
 import attrs
 import pytest
+from conftest import SECRET, Adapters, build_world, make_config
 
 from portalkit import Branding, Permission, PermissionDenied, Portal, ValidationError
 from portalkit.models import SettingsRevision, StoredSettings
-
-from conftest import SECRET, Adapters, build_world, make_config
 
 
 def second_portal(world) -> Portal:
@@ -17,8 +16,9 @@ def second_portal(world) -> Portal:
 def test_brd_1_saved_settings_survive_a_restart_and_reach_every_portal(world):
     other = second_portal(world)
     branding = attrs.evolve(world.portal.config.branding, nav_bar_colour="#123456")
-    world.portal.update_config(world.staff, attrs.evolve(world.portal.config, company_name="Green Acres & Sons",
-                                                         branding=branding))
+    world.portal.update_config(
+        world.staff, attrs.evolve(world.portal.config, company_name="Green Acres & Sons", branding=branding)
+    )
     assert other.config.company_name == "Green Acres & Sons" and other.config.branding.nav_bar_colour == "#123456"
     restarted = second_portal(world)
     assert restarted.config.company_name == "Green Acres & Sons"
@@ -38,8 +38,7 @@ def test_brd_1_every_save_is_an_audit_line_with_who_and_what(world):
 
 def test_brd_1_saving_settings_needs_the_permission_and_keeps_the_company(world):
     portal = world.portal
-    clerk = portal.directory.add_staff(world.staff, "clerk@greenacres.test", "Casey Clerk",
-                                       [Permission.MANAGE_ISSUES])
+    clerk = portal.directory.add_staff(world.staff, "clerk@greenacres.test", "Casey Clerk", [Permission.MANAGE_ISSUES])
     with pytest.raises(PermissionDenied):
         portal.update_config(clerk, attrs.evolve(portal.config, company_name="Mine"))
     with pytest.raises(PermissionDenied):
@@ -99,8 +98,11 @@ def test_brd_1_deploy_time_fields_come_from_the_code_and_the_companys_from_stora
     raised ``bcrypt_rounds`` did nothing. Now deploy-time fields follow the code, field by field."""
     portal = world.portal
     portal.update_config(world.staff, attrs.evolve(portal.config, company_name="Green Acres & Sons"))
-    redeployed = Portal(make_config(base_url="https://portal.greenacres.example", bcrypt_rounds=5),
-                        secret_key=SECRET, plugins=[Adapters(world.portal.shared_storage)])
+    redeployed = Portal(
+        make_config(base_url="https://portal.greenacres.example", bcrypt_rounds=5),
+        secret_key=SECRET,
+        plugins=[Adapters(world.portal.shared_storage)],
+    )
     assert redeployed.config.base_url == "https://portal.greenacres.example"
     assert redeployed.config.bcrypt_rounds == 5
     assert redeployed.config.company_name == "Green Acres & Sons"  # the company's own choice stays
@@ -124,8 +126,9 @@ def test_brd_2_a_saved_value_a_newer_release_refuses_is_dropped_not_fatal(world,
     portal.update_config(world.staff, attrs.evolve(portal.config, company_name="Kept Name"))
     stored = portal.shared_storage.get(StoredSettings, "default")
     branding = {**stored.config["branding"], "login_logo_url": "https://cdn.example;script-src 'unsafe-inline' *"}
-    portal.shared_storage.update(attrs.evolve(stored, config={**stored.config, "branding": branding},
-                                              revision=stored.revision + 1))
+    portal.shared_storage.update(
+        attrs.evolve(stored, config={**stored.config, "branding": branding}, revision=stored.revision + 1)
+    )
     config = portal.config
     assert config.branding.login_logo_url == "" and config.company_name == "Kept Name"
     assert "no longer valid" in caplog.text

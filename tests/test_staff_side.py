@@ -4,12 +4,11 @@ proposal decisions, payments and documents, each behind the permission it needs.
 from __future__ import annotations
 
 import pytest
+from conftest import invoice
 
 from portalkit import ROLE_PERMISSIONS, Permission, Role
 from portalkit.errors import PermissionDenied, ValidationError
 from portalkit.sync import HostStaff, SyncBatch
-
-from conftest import invoice
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -47,14 +46,20 @@ def test_staff_roles_are_granted_only_by_who_holds_them(world):
         d.set_role(world.staff, clerk.id, "System Administrator")  # typed, never a string
     moved = d.set_role(branch, clerk.id, Role.BRANCH_MANAGER)
     assert (moved.role, moved.permissions) == (Role.BRANCH_MANAGER, ROLE_PERMISSIONS[Role.BRANCH_MANAGER])
-    assert [u.email for u in d.staff_users(world.staff)] == ["am@greenacres.test", "ba@greenacres.test",
-                                                             "manager@greenacres.test"]
+    assert [u.email for u in d.staff_users(world.staff)] == [
+        "am@greenacres.test",
+        "ba@greenacres.test",
+        "manager@greenacres.test",
+    ]
     assert world.staff.role is Role.SYSTEM_ADMINISTRATOR
 
 
 def test_sync_gives_host_staff_a_default_role(world):
-    world.portal.sync.apply(SyncBatch(staff=[HostStaff(external_id="u7", email="rep@greenacres.test", name="Rep",
-                                                       role=Role.ACCOUNT_MANAGER)]))
+    world.portal.sync.apply(
+        SyncBatch(
+            staff=[HostStaff(external_id="u7", email="rep@greenacres.test", name="Rep", role=Role.ACCOUNT_MANAGER)]
+        )
+    )
     [rep] = [u for u in world.portal.directory.staff_users(world.staff) if u.external_id == "u7"]
     assert rep.role is Role.ACCOUNT_MANAGER and rep.permissions == ROLE_PERMISSIONS[Role.ACCOUNT_MANAGER]
 
@@ -71,15 +76,18 @@ def test_vis_2_the_propertys_billing_contact_sees_all_its_invoices(enrolled):
     prop = d.get(type(w.prop), w.prop.id)
     assert prop.billing_contact_id is None and d.contact(bob.id).property_ids == ()
     with pytest.raises(PermissionDenied):
-        d.set_billing_contact(d.add_staff(w.staff, "x@greenacres.test", "X", [Permission.MANAGE_ISSUES]),
-                              w.prop.id, w.bob.id)
+        d.set_billing_contact(
+            d.add_staff(w.staff, "x@greenacres.test", "X", [Permission.MANAGE_ISSUES]), w.prop.id, w.bob.id
+        )
 
 
 def test_staff_list_customers_and_their_properties(world):
     d = world.portal.directory
     assert [c.name for c in d.customers(world.staff)] == ["Maple Court", "Oak Street HOA"]
-    assert [p.name for p in d.properties_of(world.staff, world.customer.id)] == ["Oak Street Commons",
-                                                                                 "Oak Street Pool"]
+    assert [p.name for p in d.properties_of(world.staff, world.customer.id)] == [
+        "Oak Street Commons",
+        "Oak Street Pool",
+    ]
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -93,10 +101,22 @@ def test_vis_3_reports_show_only_behind_their_access_flag(enrolled):
 
     w = enrolled
     reports, d = w.portal.reports, w.portal.directory
-    inspection = reports.add(w.staff, w.prop.id, ReportKind.INSPECTION, "Backflow test", date(2026, 3, 2),
-                             Upload(filename="backflow.pdf", data=PDF))
-    service = reports.add(w.staff, w.prop.id, ReportKind.SERVICE, "Spring start-up", date(2026, 3, 9),
-                          Upload(filename="startup.pdf", data=PDF + b"2"))
+    inspection = reports.add(
+        w.staff,
+        w.prop.id,
+        ReportKind.INSPECTION,
+        "Backflow test",
+        date(2026, 3, 2),
+        Upload(filename="backflow.pdf", data=PDF),
+    )
+    service = reports.add(
+        w.staff,
+        w.prop.id,
+        ReportKind.SERVICE,
+        "Spring start-up",
+        date(2026, 3, 9),
+        Upload(filename="startup.pdf", data=PDF + b"2"),
+    )
     assert [r.id for r in reports.list(w.alice, w.prop.id)] == [service.id, inspection.id]
     assert reports.pdf(w.alice, inspection.id) == PDF
     alice = d.update_contact(w.staff, w.alice.id, access=Access(inspection_reports=False))
@@ -110,8 +130,14 @@ def test_vis_3_reports_show_only_behind_their_access_flag(enrolled):
     with pytest.raises(NotFound):  # another customer's contact
         reports.pdf(w.stranger, service.id)
     with pytest.raises(ValidationError):
-        reports.add(w.staff, w.prop.id, ReportKind.SERVICE, "Photo", date(2026, 3, 9),
-                    Upload(filename="x.pdf", data=b"\x89PNG\r\n\x1a\nnot a pdf"))
+        reports.add(
+            w.staff,
+            w.prop.id,
+            ReportKind.SERVICE,
+            "Photo",
+            date(2026, 3, 9),
+            Upload(filename="x.pdf", data=b"\x89PNG\r\n\x1a\nnot a pdf"),
+        )
     clerk = d.add_staff(w.staff, "clerk@greenacres.test", "Clerk", [Permission.MANAGE_ISSUES])
     with pytest.raises(PermissionDenied):
         reports.add(clerk, w.prop.id, ReportKind.SERVICE, "Nope", date(2026, 3, 9), Upload(filename="a.pdf", data=PDF))
@@ -124,10 +150,24 @@ def test_reports_from_the_host_replace_by_their_id_and_can_be_removed(enrolled):
 
     w = enrolled
     reports = w.portal.reports
-    first = reports.add(w.staff, w.prop.id, ReportKind.SERVICE, "Visit", date(2026, 3, 9),
-                        Upload(filename="v.pdf", data=PDF), external_id="R-9")
-    again = reports.add(w.staff, w.prop.id, ReportKind.SERVICE, "Visit (corrected)", date(2026, 3, 9),
-                        Upload(filename="v2.pdf", data=PDF + b"v2"), external_id="R-9")
+    first = reports.add(
+        w.staff,
+        w.prop.id,
+        ReportKind.SERVICE,
+        "Visit",
+        date(2026, 3, 9),
+        Upload(filename="v.pdf", data=PDF),
+        external_id="R-9",
+    )
+    again = reports.add(
+        w.staff,
+        w.prop.id,
+        ReportKind.SERVICE,
+        "Visit (corrected)",
+        date(2026, 3, 9),
+        Upload(filename="v2.pdf", data=PDF + b"v2"),
+        external_id="R-9",
+    )
     assert again.id == first.id and reports.pdf(w.alice, first.id) == PDF + b"v2"
     reports.remove(w.staff, first.id)
     assert list(reports.list(w.alice, w.prop.id)) == [] and list(reports.staff_reports(w.staff)) == []

@@ -8,12 +8,11 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from conftest import invoice
 from pypdf import PdfReader
 
 from portalkit.adapters.payments import card_token
 from portalkit.errors import PermissionDenied, ValidationError
-
-from conftest import invoice
 
 
 def settle(w):
@@ -48,10 +47,15 @@ def test_statement_balances_add_up_per_property(ledger):
     s = w.portal.statements.statement(w.alice, w.start, w.end)
     [part] = s.properties
     assert part.opening == Decimal("0.00")  # INV-OLD billed and paid before the period
-    assert sorted((e.description, e.amount) for e in part.entries) == sorted([
-        ("Invoice INV-NEW", Decimal("500.00")), ("Invoice INV-HOST", Decimal("80.00")),
-        ("Payments and credits recorded by the company on invoice INV-HOST", Decimal("-80.00")),
-        ("Payment on invoice INV-NEW", Decimal("-200.00")), ("Refund on invoice INV-NEW", Decimal("50.00"))])
+    assert sorted((e.description, e.amount) for e in part.entries) == sorted(
+        [
+            ("Invoice INV-NEW", Decimal("500.00")),
+            ("Invoice INV-HOST", Decimal("80.00")),
+            ("Payments and credits recorded by the company on invoice INV-HOST", Decimal("-80.00")),
+            ("Payment on invoice INV-NEW", Decimal("-200.00")),
+            ("Refund on invoice INV-NEW", Decimal("50.00")),
+        ]
+    )
     assert [e.on for e in part.entries] == sorted(e.on for e in part.entries)
     assert part.closing == s.closing == Decimal("350.00")
     due = sum(r.invoice.amount_due for r in w.portal.invoices.list(w.alice, w.prop.id))

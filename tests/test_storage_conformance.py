@@ -1,8 +1,7 @@
 import pytest
+from storages import make_storage
 
 from portalkit.testing import StorageConformance
-
-from storages import make_storage
 
 
 class TestStorages(StorageConformance):

@@ -9,15 +9,25 @@ import re
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import PASSWORD, build_world
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from portalkit import (InvoiceFilter, IssueFilter, IssueStatus, NotFound, PermissionDenied, PortalError, PortalStatus,
-                       ProposalFilter, ProposalStatus, Upload)
+from portalkit import (
+    InvoiceFilter,
+    IssueFilter,
+    IssueStatus,
+    NotFound,
+    PermissionDenied,
+    PortalError,
+    PortalStatus,
+    ProposalFilter,
+    ProposalStatus,
+    Upload,
+)
 from portalkit.adapters.memory import MemoryFileStore, MemoryStorage
 from portalkit.adapters.payments import FakeProcessor, card_token
 from portalkit.models import Comment, Invoice, Issue, Payment, Proposal
-
-from conftest import PASSWORD, build_world
 
 PHOTO = Upload(filename="gate.png", data=b"\x89PNG\r\n\x1a\n" + b"gate" * 10, content_type="image/png")
 
@@ -30,26 +40,36 @@ def run(world, ops):
     card = portal.payments.add_method(world.alice, card_token("4242424242424242", 12, 2031))
     for n, (kind, flag) in enumerate(ops):
         if kind in ("invoice", "payment"):  # a payment pays an invoice of its own
-            inv = portal.invoices.add(world.staff, world.prop.id, f"I-{n}", "100.00", date(2026, 1, 5),
-                                      billing_contact_id=world.bob.id if flag else None)
+            inv = portal.invoices.add(
+                world.staff,
+                world.prop.id,
+                f"I-{n}",
+                "100.00",
+                date(2026, 1, 5),
+                billing_contact_id=world.bob.id if flag else None,
+            )
             made["invoice"].append(inv.id)
         if kind == "payment":
             made["payment"].append(portal.payments.pay(world.alice, made["invoice"][-1], card.id, "10.00", f"k{n}").id)
         elif kind == "issue" or (kind == "comment" and not made["issue"]):
-            made["issue"].append(portal.issues.create(world.alice, world.prop.id, f"Issue {n}",
-                                                      attachments=[PHOTO] if flag else []).id)
+            made["issue"].append(
+                portal.issues.create(world.alice, world.prop.id, f"Issue {n}", attachments=[PHOTO] if flag else []).id
+            )
         if kind == "comment":
             made["comment"].append(portal.issues.comment(world.alice, made["issue"][-1], "More", [PHOTO]).id)
         elif kind == "proposal":
-            made["proposal"].append(portal.proposals.add(world.staff, world.prop.id, f"P-{n}", "Mulch",
-                                                         date(2026, 1, 20)).id)
+            made["proposal"].append(
+                portal.proposals.add(world.staff, world.prop.id, f"P-{n}", "Mulch", date(2026, 1, 20)).id
+            )
     return made
 
 
 def two_companies(storage):
     files, processor = MemoryFileStore(), FakeProcessor()
-    worlds = [build_world(storage, company_id=company, file_store=files, processor=processor)
-              for company in ("north", "south")]
+    worlds = [
+        build_world(storage, company_id=company, file_store=files, processor=processor)
+        for company in ("north", "south")
+    ]
     for w in worlds:
         w.alice, w.bob = w.enrol(w.alice), w.enrol(w.bob)
     return worlds
@@ -118,6 +138,7 @@ def isolation_property(storage_factory, examples):
             assert south.portal.storage.get(Payment, payment_id).status.value == "processing"
         check_apart(north, south, ids["south"])
         check_apart(south, north, ids["north"])
+
     return prop
 
 

@@ -11,6 +11,11 @@ pytest.importorskip("mypy", reason="mypy is not installed")
 
 def test_core_type_checks():
     root = Path(__file__).resolve().parents[1]  # pyproject.toml's [tool.mypy] applies
-    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "src/portalkit"],
-                          capture_output=True, text=True, timeout=300, cwd=root)
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "src/portalkit"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -2,14 +2,14 @@ from datetime import date
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import build_world, invoice, make_config
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portalkit import Access, PortalStatus, Section
 from portalkit.errors import NotFound, PermissionDenied
 from portalkit.models import Contact, Invoice, Property
 from portalkit.visibility import invoice_visible, property_visible
-
-from conftest import build_world, invoice, make_config
 
 
 def test_vis_1_nothing_until_enrolled_and_linked(world):
@@ -57,11 +57,16 @@ def test_vis_3_access_flags(enrolled):
 
 def test_vis_4_config_toggles_hide_views_and_dashboard_opens_on_invoices(enrolled):
     w = enrolled
-    assert w.portal.visibility.dashboard_sections(w.alice) == [Section.INVOICES, Section.PROPOSALS, Section.ISSUES,
-                                                                Section.REPORTS]
+    assert w.portal.visibility.dashboard_sections(w.alice) == [
+        Section.INVOICES,
+        Section.PROPOSALS,
+        Section.ISSUES,
+        Section.REPORTS,
+    ]
     assert w.portal.config.default_view == "invoices"
-    w.portal.update_config(w.staff, attrs.evolve(w.portal.config, show_invoices=False, show_issues=False,
-                                                 show_reports=False))
+    w.portal.update_config(
+        w.staff, attrs.evolve(w.portal.config, show_invoices=False, show_issues=False, show_reports=False)
+    )
     assert w.portal.visibility.dashboard_sections(w.alice) == [Section.PROPOSALS]
     assert w.portal.config.default_view == "proposals"
     with pytest.raises(PermissionDenied):
@@ -114,17 +119,35 @@ props = st.sampled_from(["p1", "p2", "p3"])
 
 @st.composite
 def worlds(draw):
-    properties = {pid: Property(id=pid, customer_id=draw(customers), name=pid, primary_contact_id=draw(st.none() | ids))
-                  for pid in ["p1", "p2", "p3"]}
-    contacts = {cid: Contact(id=cid, customer_id=draw(customers), first_name="Ab", last_name="C",
-                             property_ids=tuple(draw(st.lists(props, max_size=3, unique=True))),
-                             account_wide=draw(st.booleans()),
-                             access=Access(invoices=draw(st.booleans())),
-                             portal_status=draw(st.sampled_from(list(PortalStatus))),
-                             suspended=draw(st.booleans()))
-                for cid in ["c1", "c2", "c3", "c4"]}
-    invoices = [Invoice(number=str(n), property_id=draw(props), billing_contact_id=draw(st.none() | ids),
-                        amount=1, amount_due=1, invoice_date=date(2026, 1, 1)) for n in range(draw(st.integers(0, 6)))]
+    properties = {
+        pid: Property(id=pid, customer_id=draw(customers), name=pid, primary_contact_id=draw(st.none() | ids))
+        for pid in ["p1", "p2", "p3"]
+    }
+    contacts = {
+        cid: Contact(
+            id=cid,
+            customer_id=draw(customers),
+            first_name="Ab",
+            last_name="C",
+            property_ids=tuple(draw(st.lists(props, max_size=3, unique=True))),
+            account_wide=draw(st.booleans()),
+            access=Access(invoices=draw(st.booleans())),
+            portal_status=draw(st.sampled_from(list(PortalStatus))),
+            suspended=draw(st.booleans()),
+        )
+        for cid in ["c1", "c2", "c3", "c4"]
+    }
+    invoices = [
+        Invoice(
+            number=str(n),
+            property_id=draw(props),
+            billing_contact_id=draw(st.none() | ids),
+            amount=1,
+            amount_due=1,
+            invoice_date=date(2026, 1, 1),
+        )
+        for n in range(draw(st.integers(0, 6)))
+    ]
     return properties, contacts, invoices
 
 
@@ -144,8 +167,16 @@ def test_vis_2_property_no_contact_sees_another_propertys_invoice(world, show_in
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(["alice", "bob", "stranger"]), st.sampled_from(["prop", "other_prop"]),
-                          st.sampled_from(["alice", "bob", "stranger", None])), max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["alice", "bob", "stranger"]),
+            st.sampled_from(["prop", "other_prop"]),
+            st.sampled_from(["alice", "bob", "stranger", None]),
+        ),
+        max_size=6,
+    )
+)
 def test_vis_2_property_through_the_portal_every_invoice_id(specs):
     w = build_world()
     for who in ("alice", "bob", "stranger"):
@@ -153,14 +184,23 @@ def test_vis_2_property_through_the_portal_every_invoice_id(specs):
     made = []
     for n, (_, where, billing) in enumerate(specs):
         prop = getattr(w, where)
-        made.append(w.portal.invoices.add(w.staff, prop.id, f"N{n}", "10.00", date(2026, 1, 1),
-                                          billing_contact_id=getattr(w, billing).id if billing else None))
+        made.append(
+            w.portal.invoices.add(
+                w.staff,
+                prop.id,
+                f"N{n}",
+                "10.00",
+                date(2026, 1, 1),
+                billing_contact_id=getattr(w, billing).id if billing else None,
+            )
+        )
     for who in ("alice", "bob", "stranger"):
         contact = getattr(w, who)
         for inv in made:
             prop = w.portal.storage.get(Property, inv.property_id)
-            allowed = (contact.id in (prop.primary_contact_id, inv.billing_contact_id)
-                       and property_visible(contact, prop))
+            allowed = contact.id in (prop.primary_contact_id, inv.billing_contact_id) and property_visible(
+                contact, prop
+            )
             try:
                 w.portal.invoices.get(contact, inv.id)
                 seen = True

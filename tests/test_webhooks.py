@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import invoice
+from test_hosts import app, django_ready, portal  # noqa: F401 - fixtures
 
 from portalkit import PaymentStatus, Permission
 from portalkit.adapters.payments import bank_token
 from portalkit.errors import InvalidWebhook, PermissionDenied
 from portalkit.models import Payment, WebhookEvent
-
-from conftest import invoice
-from test_hosts import app, django_ready, portal  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -27,8 +26,9 @@ def paying(enrolled):
 
 
 def signed(w, **event):
-    body = json.dumps({"id": "evt_1", "kind": "succeeded", "ref": w.payment.processor_ref,
-                       "payment_id": w.payment.id, **event}).encode()
+    body = json.dumps(
+        {"id": "evt_1", "kind": "succeeded", "ref": w.payment.processor_ref, "payment_id": w.payment.id, **event}
+    ).encode()
     return {"Fake-Signature": w.adapters.processor.signature(body)}, body
 
 
@@ -77,27 +77,37 @@ def test_pay_6_webhook_events_are_for_billing_staff(paying):
     assert event is None
 
 
-def test_pay_6_hosts_store_what_the_webhook_endpoint_receives(app, portal):  # noqa: F811
+def test_pay_6_hosts_store_what_the_webhook_endpoint_receives(app, portal):
     from hosts import PREFIX
 
     body = b'{"id": "evt_x", "kind": "succeeded", "ref": "ch_x", "payment_id": "x"}'
     if app[0] == "flask":
-        status = app[1].test_client().post(PREFIX + "/webhooks/processor", data=body,
-                                           headers={"Fake-Signature": "t=1,v1=bad"}).status_code
+        status = (
+            app[1]
+            .test_client()
+            .post(PREFIX + "/webhooks/processor", data=body, headers={"Fake-Signature": "t=1,v1=bad"})
+            .status_code
+        )
     else:
         from django.test import Client
 
-        status = Client().post(PREFIX + "/webhooks/processor", body, content_type="application/json",
-                               HTTP_FAKE_SIGNATURE="t=1,v1=bad").status_code
+        status = (
+            Client()
+            .post(
+                PREFIX + "/webhooks/processor", body, content_type="application/json", HTTP_FAKE_SIGNATURE="t=1,v1=bad"
+            )
+            .status_code
+        )
     assert status == 400
     [stored] = portal.storage.find(WebhookEvent)
     assert stored.outcome == "invalid" and "evt_x" in stored.body
 
 
 @pytest.fixture
-def django_portal(django_ready, tmp_path):  # noqa: F811
+def django_portal(django_ready, tmp_path):
     """The Django host's portal, in Django's own database (where the admin reads)."""
     from hosts import demo_portal, make_app
+
     from portalkit.contrib.django.storage import DjangoStorage
 
     storage = DjangoStorage()
@@ -114,44 +124,80 @@ def test_django_admin_processes_webhooks_again_and_sends_mail_again(django_porta
     from portalkit.models import OutboxMessage
 
     portal = django_portal
-    admin_user = User.objects.filter(username="admin-w").first() or \
-        User.objects.create_superuser("admin-w", "admin-w@greenacres.example", "admin-pass-0123")
+    admin_user = User.objects.filter(username="admin-w").first() or User.objects.create_superuser(
+        "admin-w", "admin-w@greenacres.example", "admin-pass-0123"
+    )
     client = Client()
     client.force_login(admin_user)
-    portal.storage.insert(WebhookEvent(processor="fake", received_at=portal.clock.now(), body="{}", valid=True,
-                                       event={"id": "evt_z", "kind": "succeeded", "ref": "ch_none",
-                                              "payment_id": "", "amount": None, "reason": "",
-                                              "refund_keys": None},
-                                       event_id="evt_z", kind="succeeded", outcome="error", exception="boom"))
+    portal.storage.insert(
+        WebhookEvent(
+            processor="fake",
+            received_at=portal.clock.now(),
+            body="{}",
+            valid=True,
+            event={
+                "id": "evt_z",
+                "kind": "succeeded",
+                "ref": "ch_none",
+                "payment_id": "",
+                "amount": None,
+                "reason": "",
+                "refund_keys": None,
+            },
+            event_id="evt_z",
+            kind="succeeded",
+            outcome="error",
+            exception="boom",
+        )
+    )
     page = client.get("/admin/portalkit/webhookeventrecord/")
     assert page.status_code == 200 and "evt_z" in page.content.decode()
     [record] = portal.storage.find(WebhookEvent)
-    done = client.post("/admin/portalkit/webhookeventrecord/",
-                       {"action": "process_again", "_selected_action": [record.id]})
+    done = client.post(
+        "/admin/portalkit/webhookeventrecord/", {"action": "process_again", "_selected_action": [record.id]}
+    )
     assert done.status_code == 302 and portal.storage.get(WebhookEvent, record.id).outcome == "ignored"
-    dead = portal.storage.insert(OutboxMessage(dedup_key="dead-1", kind="mail", status="dead", attempts=8,
-                                               payload={}, created_at=portal.clock.now()))
+    dead = portal.storage.insert(
+        OutboxMessage(
+            dedup_key="dead-1", kind="mail", status="dead", attempts=8, payload={}, created_at=portal.clock.now()
+        )
+    )
     client.post("/admin/portalkit/outboxmessagerecord/", {"action": "send_again", "_selected_action": [dead.id]})
     assert portal.storage.get(OutboxMessage, dead.id).status == "pending"
     contacts = client.get("/admin/portalkit/contactrecord/")
     assert contacts.status_code == 200 and "alice@example.com" in contacts.content.decode()
     assert client.get("/admin/portalkit/contactrecord/add/").status_code == 403  # read-only
-    assert "password_hash" not in client.get(
-        f"/admin/portalkit/contactrecord/{portal.directory.contact_by_email('alice@example.com').id}/change/"
-    ).content.decode()
+    assert (
+        "password_hash"
+        not in client.get(
+            f"/admin/portalkit/contactrecord/{portal.directory.contact_by_email('alice@example.com').id}/change/"
+        ).content.decode()
+    )
 
 
-def test_django_mailer_sends_through_djangos_own_mail(django_ready):  # noqa: F811
+def test_django_mailer_sends_through_djangos_own_mail(django_ready):
     from django.core import mail as django_mail
 
     from portalkit.contrib.django.mail import DjangoMailer
     from portalkit.ports import Mail
 
     django_mail.outbox = []
-    DjangoMailer(backend="django.core.mail.backends.locmem.EmailBackend").send(Mail(
-        to=("alice@example.com",), subject="Receipt", text="Paid.", html="<p>Paid.</p>",
-        sender="Green Acres <portal@greenacres.example>", reply_to="office@greenacres.example", message_id="k-1"))
+    DjangoMailer(backend="django.core.mail.backends.locmem.EmailBackend").send(
+        Mail(
+            to=("alice@example.com",),
+            subject="Receipt",
+            text="Paid.",
+            html="<p>Paid.</p>",
+            sender="Green Acres <portal@greenacres.example>",
+            reply_to="office@greenacres.example",
+            message_id="k-1",
+        )
+    )
     [sent] = django_mail.outbox
     assert (sent.subject, sent.from_email, sent.reply_to, sent.to) == (
-        "Receipt", "Green Acres <portal@greenacres.example>", ["office@greenacres.example"], ["alice@example.com"])
+        "Receipt",
+        "Green Acres <portal@greenacres.example>",
+        ["office@greenacres.example"],
+        ["alice@example.com"],
+    )
     assert sent.alternatives[0][1] == "text/html" and sent.extra_headers["Message-ID"].endswith("@greenacres.example>")

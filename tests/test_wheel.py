@@ -39,23 +39,35 @@ else:
 
 def test_wheel_installs_and_renders_the_login_page(tmp_path):
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(dist)], check=True, timeout=300, cwd=tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(dist)],
+        check=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     [wheel] = dist.glob("fieldportalkit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.startswith("examples/")]
-    for needed in ("portalkit/web/templates/login.html", "portalkit/web/static/portal.css",
-                   "portalkit/mail_templates/payment_receipt.html", "portalkit/py.typed",
-                   "portalkit/contrib/django/migrations/0001_initial.py",
-                   "portalkit/adapters/migrations/versions/0003_login_sessions.py",
-                   "portalkit/locale/portalkit.pot", "portalkit/locale/en/LC_MESSAGES/portalkit.po",
-                   "portalkit/locale/es/LC_MESSAGES/portalkit.po"):
+    for needed in (
+        "portalkit/web/templates/login.html",
+        "portalkit/web/static/portal.css",
+        "portalkit/mail_templates/payment_receipt.html",
+        "portalkit/py.typed",
+        "portalkit/contrib/django/migrations/0001_initial.py",
+        "portalkit/adapters/migrations/versions/0003_login_sessions.py",
+        "portalkit/locale/portalkit.pot",
+        "portalkit/locale/en/LC_MESSAGES/portalkit.po",
+        "portalkit/locale/es/LC_MESSAGES/portalkit.po",
+    ):
         assert needed in names, needed
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False, system_site_packages=True)  # dependencies from this interpreter
     python = env_dir / "bin" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
-                   check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)],
+        check=True,
+        timeout=300,
+    )
     done = subprocess.run([str(python), "-c", SCRIPT], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert str(env_dir) in done.stdout

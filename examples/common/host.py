@@ -14,7 +14,8 @@ from portalkit.adapters.files import LocalFileStore
 from portalkit.adapters.payments import FakeProcessor
 from portalkit.adapters.sql import SqlStorage
 
-from .mail import DemoMailer
+from .demo import DemoPages, settles_on_demand
+from .mail import DemoMailer, DemoTextMessenger
 from .seed import seed
 
 INSTANCE = Path(os.environ.get("PORTALKIT_INSTANCE", Path.cwd() / "instance"))
@@ -42,10 +43,21 @@ def demo_config(base_url: str, **changes: object) -> PortalConfig:
         domain="greenacres",
         sender_email=os.environ.get("PORTALKIT_SENDER_EMAIL", "portal@greenacres.example"),
         convenience_fee_percent="3.00",  # the demo company registered a card surcharge; the library's default is none
+        time_zone="America/Chicago",
+        job_notification_emails={
+            "Maintenance": ["ops@greenacres.example"],
+            "Irrigation repair": ["irrigation@greenacres.example"],
+            "Tree care": ["ops@greenacres.example"],
+            "*": ["owner@greenacres.example"],
+        },
         bcrypt_rounds=int(os.environ.get("PORTALKIT_BCRYPT_ROUNDS", "12")),
-        branding=Branding(title="Green Acres Customer Portal", page_text="See your invoices, proposals and issues.",
-                          nav_bar_colour="#2E5E3A", button_colour="#2E6B31",
-                          dashboard_text="Questions? Call us at 555-0100."),
+        branding=Branding(
+            title="Green Acres Customer Portal",
+            page_text="See your invoices, proposals and issues.",
+            nav_bar_colour="#2E5E3A",
+            button_colour="#2E6B31",
+            dashboard_text="Questions? Call us at 555-0100.",
+        ),
     )
     return attrs.evolve(config, **changes)
 
@@ -60,21 +72,50 @@ def processor() -> Any:
     return processor_from_environment()
 
 
-def build_portal(db_url: str | None = None, *, base_url: str | None = None, secret: str | None = None,
-                 storage: Any = None, seeded: bool = True, dispatch_inline: bool = True,
-                 **config_changes: object) -> Portal:
+def text_messenger() -> Any:
+    """Twilio when the ``TWILIO_*`` settings are in the environment (the adapter's README), else
+    texts written to ./instance/texts."""
+    if os.environ.get("TWILIO_ACCOUNT_SID"):
+        from portalkit_twilio.plugin import messenger_from_environment
+
+        return messenger_from_environment()
+    return DemoTextMessenger(INSTANCE / "texts")
+
+
+def build_portal(
+    db_url: str | None = None,
+    *,
+    base_url: str | None = None,
+    secret: str | None = None,
+    storage: Any = None,
+    seeded: bool = True,
+    dispatch_inline: bool = True,
+    **config_changes: object,
+) -> Portal:
     """A seeded demo portal on ``storage``, or on ``db_url`` (default: SQLite in ./instance),
-    mail written to ./instance/mail, files in ./instance/files, the fake payment processor.
+    mail written to ./instance/mail, files in ./instance/files, the fake payment processor (with
+    the staff's "Let the test processor answer now", ``demo.py``).
     ``dispatch_inline=False`` leaves delivery to a worker (production)."""
     INSTANCE.mkdir(parents=True, exist_ok=True)
     if storage is None:
         db_url = db_url or os.environ.get("PORTALKIT_DB_URL") or f"sqlite:///{INSTANCE / 'portal.sqlite3'}"
         storage = SqlStorage(db_url)
     base_url = base_url or os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:5000/portal")
-    adapters = AdapterPlugin(storage=storage, mailer=DemoMailer(INSTANCE / "mail"), processor=processor(),
-                             file_store=LocalFileStore(INSTANCE / "files"))
-    portal = Portal(demo_config(base_url, **config_changes), secret_key=secret or secret_key(), plugins=[adapters],
-                    dispatch_inline=dispatch_inline)
+    payments = processor()
+    adapters = AdapterPlugin(
+        storage=storage,
+        mailer=DemoMailer(INSTANCE / "mail"),
+        processor=payments,
+        file_store=LocalFileStore(INSTANCE / "files"),
+        texts=text_messenger(),
+    )
+    plugins: list[Any] = [adapters, *([DemoPages()] if settles_on_demand(payments) else [])]
+    portal = Portal(
+        demo_config(base_url, **config_changes),
+        secret_key=secret or secret_key(),
+        plugins=plugins,
+        dispatch_inline=dispatch_inline,
+    )
     if seeded:
         seed(portal, STAFF_EMAIL)
     return portal

@@ -28,7 +28,12 @@ def create_demo_manager(app_config: AppConfig, **_kwargs: Any) -> None:
     seed(get_portal(), STAFF_EMAIL)
     if User.objects.filter(email=STAFF_EMAIL).exists():
         return
-    user = User.objects.create_user("manager", STAFF_EMAIL, os.environ.get("PORTALKIT_STAFF_PASSWORD",
-                                                                            DEFAULT_STAFF_PASSWORD),
-                                    first_name="Morgan", last_name="Manager", is_staff=True)
+    user = User.objects.create_user(
+        "manager",
+        STAFF_EMAIL,
+        os.environ.get("PORTALKIT_STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD),
+        first_name="Morgan",
+        last_name="Manager",
+        is_staff=True,
+    )
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="portalkit"))

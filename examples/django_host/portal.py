@@ -10,8 +10,11 @@ from ..common.host import build_portal
 
 
 def build() -> Portal:
-    portal = build_portal(storage=DjangoStorage(), seeded=False,
-                          base_url=os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:8000/portal"))
+    portal = build_portal(
+        storage=DjangoStorage(),
+        seeded=False,
+        base_url=os.environ.get("PORTALKIT_BASE_URL", "http://127.0.0.1:8000/portal"),
+    )
     if hasattr(portal.processor, "start") and os.environ.get("PORTALKIT_DEMO_PROCESSOR", "1") == "1":
         # the demo's fake processor answers on its own, as a real one's webhooks would
         portal.processor.start(portal.payments.handle_webhook, every_seconds=10)

@@ -17,10 +17,13 @@ def main() -> None:
     portal = build_portal(args.db, base_url=url + "/portal")
     if hasattr(portal.processor, "start"):  # the fake processor answers on its own; Stripe sends webhooks
         portal.processor.start(portal.payments.handle_webhook, every_seconds=10)
-    print(f"portalkit demo on {url}\n  customers: {url}/portal/login (sign up from the invitation mail)\n"
-          f"  staff:     {url}/portal/staff/login as {STAFF_EMAIL} / "
-          f"{os.environ.get('PORTALKIT_STAFF_PASSWORD', DEFAULT_STAFF_PASSWORD)}\n"
-          f"  mail:      {INSTANCE / 'mail'} (one .eml file per message)", flush=True)
+    print(
+        f"portalkit demo on {url}\n  customers: {url}/portal/login (sign up from the invitation mail)\n"
+        f"  staff:     {url}/portal/staff/login as {STAFF_EMAIL} / "
+        f"{os.environ.get('PORTALKIT_STAFF_PASSWORD', DEFAULT_STAFF_PASSWORD)}\n"
+        f"  mail:      {INSTANCE / 'mail'} (one .eml file per message)",
+        flush=True,
+    )
     # Secure cookies need HTTPS; on plain-HTTP localhost the browser still accepts them.
     create_app(portal, secure_cookies=True).run(host=args.host, port=args.port, threaded=True)
 

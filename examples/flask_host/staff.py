@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import Iterable
+from collections.abc import Iterable
 
 import attrs
 import bcrypt
@@ -22,12 +22,14 @@ class StaffAccounts:
         self._accounts: dict[str, tuple[bytes, StaffUser]] = {}
         self._rounds = rounds
 
-    def add(self, email: str, name: str, password: str, permissions: Iterable[Permission] = (), *,
-            role: Role | None = None) -> StaffUser:
+    def add(
+        self, email: str, name: str, password: str, permissions: Iterable[Permission] = (), *, role: Role | None = None
+    ) -> StaffUser:
         """A staff account with a default ``role`` (its permissions) or the ``permissions`` given."""
         granted = ROLE_PERMISSIONS[role] if role is not None else frozenset(permissions)
-        user = StaffUser(id=f"host-{secrets.token_hex(6)}", email=email.lower(), name=name,
-                         permissions=granted, role=role)
+        user = StaffUser(
+            id=f"host-{secrets.token_hex(6)}", email=email.lower(), name=name, permissions=granted, role=role
+        )
         self._accounts[user.email] = (bcrypt.hashpw(password.encode(), bcrypt.gensalt(self._rounds)), user)
         return user
 
@@ -49,8 +51,12 @@ class StaffAccounts:
         return user if ok else None
 
     @classmethod
-    def demo(cls) -> "StaffAccounts":
+    def demo(cls) -> StaffAccounts:
         accounts = cls(rounds=int(os.environ.get("PORTALKIT_BCRYPT_ROUNDS", "12")))
-        accounts.add(STAFF_EMAIL, "Morgan Manager", os.environ.get("PORTALKIT_STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD),
-                     role=Role.SYSTEM_ADMINISTRATOR)
+        accounts.add(
+            STAFF_EMAIL,
+            "Morgan Manager",
+            os.environ.get("PORTALKIT_STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD),
+            role=Role.SYSTEM_ADMINISTRATOR,
+        )
         return accounts

@@ -5,34 +5,119 @@ Everything a host touches is importable from here; the submodules are the implem
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .accounts import Session
-from .plugins import AdapterPlugin
-from .config import Branding, PortalConfig
 from . import sync
-from .errors import (AccountSuspended, AlreadySignedUp, AuthenticationFailed, AutopayRevoked, ConfigurationError,
-                     Conflict, ExpiredToken, InvalidToken, InvalidTransition, InvalidWebhook, MissingPortalLinkError,
-                     NotFound, PaymentPending, PaymentsDisabled, PermissionDenied, PortalDisabled, PortalError,
-                     RefundRefused, SessionExpired, StorageError, TemplateError, TooManyAttempts, UnknownTokenError,
-                     ValidationError)
-from .events import (ContactEnrolled, Event, InvitationSent, IssueCommented, IssueCreated, PaymentCanceled,
-                     PaymentDisputed, PaymentEvent, PaymentFailed, PaymentRefunded, PaymentReturned, PaymentSettled,
-                     ProposalSigned, QuoteRequested)
+from .accounts import Session
+from .config import Branding, PortalConfig
+from .errors import (
+    AccountSuspended,
+    AlreadySignedUp,
+    AuthenticationFailed,
+    AutopayRevoked,
+    ConfigurationError,
+    Conflict,
+    ExpiredToken,
+    InvalidToken,
+    InvalidTransition,
+    InvalidWebhook,
+    MissingPortalLinkError,
+    NotFound,
+    PaymentPending,
+    PaymentsDisabled,
+    PermissionDenied,
+    PortalDisabled,
+    PortalError,
+    RefundRefused,
+    SecondStepRequired,
+    SessionExpired,
+    StorageError,
+    TemplateError,
+    TooManyAttempts,
+    UnknownTokenError,
+    ValidationError,
+)
+from .events import (
+    ContactEnrolled,
+    Event,
+    InvitationSent,
+    IssueCommented,
+    IssueCreated,
+    PaymentCanceled,
+    PaymentDisputed,
+    PaymentEvent,
+    PaymentFailed,
+    PaymentPlanChanged,
+    PaymentRefunded,
+    PaymentReturned,
+    PaymentSettled,
+    ProposalSigned,
+    QuoteRequested,
+)
 from .files import Upload
 from .hookspecs import hookimpl
 from .invitations import BulkResult, Skipped
 from .invoices import InvoiceFilter, InvoiceRow, LineItem
 from .issues import IssueFilter
-from .models import (Access, Attachment, Comment, Contact, Customer, Invoice, InvoiceLine, Issue, IssueStatus,
-                     MethodKind, Payment, PaymentMethod, PaymentStatus, Permission, PortalStatus, Priority, Property,
-                     Proposal, ProposalStatus, QuoteRequest, Refund, RefundStatus, Report, ReportKind, Role, Service,
-                     SettingsRevision, Signature, StaffUser, StatusEvent, WebhookEvent)
+from .models import (
+    Access,
+    Attachment,
+    Comment,
+    Contact,
+    Customer,
+    Instalment,
+    InstalmentStatus,
+    Invoice,
+    InvoiceLine,
+    Issue,
+    IssueStatus,
+    MethodKind,
+    Payment,
+    PaymentMethod,
+    PaymentPlan,
+    PaymentStatus,
+    Permission,
+    PlanConsent,
+    PlanStatus,
+    PortalStatus,
+    Priority,
+    Property,
+    Proposal,
+    ProposalStatus,
+    QuoteRequest,
+    Refund,
+    RefundStatus,
+    Report,
+    ReportKind,
+    Role,
+    Service,
+    SettingsRevision,
+    Signature,
+    StaffUser,
+    StatusEvent,
+    WebhookEvent,
+)
 from .payments import Quote
 from .permissions import ROLE_PERMISSIONS
+from .plugins import AdapterPlugin
 from .portal import Portal
-from .ports import (AtLeast, ChargeOutcome, ChargeRequest, ChargeStatus, Clock, FileStore, In, Mail, Mailer,
-                    MethodDetails, Not, PaymentProcessor, PdfRenderer, ProcessorEvent, Storage)
-from .sync import HostContact, HostCustomer, HostInvoice, HostProperty, HostProposal, HostStaff, SyncBatch, SyncReport
+from .ports import (
+    AtLeast,
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeStatus,
+    Clock,
+    FileStore,
+    In,
+    Mail,
+    Mailer,
+    MethodDetails,
+    Not,
+    PaymentProcessor,
+    PdfRenderer,
+    ProcessorEvent,
+    Storage,
+)
 from .proposals import ProposalFilter, ProposalRow
+from .sync import HostContact, HostCustomer, HostInvoice, HostProperty, HostProposal, HostStaff, SyncBatch, SyncReport
 from .visibility import Section
 from .warnings import PortalkitDeprecationWarning
 
@@ -74,6 +159,8 @@ __all__ = [
     "HostProposal",
     "HostStaff",
     "In",
+    "Instalment",
+    "InstalmentStatus",
     "InvalidToken",
     "InvalidTransition",
     "InvalidWebhook",
@@ -102,6 +189,8 @@ __all__ = [
     "PaymentFailed",
     "PaymentMethod",
     "PaymentPending",
+    "PaymentPlan",
+    "PaymentPlanChanged",
     "PaymentProcessor",
     "PaymentRefunded",
     "PaymentReturned",
@@ -111,6 +200,8 @@ __all__ = [
     "PdfRenderer",
     "Permission",
     "PermissionDenied",
+    "PlanConsent",
+    "PlanStatus",
     "Portal",
     "PortalConfig",
     "PortalDisabled",
@@ -135,6 +226,7 @@ __all__ = [
     "Report",
     "ReportKind",
     "Role",
+    "SecondStepRequired",
     "Section",
     "Service",
     "Session",

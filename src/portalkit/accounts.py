@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
+from typing import Any
+
 import attrs
 
-from . import history, inputs, passwords
+from . import history, i18n, inputs, passwords
+from .config import PortalConfig
 from .directory import check_names, contact_by_email, lookup
+from .email_change import EmailChanges
 from .errors import (
     AccountSuspended,
     AlreadySignedUp,
@@ -21,22 +25,20 @@ from .errors import (
     TooManyAttempts,
     ValidationError,
 )
-from .i18n import N_, _
-from . import i18n
 from .events import ContactEnrolled, external_ids
-from .config import PortalConfig
-from .email_change import EmailChanges
+from .i18n import N_, _
 from .invitations import Invitations
-from .mails import MailTemplates
 from .models import Contact, HistoryKind, LoginSession, PortalStatus
+from .notify import Address, Notifier
 from .outbox import Outbox
-from .ports import Clock, Mail, Storage
+from .ports import Clock, Storage
 from .settings import Settings
-from .throttle import Throttle
+from .throttle import PasswordGate, Throttle, password_gate
 from .tokens import LOGIN_LINK, RESET, SESSION, TokenSigner
 from .uow import UnitOfWork
 
 SESSION_LIFETIME = timedelta(hours=12)
+LOGINS_PER_CLIENT = 100  # login attempts per client address per login window, successful or not
 RESET_ANSWER = N_("If that email belongs to a portal account, a reset link is on its way.")
 LOGIN_LINK_ANSWER = N_("If that email belongs to a portal account, a sign-in link is on its way.")
 TOO_MANY_LINKS = N_("Too many links were asked for. Try again later.")
@@ -51,12 +53,29 @@ class Session:
 
 
 class Accounts:
-    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, signer: TokenSigner,
-                 outbox: Outbox, mails: MailTemplates, invitations: Invitations, throttle: Throttle,
-                 email_changes: EmailChanges):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        uow: UnitOfWork,
+        settings: Settings,
+        signer: TokenSigner,
+        outbox: Outbox,
+        notifier: Notifier,
+        invitations: Invitations,
+        throttle: Throttle,
+        email_changes: EmailChanges,
+    ):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
-        self._signer, self._outbox, self._mails = signer, outbox, mails
+        self._signer, self._outbox, self._notifier = signer, outbox, notifier
         self._invitations, self._throttle, self._email_changes = invitations, throttle, email_changes
+        # bcrypt at once on this host (a burst of logins is refused with LoginsBusy, never queued
+        # on every worker), and logins per client address per window, successful ones included
+        self.password_gate: PasswordGate = password_gate()
+        self.logins_per_client = LOGINS_PER_CLIENT
+        # set by the Portal (``TwoStep.gate``): raises SecondStepRequired for a contact who signs
+        # in with a second step, before any session of theirs starts
+        self.second_step: Callable[[Contact], None] = lambda contact: None
 
     @property
     def password_rules(self) -> list[str]:
@@ -65,7 +84,8 @@ class Accounts:
     def _hash(self, password: object, confirm: object) -> str:
         config = self._settings.current
         passwords.check(password, confirm, config.password_min_length)
-        return passwords.hash_password(str(password), config.bcrypt_rounds)
+        with self.password_gate.slot(config.bcrypt_rounds):
+            return self.password_gate.run(passwords.hash_password, str(password), config.bcrypt_rounds)
 
     # -- sign-up ---------------------------------------------------------------------------
     def sign_up(self, token: str, password: str, confirm: str) -> Contact:
@@ -85,12 +105,24 @@ class Accounts:
                     attrs.evolve(contact, password_hash=hashed, portal_status=PortalStatus.ENROLLED)
                 )
                 history.record(self._storage, self._clock, contact.id, HistoryKind.REGISTERED)
-                self._outbox.event(ContactEnrolled(event_id=f"enrolled:{contact.id}",
-                                                   company_id=self._settings.current.company_id, contact_id=contact.id,
-                                                   external_ids=external_ids(contact=contact)))
+                self._outbox.event(
+                    ContactEnrolled(
+                        event_id=f"enrolled:{contact.id}",
+                        company_id=self._settings.current.company_id,
+                        contact_id=contact.id,
+                        external_ids=external_ids(contact=contact),
+                    )
+                )
                 return contact
         except Conflict as exc:  # the same link accepted twice at once: one wins
             raise AlreadySignedUp() from exc
+
+    def sign_up_and_sign_in(self, token: str, password: str, confirm: str) -> Session:
+        """ACC-1 then a session, as a login would start it: the sign-up page signs the new
+        contact in, so they never type the password they just chose a second time. The
+        invitation link is used up by ``sign_up`` first; the session is a new one."""
+        contact = self.sign_up(token, password, confirm)
+        return self.start_session(contact)
 
     # -- login and sessions ----------------------------------------------------------------
     def login(self, email: str, password: str, ip_address: str | None = None) -> Session:
@@ -99,23 +131,40 @@ class Accounts:
         Each attempt is reserved against the account's limit (``login_max_failures``) and, when
         the host passes it, the client address's (``login_max_failures_per_ip``) within
         ``login_window_seconds`` *before* the password is checked, so concurrent guesses are
-        counted too. A successful login hands the reservations back.
+        counted too. A successful login hands the reservations back; the client address's
+        attempts, successful ones included, are also counted against ``logins_per_client``
+        (never handed back), so valid credentials replayed in a loop cannot keep bcrypt busy.
+
+        The work runs in one of the host's password-check slots (``password_gate``): when every
+        slot is taken, ``LoginsBusy`` at once (HTTP 429 with ``Retry-After``), nothing read or
+        counted.
         """
         config = self._require_enabled()
         address = inputs.text(email, "email", max_length=inputs.MAX_EMAIL, required=False).lower()
         if not isinstance(password, str):
             raise ValidationError(_("Enter your password."), field="password")
         ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
-        contact = contact_by_email(self._storage, address)
-        if contact is not None and contact.archived:  # deleted in the host: as if unknown, same bcrypt work
-            contact = None
-        keys = self._throttle.reserve_login(self._account_key(contact, address), ip, config)
-        hashed = contact.password_hash if contact and contact.portal_status is PortalStatus.ENROLLED else None
-        if not passwords.verify(password, hashed, config.bcrypt_rounds) or contact is None:
-            raise AuthenticationFailed()
+        with self.password_gate.slot(config.bcrypt_rounds):
+            contact = contact_by_email(self._storage, address)
+            if contact is not None and contact.archived:  # deleted in the host: as if unknown, same bcrypt work
+                contact = None
+            keys = self._throttle.reserve_login(
+                self._account_key(contact, address), ip, config, attempts_per_ip=self.logins_per_client
+            )
+            hashed = contact.password_hash if contact and contact.portal_status is PortalStatus.ENROLLED else None
+            if not self.password_gate.run(passwords.verify, password, hashed, config.bcrypt_rounds) or contact is None:
+                raise AuthenticationFailed()
         self._throttle.login_succeeded(keys)
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
+        return self.start_session(contact)
+
+    def start_session(self, contact: Contact, *, second_step_done: bool = False) -> Session:
+        """A new login session of ``contact``, whose sign-in steps are done: unless
+        ``second_step_done``, a contact with a second step (or who must set one up) gets
+        ``SecondStepRequired`` instead, and no session (``portal.twostep``)."""
+        if not second_step_done:
+            self.second_step(contact)
         with self._uow():
             login = self._storage.insert(LoginSession(contact_id=contact.id, created_at=self._clock.now()))
         return Session(self._signer.sign(SESSION, login.id, contact.credential_epoch), contact)
@@ -144,8 +193,12 @@ class Accounts:
         self._require_enabled()
         login = self._storage.get(LoginSession, session_id)
         contact = self._storage.get(Contact, login.contact_id) if login else None
-        if contact is None or contact.credential_epoch != epoch or contact.portal_status is not PortalStatus.ENROLLED \
-                or contact.archived:
+        if (
+            contact is None
+            or contact.credential_epoch != epoch
+            or contact.portal_status is not PortalStatus.ENROLLED
+            or contact.archived
+        ):
             raise SessionExpired()
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
@@ -190,14 +243,31 @@ class Accounts:
         self._throttle.reset(key)
         self._set_password(fresh, passwords.hash_password(new, config.bcrypt_rounds))
 
+    def check_password(self, contact: Contact, password: object) -> Contact:
+        """The contact's current password, before a change to how they sign in (a second step
+        added or removed): counted against the account's login limit, as change-password's is;
+        ``AuthenticationFailed`` when wrong. The contact as stored now."""
+        config = self._settings.current
+        fresh = lookup(self._storage, Contact, contact.id)
+        key = self._account_key(fresh, "")
+        self._throttle.reserve(key, config.login_max_failures, config.login_window_seconds)
+        if not isinstance(password, str) or not passwords.verify(password, fresh.password_hash, config.bcrypt_rounds):
+            raise AuthenticationFailed(_("The current password is not correct."))
+        self._throttle.reset(key)
+        return fresh
+
     def _set_password(self, contact: Contact, hashed: str) -> None:
         with self._uow():
             fresh = lookup(self._storage, Contact, contact.id)
             if fresh.credential_epoch != contact.credential_epoch:
                 raise InvalidToken(_("This link has already been used."))
             self._storage.update(  # ACC-4: sessions, reset links and sign-in links all end
-                attrs.evolve(fresh, password_hash=hashed, credential_epoch=fresh.credential_epoch + 1,
-                             login_link_nonce=fresh.login_link_nonce + 1)
+                attrs.evolve(
+                    fresh,
+                    password_hash=hashed,
+                    credential_epoch=fresh.credential_epoch + 1,
+                    login_link_nonce=fresh.login_link_nonce + 1,
+                )
             )
             history.record(self._storage, self._clock, contact.id, HistoryKind.PASSWORD_CHANGED)
 
@@ -205,10 +275,19 @@ class Accounts:
         """ACC-3: mail a reset link to an enrolled contact; the answer is the same either way."""
         self._require_enabled()
         hours = self._settings.current.reset_link_hours
-        self._mail_link(email, ip_address, "reset", lambda contact, address: self._mails.render(
-            "password_reset", (address,), language=contact.language, contact=contact, hours=hours,
-            link=f"{self._settings.current.portal_url}/reset-password#"
-                 f"{self._signer.sign(RESET, contact.id, contact.credential_epoch)}"))
+        self._mail_link(
+            email,
+            ip_address,
+            "reset",
+            lambda contact: (
+                "password_reset",
+                dict(
+                    hours=hours,
+                    link=f"{self._settings.current.portal_url}/reset-password#"
+                    f"{self._signer.sign(RESET, contact.id, contact.credential_epoch)}",
+                ),
+            ),
+        )
         return _(RESET_ANSWER)
 
     def request_login_link(self, email: str, ip_address: str | None = None) -> str:
@@ -218,16 +297,31 @@ class Accounts:
         config = self._require_enabled()
         if not config.login_links_enabled:
             raise PermissionDenied(_("Sign-in links are turned off; log in with your password."))
-        self._mail_link(email, ip_address, "login-link", lambda contact, address: self._mails.render(
-            "login_link", (address,), language=contact.language, contact=contact, minutes=config.login_link_minutes,
-            link=f"{config.portal_url}/sign-in#{self._signer.sign(LOGIN_LINK, contact.id, contact.login_link_nonce)}"))
+        self._mail_link(
+            email,
+            ip_address,
+            "login-link",
+            lambda contact: (
+                "login_link",
+                dict(
+                    minutes=config.login_link_minutes,
+                    link=f"{config.portal_url}/sign-in#{self._signer.sign(LOGIN_LINK, contact.id, contact.login_link_nonce)}",
+                ),
+            ),
+        )
         return _(LOGIN_LINK_ANSWER)
 
-    def _mail_link(self, email: str, ip_address: str | None, kind: str,
-                   link_mail: Callable[[Contact, str], Mail]) -> None:
-        """Mail a link to an active account's address (``link_mail``), or to any other address a
-        note that it has no active portal account: the same answer and the same work either
-        way. Limited per address and per client address (``reset_max_requests``...)."""
+    def _mail_link(
+        self,
+        email: str,
+        ip_address: str | None,
+        kind: str,
+        link_notice: Callable[[Contact], tuple[str, dict[str, Any]]],
+    ) -> None:
+        """Mail a link to an active account's address (the notice and facts ``link_notice`` gives),
+        or to any other address a note that it has no active portal account: the same answer and
+        the same work either way. Limited per address and per client address
+        (``reset_max_requests``...)."""
         config = self._settings.current
         address = inputs.email(email)
         ip = inputs.text(ip_address, "ip_address", max_length=64, required=False)
@@ -239,12 +333,19 @@ class Accounts:
         except TooManyAttempts as exc:  # not a failed password: too many links asked for
             raise TooManyAttempts(exc.retry_after_seconds, _(TOO_MANY_LINKS)) from exc
         found = contact_by_email(self._storage, address)
-        active = found is not None and found.portal_status is PortalStatus.ENROLLED and not found.suspended \
+        active = (
+            found is not None
+            and found.portal_status is PortalStatus.ENROLLED
+            and not found.suspended
             and not found.archived
-        mail = link_mail(found, address) if found is not None and active else \
-            self._mails.render("password_reset_no_account", (address,), language=i18n.active())
+        )
+        key = f"{address}:{secrets.token_hex(8)}"
         with self._uow():
-            self._outbox.mail(mail, dedup_key=f"{kind}:{address}:{secrets.token_hex(8)}")
+            if found is not None and active:
+                notice, facts = link_notice(found)
+                self._notifier.tell(notice, key=key, contact=found, **facts)
+            else:
+                self._notifier.tell("password_reset_no_account", key=key, address=Address(address, i18n.active()))
 
     def check_login_link(self, token: str) -> Contact:
         """The contact a sign-in link is for while it is unused and unexpired (``InvalidToken``
@@ -254,8 +355,12 @@ class Accounts:
             raise InvalidToken(_("Sign-in links are turned off; log in with your password."))
         contact_id, nonce = self._signer.verify(LOGIN_LINK, token, timedelta(minutes=config.login_link_minutes))
         contact = self._storage.get(Contact, contact_id)
-        if contact is None or contact.login_link_nonce != nonce or contact.portal_status is not PortalStatus.ENROLLED \
-                or contact.archived:
+        if (
+            contact is None
+            or contact.login_link_nonce != nonce
+            or contact.portal_status is not PortalStatus.ENROLLED
+            or contact.archived
+        ):
             raise InvalidToken(_("This sign-in link has already been used; ask for a new one."))
         if contact.suspended:
             raise AccountSuspended(contact.suspension_note)
@@ -268,10 +373,9 @@ class Accounts:
         try:
             with self._uow():
                 self._storage.update(attrs.evolve(contact, login_link_nonce=contact.login_link_nonce + 1))
-                login = self._storage.insert(LoginSession(contact_id=contact.id, created_at=self._clock.now()))
         except Conflict as exc:
             raise InvalidToken(_("This sign-in link has already been used; ask for a new one.")) from exc
-        return Session(self._signer.sign(SESSION, login.id, contact.credential_epoch), contact)
+        return self.start_session(contact)  # the link is used up either way; a second step may follow
 
     def check_reset_link(self, token: str) -> Contact:
         """The contact a reset link is for, while it is unused and unexpired (``InvalidToken``
@@ -341,7 +445,5 @@ class Accounts:
             fresh = lookup(self._storage, Contact, contact.id)
             updated = self._storage.update(attrs.evolve(fresh, receipts_opt_in=opt_in))
             if opt_in and not fresh.receipts_opt_in:
-                self._outbox.mail(self._mails.render("receipts_on", (fresh.address,), language=fresh.language,
-                                                     contact=fresh),
-                                  dedup_key=f"receipts-on:{fresh.id}:{updated.version}")
+                self._notifier.tell("receipts_on", key=str(updated.version), contact=updated)
             return updated

@@ -8,10 +8,11 @@ failure is told to the contact (``payment_failed``) and to the property's accoun
 from __future__ import annotations
 
 from datetime import date
+
 from . import inputs
 from .errors import AutopayRevoked, PaymentPending, PermissionDenied, PortalError, ValidationError
 from .i18n import _
-from .models import AutopayConsent, Contact, Invoice, Payment, Property
+from .models import AutopayConsent, Contact, Invoice, Payment, PaymentPlan, PlanStatus, Property
 from .payments import Payments, revoke_autopay
 from .ports import Clock, In, Storage
 from .retry import retry_on_conflict
@@ -21,8 +22,15 @@ from .visibility import Section, Visibility, active, invoice_visible, section_vi
 
 
 class Autopay:
-    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
-                 payments: Payments):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        uow: UnitOfWork,
+        settings: Settings,
+        visibility: Visibility,
+        payments: Payments,
+    ):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
         self._visibility, self._payments = visibility, payments
 
@@ -45,13 +53,20 @@ class Autopay:
         method = self._payments.require_method(contact, method_id)  # theirs, saved, not expired
         with self._uow():
             revoke_autopay(self._storage, self._clock.now(), contact_id=contact.id)
-            return self._storage.insert(AutopayConsent(contact_id=contact.id, method_id=method.id,
-                                                       consent_text=config.autopay_consent_text,
-                                                       accepted_at=self._clock.now(), ip_address=ip_address))
+            return self._storage.insert(
+                AutopayConsent(
+                    contact_id=contact.id,
+                    method_id=method.id,
+                    consent_text=config.autopay_consent_text,
+                    accepted_at=self._clock.now(),
+                    ip_address=ip_address,
+                )
+            )
 
     def disable(self, contact: Contact) -> None:
         """Revoke the contact's autopay (the consent is kept, with when it ended). A charge being
         written at this moment finishes first (it holds the consent); no charge starts after."""
+
         def once() -> None:
             with self._uow():
                 revoke_autopay(self._storage, self._clock.now(), contact_id=contact.id)
@@ -89,15 +104,27 @@ class Autopay:
     def _due(self, contact: Contact, consent: AutopayConsent, today: date) -> list[tuple[Invoice, int]]:
         """The contact's open invoices due by ``today`` with an attempt to make now — only those
         that came due once the consent stood, as its words say: an invoice already overdue when
-        autopay was turned on is the contact's to pay."""
+        autopay was turned on is the contact's to pay; one a running payment plan pays is left to it."""
         since = consent.accepted_at.date()
         config = self._settings.current
         props = {p.id: p for p in self._visibility.properties(contact)}
         if not props:
             return []
-        invoices = [i for i in self._storage.find(Invoice, property_id=In(list(props)), paid_on=None, archived=False)
-                    if since <= i.due_date <= today and not i.payment_pending and payer_of(i, props[i.property_id]) == contact.id
-                    and invoice_visible(contact, i, props[i.property_id], config)]
+        invoices = [
+            i
+            for i in self._storage.find(Invoice, property_id=In(list(props)), paid_on=None, archived=False)
+            if since <= i.due_date <= today
+            and not i.payment_pending
+            and payer_of(i, props[i.property_id]) == contact.id
+            and invoice_visible(contact, i, props[i.property_id], config)
+        ]
+        if not invoices:
+            return []
+        planned = {
+            p.invoice_id
+            for p in self._storage.find(PaymentPlan, invoice_id=In([i.id for i in invoices]), status=PlanStatus.ACTIVE)
+        }
+        invoices = [i for i in invoices if i.id not in planned]  # a payment plan pays those (PLN-*)
         if not invoices:
             return []
         tried: dict[str, int] = {}

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 
 def attachment_rows(owners: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -19,8 +20,19 @@ def attachment_rows(owners: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for owner in owners:
         files = owner["attachments"]
         for position, a in enumerate((json.loads(files) if isinstance(files, str) else files) or []):
-            rows.append({"id": uuid.uuid4().hex, "issue_id": owner["issue_id"], "comment_id": owner["comment_id"],
-                         "position": position, "filename": a["filename"], "content_type": a["content_type"],
-                         "file_key": a["file_key"], "size": a["size"], "shared": bool(a.get("shared", True)),
-                         "company_id": owner["company_id"], "version": 0})
+            rows.append(
+                {
+                    "id": uuid.uuid4().hex,
+                    "issue_id": owner["issue_id"],
+                    "comment_id": owner["comment_id"],
+                    "position": position,
+                    "filename": a["filename"],
+                    "content_type": a["content_type"],
+                    "file_key": a["file_key"],
+                    "size": a["size"],
+                    "shared": bool(a.get("shared", True)),
+                    "company_id": owner["company_id"],
+                    "version": 0,
+                }
+            )
     return rows

@@ -31,16 +31,27 @@ def deposit_for(proposal: Proposal, total: Decimal) -> Decimal:
     """The deposit due on signing for a chosen ``total`` (never more than it)."""
     if proposal.deposit <= 0:
         return Decimal("0.00")
-    value = (total * proposal.deposit / HUNDRED).quantize(money.CENT, ROUND_HALF_UP) if proposal.deposit_percent \
+    value = (
+        (total * proposal.deposit / HUNDRED).quantize(money.CENT, ROUND_HALF_UP)
+        if proposal.deposit_percent
         else proposal.deposit
+    )
     return min(value, total)
 
 
 def deposit_invoice(proposal: Proposal, signer: Contact, amount: Decimal, today: date) -> Invoice:
     """The invoice a deposit is billed on: to the signer, due the day it is signed."""
-    return Invoice(number=f"{proposal.number}-DEPOSIT", property_id=proposal.property_id,
-                   billing_contact_id=signer.id, amount=amount, amount_due=amount, invoice_date=today, net_days=0,
-                   terms=f"Deposit on proposal {proposal.number}", proposal_id=proposal.id)
+    return Invoice(
+        number=f"{proposal.number}-DEPOSIT",
+        property_id=proposal.property_id,
+        billing_contact_id=signer.id,
+        amount=amount,
+        amount_due=amount,
+        invoice_date=today,
+        net_days=0,
+        terms=f"Deposit on proposal {proposal.number}",
+        proposal_id=proposal.id,
+    )
 
 
 def credit_deposit(storage: Storage, invoice: Invoice) -> Invoice:
@@ -59,5 +70,6 @@ def credit_deposit(storage: Storage, invoice: Invoice) -> Invoice:
         return invoice
     credit = min(deposit.amount, invoice.amount_due)
     due = invoice.amount_due - credit
-    return attrs.evolve(invoice, deposit_credit=credit, amount_due=due,
-                        paid_on=invoice.invoice_date if due == 0 else invoice.paid_on)
+    return attrs.evolve(
+        invoice, deposit_credit=credit, amount_due=due, paid_on=invoice.invoice_date if due == 0 else invoice.paid_on
+    )

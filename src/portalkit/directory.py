@@ -9,12 +9,15 @@ portal starts from.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from . import history, inputs
 from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .invitations import Invitations
+from .lookups import by_host_ids
 from .models import (
     Access,
     Contact,
@@ -30,10 +33,8 @@ from .models import (
 )
 from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import ROLE_PERMISSIONS, require
-from .lookups import by_host_ids
 from .ports import Clock, Storage
 from .settings import Settings
-from .invitations import Invitations
 
 if TYPE_CHECKING:
     from .email_change import EmailChanges
@@ -92,8 +93,15 @@ def _permissions(values: object) -> frozenset[Permission]:
 class Directory:
     """Contacts created with "invite" ticked, or auto-invited, are invited through ``invitations``."""
 
-    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, invitations: Invitations,
-                 email_changes: EmailChanges):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        uow: UnitOfWork,
+        settings: Settings,
+        invitations: Invitations,
+        email_changes: EmailChanges,
+    ):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
         self._invitations, self._email_changes = invitations, email_changes
 
@@ -120,15 +128,23 @@ class Directory:
     def contact_by_email(self, email: str) -> Contact | None:
         return contact_by_email(self._storage, email)
 
-    def contacts(self, staff: StaffUser, status: PortalStatus | None = None, customer_id: str | None = None, *,
-                 after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Contact]:
+    def contacts(
+        self,
+        staff: StaffUser,
+        status: PortalStatus | None = None,
+        customer_id: str | None = None,
+        *,
+        after: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[Contact]:
         """Staff list contacts by name, of one customer or all, filtered by portal status (INV-8); one page."""
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         where: dict[str, Any] = {"customer_id": inputs.identifier(customer_id, "customer_id")} if customer_id else {}
         if status is not None:
             where["portal_status"] = inputs.member(status, PortalStatus, "status")
-        return fetch(self._storage, Contact, order=("last_name", "first_name"), after=after, limit=limit,
-                     archived=False, **where)
+        return fetch(
+            self._storage, Contact, order=("last_name", "first_name"), after=after, limit=limit, archived=False, **where
+        )
 
     def history(self, staff: StaffUser, contact_id: str) -> list[StatusEvent]:
         """INV-8: the contact's portal status history, oldest first."""
@@ -139,8 +155,12 @@ class Directory:
     # -- staff users -----------------------------------------------------------------------
     def create_first_admin(self, email: str, name: str) -> StaffUser:
         """The first staff user, holding every permission; refused once any staff user exists."""
-        user = StaffUser(email=inputs.email(email), name=inputs.text(name, "name"),
-                         permissions=ROLE_PERMISSIONS[Role.SYSTEM_ADMINISTRATOR], role=Role.SYSTEM_ADMINISTRATOR)
+        user = StaffUser(
+            email=inputs.email(email),
+            name=inputs.text(name, "name"),
+            permissions=ROLE_PERMISSIONS[Role.SYSTEM_ADMINISTRATOR],
+            role=Role.SYSTEM_ADMINISTRATOR,
+        )
         with self._uow():
             marker = f"{self._settings.current.company_id}:{_FIRST_ADMIN}"
             if self._storage.page(StaffUser, order=(), limit=1) or self._storage.get(Counter, marker) is not None:
@@ -148,8 +168,9 @@ class Directory:
             self._storage.insert(Counter(id=marker, value=1))
             return self._insert_with_email(user, "staff user")
 
-    def add_staff(self, by: StaffUser, email: str, name: str, permissions: Iterable[Permission] = (), *,
-                  role: Role | None = None) -> StaffUser:
+    def add_staff(
+        self, by: StaffUser, email: str, name: str, permissions: Iterable[Permission] = (), *, role: Role | None = None
+    ) -> StaffUser:
         """``MANAGE_STAFF``: a staff user with a default ``role`` or the ``permissions`` given,
         none of which ``by`` does not hold."""
         role, granted = self._grant(by, permissions, role)
@@ -157,8 +178,9 @@ class Directory:
         with self._uow():
             return self._insert_with_email(user, "staff user")
 
-    def set_role(self, by: StaffUser, staff_id: str, role: Role | None,
-                 permissions: Iterable[Permission] = ()) -> StaffUser:
+    def set_role(
+        self, by: StaffUser, staff_id: str, role: Role | None, permissions: Iterable[Permission] = ()
+    ) -> StaffUser:
         """``MANAGE_STAFF``: give a staff user a default role (its permissions) or, with ``role``
         None, the ``permissions`` given; never one ``by`` lacks, never ``by`` their own."""
         role, granted = self._grant(by, permissions, role)
@@ -173,8 +195,9 @@ class Directory:
         require(by, Permission.MANAGE_STAFF, self._settings.company_id)
         return sorted(self._storage.find(StaffUser, archived=False), key=lambda u: (u.name.lower(), u.email))
 
-    def _grant(self, by: StaffUser, permissions: Iterable[Permission],
-               role: Role | None) -> tuple[Role | None, frozenset[Permission]]:
+    def _grant(
+        self, by: StaffUser, permissions: Iterable[Permission], role: Role | None
+    ) -> tuple[Role | None, frozenset[Permission]]:
         require(by, Permission.MANAGE_STAFF, self._settings.company_id)
         role = None if role is None else inputs.member(role, Role, "role")
         granted = ROLE_PERMISSIONS[role] if role is not None else _permissions(permissions)
@@ -196,13 +219,22 @@ class Directory:
         with self._uow():
             return self._storage.insert(customer)
 
-    def add_property(self, staff: StaffUser, customer_id: str, name: str, *, account_owner_email: str | None = None,
-                     operations_manager_email: str | None = None) -> Property:
+    def add_property(
+        self,
+        staff: StaffUser,
+        customer_id: str,
+        name: str,
+        *,
+        account_owner_email: str | None = None,
+        operations_manager_email: str | None = None,
+    ) -> Property:
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
-        prop = Property(customer_id=inputs.identifier(customer_id, "customer_id"), name=inputs.text(name, "name"),
-                        account_owner_email=normalise_email(account_owner_email, field="account_owner_email"),
-                        operations_manager_email=normalise_email(operations_manager_email,
-                                                                 field="operations_manager_email"))
+        prop = Property(
+            customer_id=inputs.identifier(customer_id, "customer_id"),
+            name=inputs.text(name, "name"),
+            account_owner_email=normalise_email(account_owner_email, field="account_owner_email"),
+            operations_manager_email=normalise_email(operations_manager_email, field="operations_manager_email"),
+        )
         with self._uow():
             self.get(Customer, customer_id)
             return self._storage.insert(prop)
@@ -226,9 +258,15 @@ class Directory:
         if inputs.flag(invite, "invite"):
             require(staff, Permission.SEND_PORTAL_INVITATION, self._settings.company_id)
         first, last = check_names(first_name, last_name)
-        contact = Contact(customer_id=inputs.identifier(customer_id, "customer_id"), first_name=first, last_name=last,
-                          email=normalise_email(email), property_ids=tuple(inputs.identifiers(property_ids, "property_ids")),
-                          account_wide=inputs.flag(account_wide, "account_wide"), access=_access(access))
+        contact = Contact(
+            customer_id=inputs.identifier(customer_id, "customer_id"),
+            first_name=first,
+            last_name=last,
+            email=normalise_email(email),
+            property_ids=tuple(inputs.identifiers(property_ids, "property_ids")),
+            account_wide=inputs.flag(account_wide, "account_wide"),
+            access=_access(access),
+        )
         config = self._settings.current
         with self._uow():
             self.get(Customer, customer_id)
@@ -271,8 +309,7 @@ class Directory:
         """VIS-2: the property's billing contact sees all of its invoices, as its primary contact does."""
         return self._set_property_contact(staff, property_id, contact_id, "billing_contact_id")
 
-    def _set_property_contact(self, staff: StaffUser, property_id: str, contact_id: str | None,
-                              role: str) -> Property:
+    def _set_property_contact(self, staff: StaffUser, property_id: str, contact_id: str | None, role: str) -> Property:
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
         contact_id = inputs.optional_identifier(contact_id, "contact_id")
         with self._uow():
@@ -290,13 +327,18 @@ class Directory:
             contact = self.contact(contact_id)
             prop = self.get(Property, property_id)
             if contact.id in (prop.primary_contact_id, prop.billing_contact_id):
-                self._storage.update(attrs.evolve(
-                    prop, primary_contact_id=None if prop.primary_contact_id == contact.id else prop.primary_contact_id,
-                    billing_contact_id=None if prop.billing_contact_id == contact.id else prop.billing_contact_id))
+                self._storage.update(
+                    attrs.evolve(
+                        prop,
+                        primary_contact_id=None if prop.primary_contact_id == contact.id else prop.primary_contact_id,
+                        billing_contact_id=None if prop.billing_contact_id == contact.id else prop.billing_contact_id,
+                    )
+                )
             if property_id not in contact.property_ids:
                 return contact
-            return self._storage.update(attrs.evolve(
-                contact, property_ids=tuple(p for p in contact.property_ids if p != property_id)))
+            return self._storage.update(
+                attrs.evolve(contact, property_ids=tuple(p for p in contact.property_ids if p != property_id))
+            )
 
     def customers(self, staff: StaffUser, *, after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Customer]:
         """``MANAGE_CONTACTS``: the customers (accounts), by name; one page."""
@@ -312,11 +354,15 @@ class Directory:
     def update_contact(self, staff: StaffUser, contact_id: str, **changes: Any) -> Contact:
         """Staff edits: access flags, account_wide, main_contact_only, receipts, names, language."""
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
-        checks: dict[str, Callable[[Any], Any]] = {"access": _access, "account_wide": lambda v: inputs.flag(v, "account_wide"),
-                  "main_contact_only": lambda v: inputs.flag(v, "main_contact_only"),
-                  "receipts_opt_in": lambda v: inputs.flag(v, "receipts_opt_in"),
-                  "first_name": lambda v: v, "last_name": lambda v: v,
-                  "language": inputs.language}
+        checks: dict[str, Callable[[Any], Any]] = {
+            "access": _access,
+            "account_wide": lambda v: inputs.flag(v, "account_wide"),
+            "main_contact_only": lambda v: inputs.flag(v, "main_contact_only"),
+            "receipts_opt_in": lambda v: inputs.flag(v, "receipts_opt_in"),
+            "first_name": lambda v: v,
+            "last_name": lambda v: v,
+            "language": inputs.language,
+        }
         unknown = set(changes) - set(checks)
         if unknown:
             raise ValidationError(f"Cannot change {', '.join(sorted(unknown))} here")
@@ -338,6 +384,71 @@ class Directory:
         self.contact(contact_id)
         return self._email_changes.request(contact_id, email, f"{staff.name} (staff)")
 
+    def save_details(
+        self,
+        staff: StaffUser,
+        contact_id: str,
+        *,
+        first_name: str,
+        last_name: str,
+        email: str = "",
+        receipts_opt_in: bool = False,
+        language: str = "",
+    ) -> Contact:
+        """``MANAGE_CONTACTS``: the staff's contact form saved all at once, or nothing (one unit of
+        work): names (ACC-7), receipts (PAY-7), language, and a new ``email`` (ACC-5, ACC-8:
+        confirmed from the new address when the contact is enrolled; empty or the same keeps
+        it). ``language`` empty keeps the contact's. The contact as saved."""
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
+        email = email.strip() if isinstance(email, str) else email
+        with self._uow():
+            if email and (not isinstance(email, str) or email.lower() != (self.contact(contact_id).email or "")):
+                self.change_email(staff, contact_id, email)  # checks the address
+            self.update_contact(
+                staff,
+                contact_id,
+                first_name=first_name,
+                last_name=last_name,
+                receipts_opt_in=receipts_opt_in,
+                language=language or self.contact(contact_id).language,
+            )
+        return self.contact(contact_id)
+
+    def save_properties(
+        self,
+        staff: StaffUser,
+        contact_id: str,
+        *,
+        linked: Iterable[str] = (),
+        primary: Iterable[str] = (),
+        billing: Iterable[str] = (),
+        account_wide: bool = False,
+    ) -> Contact:
+        """``MANAGE_CONTACTS``: the staff's properties form saved all at once, or nothing (one unit
+        of work): the contact's account-wide access and, for each property of their customer,
+        whether they are linked to it (VIS-1) and its primary and billing contact (VIS-2), as
+        ticked. A property ticked primary or billing is linked too; one left unticked is
+        unlinked. The contact as saved."""
+        require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
+        linked, primary, billing = (set(inputs.items(v, "property_ids")) for v in (linked, primary, billing))
+        with self._uow():
+            contact = self.contact(contact_id)
+            self.update_contact(staff, contact_id, account_wide=account_wide)
+            for prop in self.properties_of(staff, contact.customer_id):
+                if prop.id in linked | primary | billing:
+                    self.link_property(staff, contact_id, prop.id)
+                elif prop.id in contact.property_ids or contact.id in (
+                    prop.primary_contact_id,
+                    prop.billing_contact_id,
+                ):
+                    self.unlink_property(staff, contact_id, prop.id)
+                    continue
+                if (prop.id in primary) != (prop.primary_contact_id == contact.id):
+                    self.set_primary_contact(staff, prop.id, contact.id if prop.id in primary else None)
+                if (prop.id in billing) != (prop.billing_contact_id == contact.id):
+                    self.set_billing_contact(staff, prop.id, contact.id if prop.id in billing else None)
+        return self.contact(contact_id)
+
     def suspend(self, staff: StaffUser, contact_id: str, note: str) -> Contact:
         """ACC-6: the contact cannot log in and is shown ``note``."""
         require(staff, Permission.MANAGE_CONTACTS, self._settings.company_id)
@@ -345,8 +456,9 @@ class Directory:
         with self._uow():
             contact = self.contact(contact_id)
             updated = self._storage.update(
-                attrs.evolve(contact, suspended=True, suspension_note=note,
-                             credential_epoch=contact.credential_epoch + 1)
+                attrs.evolve(
+                    contact, suspended=True, suspension_note=note, credential_epoch=contact.credential_epoch + 1
+                )
             )
             self.record(contact_id, HistoryKind.SUSPENDED, note)
             return updated

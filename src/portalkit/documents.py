@@ -3,7 +3,8 @@ logo (BRD-1), rendered by the ``PdfRenderer`` the host supplies."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from . import i18n
 from .files import Files
@@ -26,10 +27,16 @@ class Documents:
         ``domain``), the property's name and ``today``."""
         config = self._settings.current
         key = config.branding.logo_key
-        return {"company_name": config.company_name, "property_name": prop.name if prop else "",
-                "branding": config.branding, "logo": self._files.get(key) if key else None,
-                "language": i18n.active(), "portal_url": config.portal_url, "domain": config.domain,
-                "today": self._clock.now().date()}
+        return {
+            "company_name": config.company_name,
+            "property_name": prop.name if prop else "",
+            "branding": config.branding,
+            "logo": self._files.get(key) if key else None,
+            "language": i18n.active(),
+            "portal_url": config.portal_url,
+            "domain": config.domain,
+            "today": self._clock.now().date(),
+        }
 
     def _get(self, cls: type[Any], id: str | None) -> Any:
         return self._storage.get(cls, id) if id else None
@@ -43,32 +50,43 @@ class Documents:
             if contact is not None:
                 break
         customer = self._get(Customer, prop.customer_id)
-        return {"name": contact.name if contact is not None else "",
-                "email": (contact.email or "") if contact is not None else "",
-                "customer": customer.name if customer is not None else ""}
+        return {
+            "name": contact.name if contact is not None else "",
+            "email": (contact.email or "") if contact is not None else "",
+            "customer": customer.name if customer is not None else "",
+        }
 
     def invoice(self, invoice: Invoice, prop: Property, lines: Sequence[InvoiceLine]) -> bytes:
         """The invoice with its lines and terms, whom it bills and, while it is open and payable
         in the portal, the link to pay it (``pay_url``)."""
         config = self._settings.current
         payable = config.electronic_payment_enabled and invoice.is_open and not invoice.payment_pending
-        return self._renderer.render_invoice(invoice, {
-            **self._context(prop), "lines": list(lines), "terms": invoice.terms,
-            "bill_to": self._bill_to(invoice, prop),
-            "pay_url": f"{config.portal_url}/invoices/{invoice.id}/pay" if payable else ""})
+        return self._renderer.render_invoice(
+            invoice,
+            {
+                **self._context(prop),
+                "lines": list(lines),
+                "terms": invoice.terms,
+                "bill_to": self._bill_to(invoice, prop),
+                "pay_url": f"{config.portal_url}/invoices/{invoice.id}/pay" if payable else "",
+            },
+        )
 
     def statement(self, statement: Any) -> bytes:
         """An account statement (``statements.Statement``): per property, opening balance, the
         period's entries and closing balance."""
         config = self._settings.current
         payable = config.electronic_payment_enabled and statement.closing > 0
-        return self._renderer.render_statement(statement, {**self._context(None),
-                                                           "pay_url": config.portal_url if payable else ""})
+        return self._renderer.render_statement(
+            statement, {**self._context(None), "pay_url": config.portal_url if payable else ""}
+        )
 
     def proposal(self, proposal: Proposal, prop: Property) -> bytes:
         """The proposal with its services (optional ones marked chosen or not) and, once signed,
         the drawn signature, signer, time and address."""
         signature = proposal.signature
         image = self._files.get(signature.image_key) if signature is not None and signature.image_key else None
-        return self._renderer.render_proposal(proposal, {**self._context(prop), "signature_image": image,
-                                                         "signature_check": check_signature(proposal, prop)})
+        return self._renderer.render_proposal(
+            proposal,
+            {**self._context(prop), "signature_image": image, "signature_check": check_signature(proposal, prop)},
+        )

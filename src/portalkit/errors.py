@@ -94,6 +94,19 @@ class SessionExpired(AuthenticationFailed):
     public_message = N_("Your session has ended. Please log in again.")
 
 
+class SecondStepRequired(PortalError):
+    """The password (or a mailed sign-in link) was right and the contact signs in with a second
+    step (``portal.twostep``): no session was started. ``pending`` is a short-lived signed
+    marker for the host's framework session, which the second step takes; with ``enrol`` the
+    contact must first set one up, as the company requires (``require_second_step``)."""
+
+    public_message = N_("Confirm it is you with your second step.")
+
+    def __init__(self, pending: str, *, enrol: bool = False):
+        super().__init__()
+        self.pending, self.enrol = pending, enrol
+
+
 class InvalidTransition(PortalError):
     """A state machine refused a step (e.g. signing a proposal in production)."""
 
@@ -142,3 +155,15 @@ class ConfigurationError(PortalError):
 
 class StorageError(PortalError):
     public_message = N_("The portal is temporarily unavailable. Please try again.")
+
+
+class LoginsBusy(PortalError):
+    """Every password-check slot of the host is taken (a burst of logins): refused at once,
+    without reading or counting anything, so logins never occupy every worker that serves pages.
+    Hosts answer HTTP 429 with ``Retry-After: retry_after_seconds`` (both glues do)."""
+
+    public_message = N_("Please try again in a moment.")
+
+    def __init__(self, retry_after_seconds: int = 1):
+        super().__init__()
+        self.retry_after_seconds = retry_after_seconds

@@ -63,6 +63,8 @@ class PaymentEvent(Event):
     amount: Decimal
     fee: Decimal
     processor_ref: str
+    tip: Decimal = Decimal("0.00")  # paid with it, on top of ``amount`` and ``fee``; never lowers the amount due
+    instalment_id: str | None = None  # the payment plan instalment it pays, if any
 
 
 @attrs.frozen(kw_only=True)
@@ -160,9 +162,92 @@ class QuoteRequested(Event):
     contact_id: str
 
 
+@attrs.frozen(kw_only=True)
+class VisitChanged(Event):
+    """Staff changed a visit in the portal (scheduled, moved, on the way, started, completed,
+    canceled: ``status``), so the host's schedule follows."""
+
+    name: ClassVar[str] = "visit.changed"
+    visit_id: str
+    job_id: str
+    status: str
+    starts_at: str  # ISO 8601, UTC
+    ends_at: str
+
+
+@attrs.frozen(kw_only=True)
+class VisitChangeRequested(Event):
+    """A contact asked to reschedule or cancel a visit (``kind``), with a reason and the times
+    they prefer; staff answer by moving it."""
+
+    name: ClassVar[str] = "visit.change_requested"
+    visit_request_id: str
+    visit_id: str
+    contact_id: str
+    kind: str
+    reason: str
+    preferred_times: str
+
+
+@attrs.frozen(kw_only=True)
+class VisitRated(Event):
+    """A contact rated a completed visit (1 to 5 stars)."""
+
+    name: ClassVar[str] = "visit.rated"
+    visit_id: str
+    contact_id: str
+    stars: int
+    comment: str
+
+
+@attrs.frozen(kw_only=True)
+class JobRequested(Event):
+    """A contact asked for new work from the portal."""
+
+    name: ClassVar[str] = "job.requested"
+    job_request_id: str
+    property_id: str
+    contact_id: str
+    job_type: str
+    description: str
+
+
+@attrs.frozen(kw_only=True)
+class PaymentPlanChanged(Event):
+    """A payment plan was offered, accepted, revoked by the customer, completed, stopped by a
+    missed instalment or canceled (``status``); ``remaining`` is what its unpaid instalments
+    still add up to, ``next_due_on`` (ISO date) and ``next_amount`` the next instalment's."""
+
+    name: ClassVar[str] = "payment_plan.changed"
+    plan_id: str
+    invoice_id: str
+    contact_id: str
+    status: str
+    amount: Decimal
+    remaining: Decimal
+    next_due_on: str | None = None
+    next_amount: Decimal | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
-    for cls in (InvitationSent, ContactEnrolled, PaymentSettled, PaymentFailed, PaymentRefunded, PaymentCanceled,
-                PaymentReturned, PaymentDisputed, ProposalSigned,
-                IssueCreated, IssueCommented, QuoteRequested)
+    for cls in (
+        InvitationSent,
+        ContactEnrolled,
+        PaymentSettled,
+        PaymentFailed,
+        PaymentRefunded,
+        PaymentCanceled,
+        PaymentReturned,
+        PaymentDisputed,
+        ProposalSigned,
+        IssueCreated,
+        IssueCommented,
+        QuoteRequested,
+        VisitChanged,
+        VisitChangeRequested,
+        VisitRated,
+        JobRequested,
+        PaymentPlanChanged,
+    )
 }

@@ -14,7 +14,7 @@ or desktop opens a file as what its name claims rather than what it is.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import attrs
 import filetype
@@ -77,7 +77,7 @@ def typed_filename(name: str, content_type: str, max_length: int = MAX_FILENAME)
     allowed = extensions(content_type)
     if name.lower().endswith(allowed) and len(name) <= max_length:
         return name
-    return name[:max_length - len(allowed[0])] + allowed[0]
+    return name[: max_length - len(allowed[0])] + allowed[0]
 
 
 def safe_filename(value: object) -> str:
@@ -99,47 +99,68 @@ class Files:
         config = self._settings.current
         files = inputs.items(uploads, "attachments")
         if len(files) > limit:
-            raise ValidationError(ngettext("Attach at most %(count)d file.", "Attach at most %(count)d files.", limit)
-                                  % {"count": limit}, field="attachments")
+            raise ValidationError(
+                ngettext("Attach at most %(count)d file.", "Attach at most %(count)d files.", limit) % {"count": limit},
+                field="attachments",
+            )
         checked, total = [], 0
         for upload in files:
             if not isinstance(upload, Upload) or not isinstance(upload.data, bytes):
                 raise ValidationError(_("Attachments must be files."), field="attachments")
             name = safe_filename(upload.filename)
             if not upload.data or len(upload.data) > config.max_attachment_bytes:
-                raise ValidationError(_("%(name)s: a file must be between 1 byte and %(megabytes)d MB.")
-                                      % {"name": name, "megabytes": config.max_attachment_bytes // (1024 * 1024)},
-                                      field="attachments")
+                raise ValidationError(
+                    _("%(name)s: a file must be between 1 byte and %(megabytes)d MB.")
+                    % {"name": name, "megabytes": config.max_attachment_bytes // (1024 * 1024)},
+                    field="attachments",
+                )
             kind = sniff(upload.data)
             if kind not in config.allowed_attachment_types:
-                raise ValidationError(_("%(name)s: files of this type cannot be attached.") % {"name": name},
-                                      field="attachments")
+                raise ValidationError(
+                    _("%(name)s: files of this type cannot be attached.") % {"name": name}, field="attachments"
+                )
             total += len(upload.data)
             checked.append((attrs.evolve(upload, filename=typed_filename(name, kind)), kind))
         if room is not None and total > room:
-            raise ValidationError(_("These files are too large: there is room for %(kilobytes)d KB more.")
-                                  % {"kilobytes": room // 1024},
-                                  field="attachments")
+            raise ValidationError(
+                _("These files are too large: there is room for %(kilobytes)d KB more.") % {"kilobytes": room // 1024},
+                field="attachments",
+            )
         return checked
 
-    def save(self, checked: list[tuple[Upload, str]], issue_id: str, comment_id: str | None = None, *,
-             shared: bool = True) -> tuple[Attachment, ...]:
+    def save(
+        self, checked: list[tuple[Upload, str]], issue_id: str, comment_id: str | None = None, *, shared: bool = True
+    ) -> tuple[Attachment, ...]:
         """Write the bytes to the file store; the caller inserts the references it gets back
         (with the issue or comment, in its transaction)."""
-        return tuple(Attachment(issue_id=issue_id, comment_id=comment_id, position=n, filename=u.filename,
-                                content_type=kind, file_key=self._store.put(self._namespace, u.data),
-                                size=len(u.data), shared=shared) for n, (u, kind) in enumerate(checked))
+        return tuple(
+            Attachment(
+                issue_id=issue_id,
+                comment_id=comment_id,
+                position=n,
+                filename=u.filename,
+                content_type=kind,
+                file_key=self._store.put(self._namespace, u.data),
+                size=len(u.data),
+                shared=shared,
+            )
+            for n, (u, kind) in enumerate(checked)
+        )
 
     def count_upload(self, uploader_id: str, attachments: tuple[Attachment, ...]) -> None:
         """Charge the files to the uploader's quota, inside the caller's transaction."""
-        size = sum(a.size for a in attachments)
+        self.count_bytes(uploader_id, sum(a.size for a in attachments))
+
+    def count_bytes(self, uploader_id: str, size: int) -> None:
+        """Charge ``size`` bytes of uploads to the uploader's quota, inside the caller's transaction."""
         if not size:
             return
         key = f"{self._namespace}:uploaded:{uploader_id}"
         counter = self._storage.get(Counter, key) or self._storage.insert(Counter(id=key))
         if counter.value + size > self._settings.current.max_contact_upload_bytes:
-            raise ValidationError(_("You have reached your upload limit; please contact us to send more files."),
-                                  field="attachments")
+            raise ValidationError(
+                _("You have reached your upload limit; please contact us to send more files."), field="attachments"
+            )
         self._storage.update(attrs.evolve(counter, value=counter.value + size))
 
     def read(self, attachment: Attachment) -> bytes:

@@ -61,6 +61,12 @@ def portalkit_file_store() -> Any:
 
 
 @hookspec(firstresult=True)
+def portalkit_text_messenger() -> Any:
+    """Return the :class:`portalkit.ports.TextMessenger` that sends text messages (optional:
+    without one, every notice goes by mail). The ``fieldportalkit-twilio`` adapter supplies one."""
+
+
+@hookspec(firstresult=True)
 def portalkit_clock() -> Any:
     """Return the :class:`portalkit.ports.Clock` (timezone-aware UTC ``now()``)."""
 

@@ -18,17 +18,24 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
-from typing import Iterator
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import (
+    format_currency,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_minus_sign_symbol,
+)
 from babel.support import NullTranslations, Translations
 
 DOMAIN = "portalkit"
@@ -140,27 +147,117 @@ def _locale(language: str) -> Locale:
 
 def money(amount: Decimal) -> str:
     """An amount in the active language's locale: ``$1,287.50``."""
-    return format_currency(amount, CURRENCY, locale=locale())
+    return _money_formatter(_active.get())(amount)
+
+
+@functools.cache
+def _money_formatter(language: str) -> Callable[[Decimal], str]:
+    """How ``language`` writes an amount, worked out once (issue 25: Babel's ``format_currency``
+    parsed the locale's pattern on every call, a fifth of a dashboard's time). The locale's
+    currency pattern, symbols and grouping are read from Babel once; amounts of at most two
+    decimals are then written with Python's own grouping. The result is checked against Babel
+    on sample amounts first; a locale whose pattern it cannot follow keeps Babel's formatting."""
+    spoken = _locale(language)
+
+    def babel(amount: Decimal) -> str:
+        return format_currency(amount, CURRENCY, locale=spoken)
+
+    pattern = spoken.currency_formats["standard"]
+    if pattern.grouping != (3, 3) or pattern.frac_prec != (2, 2) or get_currency_precision(CURRENCY) != 2:
+        return babel
+    symbol = get_currency_symbol(CURRENCY, spoken)
+    group, decimal, minus = get_group_symbol(spoken), get_decimal_symbol(spoken), get_minus_sign_symbol(spoken)
+    (plus_prefix, minus_prefix), (plus_suffix, minus_suffix) = pattern.prefix, pattern.suffix
+    plus_prefix, plus_suffix = plus_prefix.replace("¤", symbol), plus_suffix.replace("¤", symbol)
+    minus_prefix = minus_prefix.replace("¤", symbol).replace("-", minus)
+    minus_suffix = minus_suffix.replace("¤", symbol).replace("-", minus)
+    marks = str.maketrans({",": group, ".": decimal})
+
+    def fast(amount: Decimal) -> str:
+        if type(amount) is not Decimal or not amount.is_finite():
+            return babel(amount)
+        digits = f"{abs(amount):,.2f}".translate(marks)
+        return f"{minus_prefix}{digits}{minus_suffix}" if amount.is_signed() else f"{plus_prefix}{digits}{plus_suffix}"
+
+    samples = [
+        Decimal(v)
+        for v in (
+            "0",
+            "-0.00",
+            "0.05",
+            "1",
+            "-1",
+            "12.5",
+            "999.99",
+            "1000",
+            "-1287.50",
+            "1234567.89",
+            "-9999999999.99",
+            "100000.00",
+            "-0.01",
+            "0.005",
+            "0.015",
+            "2.675",
+            "-1.005",
+            "999.995",
+            "1E+3",
+            "12.3456",
+        )
+    ]
+    return fast if all(fast(a) == babel(a) for a in samples) else babel
+
+
+@functools.lru_cache(maxsize=8192)
+def _date(language: str, value: date, width: str) -> str:
+    return format_date(value, width, locale=_locale(language))
 
 
 def day(value: date | datetime) -> str:
     """A date written out: "November 30, 2026", "30 de noviembre de 2026"."""
-    return format_date(value, "long", locale=locale())
+    return _date(_active.get(), value.date() if isinstance(value, datetime) else value, "long")
 
 
 def short_day(value: date | datetime) -> str:
     """A date in a table: "Nov 30, 2026", "30 nov 2026"."""
-    return format_date(value, "medium", locale=locale())
+    return _date(_active.get(), value.date() if isinstance(value, datetime) else value, "medium")
 
 
 def moment(value: datetime) -> str:
     """A time stamp in UTC, to the minute: "Nov 30, 2026, 10:44 AM", "30 nov 2026, 10:44"."""
-    spoken = locale()
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return _moment(_active.get(), value.replace(second=0, microsecond=0))
+
+
+@functools.lru_cache(maxsize=8192)
+def _moment(language: str, value: datetime) -> str:
+    spoken = _locale(language)
     pattern = str(get_datetime_format("medium", locale=spoken)).replace("'", "")
-    return pattern.replace("{0}", format_time(value, "short", tzinfo=timezone.utc, locale=spoken)) \
-        .replace("{1}", format_date(value, "medium", locale=spoken))
+    return pattern.replace("{0}", format_time(value, "short", tzinfo=UTC, locale=spoken)).replace(
+        "{1}", format_date(value, "medium", locale=spoken)
+    )
 
 
-__all__ = ["CURRENCY", "DEFAULT_LANGUAGE", "DOMAIN", "LANGUAGES", "LOCALES", "NP_", "N_", "activate", "active", "day",
-           "gettext", "locale", "moment", "money", "negotiate", "ngettext", "override", "pgettext", "short_day", "supported",
-           "translations"]
+__all__ = [
+    "CURRENCY",
+    "DEFAULT_LANGUAGE",
+    "DOMAIN",
+    "LANGUAGES",
+    "LOCALES",
+    "NP_",
+    "N_",
+    "activate",
+    "active",
+    "day",
+    "gettext",
+    "locale",
+    "moment",
+    "money",
+    "negotiate",
+    "ngettext",
+    "override",
+    "pgettext",
+    "short_day",
+    "supported",
+    "translations",
+]

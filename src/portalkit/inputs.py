@@ -10,7 +10,8 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from typing import Any, Iterable, TypeGuard, TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeGuard, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -28,8 +29,9 @@ _ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 _LINE_OR_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def text(value: object, field: str, *, max_length: int = MAX_SHORT_TEXT, required: bool = True,
-         multiline: bool = False) -> str:
+def text(
+    value: object, field: str, *, max_length: int = MAX_SHORT_TEXT, required: bool = True, multiline: bool = False
+) -> str:
     """Trimmed text of at most ``max_length`` characters; one line unless ``multiline``.
 
     One-line text has every line break and control character turned into a space (so it can
@@ -48,8 +50,10 @@ def text(value: object, field: str, *, max_length: int = MAX_SHORT_TEXT, require
     if required and not value:
         raise ValidationError(_("Enter the %(field)s.") % {"field": _label(field).lower()}, field=field)
     if len(value) > max_length:
-        raise ValidationError(_("%(field)s has at most %(count)d characters.")
-                              % {"field": _label(field), "count": max_length}, field=field)
+        raise ValidationError(
+            _("%(field)s has at most %(count)d characters.") % {"field": _label(field), "count": max_length},
+            field=field,
+        )
     return value
 
 
@@ -79,8 +83,10 @@ def items(values: object, field: str, *, max_count: int = 100_000) -> list[Any]:
         raise ValidationError(_("%(field)s must be a list.") % {"field": _label(field)}, field=field)
     found = list(values)
     if len(found) > max_count:
-        raise ValidationError(_("At most %(count)d %(field)s at once.")
-                              % {"count": max_count, "field": _label(field).lower()}, field=field)
+        raise ValidationError(
+            _("At most %(count)d %(field)s at once.") % {"count": max_count, "field": _label(field).lower()},
+            field=field,
+        )
     return found
 
 
@@ -101,16 +107,20 @@ def flag(value: object, field: str) -> bool:
 
 def integer(value: object, field: str, *, minimum: int, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise ValidationError(_("%(field)s must be a whole number from %(minimum)d to %(maximum)d.")
-                              % {"field": _label(field), "minimum": minimum, "maximum": maximum}, field=field)
+        raise ValidationError(
+            _("%(field)s must be a whole number from %(minimum)d to %(maximum)d.")
+            % {"field": _label(field), "minimum": minimum, "maximum": maximum},
+            field=field,
+        )
     return value
 
 
 def member(value: object, enum_cls: type[E], field: str) -> E:
     if not isinstance(value, enum_cls):
         choices = ", ".join(str(m.value) for m in enum_cls)
-        raise ValidationError(_("%(field)s must be one of: %(choices)s.")
-                              % {"field": _label(field), "choices": choices}, field=field)
+        raise ValidationError(
+            _("%(field)s must be one of: %(choices)s.") % {"field": _label(field), "choices": choices}, field=field
+        )
     return value
 
 
@@ -120,8 +130,10 @@ def language(value: object, field: str = "language") -> str:
     if isinstance(value, str) and len(value) <= 35 and re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*", value):
         value = value.replace("_", "-").split("-")[0].lower()
     if not isinstance(value, str) or value not in LANGUAGES:
-        raise ValidationError(_("%(field)s must be one of: %(choices)s.")
-                              % {"field": _label(field), "choices": ", ".join(LANGUAGES)}, field=field)
+        raise ValidationError(
+            _("%(field)s must be one of: %(choices)s.") % {"field": _label(field), "choices": ", ".join(LANGUAGES)},
+            field=field,
+        )
     return value
 
 
@@ -138,9 +150,15 @@ def email(value: object, field: str = "email") -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_EMAIL:
         raise ValidationError(_("Enter a valid email."), field=field)
     try:
-        checked = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False,
-                                 allow_quoted_local=False, allow_domain_literal=False, allow_display_name=False,
-                                 test_environment=True)  # also takes the reserved .test names
+        checked = validate_email(
+            value.strip(),
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+            test_environment=True,
+        )  # also takes the reserved .test names
     except EmailNotValidError as exc:
         raise ValidationError(_("Enter a valid email."), field=field) from exc
     return checked.normalized.lower()
@@ -148,10 +166,21 @@ def email(value: object, field: str = "email") -> str:
 
 # The fields a customer fills in, named in their language; other fields by their own name.
 FIELD_LABELS: dict[str, str] = {
-    "first_name": N_("First name"), "last_name": N_("Last name"), "email": N_("Email"), "password": N_("Password"),
-    "subject": N_("Subject"), "notes": N_("Notes"), "text": N_("Comment"), "description": N_("Description"),
-    "signature": N_("Signature"), "services": N_("Services"), "amount": N_("Amount"), "method": N_("Payment method"),
-    "language": N_("Language"), "attachments": N_("Attachments"), "priority": N_("Priority"),
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "email": N_("Email"),
+    "password": N_("Password"),
+    "subject": N_("Subject"),
+    "notes": N_("Notes"),
+    "text": N_("Comment"),
+    "description": N_("Description"),
+    "signature": N_("Signature"),
+    "services": N_("Services"),
+    "amount": N_("Amount"),
+    "method": N_("Payment method"),
+    "language": N_("Language"),
+    "attachments": N_("Attachments"),
+    "priority": N_("Priority"),
 }
 
 

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Callable, Iterable
+from typing import Any
 
 import attrs
 from markupsafe import Markup, escape
 
 from . import history, i18n, inputs
-from .errors import AlreadySignedUp, ExpiredToken, InvalidToken, NotFound, PortalDisabled
+from .errors import AlreadySignedUp, Conflict, ExpiredToken, InvalidToken, NotFound, PortalDisabled
 from .events import InvitationSent, external_ids
 from .lookups import by_host_ids
-from .mails import MailTemplates
-from .models import Contact, HistoryKind, OutboxMessage, Permission, PortalStatus, StaffUser, StatusEvent, new_id
+from .models import (
+    Contact,
+    Counter,
+    HistoryKind,
+    OutboxMessage,
+    Permission,
+    PortalStatus,
+    StaffUser,
+    StatusEvent,
+    new_id,
+)
+from .notify import Notifier
 from .outbox import Outbox
 from .permissions import require
 from .ports import Clock, Storage
@@ -21,6 +33,8 @@ from .settings import Settings
 from .templates import InvitationTemplate, html_to_text
 from .tokens import INVITE, TokenSigner
 from .uow import UnitOfWork
+
+CHUNK = 1000  # contacts per transaction of send_all
 
 
 @attrs.frozen
@@ -38,10 +52,18 @@ class BulkResult:
 
 
 class Invitations:
-    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, signer: TokenSigner,
-                 outbox: Outbox, mails: MailTemplates):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        uow: UnitOfWork,
+        settings: Settings,
+        signer: TokenSigner,
+        outbox: Outbox,
+        notifier: Notifier,
+    ):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
-        self._signer, self._outbox, self._mails = signer, outbox, mails
+        self._signer, self._outbox, self._notifier = signer, outbox, notifier
 
     @property
     def link_lifetime(self) -> timedelta:
@@ -63,8 +85,9 @@ class Invitations:
         require(sender, Permission.SEND_PORTAL_INVITATION, self._settings.company_id)
         return self._send(sender.email, sender.name, inputs.identifiers(contact_ids, "contact_ids"), subject, body)
 
-    def send_by_host_ids(self, sender: StaffUser, host_ids: Iterable[str], *, subject: str | None = None,
-                         body: str | None = None) -> BulkResult:
+    def send_by_host_ids(
+        self, sender: StaffUser, host_ids: Iterable[str], *, subject: str | None = None, body: str | None = None
+    ) -> BulkResult:
         """``send`` to the contacts the host knows by these ids (as sync sent them); a host id the
         portal does not have is ``NotFound`` and nothing is sent."""
         require(sender, Permission.SEND_PORTAL_INVITATION, self._settings.company_id)
@@ -81,8 +104,9 @@ class Invitations:
         config = self._settings.current
         return self._send(None, config.company_name, inputs.identifiers(contact_ids, "contact_ids"), None, None)
 
-    def _send(self, sender_email: str | None, sender_name: str, contact_ids: list[str], subject: object,
-              body: object) -> BulkResult:
+    def _send(
+        self, sender_email: str | None, sender_name: str, contact_ids: list[str], subject: object, body: object
+    ) -> BulkResult:
         config = self._settings.current
         if not config.enabled:
             raise PortalDisabled()
@@ -93,8 +117,10 @@ class Invitations:
             if language not in compiled:
                 with i18n.override(language):
                     subject_text, body_text, link_text = config.invitation_texts(subject, body)  # type: ignore[arg-type]
-                compiled[language] = (InvitationTemplate.compile(subject_text, body_text,
-                                                                 html=config.invite_body_is_html), link_text)
+                compiled[language] = (
+                    InvitationTemplate.compile(subject_text, body_text, html=config.invite_body_is_html),
+                    link_text,
+                )
             return compiled[language]
 
         template(i18n.DEFAULT_LANGUAGE)  # a bad subject or body is refused before anything is written
@@ -113,18 +139,136 @@ class Invitations:
                 if reason:
                     skipped.append(Skipped(contact.id, reason))
                     continue
-                invited.append(attrs.evolve(contact, portal_status=PortalStatus.INVITED,
-                                            invite_nonce=contact.invite_nonce + 1))
+                invited.append(
+                    attrs.evolve(contact, portal_status=PortalStatus.INVITED, invite_nonce=contact.invite_nonce + 1)
+                )
             messages += self._invitations(invited, template, sender_email, sender_name)
-            lines = [StatusEvent(contact_id=c.id, kind=HistoryKind.INVITATION_SENT, at=self._clock.now(),
-                                 detail=f"to {c.email} by {sender_name}") for c in invited]
+            lines = [
+                StatusEvent(
+                    contact_id=c.id,
+                    kind=HistoryKind.INVITATION_SENT,
+                    at=self._clock.now(),
+                    detail=f"to {c.email} by {sender_name}",
+                )
+                for c in invited
+            ]
             sent = [c.id for c in invited]
             if sent and config.invite_notification_emails:
-                messages.append(self._notice(sent, contacts, sender_name))
+                messages += self._notice(sent, contacts, sender_name)
             self._storage.update_many(invited)
             self._outbox.queue(messages)
             self._storage.insert_many(lines)
         return BulkResult(tuple(sent), tuple(skipped))
+
+    def send_all(
+        self,
+        sender: StaffUser | None,
+        contact_ids: Iterable[str],
+        *,
+        run_id: str,
+        subject: str | None = None,
+        body: str | None = None,
+        chunk_size: int = CHUNK,
+    ) -> BulkResult:
+        """``send`` for any number of contacts (a whole customer base), in chunks of
+        ``chunk_size``: each chunk is one transaction (the contacts read, invited, their mails and
+        history written), so memory stays flat and a failure loses one chunk's work, not the
+        rest. ``sender`` ``None`` sends in the company's name (INV-9).
+
+        Resumable: the run's progress (how many of ``contact_ids`` are done) is stored with each
+        chunk under ``run_id``; calling again with the same ``run_id`` and the same ids (after
+        a crash, say) carries on after the last chunk that committed, so no contact is mailed
+        twice. A finished run sends nothing again: use a new ``run_id`` for a new campaign.
+        Unlike ``send``, an id that names no contact is skipped ("not found"), not refused:
+        chunks before it were sent already."""
+        if sender is not None:
+            require(sender, Permission.SEND_PORTAL_INVITATION, self._settings.company_id)
+        config = self._settings.current
+        if not config.enabled:
+            raise PortalDisabled()
+        run = inputs.text(run_id, "run_id", max_length=100)
+        size = inputs.integer(chunk_size, "chunk_size", minimum=1, maximum=10_000)
+        sender_email, sender_name = (sender.email, sender.name) if sender is not None else (None, config.company_name)
+        template = self._templates(subject, body)  # a bad subject or body is refused before anything is written
+        key = f"invitations-run:{self._settings.company_id}:{run}"
+        progress = self._storage.get(Counter, key)
+        done = progress.value if progress is not None else 0
+        sent: list[str] = []
+        skipped: list[Skipped] = []
+        ids = iter(contact_ids)
+        for _ in itertools.islice(ids, done):  # what the run did before it stopped
+            pass
+        while chunk := list(itertools.islice(ids, size)):
+            chunk_sent, chunk_skipped = self._send_chunk(chunk, template, sender_email, sender_name, key, done)
+            done += len(chunk)
+            sent += chunk_sent
+            skipped += chunk_skipped
+        return BulkResult(tuple(sent), tuple(skipped))
+
+    def _templates(self, subject: object, body: object) -> Callable[[str], tuple[InvitationTemplate, str]]:
+        config = self._settings.current
+        compiled: dict[str, tuple[InvitationTemplate, str]] = {}
+
+        def template(language: str) -> tuple[InvitationTemplate, str]:
+            if language not in compiled:
+                with i18n.override(language):
+                    subject_text, body_text, link_text = config.invitation_texts(subject, body)  # type: ignore[arg-type]
+                compiled[language] = (
+                    InvitationTemplate.compile(subject_text, body_text, html=config.invite_body_is_html),
+                    link_text,
+                )
+            return compiled[language]
+
+        template(i18n.DEFAULT_LANGUAGE)
+        return template
+
+    def _send_chunk(
+        self,
+        ids: list[str],
+        template: Callable[[str], tuple[InvitationTemplate, str]],
+        sender_email: str | None,
+        sender_name: str,
+        run_key: str,
+        position: int,
+    ) -> tuple[list[str], list[Skipped]]:
+        """One chunk of ``send_all`` in one transaction, with the run's progress moved on."""
+        config = self._settings.current
+        wanted = list(dict.fromkeys(ids))
+        with self._uow():
+            progress = self._storage.get(Counter, run_key)
+            if (progress.value if progress else 0) != position:  # another call of this run got here first
+                raise Conflict("This invitation run is being sent by another call.")
+            if progress is None:
+                self._storage.insert(Counter(id=run_key, value=position + len(ids)))
+            else:
+                self._storage.update(attrs.evolve(progress, value=position + len(ids)))
+            found = self._storage.get_many(Contact, [i for i in wanted if inputs.is_identifier(i)])
+            skipped = [Skipped(i, "not found") for i in wanted if i not in found]
+            contacts = [found[i] for i in wanted if i in found]
+            invited: list[Contact] = []
+            for contact in contacts:
+                reason = self._skip_reason(contact)
+                if reason:
+                    skipped.append(Skipped(contact.id, reason))
+                else:
+                    invited.append(
+                        attrs.evolve(contact, portal_status=PortalStatus.INVITED, invite_nonce=contact.invite_nonce + 1)
+                    )
+            messages = self._invitations(invited, template, sender_email, sender_name)
+            now = self._clock.now()
+            lines = [
+                StatusEvent(
+                    contact_id=c.id, kind=HistoryKind.INVITATION_SENT, at=now, detail=f"to {c.email} by {sender_name}"
+                )
+                for c in invited
+            ]
+            sent = [c.id for c in invited]
+            if sent and config.invite_notification_emails:
+                messages += self._notice(sent, contacts, sender_name)
+            self._storage.update_many(invited)
+            self._outbox.queue(messages)
+            self._storage.insert_many(lines)
+        return sent, skipped
 
     @staticmethod
     def _skip_reason(contact: Contact) -> str | None:
@@ -138,12 +282,17 @@ class Invitations:
             return "suspended"
         return None
 
-    def _invitations(self, contacts: list[Contact], template: Callable[[str], tuple[InvitationTemplate, str]],
-                     sender_email: str | None, sender_name: str) -> list[OutboxMessage]:
+    def _invitations(
+        self,
+        contacts: list[Contact],
+        template: Callable[[str], tuple[InvitationTemplate, str]],
+        sender_email: str | None,
+        sender_name: str,
+    ) -> list[OutboxMessage]:
         """The mail and the event that invite each of ``contacts`` (already given their new nonce).
-        The mails of one language are rendered together (``MailTemplates.render_each``)."""
+        The mails of one language are rendered together (``Notifier.each``)."""
         config = self._settings.current
-        by_language: dict[str, list[tuple[Contact, dict[str, str]]]] = {}
+        recipients: list[tuple[Contact, dict[str, Any]]] = []
         for contact in contacts:
             chosen, link_text = template(contact.language)
             subject, body = chosen.render(
@@ -160,33 +309,45 @@ class Invitations:
                 self.link_for(contact),
             )
             html = body if chosen.html else str(escape(body)).replace("\n", "<br>\n")
-            by_language.setdefault(contact.language, []).append(
-                (contact, {"subject": subject, "body_html": Markup(html),
-                           "body_text": html_to_text(body) if chosen.html else body}))
-        mails: dict[str, OutboxMessage] = {}
-        for language, batch in by_language.items():
-            # From the company's address, showing who sent it; replies go to them (INV-3)
-            rendered = self._mails.render_each("invitation", [((c.address,), sender_email, values) for c, values in batch],
-                                               language=language,
-                                               from_name=f"{sender_name} ({config.company_name})"
-                                               if sender_email else None)
-            for (contact, _values), mail in zip(batch, rendered):
-                mails[contact.id] = self._outbox.mail_message(mail, dedup_key=f"invite:{contact.id}:{contact.invite_nonce}")
+            recipients.append(
+                (
+                    contact,
+                    {
+                        "subject": subject,
+                        "body_html": Markup(html),
+                        "body_text": html_to_text(body) if chosen.html else body,
+                    },
+                )
+            )
+        # From the company's address, showing who sent it; replies go to them (INV-3)
+        mails = self._notifier.each(
+            "invitation",
+            [(c, str(c.invite_nonce), values) for c, values in recipients],
+            reply_to=sender_email,
+            from_name=f"{sender_name} ({config.company_name})" if sender_email else None,
+        )
         messages = []
         for contact in contacts:
             key = f"{contact.id}:{contact.invite_nonce}"
-            messages += [mails[contact.id], self._outbox.event_message(
-                InvitationSent(event_id=f"invite:{key}", company_id=config.company_id, contact_id=contact.id,
-                               sent_by=sender_email, external_ids=external_ids(contact=contact)))]
+            messages += [mails[contact.id]] if contact.id in mails else []
+            messages += [
+                self._outbox.event_message(
+                    InvitationSent(
+                        event_id=f"invite:{key}",
+                        company_id=config.company_id,
+                        contact_id=contact.id,
+                        sent_by=sender_email,
+                        external_ids=external_ids(contact=contact),
+                    )
+                )
+            ]
         return messages
 
-    def _notice(self, sent: list[str], contacts: list[Contact], sender_name: str) -> OutboxMessage:
+    def _notice(self, sent: list[str], contacts: list[Contact], sender_name: str) -> list[OutboxMessage]:
         """INV-10: the configured addresses hear who was invited."""
         chosen = set(sent)
         names = [f"{c.name} <{c.email}>" for c in contacts if c.id in chosen]
-        mail = self._mails.render("invitation_notice", self._settings.current.invite_notification_emails,
-                                  sender_name=sender_name, names=names)
-        return self._outbox.mail_message(mail, dedup_key=f"invite-notice:{new_id()}")
+        return self._notifier.messages("invitation_notice", key=new_id(), sender_name=sender_name, names=names)
 
     def link_for(self, contact: Contact) -> str:
         """The contact's sign-up link; its token is after "#", so no server ever logs it."""

@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import builtins
 import enum
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import attrs
 
 from . import inputs, money
+from .config import PortalConfig
 from .deposits import credit_deposit
 from .directory import lookup
 from .documents import Documents
 from .errors import ValidationError
 from .i18n import N_, _
 from .models import Contact, Invoice, InvoiceLine, Permission, Property, Proposal, StaffUser
-from .permissions import require
 from .paging import DEFAULT_LIMIT, Page, fetch
-from .ports import AtLeast, Clock, Not, Storage
+from .permissions import require
+from .ports import AtLeast, Clock, In, Not, Storage
 from .settings import Settings
 from .uow import UnitOfWork
-from .visibility import Section, Visibility
+from .visibility import Section, Visibility, invoice_visible
 
 PAID_RECENTLY_DAYS = 183  # "Paid in last 6 months"
+SUMMARY_LIMIT = 200  # open invoices the dashboard's summary adds up, of each kind (``Invoices.summary``)
 MAX_LINES = 500
 MAX_TERMS = 4000
 
@@ -50,20 +53,29 @@ def checked_lines(items: object) -> list[tuple[str, Decimal, Decimal, Decimal]]:
         quantity = money.parse(item.quantity, field="quantity")
         price = money.parse(item.unit_price, field="unit_price")
         amount = (quantity * price).quantize(money.CENT) if item.amount is None else money.parse(item.amount)
-        out.append((inputs.text(item.description, "description", max_length=1000, multiline=True), quantity, price,
-                    amount))
+        out.append(
+            (inputs.text(item.description, "description", max_length=1000, multiline=True), quantity, price, amount)
+        )
     return out
 
 
-def replace_lines(storage: Storage, invoice: Invoice, lines: list[tuple[str, Decimal, Decimal, Decimal]],
-                  current: Sequence[InvoiceLine] = ()) -> bool:
+def replace_lines(
+    storage: Storage,
+    invoice: Invoice,
+    lines: list[tuple[str, Decimal, Decimal, Decimal]],
+    current: Sequence[InvoiceLine] = (),
+) -> bool:
     """Make ``invoice``'s stored lines ``lines`` (``current``: what is stored); True if they changed."""
     ordered = sorted(current, key=lambda line: line.position)
     if [(c.description, c.quantity, c.unit_price, c.amount) for c in ordered] == lines:
         return False
     storage.delete_many(InvoiceLine, [c.id for c in ordered])
-    storage.insert_many([InvoiceLine(invoice_id=invoice.id, position=n, description=d, quantity=q, unit_price=p,
-                                     amount=a) for n, (d, q, p, a) in enumerate(lines)])
+    storage.insert_many(
+        [
+            InvoiceLine(invoice_id=invoice.id, position=n, description=d, quantity=q, unit_price=p, amount=a)
+            for n, (d, q, p, a) in enumerate(lines)
+        ]
+    )
     return True
 
 
@@ -89,9 +101,33 @@ def invoice_row(invoice: Invoice, payments_enabled: bool) -> InvoiceRow:
     return InvoiceRow(invoice, invoice.is_open and payments_enabled and not invoice.payment_pending, label)
 
 
+@attrs.frozen
+class Summary:
+    """What the contact owes across their properties, as the dashboard shows it: the balance,
+    what is overdue, the next due invoice, what is processing, and the invoice "Pay now" opens
+    (``pay``, with its property; ``None`` while electronic payment is off or nothing can be paid)."""
+
+    balance: Decimal
+    overdue: Decimal
+    overdue_count: int
+    next: Invoice | None
+    count: int
+    more: bool  # more than ``SUMMARY_LIMIT`` open invoices of a kind: the first ones are added up
+    processing: Decimal
+    pay: Invoice | None
+    pay_property: Property | None
+
+
 class Invoices:
-    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
-                 documents: Documents):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        uow: UnitOfWork,
+        settings: Settings,
+        visibility: Visibility,
+        documents: Documents,
+    ):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
         self._visibility, self._documents = visibility, documents
 
@@ -131,15 +167,35 @@ class Invoices:
                 lookup(self._storage, Contact, billing_contact_id)
             if proposal_id:
                 lookup(self._storage, Proposal, proposal_id)
-            invoice = self._storage.insert(credit_deposit(self._storage, Invoice(
-                number=number, property_id=property_id, billing_contact_id=billing_contact_id, amount=value,
-                amount_due=due, invoice_date=invoice_date, net_days=net_days,
-                paid_on=invoice_date if due == 0 else None, terms=terms, proposal_id=proposal_id)))
+            invoice = self._storage.insert(
+                credit_deposit(
+                    self._storage,
+                    Invoice(
+                        number=number,
+                        property_id=property_id,
+                        billing_contact_id=billing_contact_id,
+                        amount=value,
+                        amount_due=due,
+                        invoice_date=invoice_date,
+                        net_days=net_days,
+                        paid_on=invoice_date if due == 0 else None,
+                        terms=terms,
+                        proposal_id=proposal_id,
+                    ),
+                )
+            )
             replace_lines(self._storage, invoice, checked)
             return invoice
 
-    def list(self, contact: Contact, property_id: str, which: InvoiceFilter = InvoiceFilter.OPEN, *,
-             after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[InvoiceRow]:
+    def list(
+        self,
+        contact: Contact,
+        property_id: str,
+        which: InvoiceFilter = InvoiceFilter.OPEN,
+        *,
+        after: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[InvoiceRow]:
         """PAY-1: Open (by due date), Paid in last 6 months or All paid (latest paid first), for
         one property; one page of it (``paging``)."""
         with self._settings.pinned():
@@ -152,15 +208,96 @@ class Invoices:
                 where["billing_contact_id"] = contact.id  # VIS-2: otherwise only what is billed to them
             payable = self._settings.current.electronic_payment_enabled
             if which is InvoiceFilter.OPEN:  # open invoices are exactly those without a paid date
-                return fetch(self._storage, Invoice, order=("due_date", "number"), after=after, limit=limit,
-                             row=lambda i: invoice_row(i, payable), paid_on=None, **where)
+                return fetch(
+                    self._storage,
+                    Invoice,
+                    order=("due_date", "number"),
+                    after=after,
+                    limit=limit,
+                    row=lambda i: invoice_row(i, payable),
+                    paid_on=None,
+                    **where,
+                )
             since = self._clock.now().date() - timedelta(days=PAID_RECENTLY_DAYS)
             paid = AtLeast(since) if which is InvoiceFilter.PAID_LAST_6_MONTHS else Not(None)
-            return fetch(self._storage, Invoice, order=("paid_on", "number"), descending=True, after=after,
-                         limit=limit, row=lambda i: invoice_row(i, payable), paid_on=paid, **where)
+            return fetch(
+                self._storage,
+                Invoice,
+                order=("paid_on", "number"),
+                descending=True,
+                after=after,
+                limit=limit,
+                row=lambda i: invoice_row(i, payable),
+                paid_on=paid,
+                **where,
+            )
 
     def get(self, contact: Contact, invoice_id: str) -> Invoice:
         return self._visibility.require_invoice(contact, invoice_id)[0]
+
+    def summary(
+        self, contact: Contact, *, property_id: str | None = None, properties: Sequence[Property] | None = None
+    ) -> Summary:
+        """The dashboard's summary (PAY-1, VIS-2) of the open invoices the contact sees on every
+        property they see (VIS-5): every invoice of a property they are the primary or billing
+        contact of, else those billed to them, by due date, at most ``SUMMARY_LIMIT`` of each
+        kind. "Pay now" opens the first one not already being paid, of ``property_id`` (the
+        property the page shows) if it has one. ``properties``: the contact's, when the page has
+        read them (``visibility.properties``)."""
+        config = self._settings.current
+        props = self._visibility.properties(contact) if properties is None else list(properties)
+        invoices, more = self._open_invoices(contact, props, config)
+        today = self._clock.now().date()
+        overdue = [i for i in invoices if i.due_date < today]
+        upcoming = [i for i in invoices if i.due_date >= today]
+        payable = [i for i in invoices if not i.payment_pending]
+        target = next((i for i in payable if i.property_id == property_id), payable[0] if payable else None)
+        return Summary(
+            balance=sum((i.amount_due for i in invoices), Decimal("0.00")),
+            overdue=sum((i.amount_due for i in overdue), Decimal("0.00")),
+            overdue_count=len(overdue),
+            next=upcoming[0] if upcoming else None,
+            count=len(invoices),
+            more=more,
+            processing=sum((i.pending_amount for i in invoices), Decimal("0.00")),
+            pay=target if config.electronic_payment_enabled else None,
+            pay_property=next((p for p in props if target and p.id == target.property_id), None),
+        )
+
+    def _open_invoices(
+        self, contact: Contact, properties: Sequence[Property], config: PortalConfig
+    ) -> tuple[builtins.list[Invoice], bool]:
+        """The contact's open invoices on ``properties`` by due date (VIS-2), at most
+        ``SUMMARY_LIMIT`` of each kind (all of a property's, those billed to them), two bounded
+        reads in the indexes' order; and whether there were more."""
+        by_id = {p.id: p for p in properties}
+        own = [p.id for p in properties if contact.id in (p.primary_contact_id, p.billing_contact_id)]
+        others = [p.id for p in properties if p.id not in own]
+        found: builtins.list[Invoice] = []
+        more = False
+        kinds: tuple[tuple[builtins.list[str], dict[str, Any]], ...] = (
+            (own, {}),
+            (others, {"billing_contact_id": contact.id}),
+        )
+        for ids, where in kinds:
+            if ids:
+                page = self._storage.page(
+                    Invoice,
+                    order=("due_date", "number"),
+                    limit=SUMMARY_LIMIT + 1,
+                    property_id=In(ids),
+                    paid_on=None,
+                    archived=False,
+                    **where,
+                )
+                more = more or len(page) > SUMMARY_LIMIT
+                found += page[:SUMMARY_LIMIT]
+        shown = [
+            i
+            for i in found
+            if i.property_id in by_id and i.is_open and invoice_visible(contact, i, by_id[i.property_id], config)
+        ]
+        return sorted(shown, key=lambda i: (i.due_date, i.number)), more
 
     def lines(self, contact: Contact, invoice_id: str) -> builtins.list[InvoiceLine]:
         """The invoice's lines, in order."""

@@ -1,24 +1,24 @@
 """Issues: create with priority and attachments, comments public or internal (ISS-1..5).
 
-    open --staff closes--> closed --staff reopens--> open
+open --staff closes--> closed --staff reopens--> open
 """
 
 from __future__ import annotations
 
 import builtins
 import enum
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
 from . import inputs
 from .directory import lookup
 from .errors import InvalidTransition, NotFound, ValidationError
-from .i18n import N_, _
-from .labels import label
 from .events import IssueCommented, IssueCreated, external_ids
 from .files import Files, Upload
-from .mails import MailTemplates
+from .i18n import N_, _
+from .labels import label
 from .models import (
     Attachment,
     Comment,
@@ -32,9 +32,10 @@ from .models import (
     StaffUser,
     new_id,
 )
+from .notify import Notifier
 from .outbox import Outbox
-from .permissions import require
 from .paging import DEFAULT_LIMIT, Page, fetch
+from .permissions import require
 from .ports import Clock, Storage
 from .retry import retry_on_conflict
 from .settings import Settings
@@ -44,16 +45,33 @@ from .visibility import Section, Visibility
 MAX_SUBJECT = 200
 
 
+@attrs.frozen
+class StaffIssue:
+    """An issue as the staff's work list shows it, with its property (``None`` once gone)."""
+
+    issue: Issue
+    property: Property | None
+
+
 class IssueFilter(enum.Enum):
     OPEN = N_("Open")
     CLOSED = N_("Closed")
 
 
 class Issues:
-    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
-                 outbox: Outbox, mails: MailTemplates, files: Files):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        uow: UnitOfWork,
+        settings: Settings,
+        visibility: Visibility,
+        outbox: Outbox,
+        notifier: Notifier,
+        files: Files,
+    ):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
-        self._visibility, self._outbox, self._mails, self._files = visibility, outbox, mails, files
+        self._visibility, self._outbox, self._notifier, self._files = visibility, outbox, notifier, files
 
     def _next_number(self) -> int:
         storage, key = self._storage, f"{self._settings.current.company_id}:issue"
@@ -65,8 +83,16 @@ class Issues:
         return self._settings.current.max_issue_upload_bytes - (issue.attachment_bytes if issue else 0)
 
     # -- customer --------------------------------------------------------------------------
-    def create(self, contact: Contact, property_id: str, subject: str, *, priority: Priority = Priority.MEDIUM,
-               notes: str = "", attachments: Iterable[Upload] = ()) -> Issue:
+    def create(
+        self,
+        contact: Contact,
+        property_id: str,
+        subject: str,
+        *,
+        priority: Priority = Priority.MEDIUM,
+        notes: str = "",
+        attachments: Iterable[Upload] = (),
+    ) -> Issue:
         """ISS-2, ISS-3: open an issue on the current property; staff are mailed."""
         self._visibility.require_section(contact, Section.ISSUES)
         subject = inputs.text(subject, "subject", max_length=MAX_SUBJECT)
@@ -76,32 +102,63 @@ class Issues:
         self._visibility.require_property(contact, property_id)
         issue_id = new_id()
         files = self._files.save(checked, issue_id)
-        return retry_on_conflict(lambda: self._create_once(issue_id, contact, property_id, subject, priority, notes,
-                                                           files))
+        return retry_on_conflict(
+            lambda: self._create_once(issue_id, contact, property_id, subject, priority, notes, files)
+        )
 
-    def _create_once(self, issue_id: str, contact: Contact, property_id: str, subject: str, priority: Priority,
-                     notes: str, files: tuple[Attachment, ...]) -> Issue:
+    def _create_once(
+        self,
+        issue_id: str,
+        contact: Contact,
+        property_id: str,
+        subject: str,
+        priority: Priority,
+        notes: str,
+        files: tuple[Attachment, ...],
+    ) -> Issue:
         """One attempt; two issues drawing the same number at once conflict and draw again."""
         with self._uow():
             prop = self._visibility.require_property(contact, property_id)
             now = self._clock.now()
             issue = self._storage.insert(
-                Issue(id=issue_id, number=self._next_number(), property_id=prop.id, subject=subject,
-                      priority=priority, notes=notes, created_by_contact_id=contact.id, main_contact_id=contact.id,
-                      created_at=now, last_updated=now, attachment_bytes=sum(f.size for f in files))
+                Issue(
+                    id=issue_id,
+                    number=self._next_number(),
+                    property_id=prop.id,
+                    subject=subject,
+                    priority=priority,
+                    notes=notes,
+                    created_by_contact_id=contact.id,
+                    main_contact_id=contact.id,
+                    created_at=now,
+                    last_updated=now,
+                    attachment_bytes=sum(f.size for f in files),
+                )
             )
             self._storage.insert_many(files)
             self._files.count_upload(contact.id, files)
-            self._mail_staff(prop, "issue_created", f"issue-created:{issue.id}", contact=contact, issue=issue,
-                             property=prop)
-            self._outbox.event(IssueCreated(event_id=f"issue-created:{issue.id}",
-                                            company_id=self._settings.current.company_id, issue_id=issue.id,
-                                            property_id=prop.id, contact_id=contact.id,
-                                            external_ids=external_ids(property=prop, contact=contact)))
+            self._mail_staff("issue_created", issue.id, contact=contact, issue=issue, property=prop)
+            self._outbox.event(
+                IssueCreated(
+                    event_id=f"issue-created:{issue.id}",
+                    company_id=self._settings.current.company_id,
+                    issue_id=issue.id,
+                    property_id=prop.id,
+                    contact_id=contact.id,
+                    external_ids=external_ids(property=prop, contact=contact),
+                )
+            )
             return issue
 
-    def list(self, contact: Contact, property_id: str, which: IssueFilter = IssueFilter.OPEN, *,
-             after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Issue]:
+    def list(
+        self,
+        contact: Contact,
+        property_id: str,
+        which: IssueFilter = IssueFilter.OPEN,
+        *,
+        after: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[Issue]:
         """ISS-1: Open or Closed issues of one property, most recently updated first; one page."""
         vis = self._visibility
         with self._settings.pinned():
@@ -112,8 +169,9 @@ class Issues:
         where: dict[str, Any] = {"property_id": prop.id, "status": status}
         if contact.main_contact_only:  # VIS-6
             where["main_contact_id"] = contact.id
-        return fetch(self._storage, Issue, order=("last_updated", "number"), descending=True, after=after,
-                     limit=limit, **where)
+        return fetch(
+            self._storage, Issue, order=("last_updated", "number"), descending=True, after=after, limit=limit, **where
+        )
 
     def get(self, contact: Contact, issue_id: str) -> Issue:
         return self._visibility.require_job(contact, Issue, issue_id, Section.ISSUES)[0]
@@ -131,8 +189,9 @@ class Issues:
         the order attached: shared ones (VIS-7) of the issue and of the comments it shows."""
         issue = self.get(contact, issue_id)
         shown = {None, *(c.id for c in self._shown_comments(issue))}
-        return _by_comment(f for f in self._storage.find(Attachment, issue_id=issue.id)
-                           if f.shared and f.comment_id in shown)
+        return _by_comment(
+            f for f in self._storage.find(Attachment, issue_id=issue.id) if f.shared and f.comment_id in shown
+        )
 
     def attachment(self, contact: Contact, issue_id: str, attachment_id: str) -> tuple[Attachment, bytes]:
         """One file the portal shows on an issue, with its bytes; any other id is ``NotFound``."""
@@ -168,39 +227,63 @@ class Issues:
             if issue.status is IssueStatus.CLOSED:
                 raise InvalidTransition(_("This issue is closed."))
             self._files.count_upload(contact.id, files)
-            comment = self._add_comment(comment_id, issue, prop, contact.name, text, by_staff=False, public=True,
-                                        attachments=files)
-            self._mail_staff(prop, "issue_comment", f"issue-comment:{comment.id}", contact=contact, issue=issue,
-                             property=prop, comment=comment)
+            comment = self._add_comment(
+                comment_id, issue, prop, contact.name, text, by_staff=False, public=True, attachments=files
+            )
+            self._mail_staff("issue_comment", comment.id, contact=contact, issue=issue, property=prop, comment=comment)
             return comment
 
-    def _add_comment(self, comment_id: str, issue: Issue, prop: Property | None, author: str, text: str, *,
-                     by_staff: bool, public: bool, attachments: tuple[Attachment, ...] = ()) -> Comment:
+    def _add_comment(
+        self,
+        comment_id: str,
+        issue: Issue,
+        prop: Property | None,
+        author: str,
+        text: str,
+        *,
+        by_staff: bool,
+        public: bool,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> Comment:
         now = self._clock.now()
         size = sum(a.size for a in attachments)
         if size > self._room(issue):
             raise ValidationError(_("This issue has no room for more files."), field="attachments")
         comment = self._storage.insert(
-            Comment(id=comment_id, issue_id=issue.id, author_name=author, by_staff=by_staff, text=text, at=now,
-                    public=public)
+            Comment(
+                id=comment_id,
+                issue_id=issue.id,
+                author_name=author,
+                by_staff=by_staff,
+                text=text,
+                at=now,
+                public=public,
+            )
         )
         self._storage.insert_many(attachments)
         self._storage.update(attrs.evolve(issue, last_updated=now, attachment_bytes=issue.attachment_bytes + size))
-        self._outbox.event(IssueCommented(event_id=f"issue-comment:{comment.id}",
-                                          company_id=self._settings.current.company_id, issue_id=issue.id,
-                                          comment_id=comment.id, by_staff=by_staff, public=public,
-                                          external_ids=external_ids(property=prop)))
+        self._outbox.event(
+            IssueCommented(
+                event_id=f"issue-comment:{comment.id}",
+                company_id=self._settings.current.company_id,
+                issue_id=issue.id,
+                comment_id=comment.id,
+                by_staff=by_staff,
+                public=public,
+                external_ids=external_ids(property=prop),
+            )
+        )
         return comment
 
-    def _mail_staff(self, prop: Property, mail: str, dedup_key: str, **context: Any) -> None:
-        """ISS-3, ISS-5: the property's account owner and operations manager."""
-        to = tuple(dict.fromkeys(e for e in (prop.account_owner_email, prop.operations_manager_email) if e))
-        if to:
-            self._outbox.mail(self._mails.render(mail, to, **context), dedup_key=dedup_key)
+    def _mail_staff(self, notice: str, key: str, **facts: Any) -> None:
+        """ISS-3, ISS-5: the property's account owner and operations manager (``notify.POLICY``;
+        ``facts`` name the ``property``)."""
+        self._notifier.tell(notice, key=key, **facts)
 
     # -- staff -----------------------------------------------------------------------------
-    def staff_comment(self, staff: StaffUser, issue_id: str, text: str, *, public: bool,
-                      attachments: Iterable[Upload] = ()) -> Comment:
+    def staff_comment(
+        self, staff: StaffUser, issue_id: str, text: str, *, public: bool, attachments: Iterable[Upload] = ()
+    ) -> Comment:
         """A staff comment; the portal shows it only when ``public`` (ISS-4), and its files only
         once shared (VIS-7)."""
         require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
@@ -212,30 +295,62 @@ class Issues:
         with self._uow():
             issue = lookup(self._storage, Issue, issue_id)
             prop = self._storage.get(Property, issue.property_id)
-            return self._add_comment(comment_id, issue, prop, staff.name, text, by_staff=True, public=public,
-                                     attachments=files)
+            return self._add_comment(
+                comment_id, issue, prop, staff.name, text, by_staff=True, public=public, attachments=files
+            )
 
-    def share_files(self, staff: StaffUser, comment_id: str,
-                    filenames: Iterable[str] | None = None) -> tuple[Attachment, ...]:
+    def share_files(
+        self, staff: StaffUser, comment_id: str, filenames: Iterable[str] | None = None
+    ) -> tuple[Attachment, ...]:
         """VIS-7: make a staff comment's files (all, or the named ones) visible in the portal;
         returns the comment's files."""
         require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
-        chosen = None if filenames is None else {inputs.text(f, "filenames") for f in inputs.items(filenames, "filenames")}
+        chosen = (
+            None if filenames is None else {inputs.text(f, "filenames") for f in inputs.items(filenames, "filenames")}
+        )
         with self._uow():
             comment = lookup(self._storage, Comment, comment_id)
             files = self._storage.find(Attachment, issue_id=comment.issue_id, comment_id=comment.id)
-            sharing = [attrs.evolve(f, shared=True) for f in files
-                       if not f.shared and (chosen is None or f.filename in chosen)]
+            sharing = [
+                attrs.evolve(f, shared=True) for f in files if not f.shared and (chosen is None or f.filename in chosen)
+            ]
             updated = {f.id: f for f in self._storage.update_many(sharing)} if sharing else {}
             return _by_comment(updated.get(f.id, f) for f in files).get(comment.id, ())
 
-    def staff_issues(self, staff: StaffUser, status: IssueStatus = IssueStatus.OPEN, *, after: str | None = None,
-                     limit: int = DEFAULT_LIMIT) -> Page[Issue]:
+    def staff_issues(
+        self,
+        staff: StaffUser,
+        status: IssueStatus = IssueStatus.OPEN,
+        *,
+        after: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[Issue]:
         """Every issue in ``status``, most recently updated first, for the staff's work list; one page."""
         require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
         status = inputs.member(status, IssueStatus, "status")
-        return fetch(self._storage, Issue, order=("last_updated", "number"), descending=True, after=after,
-                     limit=limit, status=status)
+        return fetch(
+            self._storage,
+            Issue,
+            order=("last_updated", "number"),
+            descending=True,
+            after=after,
+            limit=limit,
+            status=status,
+        )
+
+    def staff_list(
+        self,
+        staff: StaffUser,
+        status: IssueStatus = IssueStatus.OPEN,
+        *,
+        after: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[StaffIssue]:
+        """``MANAGE_ISSUES``: the staff's work list (ISS-1): ``staff_issues``, each with its
+        property; one page."""
+        page = self.staff_issues(staff, status, after=after, limit=limit)
+        props = self._storage.get_many(Property, {i.property_id for i in page})
+        return Page(tuple(StaffIssue(i, props.get(i.property_id)) for i in page), page.next_after)
 
     def staff_comments(self, staff: StaffUser, issue_id: str) -> builtins.list[Comment]:
         require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)

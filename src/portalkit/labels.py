@@ -8,18 +8,54 @@ from __future__ import annotations
 
 import enum
 
-from .i18n import NP_, N_, gettext, pgettext
-from .models import IssueStatus, MethodKind, PaymentMethod, PaymentStatus
+from .i18n import N_, NP_, gettext, pgettext
+from .models import (
+    InstalmentStatus,
+    IssueStatus,
+    JobStatus,
+    MethodKind,
+    PaymentMethod,
+    PaymentStatus,
+    PlanStatus,
+    VisitStatus,
+)
 from .visibility import SECTION_LABELS
 
 LABELS: dict[enum.Enum, str | tuple[str, str]] = {
-    IssueStatus.OPEN: NP_("issue status", "Open"), IssueStatus.CLOSED: NP_("issue status", "Closed"),
-    PaymentStatus.INITIATED: N_("started"), PaymentStatus.REQUIRES_ACTION: N_("waiting for your bank"),
-    PaymentStatus.PROCESSING: N_("processing"), PaymentStatus.SETTLED: N_("settled"),
-    PaymentStatus.FAILED: N_("failed"), PaymentStatus.CANCELED: N_("canceled"),
-    PaymentStatus.PARTIALLY_REFUNDED: N_("partially refunded"), PaymentStatus.REFUNDED: N_("refunded"),
-    PaymentStatus.RETURNED: N_("returned"), PaymentStatus.DISPUTED: N_("disputed"),
-    MethodKind.CARD: N_("Card"), MethodKind.ACH: N_("Bank account"),
+    IssueStatus.OPEN: NP_("issue status", "Open"),
+    IssueStatus.CLOSED: NP_("issue status", "Closed"),
+    PaymentStatus.INITIATED: N_("started"),
+    PaymentStatus.REQUIRES_ACTION: N_("waiting for your bank"),
+    PaymentStatus.PROCESSING: N_("processing"),
+    PaymentStatus.SETTLED: N_("settled"),
+    PaymentStatus.FAILED: N_("failed"),
+    PaymentStatus.CANCELED: N_("canceled"),
+    PaymentStatus.PARTIALLY_REFUNDED: N_("partially refunded"),
+    PaymentStatus.REFUNDED: N_("refunded"),
+    PaymentStatus.RETURNED: N_("returned"),
+    PaymentStatus.DISPUTED: N_("disputed"),
+    MethodKind.CARD: N_("Card"),
+    MethodKind.ACH: N_("Bank account"),
+    VisitStatus.SCHEDULED: NP_("visit status", "Scheduled"),
+    VisitStatus.ON_THE_WAY: N_("On the way"),
+    VisitStatus.IN_PROGRESS: NP_("visit status", "In progress"),
+    VisitStatus.COMPLETED: NP_("visit status", "Completed"),
+    VisitStatus.CANCELED: NP_("visit status", "Canceled"),
+    JobStatus.SCHEDULED: NP_("job status", "Scheduled"),
+    JobStatus.IN_PROGRESS: NP_("job status", "In progress"),
+    JobStatus.COMPLETED: NP_("job status", "Completed"),
+    JobStatus.CANCELED: NP_("job status", "Canceled"),
+    PlanStatus.OFFERED: NP_("payment plan status", "Offered"),
+    PlanStatus.ACTIVE: NP_("payment plan status", "Active"),
+    PlanStatus.COMPLETED: N_("Paid in full"),
+    PlanStatus.REVOKED: N_("Revoked"),
+    PlanStatus.MISSED: N_("Stopped: a payment was missed"),
+    PlanStatus.CANCELED: NP_("payment plan status", "Canceled"),
+    InstalmentStatus.SCHEDULED: NP_("instalment status", "Scheduled"),
+    InstalmentStatus.CHARGING: NP_("instalment status", "Processing"),
+    InstalmentStatus.PAID: N_("Paid"),
+    InstalmentStatus.MISSED: N_("Missed"),
+    InstalmentStatus.CANCELED: N_("Not charged"),
     **SECTION_LABELS,
 }
 
@@ -31,7 +67,7 @@ def label(member: enum.Enum) -> str:
 
 
 def method_name(method: PaymentMethod) -> str:
-    """"Visa ending 4242", "Cuenta bancaria terminada en 6789": a saved method as the customer
+    """ "Visa ending 4242", "Cuenta bancaria terminada en 6789": a saved method as the customer
     knows it (the processor's brand, else its kind)."""
     brand = method.brand.title() if method.kind is MethodKind.CARD and method.brand else method.brand
     return gettext("%(brand)s ending %(last4)s") % {"brand": brand or label(method.kind), "last4": method.last4}

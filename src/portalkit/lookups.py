@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterable, TypeVar
+from collections.abc import Iterable
+from typing import TypeVar
 
 from . import inputs
 from .errors import NotFound
@@ -15,8 +16,9 @@ def by_host_ids(storage: Storage, cls: type[R], external_ids: Iterable[object]) 
     """The records of ``cls`` the host knows by these ids, by id; ``NotFound`` naming the first
     the portal does not have."""
     wanted = [inputs.text(e, "external_id", max_length=200) for e in inputs.items(external_ids, "external_ids")]
-    found: dict[str, R] = {getattr(r, "external_id"): r for r in storage.find(cls, external_id=In(wanted))} \
-        if wanted else {}
+    found: dict[str, R] = (
+        {getattr(r, "external_id"): r for r in storage.find(cls, external_id=In(wanted))} if wanted else {}
+    )
     missing = [e for e in wanted if e not in found]
     if missing:
         raise NotFound(f"No {cls.__name__.lower()} with the host id {missing[0]!r}")

@@ -17,8 +17,6 @@ import attrs
 
 from .i18n import N_
 
-
-
 DEFAULT_COMPANY = "default"
 
 
@@ -56,6 +54,7 @@ class Permission(enum.Enum):
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_STAFF = "manage_staff"
     MANAGE_REPORTS = "manage_reports"
+    MANAGE_JOBS = "manage_jobs"
 
 
 class Role(enum.Enum):
@@ -125,6 +124,8 @@ class Access:
     inspection_reports: bool = True
     service_reports: bool = True
     quote_requests: bool = False
+    jobs: bool = True  # jobs and visits of the contact's properties (VIS-6 decides which)
+    job_requests: bool = False  # may ask for new work from the portal (Ascora's "create new Jobs")
 
 
 @attrs.frozen(kw_only=True)
@@ -185,6 +186,18 @@ class Contact:
     login_link_nonce: int = 0  # a sign-in link carries it; using one moves it on (single use)
     pending_email: str | None = None  # asked for, not yet confirmed from that address (ACC-5)
     email_change_nonce: int = 0  # a confirmation link carries it; a newer request or a confirmation moves it on
+    # Text messages (notify): a mobile number in E.164, used only once verified by a code, never
+    # after the contact replied STOP, never in their quiet hours (in their time zone).
+    phone: str | None = None
+    phone_verified: bool = False
+    phone_code_hash: str | None = None  # the verification code sent, hashed; one at a time
+    phone_code_sent_at: datetime | None = None
+    phone_code_attempts: int = 0
+    texts_stopped: bool = False  # the contact replied STOP (START turns texts on again)
+    quiet_hours: tuple[int, int] | None = None  # (from hour, to hour), e.g. (21, 8): no texts then
+    time_zone: str = ""  # IANA name ("America/Chicago"); "" is the company's
+    notices: dict[str, list[str]] = attrs.field(factory=dict)  # notice kind -> channels chosen ("mail", "text")
+    calendar_nonce: int = 0  # the private calendar feed's link carries it; moving it on revokes the link
     receipts_opt_in: bool = False
     language: str = "en"  # pages after login and the mails to the contact (``i18n.LANGUAGES``)
     processor_customer: str | None = None
@@ -229,7 +242,8 @@ class Invoice:
     invoice_date: date
     net_days: int = 30
     due_date: date = attrs.field(
-        default=attrs.Factory(lambda i: i.invoice_date + timedelta(days=i.net_days), takes_self=True))
+        default=attrs.Factory(lambda i: i.invoice_date + timedelta(days=i.net_days), takes_self=True)
+    )
     pending_amount: Decimal = Decimal("0.00")
     paid_on: date | None = None
     terms: str = ""  # the company's payment terms, printed on the PDF
@@ -311,12 +325,15 @@ class Payment:
     settled_at: datetime | None = None
     reversed_at: datetime | None = None  # when money last went back: a refund or a return
     autopay_attempt: int = 0  # 0: the contact paid; n: the n-th automatic attempt on the invoice
+    tip: Decimal = Decimal("0.00")  # charged with the payment, never part of the invoice's amount (TIP-*)
+    instalment_id: str | None = None  # the payment plan instalment it pays (PLN-*)
     company_id: str = DEFAULT_COMPANY
     version: int = 0
 
     @property
     def total(self) -> Decimal:
-        return self.amount + self.fee
+        """What the processor charges: the amount, the card fee (on the amount only) and the tip."""
+        return self.amount + self.fee + self.tip
 
 
 class RefundStatus(enum.Enum):
@@ -362,6 +379,91 @@ class AutopayConsent:
     consent_text: str
     accepted_at: datetime
     ip_address: str = ""
+    revoked_at: datetime | None = None
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+class PlanStatus(enum.Enum):
+    """A payment plan's state (``portalkit.plans``, docs/payments.md):
+
+    offered ──accept──▶ active ──every instalment paid──▶ completed
+       │                  ├──customer revokes──▶ revoked
+       │                  ├──an instalment missed (retries exhausted)──▶ missed
+       └──▶ canceled ◀────┴──staff end it, or the invoice changed
+    """
+
+    OFFERED = "offered"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    REVOKED = "revoked"
+    MISSED = "missed"
+    CANCELED = "canceled"
+
+
+class InstalmentStatus(enum.Enum):
+    SCHEDULED = "scheduled"  # charged on its date (in the company's time zone)
+    CHARGING = "charging"  # a payment is with the processor
+    PAID = "paid"
+    MISSED = "missed"  # every attempt failed
+    CANCELED = "canceled"  # the plan ended before it was charged
+
+
+@attrs.frozen(kw_only=True)
+class PaymentPlan:
+    """An invoice's amount due split into instalments, offered by staff (or set up by the
+    customer where the company allows it) to one contact, who accepts it with a recorded
+    consent (``PlanConsent``) naming the method charged."""
+
+    id: str = _id_field()
+    invoice_id: str
+    contact_id: str  # who may accept it, and whose method pays it
+    amount: Decimal  # the invoice's amount due when it was offered: the instalments add up to it
+    count: int
+    interval: str  # "weekly", "biweekly" or "monthly"
+    status: PlanStatus = PlanStatus.OFFERED
+    offered_by: str  # a staff member's email, or "customer"
+    created_at: datetime
+    accepted_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str = ""
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Instalment:
+    """One instalment of a plan: its number (1..count), the day it is charged, its amount to
+    the cent, and how charging it went (``attempts`` made; each attempt's payment carries
+    ``instalment_id``)."""
+
+    id: str = _id_field()
+    plan_id: str
+    number: int
+    due_on: date
+    amount: Decimal
+    status: InstalmentStatus = InstalmentStatus.SCHEDULED
+    attempts: int = 0
+    paid_at: datetime | None = None
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class PlanConsent:
+    """A contact's authorisation to charge a plan's instalments with a saved method, as given:
+    the words shown (what is charged, when, from which method; for a bank account, the debit
+    authorisation), the method, when, from which address and browser; revoked, it is kept."""
+
+    id: str = _id_field()
+    plan_id: str
+    contact_id: str
+    method_id: str
+    method_label: str  # the method as the consent named it ("Visa ending 4242")
+    consent_text: str
+    accepted_at: datetime
+    ip_address: str = ""
+    user_agent: str = ""
     revoked_at: datetime | None = None
     company_id: str = DEFAULT_COMPANY
     version: int = 0
@@ -471,6 +573,137 @@ class Issue:
     version: int = 0
 
 
+class JobStatus(enum.Enum):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+
+
+class VisitStatus(enum.Enum):
+    SCHEDULED = "scheduled"
+    ON_THE_WAY = "on_the_way"  # the technician left ("on my way"), with an arrival estimate
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+
+
+@attrs.frozen(kw_only=True)
+class Job:
+    """Work the company does at a property (Ascora's Jobs), made of visits; the host feeds it by
+    its ids (``portal.sync``) and changes it with typed calls (``portal.jobs``)."""
+
+    id: str = _id_field()
+    number: str
+    property_id: str
+    title: str
+    job_type: str = ""  # "Maintenance", "Irrigation repair"... (the job-notification lists are per type)
+    status: JobStatus = JobStatus.SCHEDULED
+    description: str = ""
+    main_contact_id: str | None = None  # VIS-6: "main contact only" contacts see only their jobs
+    proposal_id: str | None = None
+    invoice_ids: tuple[str, ...] = ()
+    created_at: datetime
+    external_id: str | None = None
+    archived: bool = False
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Technician:
+    """Who comes: the display name and, optionally, a photo (a file store key)."""
+
+    name: str
+    photo_key: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class Visit:
+    """One trip to the property for a job: its arrival window, who comes, how it went."""
+
+    id: str = _id_field()
+    job_id: str
+    property_id: str  # the job's, so a property's visits are one indexed read
+    starts_at: datetime  # the arrival window
+    ends_at: datetime
+    technicians: tuple[Technician, ...] = ()
+    status: VisitStatus = VisitStatus.SCHEDULED
+    eta: datetime | None = None  # "on my way": when the technician expects to arrive
+    completion_notes: str = ""
+    completed_at: datetime | None = None
+    external_id: str | None = None
+    archived: bool = False
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class JobFile:
+    """A photo or file of a job (or one of its visits); hidden from the portal until staff share
+    it (VIS-7). Its bytes are in the file store."""
+
+    id: str = _id_field()
+    job_id: str
+    visit_id: str | None = None
+    filename: str
+    content_type: str
+    file_key: str
+    size: int
+    shared: bool = False
+    added_at: datetime
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class VisitRequest:
+    """A contact's request to reschedule or cancel a visit: reason and preferred times; staff
+    (and the host, by its event) answer it by moving the visit."""
+
+    id: str = _id_field()
+    visit_id: str
+    contact_id: str
+    kind: str  # "reschedule" or "cancel"
+    reason: str
+    preferred_times: str = ""
+    created_at: datetime
+    handled: bool = False
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class VisitRating:
+    """A contact's one-click rating (1-5) of a completed visit, with an optional comment."""
+
+    id: str = _id_field()
+    visit_id: str
+    contact_id: str
+    stars: int
+    comment: str = ""
+    created_at: datetime
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class JobRequest:
+    """New work a contact asks for from the portal (Ascora's "create new Jobs")."""
+
+    id: str = _id_field()
+    contact_id: str
+    property_id: str
+    job_type: str
+    description: str
+    preferred_dates: str = ""
+    file_keys: tuple[str, ...] = ()  # photos of the problem, in the file store
+    created_at: datetime
+    handled: bool = False
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
 @attrs.frozen(kw_only=True)
 class Report:
     """An inspection or service report on a property (building): its PDF in the file store."""
@@ -484,6 +717,7 @@ class Report:
     file_key: str
     size: int
     external_id: str | None = None  # the host's own id for it: adding it again replaces it
+    job_id: str | None = None  # the job it reports on: shown on the job's page too (issue 26)
     archived: bool = False
     company_id: str = DEFAULT_COMPANY
     version: int = 0
@@ -586,6 +820,73 @@ class StaffSession:
     version: int = 0
 
 
+# -- a second step at sign-in (issue 27: portalkit.twostep) ------------------------------------------
+@attrs.frozen(kw_only=True)
+class Passkey:
+    """A contact's passkey (a WebAuthn credential): it signs them in without a password, or is
+    their second step after one. The authenticator keeps the private key; the portal keeps its
+    public key (COSE, base64url) and the signature counter last seen."""
+
+    id: str = _id_field()
+    contact_id: str
+    credential_id: str  # base64url, as the authenticator names it (unique within the company)
+    public_key: str  # COSE_Key, base64url
+    sign_count: int = 0
+    name: str  # the contact's name for it ("Work laptop")
+    transports: tuple[str, ...] = ()
+    backed_up: bool = False  # a synced passkey (in a password manager or a platform's keychain)
+    created_at: datetime
+    last_used_at: datetime | None = None
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class AuthenticatorApp:
+    """A contact's authenticator app (TOTP, RFC 6238): its secret, encrypted (``twostep``);
+    unconfirmed until the contact types its first code. No code at or before ``last_step`` (a
+    30-second time step) is accepted again."""
+
+    id: str = _id_field()
+    contact_id: str
+    secret: str  # encrypted with a key derived from the portal's secret key
+    confirmed_at: datetime | None = None
+    last_step: int = 0
+    created_at: datetime
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class RecoveryCode:
+    """One of a contact's ten single-use recovery codes, hashed (never stored as typed)."""
+
+    id: str = _id_field()
+    contact_id: str
+    code_hash: str
+    created_at: datetime
+    used_at: datetime | None = None
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class SignInStep:
+    """A sign-in step or passkey ceremony under way: single use, minutes long, named only by a
+    signed marker in the visitor's framework session. ``purpose``: ``second_step`` (the password
+    was right, a second step is due), ``enrol`` (the password was right, a second step must be
+    set up first), ``passkey_login`` (a sign-in with a passkey alone) or ``passkey_add``.
+    ``challenge`` is the WebAuthn challenge issued for it (base64url), cleared when answered."""
+
+    id: str = attrs.field(factory=lambda: secrets.token_urlsafe(24))
+    purpose: str
+    contact_id: str = ""  # "" until a passkey names its contact (passkey_login)
+    challenge: str = ""
+    created_at: datetime
+    company_id: str = DEFAULT_COMPANY
+    version: int = 0
+
+
 @attrs.frozen(kw_only=True)
 class StoredSettings:
     """A company's saved portal settings (BRD-1): one row per company, its ``revision`` the
@@ -643,16 +944,29 @@ RECORD_TYPES: tuple[type, ...] = (
     Payment,
     Refund,
     AutopayConsent,
+    PaymentPlan,
+    Instalment,
+    PlanConsent,
     Proposal,
     Comment,
     Issue,
     Attachment,
     Report,
+    Job,
+    Visit,
+    JobFile,
+    VisitRequest,
+    VisitRating,
+    JobRequest,
     QuoteRequest,
     Counter,
     LoginThrottle,
     LoginSession,
     StaffSession,
+    Passkey,
+    AuthenticatorApp,
+    RecoveryCode,
+    SignInStep,
     ProcessedEvent,
     WebhookEvent,
     StoredSettings,
@@ -661,40 +975,110 @@ RECORD_TYPES: tuple[type, ...] = (
 )
 
 # Records the host owns and keeps in sync by its own ids (``portal.sync``).
-HOST_RECORD_TYPES: tuple[type, ...] = (StaffUser, Customer, Property, Contact, Invoice, Proposal)
+HOST_RECORD_TYPES: tuple[type, ...] = (StaffUser, Customer, Property, Contact, Invoice, Proposal, Job, Visit)
 
 # Storage hints: fields that queries filter on, and groups of fields whose values are unique
 # together (a group with a None in it is not checked). Every record has a company: queries
 # always filter on it, and a value is unique within one company.
+#
+# Every index leads with the company (a company's list never reads another company's rows),
+# then the list's equality filters, then its keyset order and ``id`` (``Storage.page`` orders
+# by ``order`` and then ``id``), so each page is one index range read in order: no sort, no
+# scan, page 1,000 as cheap as page 1 (tests/test_query_plans.py checks every list's plan on
+# SQLite and PostgreSQL).
+_C = "company_id"
 INDEXED: dict[type, tuple[tuple[str, ...], ...]] = {
-    Contact: (("customer_id",), ("portal_status", "last_name", "first_name")),
-    Customer: (("name",),),
-    Property: (("customer_id",),),
-    StatusEvent: (("contact_id",),),
-    # the open and paid lists of a property, in the order they are shown (keyset pages)
-    Invoice: (("property_id", "paid_on", "due_date", "number"), ("billing_contact_id",)),
-    InvoiceLine: (("invoice_id", "position"),),
-    PaymentMethod: (("contact_id",),),
-    AutopayConsent: (("contact_id",), ("revoked_at",)),
-    Payment: (("invoice_id",), ("processor_ref",), ("status",), ("contact_id",), ("created_at",)),
-    Refund: (("payment_id", "status"),),
-    Proposal: (("property_id", "estimated_start", "number"), ("status", "estimated_start", "number"),
-               ("estimated_start", "number")),
-    Comment: (("issue_id", "at"),),
-    Attachment: (("issue_id", "comment_id", "position"),),
-    Issue: (("property_id", "status", "last_updated", "number"), ("status", "last_updated", "number")),
-    Report: (("property_id", "performed_on"),),
-    QuoteRequest: (("handled",),),
-    LoginSession: (("contact_id",),),
-    StaffSession: (("staff_id",),),
-    WebhookEvent: (("outcome", "received_at"), ("received_at",)),
-    SettingsRevision: (("revision",),),
-    OutboxMessage: (("status", "created_at"),),
+    # staff contacts: all, of one customer, or in one portal status; by name
+    Contact: (
+        (_C, "phone"),  # a text message's reply (STOP) finds its contacts by number
+        (_C, "archived", "last_name", "first_name", "id"),
+        (_C, "customer_id", "archived", "last_name", "first_name", "id"),
+        (_C, "portal_status", "archived", "last_name", "first_name", "id"),
+    ),
+    Customer: ((_C, "archived", "name", "id"),),
+    Property: ((_C, "customer_id", "archived", "name"), (_C, "primary_contact_id"), (_C, "billing_contact_id")),
+    StatusEvent: ((_C, "contact_id", "at"),),
+    # the paid lists of a property, latest paid first: all of them, or those billed to one contact
+    Invoice: (
+        (_C, "property_id", "archived", "paid_on", "number", "id"),
+        (_C, "billing_contact_id", "property_id", "archived", "paid_on", "number", "id"),
+        (_C, "proposal_id"),
+        (_C, "number"),
+    ),  # staff find an invoice by its number (offering a payment plan)
+    InvoiceLine: ((_C, "invoice_id", "position"),),
+    PaymentMethod: ((_C, "contact_id"),),
+    AutopayConsent: ((_C, "contact_id", "revoked_at"), (_C, "revoked_at")),
+    # staff payments (newest first), a contact's recent payments, an invoice's, the processor's reference
+    Payment: (
+        (_C, "created_at", "id"),
+        (_C, "contact_id", "created_at", "id"),
+        (_C, "invoice_id", "created_at"),
+        (_C, "processor_ref"),
+        (_C, "status", "created_at"),
+    ),
+    Refund: ((_C, "payment_id", "status"), (_C, "status")),
+    # payment plans: an invoice's, a contact's, the worker's active ones; their instalments in order
+    PaymentPlan: ((_C, "invoice_id", "status"), (_C, "contact_id", "status"), (_C, "status", "created_at", "id")),
+    Instalment: ((_C, "plan_id", "number"), (_C, "status", "due_on")),
+    PlanConsent: ((_C, "plan_id", "revoked_at"),),
+    # a property's proposals by start; staff's, all or in one status, latest start first
+    Proposal: (
+        (_C, "property_id", "archived", "estimated_start", "number", "id"),
+        (_C, "archived", "estimated_start", "number", "id"),
+        (_C, "status", "archived", "estimated_start", "number", "id"),
+        (_C, "main_contact_id"),
+    ),
+    Comment: ((_C, "issue_id", "at"),),
+    Attachment: ((_C, "issue_id", "comment_id", "position"),),
+    # a property's issues and staff's work list, in one status, most recently updated first
+    Issue: (
+        (_C, "property_id", "status", "last_updated", "number", "id"),
+        (_C, "status", "last_updated", "number", "id"),
+    ),
+    Report: (
+        (_C, "property_id", "archived", "performed_on", "id"),
+        (_C, "archived", "performed_on", "id"),
+        (_C, "job_id"),
+    ),
+    QuoteRequest: ((_C, "handled", "created_at"),),
+    # jobs and visits (issue 26): a property's, by date; staff's by status or day; replies by number
+    Job: (
+        (_C, "property_id", "archived", "created_at", "id"),
+        (_C, "status", "created_at", "id"),
+        (_C, "main_contact_id"),
+    ),
+    Visit: (
+        (_C, "property_id", "archived", "starts_at", "id"),
+        (_C, "job_id", "starts_at"),
+        (_C, "starts_at", "id"),
+        (_C, "status", "starts_at", "id"),
+    ),
+    JobFile: ((_C, "job_id", "added_at"),),
+    VisitRequest: ((_C, "handled", "created_at"), (_C, "visit_id")),
+    VisitRating: ((_C, "visit_id"), (_C, "created_at")),
+    JobRequest: ((_C, "handled", "created_at"),),
+    LoginSession: ((_C, "contact_id"),),
+    StaffSession: ((_C, "staff_id"),),
+    # a contact's second steps; sign-in steps by age (the worker purges old ones)
+    Passkey: ((_C, "contact_id"),),
+    AuthenticatorApp: ((_C, "contact_id"),),
+    RecoveryCode: ((_C, "contact_id"),),
+    SignInStep: ((_C, "created_at"),),
+    WebhookEvent: ((_C, "received_at", "id"), (_C, "outcome", "received_at", "id")),
+    SettingsRevision: ((_C, "revision", "id"),),
+    # staff's outbox list (newest first) and the dispatcher's retries and stale claims (earliest due first)
+    OutboxMessage: ((_C, "status", "created_at", "id"), (_C, "status", "next_attempt_at", "id")),
 }
-# Partial indexes: (columns, the field that is NULL in every row indexed). The open invoices of a
-# property in due order: PostgreSQL cannot walk an index in order past an IS NULL condition.
+# Partial indexes: (columns, the field that is NULL in every row indexed). PostgreSQL cannot walk
+# an index in order past an IS NULL condition, so the lists that filter on one get an index of
+# only those rows: the open invoices of a property in due order (all, or those billed to one
+# contact), and the outbox's new messages (never tried yet) in the order they were queued.
 NULL_INDEXED: dict[type, tuple[tuple[tuple[str, ...], str], ...]] = {
-    Invoice: ((("property_id", "due_date", "number", "id"), "paid_on"),),
+    Invoice: (
+        ((_C, "property_id", "archived", "due_date", "number", "id"), "paid_on"),
+        ((_C, "billing_contact_id", "property_id", "archived", "due_date", "number", "id"), "paid_on"),
+    ),
+    OutboxMessage: (((_C, "status", "created_at", "id"), "next_attempt_at"),),
 }
 _EXTERNAL = ("company_id", "external_id")
 UNIQUE: dict[type, tuple[tuple[str, ...], ...]] = {
@@ -705,7 +1089,11 @@ UNIQUE: dict[type, tuple[tuple[str, ...], ...]] = {
     Invoice: (_EXTERNAL,),
     Proposal: (_EXTERNAL,),
     Report: (_EXTERNAL,),
+    Job: (_EXTERNAL,),
+    Visit: (_EXTERNAL,),
     Payment: (("company_id", "idempotency_key"),),
     Refund: (("company_id", "request_key"),),
+    Passkey: (("company_id", "credential_id"),),
+    VisitRating: (("company_id", "visit_id", "contact_id"),),  # JOB-3: one rating per visit and contact,
     OutboxMessage: (("company_id", "dedup_key"),),
 }

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from . import i18n
 from .errors import ValidationError
 from .i18n import N_, _
-from . import i18n
 
 CENT = Decimal("0.01")
 MAXIMUM = Decimal("9999999999.99")  # fits NUMERIC(18, 2) with room for sums
@@ -36,7 +36,9 @@ def parse(value: object, *, field: str = "amount") -> Decimal:
     else:
         raise ValidationError(_(_HINT), field=field)
     if not amount.is_finite() or amount < 0 or amount > MAXIMUM:
-        raise ValidationError(_("Enter an amount between 0 and %(maximum)s.") % {"maximum": display(MAXIMUM)}, field=field)
+        raise ValidationError(
+            _("Enter an amount between 0 and %(maximum)s.") % {"maximum": display(MAXIMUM)}, field=field
+        )
     exact = amount.quantize(CENT)  # cannot overflow: bounded by MAXIMUM above
     if amount != exact:
         raise ValidationError(_("Amounts have at most two decimal places."), field=field)
@@ -46,8 +48,9 @@ def parse(value: object, *, field: str = "amount") -> Decimal:
 def percent(value: object, *, field: str = "percent", maximum: Decimal = Decimal(100)) -> Decimal:
     """An exact percentage from 0 to ``maximum``; a float is refused (2.9 is not 2.9 in binary)."""
     if isinstance(value, (float, bool)) or not isinstance(value, (str, int, Decimal)):
-        raise ValidationError(f"{field} must be a Decimal, an int or text such as '2.9', not {type(value).__name__}.",
-                              field=field)
+        raise ValidationError(
+            f"{field} must be a Decimal, an int or text such as '2.9', not {type(value).__name__}.", field=field
+        )
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation as exc:

@@ -8,7 +8,8 @@ than it shows (plus one, to know whether there is a next page).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar, overload
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 import attrs
 
@@ -74,8 +75,17 @@ def limit_of(limit: object) -> int:
     return inputs.integer(limit, "limit", minimum=1, maximum=MAX_LIMIT)
 
 
-def fetch(storage: Storage, cls: type[R], *, order: Sequence[str], after: str | None, limit: object,
-          descending: bool = False, row: Callable[[R], T] | None = None, **where: Any) -> Page[T]:
+def fetch(
+    storage: Storage,
+    cls: type[R],
+    *,
+    order: Sequence[str],
+    after: str | None,
+    limit: object,
+    descending: bool = False,
+    row: Callable[[R], T] | None = None,
+    **where: Any,
+) -> Page[T]:
     """One page of ``cls`` records matching ``where``; ``row`` turns each into what the list shows.
 
     ``after`` is an id from a previous page's ``next_after``; one that names no record of this

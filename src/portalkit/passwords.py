@@ -25,9 +25,13 @@ def check(password: object, confirm: object, min_length: int) -> None:
     if password != confirm:
         raise ValidationError(_("The two passwords do not match."), field="confirm")
     if len(password) < min_length:
-        raise ValidationError(_("The password must have at least %(count)d characters.") % {"count": min_length}, field="password")
+        raise ValidationError(
+            _("The password must have at least %(count)d characters.") % {"count": min_length}, field="password"
+        )
     if len(password.encode("utf-8")) > MAX_BYTES:
-        raise ValidationError(_("The password must be at most %(count)d bytes.") % {"count": MAX_BYTES}, field="password")
+        raise ValidationError(
+            _("The password must be at most %(count)d bytes.") % {"count": MAX_BYTES}, field="password"
+        )
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
         raise ValidationError(_("The password must contain a letter and a digit."), field="password")
 
@@ -42,7 +46,7 @@ def verify(password: object, hashed: str | None, rounds: int) -> bool:
     A password longer than ``MAX_BYTES`` never matches: bcrypt would read only its first 72
     bytes, so "the password + anything" would otherwise log in. No stored password is longer.
     """
-    candidate = password.encode("utf-8", "surrogatepass")[:MAX_BYTES + 1] if isinstance(password, str) else b""
+    candidate = password.encode("utf-8", "surrogatepass")[: MAX_BYTES + 1] if isinstance(password, str) else b""
     if hashed is None or len(candidate) > MAX_BYTES or not candidate:
         bcrypt.checkpw(candidate[:MAX_BYTES], _dummy_hash(rounds))
         return False

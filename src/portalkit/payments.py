@@ -16,33 +16,74 @@ the processor about every payment left open, so a restart never leaves one pendi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import attrs
 
-from . import inputs, money
+from . import inputs, money, tips
 from .config import PortalConfig
 from .directory import lookup
-from .errors import (AutopayRevoked, Conflict, InvalidTransition, InvalidWebhook, NotFound, PaymentPending,
-                     PaymentsDisabled, PortalError, RefundRefused, ValidationError)
+from .errors import (
+    AutopayRevoked,
+    Conflict,
+    InvalidTransition,
+    InvalidWebhook,
+    NotFound,
+    PaymentPending,
+    PaymentsDisabled,
+    PortalError,
+    RefundRefused,
+    ValidationError,
+)
+from .events import (
+    PaymentCanceled,
+    PaymentDisputed,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentReturned,
+    PaymentSettled,
+    external_ids,
+)
 from .i18n import _
 from .labels import label
-from .events import (PaymentCanceled, PaymentDisputed, PaymentFailed, PaymentRefunded, PaymentReturned,
-                     PaymentSettled, external_ids)
-from .mails import MailTemplates
-from .models import (AutopayConsent, Contact, Invoice, MethodKind, Payment, PaymentMethod, PaymentStatus, Permission,
-                     ProcessedEvent, Property, Refund, RefundStatus, StaffUser)
+from .models import (
+    AutopayConsent,
+    Contact,
+    Invoice,
+    MethodKind,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Permission,
+    ProcessedEvent,
+    Property,
+    Refund,
+    RefundStatus,
+    StaffUser,
+)
+from .notify import Notifier
 from .outbox import Outbox
 from .paging import DEFAULT_LIMIT, Page, fetch
 from .permissions import require
-from .ports import (AtLeast, ChargeOutcome, ChargeRequest, ChargeStatus, Clock, In, MethodDetails, PaymentProcessor,
-                    ProcessorEvent, Storage)
+from .ports import (
+    AtLeast,
+    ChargeOutcome,
+    ChargeRequest,
+    ChargeStatus,
+    Clock,
+    In,
+    MethodDetails,
+    PaymentProcessor,
+    ProcessorEvent,
+    Storage,
+)
 from .retry import retry_on_conflict
 from .settings import Settings
 from .uow import UnitOfWork
-from .visibility import Section, Visibility, section_visible
+from .visibility import Section, Visibility, invoice_visible, section_visible
 
 log = logging.getLogger(__name__)
 S = PaymentStatus
@@ -50,6 +91,7 @@ OPEN = frozenset({S.INITIATED, S.REQUIRES_ACTION, S.PROCESSING})  # hold the inv
 COLLECTED = frozenset({S.SETTLED, S.PARTIALLY_REFUNDED})  # money received, refundable
 FAILURE_NOTICE_DAYS = 30
 MAX_GROUP = 50  # invoices paid in one go (pay_many)
+RECENT_LIMIT = 6  # payments under the dashboard's "Recent activity"
 TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.INITIATED: frozenset({S.REQUIRES_ACTION, S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
     S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
@@ -62,11 +104,23 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.REFUNDED: frozenset(),
     S.RETURNED: frozenset(),
 }
-_FROM_CHARGE = {ChargeStatus.REQUIRES_ACTION: S.REQUIRES_ACTION, ChargeStatus.PROCESSING: S.PROCESSING,
-                ChargeStatus.SUCCEEDED: S.SETTLED, ChargeStatus.FAILED: S.FAILED, ChargeStatus.CANCELED: S.CANCELED}
-_FROM_EVENT = {"requires_action": S.REQUIRES_ACTION, "processing": S.PROCESSING, "succeeded": S.SETTLED,
-               "failed": S.FAILED, "canceled": S.CANCELED, "returned": S.RETURNED, "disputed": S.DISPUTED,
-               "dispute_won": S.SETTLED}
+_FROM_CHARGE = {
+    ChargeStatus.REQUIRES_ACTION: S.REQUIRES_ACTION,
+    ChargeStatus.PROCESSING: S.PROCESSING,
+    ChargeStatus.SUCCEEDED: S.SETTLED,
+    ChargeStatus.FAILED: S.FAILED,
+    ChargeStatus.CANCELED: S.CANCELED,
+}
+_FROM_EVENT = {
+    "requires_action": S.REQUIRES_ACTION,
+    "processing": S.PROCESSING,
+    "succeeded": S.SETTLED,
+    "failed": S.FAILED,
+    "canceled": S.CANCELED,
+    "returned": S.RETURNED,
+    "disputed": S.DISPUTED,
+    "dispute_won": S.SETTLED,
+}
 RECONCILE_AFTER = timedelta(minutes=30)
 MAX_WEBHOOK_BYTES = 1_000_000
 
@@ -74,8 +128,9 @@ MAX_WEBHOOK_BYTES = 1_000_000
 def step(payment: Payment, to: PaymentStatus, **changes: Any) -> Payment:
     """The one place a payment changes state; refused moves raise ``InvalidTransition``."""
     if to not in TRANSITIONS[payment.status]:
-        raise InvalidTransition(_("A %(status)s payment cannot become %(next)s.")
-                                % {"status": label(payment.status), "next": label(to)})
+        raise InvalidTransition(
+            _("A %(status)s payment cannot become %(next)s.") % {"status": label(payment.status), "next": label(to)}
+        )
     return attrs.evolve(payment, status=to, **changes)
 
 
@@ -101,8 +156,11 @@ def fee_applies(method: PaymentMethod, config: PortalConfig) -> bool:
     and prepaid exempt unless configured), never on ACH; unknown funding is exempt."""
     if method.kind is not MethodKind.CARD:
         return False
-    return (method.funding == "credit" or (method.funding == "debit" and config.fee_on_debit)
-            or (method.funding == "prepaid" and config.fee_on_prepaid))
+    return (
+        method.funding == "credit"
+        or (method.funding == "debit" and config.fee_on_debit)
+        or (method.funding == "prepaid" and config.fee_on_prepaid)
+    )
 
 
 @attrs.frozen
@@ -116,6 +174,17 @@ class Quote:
 
 
 @attrs.frozen
+class StaffPayment:
+    """A payment as the staff's payments page lists it, with its invoice, payer and method (each
+    ``None`` once gone)."""
+
+    payment: Payment
+    invoice: Invoice | None
+    contact: Contact | None
+    method: PaymentMethod | None
+
+
+@attrs.frozen
 class SetupForm:
     """What the payment-method page needs to show the processor's hosted fields."""
 
@@ -124,10 +193,21 @@ class SetupForm:
 
 
 class Payments:
-    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, settings: Settings, visibility: Visibility,
-                 outbox: Outbox, mails: MailTemplates, processor: PaymentProcessor):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        uow: UnitOfWork,
+        settings: Settings,
+        visibility: Visibility,
+        outbox: Outbox,
+        notifier: Notifier,
+        processor: PaymentProcessor,
+    ):
         self._storage, self._clock, self._uow, self._settings = storage, clock, uow, settings
-        self._visibility, self._outbox, self._mails, self._processor = visibility, outbox, mails, processor
+        self._visibility, self._outbox, self._notifier, self._processor = visibility, outbox, notifier, processor
+        # told of every move of a payment that pays a plan's instalment, inside its transaction (``plans``)
+        self.instalment_listeners: list[Callable[[Payment], None]] = []
 
     # -- payment methods (PAY-4) ---------------------------------------------------------------
     def start_setup(self, contact: Contact) -> SetupForm:
@@ -151,13 +231,25 @@ class Payments:
         customer = self._customer(contact)
         details = self._processor_call(self._processor.attach, customer, token)
         kind = MethodKind.CARD if details.kind == "card" else MethodKind.ACH
-        label = (f"{details.brand.title() or 'Card'} ending {details.last4}" if kind is MethodKind.CARD
-                 else f"{details.brand or 'Bank account'} ending {details.last4}")
+        label = (
+            f"{details.brand.title() or 'Card'} ending {details.last4}"
+            if kind is MethodKind.CARD
+            else f"{details.brand or 'Bank account'} ending {details.last4}"
+        )
         ach = kind is MethodKind.ACH
-        method = PaymentMethod(contact_id=contact.id, kind=kind, label=label, last4=details.last4, token=details.token,
-                               brand=details.brand, exp_month=details.exp_month, exp_year=details.exp_year,
-                               funding=details.funding, mandate=self._settings.current.ach_mandate_text if ach else "",
-                               mandate_accepted_at=self._clock.now() if ach else None)
+        method = PaymentMethod(
+            contact_id=contact.id,
+            kind=kind,
+            label=label,
+            last4=details.last4,
+            token=details.token,
+            brand=details.brand,
+            exp_month=details.exp_month,
+            exp_year=details.exp_year,
+            funding=details.funding,
+            mandate=self._settings.current.ach_mandate_text if ach else "",
+            mandate_accepted_at=self._clock.now() if ach else None,
+        )
         with self._uow():
             self._keep_customer(contact, customer)  # on the contact only once a method is saved with it
             first = not self.methods(contact)
@@ -171,13 +263,20 @@ class Payments:
         try:
             return call(*args)  # type: ignore[no-any-return]
         except ValueError as exc:  # the processor refused the token (declined, malformed, ...)
-            raise ValidationError(_("That payment method could not be saved: %(reason)s") % {"reason": exc},
-                                  field="token") from exc
+            raise ValidationError(
+                _("That payment method could not be saved: %(reason)s") % {"reason": exc}, field="token"
+            ) from exc
 
     def _expired_card(self, details: MethodDetails) -> bool:
-        probe = PaymentMethod(contact_id="", kind=MethodKind.CARD if details.kind == "card" else MethodKind.ACH,
-                              label="", last4=details.last4, token=details.token, exp_month=details.exp_month,
-                              exp_year=details.exp_year)
+        probe = PaymentMethod(
+            contact_id="",
+            kind=MethodKind.CARD if details.kind == "card" else MethodKind.ACH,
+            label="",
+            last4=details.last4,
+            token=details.token,
+            exp_month=details.exp_month,
+            exp_year=details.exp_year,
+        )
         return probe.expired(self._today())
 
     def _customer(self, contact: Contact) -> str:
@@ -207,6 +306,12 @@ class Payments:
             self._storage.update(attrs.evolve(current, processor_customer=customer))
         elif current.processor_customer != customer:  # another method was saved meanwhile, with another
             raise Conflict("The contact's processor customer was set meanwhile; add the method again.")
+
+    def hosted_fields(self) -> Mapping[str, str]:
+        """PAY-4: what a page needs of the processor's hosted fields: its kind, script and API
+        (the pay and confirm pages, and the CSP that admits them). Asked of the processor each
+        time, as the pages always did."""
+        return self._processor.hosted_fields()
 
     def methods(self, contact: Contact) -> list[PaymentMethod]:
         """PAY-4: the contact's usable methods; expired cards are never listed. Like every
@@ -255,23 +360,47 @@ class Payments:
     def quote(self, contact: Contact, invoice_id: str, method_id: str, amount: object) -> Quote:
         invoice = self._payable(contact, invoice_id)
         method = self._own_method(contact, method_id)
-        return self._quote(invoice, method, money.parse(amount))
+        return self._quote(invoice, method, money.parse(amount), by_customer=True)
 
-    def _quote(self, invoice: Invoice, method: PaymentMethod, value: Decimal) -> Quote:
+    def _quote(self, invoice: Invoice, method: PaymentMethod, value: Decimal, *, by_customer: bool = False) -> Quote:
+        """PAY-5: an amount above 0 and at most what is due; a customer pays all of it where the
+        company takes no partial payments (``partial_payments``; plans and autopay are exempt)."""
         if value <= 0 or value > invoice.amount_due:
-            raise ValidationError(_("Enter an amount above 0 and at most %(due)s.") % {"due": money.display(invoice.amount_due)},
-                                  field="amount")
+            raise ValidationError(
+                _("Enter an amount above 0 and at most %(due)s.") % {"due": money.display(invoice.amount_due)},
+                field="amount",
+            )
         config = self._settings.current
-        fee = money.percent_of(value, config.convenience_fee_percent) if fee_applies(method, config) else Decimal("0.00")
+        if by_customer and not config.partial_payments and value != invoice.amount_due:
+            raise ValidationError(
+                _("Pay the whole amount due, %(due)s.") % {"due": money.display(invoice.amount_due)}, field="amount"
+            )
+        fee = (
+            money.percent_of(value, config.convenience_fee_percent) if fee_applies(method, config) else Decimal("0.00")
+        )
         return Quote(value, fee, value + fee, invoice.amount_due)
 
-    def pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str) -> Payment:
+    def pay(
+        self,
+        contact: Contact,
+        invoice_id: str,
+        method_id: str,
+        amount: object,
+        idempotency_key: str,
+        *,
+        tip: object = None,
+    ) -> Payment:
         """Start a payment and charge it; repeating a call with the same ``idempotency_key``
-        returns the same payment (and the processor, given the same key, charges once)."""
+        returns the same payment (and the processor, given the same key, charges once). ``tip``
+        (TIP-*, where the company takes tips) is charged with it, never part of the invoice's
+        amount and never under a fee."""
         with self._settings.pinned():  # one read of the settings, inside the first transaction
-            return self._pay(contact, invoice_id, method_id, amount, idempotency_key)
+            value = tips.checked(tip, money.parse(amount), self._settings.current)
+            return self._pay(contact, invoice_id, method_id, amount, idempotency_key, tip=value)
 
-    def pay_many(self, contact: Contact, items: Any, method_id: str, form_key: str) -> list[Payment]:
+    def pay_many(
+        self, contact: Contact, items: Any, method_id: str, form_key: str, *, tip: object = None
+    ) -> list[Payment]:
         """Pay several invoices with one method in one go (the pay page): ``items`` are
         ``(invoice_id, amount)`` pairs. It is one payment per invoice, each through ``pay`` with
         its own idempotency key ``"{form_key}:{invoice_id}"``, so every invoice keeps the state
@@ -281,8 +410,9 @@ class Payments:
         invoice). They are then charged in the order given; charging stops at the first payment
         that does not go through at once (failed, or waiting for the customer's bank): the
         invoices after it stay open, uncharged. The form sent again (the same ``form_key``)
-        returns the same payments and charges nothing twice."""
-        if not isinstance(form_key, str) or not 8 <= len(form_key) <= 64:
+        returns the same payments and charges nothing twice. ``tip`` is checked against what the
+        invoices add up to and charged with the first invoice's payment."""
+        if not isinstance(form_key, str) or not 0 < len(form_key) <= 64:
             raise ValidationError(_("Each payment attempt needs an idempotency key."), field="idempotency_key")
         planned: dict[str, tuple[object, str]] = {}
         for entry in inputs.items(items, "invoices", max_count=MAX_GROUP):
@@ -297,9 +427,16 @@ class Payments:
             planned.setdefault(invoice_id, (amount, key))
         if not planned:
             raise ValidationError(_("Choose at least one invoice to pay."), field="invoices")
+        with self._settings.pinned():
+            tip_value = tips.checked(
+                tip, sum((money.parse(a) for a, _k in planned.values()), Decimal("0.00")), self._settings.current
+            )
         done: list[Payment] = []
         for invoice_id, (amount, key) in planned.items():
-            payment = self.pay(contact, invoice_id, method_id, amount, key)
+            with self._settings.pinned():
+                payment = self._pay(
+                    contact, invoice_id, method_id, amount, key, tip=tip_value if not done else tips.ZERO
+                )
             done.append(payment)
             if payment.status in (S.FAILED, S.REQUIRES_ACTION):
                 break
@@ -310,31 +447,81 @@ class Payments:
         method = self._own_method(contact, method_id)
         invoice = self._visibility.require_invoice(contact, invoice_id)[0]
         try:
-            self._quote(self._payable(contact, invoice.id), method, money.parse(amount, field=f"amount-{invoice.id}"))
+            self._quote(
+                self._payable(contact, invoice.id),
+                method,
+                money.parse(amount, field=f"amount-{invoice.id}"),
+                by_customer=True,
+            )
         except (ValidationError, PaymentPending, InvalidTransition) as exc:
-            raise ValidationError(_("Invoice %(number)s: %(problem)s") % {"number": invoice.number,
-                                                                         "problem": exc.public_message},
-                                  field=f"amount-{invoice.id}") from exc
+            raise ValidationError(
+                _("Invoice %(number)s: %(problem)s") % {"number": invoice.number, "problem": exc.public_message},
+                field=f"amount-{invoice.id}",
+            ) from exc
 
-    def charge_automatically(self, contact: Contact, invoice: Invoice, consent: AutopayConsent,
-                             attempt: int) -> Payment:
+    def charge_automatically(
+        self, contact: Contact, invoice: Invoice, consent: AutopayConsent, attempt: int
+    ) -> Payment:
         """Autopay's charge of an invoice's amount due under ``consent``: attempt ``attempt``,
         once (its key). The consent is read again, and written, inside the payment's
         transaction: a revocation committed before it stops the charge, and one racing it waits
         for it (``AutopayRevoked`` otherwise)."""
+
         def still_consented() -> None:
             current = self._storage.get(AutopayConsent, consent.id)
-            if current is None or current.revoked_at is not None or current.method_id != consent.method_id \
-                    or current.contact_id != contact.id:
+            if (
+                current is None
+                or current.revoked_at is not None
+                or current.method_id != consent.method_id
+                or current.contact_id != contact.id
+            ):
                 raise AutopayRevoked()
             self._storage.update(current)  # compare-and-swap: a concurrent revocation conflicts with it
 
         with self._settings.pinned():
-            return self._pay(contact, invoice.id, consent.method_id, invoice.amount_due,
-                             f"autopay:{invoice.id}:{attempt}", autopay_attempt=attempt, check=still_consented)
+            return self._pay(
+                contact,
+                invoice.id,
+                consent.method_id,
+                invoice.amount_due,
+                f"autopay:{invoice.id}:{attempt}",
+                autopay_attempt=attempt,
+                check=still_consented,
+            )
 
-    def _pay(self, contact: Contact, invoice_id: str, method_id: str, amount: object, idempotency_key: str,
-             autopay_attempt: int = 0, check: Callable[[], None] | None = None) -> Payment:
+    def charge_on_consent(
+        self,
+        contact: Contact,
+        invoice_id: str,
+        method_id: str,
+        amount: Decimal,
+        key: str,
+        *,
+        check: Callable[[], None],
+        instalment_id: str,
+    ) -> Payment:
+        """A charge a standing consent covers (a payment plan's instalment, ``portalkit.plans``):
+        ``check`` runs first inside the payment's transaction and reads again, and writes, what
+        the charge relies on (the consent, the instalment): a change committed before it stops
+        the charge, one racing it conflicts with it. The invoice is read fresh in the same
+        transaction (open, no payment pending, ``amount`` still due). The key makes each attempt
+        one charge."""
+        with self._settings.pinned():
+            return self._pay(contact, invoice_id, method_id, amount, key, check=check, instalment_id=instalment_id)
+
+    def _pay(
+        self,
+        contact: Contact,
+        invoice_id: str,
+        method_id: str,
+        amount: object,
+        idempotency_key: str,
+        autopay_attempt: int = 0,
+        check: Callable[[], None] | None = None,
+        *,
+        tip: Decimal = Decimal("0.00"),
+        instalment_id: str | None = None,
+    ) -> Payment:
         """One transaction reads what it needs and writes the payment and the invoice's pending
         amount; a repeated key is found only when that refuses (a repeat finds the invoice pending,
         paid or the key taken), so a first attempt spends no query looking for an earlier one."""
@@ -347,11 +534,23 @@ class Payments:
                     check()
                 method = self._own_method(contact, method_id)
                 invoice = self._payable(contact, invoice_id)  # fresh, inside the transaction
-                quote = self._quote(invoice, method, value)  # no overpaying a changed invoice
+                customer = not autopay_attempt and instalment_id is None  # the pay page or the API, not the worker
+                quote = self._quote(invoice, method, value, by_customer=customer)  # no overpaying a changed invoice
                 payment = self._storage.insert(
-                    Payment(invoice_id=invoice.id, contact_id=contact.id, method_id=method.id, method_kind=method.kind,
-                            amount=quote.amount, fee=quote.fee, idempotency_key=idempotency_key,
-                            created_at=self._clock.now(), autopay_attempt=autopay_attempt))
+                    Payment(
+                        invoice_id=invoice.id,
+                        contact_id=contact.id,
+                        method_id=method.id,
+                        method_kind=method.kind,
+                        amount=quote.amount,
+                        fee=quote.fee,
+                        idempotency_key=idempotency_key,
+                        created_at=self._clock.now(),
+                        autopay_attempt=autopay_attempt,
+                        tip=tip,
+                        instalment_id=instalment_id,
+                    )
+                )
                 self._storage.update(attrs.evolve(invoice, pending_amount=quote.amount))
         except PortalError as exc:
             existing = self._by_key(idempotency_key)
@@ -363,12 +562,20 @@ class Payments:
         return self._charge(payment, method, contact)
 
     def _charge(self, payment: Payment, method: PaymentMethod, contact: Contact | None = None) -> Payment:
-        payer = contact if contact is not None and contact.id == payment.contact_id else \
-            lookup(self._storage, Contact, payment.contact_id)
-        request = ChargeRequest(payment_id=payment.id, amount=payment.total,
-                                currency=self._settings.current.currency.lower(),
-                                customer_ref=self._saved_customer(payer), method_token=method.token,
-                                idempotency_key=payment.idempotency_key, description=f"Invoice payment {payment.id}")
+        payer = (
+            contact
+            if contact is not None and contact.id == payment.contact_id
+            else lookup(self._storage, Contact, payment.contact_id)
+        )
+        request = ChargeRequest(
+            payment_id=payment.id,
+            amount=payment.total,
+            currency=self._settings.current.currency.lower(),
+            customer_ref=self._saved_customer(payer),
+            method_token=method.token,
+            idempotency_key=payment.idempotency_key,
+            description=f"Invoice payment {payment.id}",
+        )
         try:
             outcome = self._processor.charge(request)
         except Exception:  # unknown outcome: the payment stays open; reconcile() asks again
@@ -378,8 +585,14 @@ class Payments:
 
     def _apply_outcome(self, payment_id: str, outcome: ChargeOutcome, known: Payment | None = None) -> Payment:
         to = _FROM_CHARGE[outcome.status]
-        return self._move(payment_id, to, known=known, processor_ref=outcome.ref, reason=outcome.failure_reason,
-                          action_secret=outcome.action_secret)
+        return self._move(
+            payment_id,
+            to,
+            known=known,
+            processor_ref=outcome.ref,
+            reason=outcome.failure_reason,
+            action_secret=outcome.action_secret,
+        )
 
     def _by_key(self, key: str) -> Payment | None:
         found = self._storage.find(Payment, idempotency_key=key)
@@ -408,10 +621,15 @@ class Payments:
     # -- the processor's answers -----------------------------------------------------------------
     def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> Payment | None:
         """A webhook from the processor: verified (``InvalidWebhook`` otherwise), then applied once."""
-        if not isinstance(headers, Mapping) or not isinstance(body, (bytes, bytearray)) or len(body) > MAX_WEBHOOK_BYTES:
+        if (
+            not isinstance(headers, Mapping)
+            or not isinstance(body, (bytes, bytearray))
+            or len(body) > MAX_WEBHOOK_BYTES
+        ):
             raise InvalidWebhook(_("a webhook is a mapping of headers and a body of at most 1 MB"))
-        return self.apply_event(self._processor.parse_webhook({str(k): str(v) for k, v in headers.items()},
-                                                              bytes(body)))
+        return self.apply_event(
+            self._processor.parse_webhook({str(k): str(v) for k, v in headers.items()}, bytes(body))
+        )
 
     def apply_event(self, event: ProcessorEvent) -> Payment | None:
         """Apply a verified processor event exactly once; a repeat or a move the state machine
@@ -427,8 +645,9 @@ class Payments:
             if payment is None:
                 log.warning("processor event %s names no payment of this portal", event.id)
                 return None
-            self._storage.insert(ProcessedEvent(id=processed_id, payment_id=payment.id, kind=event.kind,
-                                                received_at=self._clock.now()))
+            self._storage.insert(
+                ProcessedEvent(id=processed_id, payment_id=payment.id, kind=event.kind, received_at=self._clock.now())
+            )
             if event.kind == "refunded":
                 return self._apply_refund_event(payment, event)
             to = _FROM_EVENT.get(event.kind)
@@ -491,16 +710,25 @@ class Payments:
 
         return retry_on_conflict(once)
 
-    def _transition(self, payment: Payment, to: PaymentStatus, *, processor_ref: str = "", reason: str = "",
-                    action_secret: str = "") -> Payment:
+    def _transition(
+        self, payment: Payment, to: PaymentStatus, *, processor_ref: str = "", reason: str = "", action_secret: str = ""
+    ) -> Payment:
         """Inside a unit of work: the payment, its invoice, the events and mails of one move."""
         if to in OPEN:  # waiting on the customer or the bank: nothing else changes yet
-            return self._storage.update(step(payment, to, processor_ref=processor_ref or payment.processor_ref,
-                                             action_secret=action_secret if to is S.REQUIRES_ACTION else ""))
+            return self._storage.update(
+                step(
+                    payment,
+                    to,
+                    processor_ref=processor_ref or payment.processor_ref,
+                    action_secret=action_secret if to is S.REQUIRES_ACTION else "",
+                )
+            )
         invoice = original = lookup(self._storage, Invoice, payment.invoice_id)
         changes: dict[str, Any] = {"processor_ref": processor_ref or payment.processor_ref}
         if payment.status in OPEN and to not in OPEN:
-            invoice = attrs.evolve(invoice, pending_amount=max(invoice.pending_amount - payment.amount, Decimal("0.00")))
+            invoice = attrs.evolve(
+                invoice, pending_amount=max(invoice.pending_amount - payment.amount, Decimal("0.00"))
+            )
         if to is S.SETTLED and payment.status is S.DISPUTED and payment.refunded_amount:
             to = refunded_status(payment.refunded_amount, payment.amount)  # won, and partly refunded meanwhile
         elif to is S.SETTLED and payment.status is not S.DISPUTED:
@@ -510,83 +738,73 @@ class Payments:
         elif to in (S.FAILED, S.CANCELED):
             changes["failure_reason"] = reason or ("declined" if to is S.FAILED else "canceled")
         elif to is S.RETURNED:
-            invoice = attrs.evolve(invoice, amount_due=invoice.amount_due + payment.amount - payment.refunded_amount,
-                                   paid_on=None)
+            invoice = attrs.evolve(
+                invoice, amount_due=invoice.amount_due + payment.amount - payment.refunded_amount, paid_on=None
+            )
             changes["failure_reason"] = reason or "returned"
             changes["reversed_at"] = self._clock.now()
         if invoice != original:
             invoice = self._storage.update(invoice)
         done = self._storage.update(step(payment, to, **changes))
         self._announce(done, invoice)
+        if done.instalment_id:
+            for listener in self.instalment_listeners:
+                listener(done)
         return done
 
     def _announce(self, payment: Payment, invoice: Invoice) -> None:
         """PAY-6, PAY-7: an event for the host; receipts when settled; the paying contact (and,
-        for returns, staff) told when it failed or came back."""
+        for returns and failed autopay, staff) told when it failed or came back — who, and by
+        which channel, is ``notify.POLICY``'s."""
         common: dict[str, Any] = dict(
             event_id=f"payment:{payment.id}:{payment.status.value}:{payment.version}",
-            company_id=self._settings.current.company_id, payment_id=payment.id, invoice_id=invoice.id,
-            contact_id=payment.contact_id, amount=payment.amount, fee=payment.fee, processor_ref=payment.processor_ref,
-            external_ids=external_ids(invoice=invoice))
+            company_id=self._settings.current.company_id,
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            contact_id=payment.contact_id,
+            amount=payment.amount,
+            fee=payment.fee,
+            processor_ref=payment.processor_ref,
+            tip=payment.tip,
+            instalment_id=payment.instalment_id,
+            external_ids=external_ids(invoice=invoice),
+        )
         status = payment.status
         if status is S.SETTLED:
             self._outbox.event(PaymentSettled(amount_due=invoice.amount_due, **common))
-            for contact in self._receipt_contacts(payment, invoice):
-                self._outbox.mail(self._mails.render("payment_receipt", (contact.address,), language=contact.language,
-                                                     contact=contact, invoice=invoice, payment=payment),
-                                  dedup_key=f"receipt:{payment.id}:{contact.id}:{payment.version}")
-        elif status in (S.FAILED, S.CANCELED):
-            event = PaymentFailed(reason=payment.failure_reason, **common) if status is S.FAILED \
-                else PaymentCanceled(reason=payment.failure_reason, **common)
-            self._outbox.event(event)
-            payer = self._mail_payer(payment, invoice, "payment_failed")
-            if status is S.FAILED and payment.autopay_attempt and payer is not None:
-                self._mail_staff_autopay_failed(payment, invoice, payer)
+        elif status is S.FAILED:
+            self._outbox.event(PaymentFailed(reason=payment.failure_reason, **common))
+        elif status is S.CANCELED:
+            self._outbox.event(PaymentCanceled(reason=payment.failure_reason, **common))
         elif status is S.RETURNED:
             self._outbox.event(PaymentReturned(reason=payment.failure_reason, amount_due=invoice.amount_due, **common))
-            payer = self._mail_payer(payment, invoice, "payment_returned")
-            prop = lookup(self._storage, Property, invoice.property_id)
-            if prop.account_owner_email and payer is not None:
-                self._outbox.mail(self._mails.render("payment_returned", (prop.account_owner_email,), contact=payer,
-                                                     invoice=invoice, payment=payment),
-                                  dedup_key=f"payment-returned-staff:{payment.id}")
         elif status is S.DISPUTED:
             self._outbox.event(PaymentDisputed(**common))
-
-    def _mail_staff_autopay_failed(self, payment: Payment, invoice: Invoice, payer: Contact) -> None:
-        """An automatic payment failed: the property's account owner hears of it, with whether
-        autopay tries again."""
-        prop = lookup(self._storage, Property, invoice.property_id)
-        if prop.account_owner_email:
-            last = payment.autopay_attempt >= len(self._settings.current.autopay_retry_days)
-            self._outbox.mail(self._mails.render("autopay_failed", (prop.account_owner_email,), contact=payer,
-                                                 invoice=invoice, payment=payment, last_attempt=last),
-                              dedup_key=f"autopay-failed:{payment.id}")
-
-    def _mail_payer(self, payment: Payment, invoice: Invoice, mail: str) -> Contact | None:
-        """Mail the paying contact (when they have an address); return them."""
+        notice = {
+            S.SETTLED: "payment_receipt",
+            S.FAILED: "payment_failed",
+            S.CANCELED: "payment_failed",
+            S.RETURNED: "payment_returned",
+        }.get(status)
         payer = self._storage.get(Contact, payment.contact_id)
-        if payer is not None and payer.email:
-            self._outbox.mail(self._mails.render(mail, (payer.email,), language=payer.language, contact=payer,
-                                                 invoice=invoice, payment=payment),
-                              dedup_key=f"{mail}:{payment.id}")
-        return payer
-
-    def _receipt_contacts(self, payment: Payment, invoice: Invoice) -> list[Contact]:
-        """PAY-7: who gets the receipt of a settled payment: the contact who paid (or whose
-        autopay paid), unless the company turned ``payer_receipts`` off; and every contact of the
-        invoice who opted in to receipts."""
-        prop = lookup(self._storage, Property, invoice.property_id)
-        ids = list(dict.fromkeys(i for i in (payment.contact_id, prop.primary_contact_id, prop.billing_contact_id,
-                                                     invoice.billing_contact_id) if i))
-        contacts = self._storage.get_many(Contact, ids)
-        payer_too = self._settings.current.payer_receipts
-        return [c for c in contacts.values()
-                if c.email and (c.receipts_opt_in or (payer_too and c.id == payment.contact_id))]
+        if notice is None or payer is None:
+            return
+        key = f"{payment.id}:{payment.version}"
+        facts: dict[str, Any] = dict(
+            contact=payer,
+            invoice=invoice,
+            payment=payment,
+            property=lookup(self._storage, Property, invoice.property_id),
+        )
+        self._notifier.tell(notice, key=key, **facts)
+        if status is S.FAILED and payment.autopay_attempt:
+            last = payment.autopay_attempt >= len(self._settings.current.autopay_retry_days)
+            self._notifier.tell("autopay_failed", key=key, last_attempt=last, **facts)
 
     # -- staff -------------------------------------------------------------------------------------
-    def refund(self, staff: StaffUser, payment_id: str, amount: object = None, *,
-               request_key: str | None = None) -> Payment:
+    def refund(
+        self, staff: StaffUser, payment_id: str, amount: object = None, *, request_key: str | None = None
+    ) -> Payment:
         """``MANAGE_BILLING``: refund a collected payment in full (``amount`` None: all it has
         left) or in part through the processor; the refunded amount is due again.
 
@@ -618,8 +836,9 @@ class Payments:
             self._finish_refund(refund.id, failure=str(exc) or "refused")
             raise RefundRefused() from exc
         except Exception:  # no answer: it may or may not have happened; the reservation stays
-            log.warning("refund %s of payment %s did not answer; it will be reconciled", refund.id, payment.id,
-                        exc_info=True)
+            log.warning(
+                "refund %s of payment %s did not answer; it will be reconciled", refund.id, payment.id, exc_info=True
+            )
             return lookup(self._storage, Payment, payment.id)
         return self._finish_refund(refund.id)
 
@@ -639,21 +858,29 @@ class Payments:
                     return earlier[0]
             payment = lookup(self._storage, Payment, payment_id)
             if payment.status not in COLLECTED:
-                raise InvalidTransition(_("A %(status)s payment cannot be refunded.")
-                                        % {"status": label(payment.status)})
+                raise InvalidTransition(
+                    _("A %(status)s payment cannot be refunded.") % {"status": label(payment.status)}
+                )
             left = payment.amount - payment.refunded_amount - payment.refunding_amount
             value = left if value is None else value
             if value <= 0 or value > left:
-                raise ValidationError(_("Refund an amount above 0 and at most %(left)s.")
-                                      % {"left": money.display(max(left, Decimal("0.00")))}, field="amount")
-            refund = self._storage.insert(Refund(payment_id=payment.id, amount=value, request_key=key, requested_by=by,
-                                                 created_at=self._clock.now()))
+                raise ValidationError(
+                    _("Refund an amount above 0 and at most %(left)s.")
+                    % {"left": money.display(max(left, Decimal("0.00")))},
+                    field="amount",
+                )
+            refund = self._storage.insert(
+                Refund(
+                    payment_id=payment.id, amount=value, request_key=key, requested_by=by, created_at=self._clock.now()
+                )
+            )
             self._storage.update(attrs.evolve(payment, refunding_amount=payment.refunding_amount + value))
             return refund
 
     def _finish_refund(self, refund_id: str, failure: str | None = None) -> Payment:
         """The processor answered a refund: record it, or hand its reservation back. An event
         that reported it first already did (then nothing changes)."""
+
         def once() -> Payment:
             with self._uow():
                 refund = lookup(self._storage, Refund, refund_id)
@@ -662,10 +889,16 @@ class Payments:
                     return payment
                 if failure is None:
                     return self._record_refund(payment, refund)
-                self._storage.update(attrs.evolve(refund, status=RefundStatus.FAILED, failure_reason=failure[:500],
-                                                  completed_at=self._clock.now()))
-                return self._storage.update(attrs.evolve(
-                    payment, refunding_amount=max(payment.refunding_amount - refund.amount, Decimal("0.00"))))
+                self._storage.update(
+                    attrs.evolve(
+                        refund, status=RefundStatus.FAILED, failure_reason=failure[:500], completed_at=self._clock.now()
+                    )
+                )
+                return self._storage.update(
+                    attrs.evolve(
+                        payment, refunding_amount=max(payment.refunding_amount - refund.amount, Decimal("0.00"))
+                    )
+                )
 
         return retry_on_conflict(once)
 
@@ -677,10 +910,14 @@ class Payments:
         held = refund.amount if reserved else Decimal("0.00")
         amount = min(refund.amount, payment.amount - payment.refunded_amount)
         refunded = payment.refunded_amount + amount
-        changes: dict[str, Any] = {"refunded_amount": refunded, "reversed_at": self._clock.now(),
-                                   "refunding_amount": max(payment.refunding_amount - held, Decimal("0.00"))}
-        self._storage.update(attrs.evolve(refund, status=RefundStatus.SUCCEEDED, amount=amount,
-                                          completed_at=self._clock.now()))
+        changes: dict[str, Any] = {
+            "refunded_amount": refunded,
+            "reversed_at": self._clock.now(),
+            "refunding_amount": max(payment.refunding_amount - held, Decimal("0.00")),
+        }
+        self._storage.update(
+            attrs.evolve(refund, status=RefundStatus.SUCCEEDED, amount=amount, completed_at=self._clock.now())
+        )
         if payment.status is S.RETURNED:  # the bank took it all back already: the invoice says so
             log.warning("refund %s recorded on returned payment %s", refund.id, payment.id)
             return self._storage.update(attrs.evolve(payment, **changes))
@@ -690,11 +927,22 @@ class Payments:
             done = self._storage.update(attrs.evolve(payment, **changes))
         else:
             done = self._storage.update(step(payment, refunded_status(refunded, payment.amount), **changes))
-        self._outbox.event(PaymentRefunded(
-            event_id=f"refund:{refund.id}", company_id=self._settings.current.company_id,
-            payment_id=payment.id, invoice_id=invoice.id, contact_id=payment.contact_id, amount=amount,
-            fee=payment.fee, processor_ref=payment.processor_ref, refunded_by=refund.requested_by,
-            amount_due=invoice.amount_due, external_ids=external_ids(invoice=invoice)))
+        self._outbox.event(
+            PaymentRefunded(
+                event_id=f"refund:{refund.id}",
+                company_id=self._settings.current.company_id,
+                payment_id=payment.id,
+                invoice_id=invoice.id,
+                contact_id=payment.contact_id,
+                amount=amount,
+                fee=payment.fee,
+                processor_ref=payment.processor_ref,
+                tip=payment.tip,
+                refunded_by=refund.requested_by,
+                amount_due=invoice.amount_due,
+                external_ids=external_ids(invoice=invoice),
+            )
+        )
         return done
 
     def _apply_refund_event(self, payment: Payment, event: ProcessorEvent) -> Payment:
@@ -707,18 +955,23 @@ class Payments:
         total = payment.amount if event.amount is None else min(event.amount, payment.amount)
         if total <= payment.refunded_amount:
             return payment
-        pending = sorted(self._storage.find(Refund, payment_id=payment.id, status=RefundStatus.PENDING),
-                         key=lambda r: r.created_at)
+        pending = sorted(
+            self._storage.find(Refund, payment_id=payment.id, status=RefundStatus.PENDING), key=lambda r: r.created_at
+        )
         reported = set(event.refund_keys or ())
         for refund in pending:
             if refund.processor_key in reported and payment.refunded_amount + refund.amount <= total:
                 payment = self._record_refund(payment, refund)
-        waiting = sum((r.amount for r in pending if r.processor_key not in reported), Decimal("0.00")) \
-            if event.refund_keys is None else Decimal("0.00")
+        waiting = (
+            sum((r.amount for r in pending if r.processor_key not in reported), Decimal("0.00"))
+            if event.refund_keys is None
+            else Decimal("0.00")
+        )
         new = total - payment.refunded_amount - waiting
         if new > 0:
-            outside = self._storage.insert(Refund(payment_id=payment.id, amount=new, requested_by="processor",
-                                                  created_at=self._clock.now()))
+            outside = self._storage.insert(
+                Refund(payment_id=payment.id, amount=new, requested_by="processor", created_at=self._clock.now())
+            )
             payment = self._record_refund(payment, outside, reserved=False)
         return payment
 
@@ -736,11 +989,29 @@ class Payments:
                 return self._apply_outcome(payment.id, outcome)
         return self._move(payment.id, S.CANCELED, reason=f"canceled by {staff.name}")
 
-    def staff_payments(self, staff: StaffUser, *, after: str | None = None,
-                       limit: int = DEFAULT_LIMIT) -> Page[Payment]:
+    def staff_payments(
+        self, staff: StaffUser, *, after: str | None = None, limit: int = DEFAULT_LIMIT
+    ) -> Page[Payment]:
         """``MANAGE_BILLING``: every payment, newest first; one page."""
         require(staff, Permission.MANAGE_BILLING, self._settings.company_id)
         return fetch(self._storage, Payment, order=("created_at",), descending=True, after=after, limit=limit)
+
+    def staff_list(
+        self, staff: StaffUser, *, after: str | None = None, limit: int = DEFAULT_LIMIT
+    ) -> Page[StaffPayment]:
+        """``MANAGE_BILLING``: the staff's payments page: every payment, newest first, each with its
+        invoice, payer and method (PAY-6, PAY-8); one page."""
+        page = self.staff_payments(staff, after=after, limit=limit)
+        invoices = self._storage.get_many(Invoice, {p.invoice_id for p in page})
+        contacts = self._storage.get_many(Contact, {p.contact_id for p in page})
+        methods = self._storage.get_many(PaymentMethod, {p.method_id for p in page})
+        return Page(
+            tuple(
+                StaffPayment(p, invoices.get(p.invoice_id), contacts.get(p.contact_id), methods.get(p.method_id))
+                for p in page
+            ),
+            page.next_after,
+        )
 
     def own_payment(self, contact: Contact, payment_id: str) -> Payment:
         """A payment of ``contact``'s, on an invoice they can still see; ``NotFound`` otherwise."""
@@ -765,8 +1036,9 @@ class Payments:
         if not section_visible(contact, Section.INVOICES, self._settings.current):
             return []
         since = self._clock.now() - timedelta(days=FAILURE_NOTICE_DAYS)
-        failed = self._storage.find(Payment, contact_id=contact.id, status=In([S.FAILED, S.RETURNED]),
-                                    created_at=AtLeast(since))
+        failed = self._storage.find(
+            Payment, contact_id=contact.id, status=In([S.FAILED, S.RETURNED]), created_at=AtLeast(since)
+        )
         if not failed:
             return []
         invoices = self._storage.get_many(Invoice, {p.invoice_id for p in failed})
@@ -778,6 +1050,57 @@ class Payments:
             if invoice is not None and invoice.is_open and not invoice.archived and not retried:
                 shown.append((payment, invoice))
         return shown
+
+    def recent(
+        self, contact: Contact, *, limit: int = RECENT_LIMIT, properties: Iterable[Property] | None = None
+    ) -> list[tuple[Payment, Invoice]]:
+        """The dashboard's "recent activity": the contact's latest ``limit`` payments, newest
+        first, those on invoices they still see (VIS-2), each with its invoice; none while the
+        invoices view is hidden from them (VIS-3, VIS-4). ``properties``: the contact's, when
+        the page has read them (``visibility.properties``)."""
+        if not section_visible(contact, Section.INVOICES, self._settings.current):
+            return []
+        found = self._storage.page(Payment, order=("created_at",), limit=limit, descending=True, contact_id=contact.id)
+        shown = self._shown_invoices(contact, found, properties)
+        return [(p, shown[p.invoice_id]) for p in found if p.invoice_id in shown]
+
+    def contact_payments(
+        self, contact: Contact, *, after: str | None = None, limit: object = DEFAULT_LIMIT
+    ) -> tuple[Page[Payment], dict[str, Invoice]]:
+        """The contact's own payments, newest first, on invoices they still see (VIS-2, VIS-3);
+        one page, and the invoices they are on. A page may hold fewer than ``limit`` when some
+        were on invoices no longer shown; ``next_after`` still continues it."""
+        self._visibility.require_section(contact, Section.INVOICES)
+        page: Page[Payment] = fetch(
+            self._storage,
+            Payment,
+            order=("created_at",),
+            descending=True,
+            after=after,
+            limit=limit,
+            contact_id=contact.id,
+        )
+        shown = self._shown_invoices(contact, page, None)
+        return Page(tuple(p for p in page if p.invoice_id in shown), page.next_after), shown
+
+    def _shown_invoices(
+        self, contact: Contact, payments: Iterable[Payment], properties: Iterable[Property] | None
+    ) -> dict[str, Invoice]:
+        """The invoices of ``payments`` the contact sees (VIS-2), by id."""
+        invoices = self._storage.get_many(Invoice, {p.invoice_id for p in payments})
+        props = {p.id: p for p in (self._visibility.properties(contact) if properties is None else properties)}
+        config = self._settings.current
+        return {
+            i.id: i
+            for i in invoices.values()
+            if i.property_id in props and invoice_visible(contact, i, props[i.property_id], config)
+        }
+
+    def methods_used(self, contact: Contact, payments: Iterable[Payment]) -> dict[str, PaymentMethod]:
+        """The contact's methods ``payments`` were made with, by id, removed or expired ones too:
+        what the receipt names (PAY-7). Another contact's method is never returned."""
+        found = self._storage.get_many(PaymentMethod, {p.method_id for p in payments if p.contact_id == contact.id})
+        return {k: m for k, m in found.items() if m.contact_id == contact.id}
 
     def history(self, contact: Contact, invoice_id: str) -> list[Payment]:
         invoice, _prop = self._visibility.require_invoice(contact, invoice_id)

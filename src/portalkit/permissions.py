@@ -16,8 +16,16 @@ def require(staff: object, permission: Permission, company_id: str) -> StaffUser
     return staff
 
 
-_ACCOUNTS = frozenset({Permission.SEND_PORTAL_INVITATION, Permission.MANAGE_CONTACTS, Permission.MANAGE_PROPOSALS,
-                       Permission.MANAGE_ISSUES, Permission.MANAGE_REPORTS})
+_ACCOUNTS = frozenset(
+    {
+        Permission.SEND_PORTAL_INVITATION,
+        Permission.MANAGE_CONTACTS,
+        Permission.MANAGE_PROPOSALS,
+        Permission.MANAGE_ISSUES,
+        Permission.MANAGE_REPORTS,
+        Permission.MANAGE_JOBS,
+    }
+)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SYSTEM_ADMINISTRATOR: frozenset(Permission),
     Role.BRANCH_ADMINISTRATOR: frozenset(Permission) - {Permission.MANAGE_SETTINGS},

@@ -16,10 +16,19 @@ class AdapterPlugin:
     ``Portal(config, secret_key=..., plugins=[AdapterPlugin(storage=SqlStorage(url), mailer=...)])``
     """
 
-    def __init__(self, *, storage: Any = None, mailer: Any = None, pdf: Any = None, processor: Any = None,
-                 clock: Any = None, file_store: Any = None):
+    def __init__(
+        self,
+        *,
+        storage: Any = None,
+        mailer: Any = None,
+        pdf: Any = None,
+        processor: Any = None,
+        clock: Any = None,
+        file_store: Any = None,
+        texts: Any = None,
+    ):
         self.storage, self.mailer, self.pdf, self.processor, self.clock = storage, mailer, pdf, processor, clock
-        self.file_store = file_store
+        self.file_store, self.texts = file_store, texts
 
     @hookimpl
     def portalkit_storage(self) -> Any:
@@ -44,3 +53,7 @@ class AdapterPlugin:
     @hookimpl
     def portalkit_file_store(self) -> Any:
         return self.file_store
+
+    @hookimpl
+    def portalkit_text_messenger(self) -> Any:
+        return self.texts

@@ -7,41 +7,47 @@ each service exactly the collaborators it uses. No other module of the core impo
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pluggy
 
 from . import hookspecs
 from .accounts import Accounts
+from .autopay import Autopay
 from .config import PortalConfig
 from .directory import Directory
+from .documents import Documents
 from .email_change import EmailChanges
 from .errors import ConfigurationError
 from .events import Event
-from .documents import Documents
 from .files import Files
 from .invitations import Invitations
 from .invoices import Invoices
 from .issues import Issues
+from .jobs import Jobs
 from .mails import MailTemplates
 from .models import OutboxMessage, Permission, StaffUser
+from .notify import Notifier, TextTemplates
 from .outbox import Outbox
 from .paging import Page
-from .permissions import require
 from .payments import Payments
-from .ports import Clock, FileStore, Mailer, PaymentProcessor, PdfRenderer, Storage
-from .reports import Reports
-from .autopay import Autopay
-from .statements import Statements
+from .permissions import require
+from .phones import Phones
+from .plans import PaymentPlans
+from .ports import Clock, FileStore, Mailer, PaymentProcessor, PdfRenderer, Storage, TextMessenger
 from .proposals import Proposals
+from .reports import Reports
 from .settings import Settings, checked_config
 from .staff_sessions import StaffSessions
+from .statements import Statements
 from .sync import Sync
 from .tenancy import CompanyStorage
 from .throttle import Throttle
 from .tokens import TokenSigner
+from .twostep import TwoStep
 from .uow import UnitOfWork
 from .visibility import Visibility
 from .webhooks import Webhooks
@@ -70,8 +76,9 @@ class Portal:
     after each operation commits; turn it off when a worker runs ``portal.outbox.dispatch()``.
     """
 
-    def __init__(self, config: PortalConfig, *, secret_key: str, plugins: Iterable[Any] = (),
-                 dispatch_inline: bool = True):
+    def __init__(
+        self, config: PortalConfig, *, secret_key: str, plugins: Iterable[Any] = (), dispatch_inline: bool = True
+    ):
         config = checked_config(config)
         self.plugins = pluggy.PluginManager(hookspecs.PROJECT)
         self.plugins.add_hookspecs(hookspecs)
@@ -83,8 +90,10 @@ class Portal:
         try:
             self.plugins.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise ConfigurationError(f"A plugin implements a hook that portalkit does not have: {exc}. "
-                                     "Check the spelling against docs/hooks.md.") from exc
+            raise ConfigurationError(
+                f"A plugin implements a hook that portalkit does not have: {exc}. "
+                "Check the spelling against docs/hooks.md."
+            ) from exc
         self.hook = self.plugins.hook
         adapters = {name: self._adapter(name, port) for name, port in REQUIRED.items()}
         self.shared_storage: Storage = adapters["portalkit_storage"]
@@ -94,42 +103,98 @@ class Portal:
         self.processor: PaymentProcessor = adapters["portalkit_payment_processor"]
         self.pdf: PdfRenderer = adapters["portalkit_pdf_renderer"]
         self.clock: Clock = adapters["portalkit_clock"]
+        self.texts: TextMessenger | None = self._optional_adapter("portalkit_text_messenger", TextMessenger)
         if not secret_key or len(secret_key) < 16:
             raise ConfigurationError("secret_key must be at least 16 characters")
         if not config.sender_email:
-            raise ConfigurationError("PortalConfig.sender_email is required: the address the company's mail is sent "
-                                     "from (one your mail provider lets you send from, e.g. portal@yourcompany.com); "
-                                     "invitations are sent from it with the staff member as Reply-To")
+            raise ConfigurationError(
+                "PortalConfig.sender_email is required: the address the company's mail is sent "
+                "from (one your mail provider lets you send from, e.g. portal@yourcompany.com); "
+                "invitations are sent from it with the staff member as Reply-To"
+            )
 
         self.settings = Settings(self.storage, self.clock, config)
         self.signer = TokenSigner(secret_key, self.clock)
-        self.outbox = Outbox(self.storage, self.clock, self.mailer, self._emit)
+        self.outbox = Outbox(self.storage, self.clock, self.mailer, self._emit, self.texts)
         self.unit_of_work = UnitOfWork(self.storage, scope=self.settings.pinned)
         self.files = Files(self.file_store, self.storage, self.settings)
         self.dispatch_inline = dispatch_inline
         self.mails = MailTemplates(self.settings, self._template_dirs())
+        self.notifier = Notifier(
+            self.storage,
+            self.clock,
+            self.settings,
+            self.mails,
+            TextTemplates(self.settings, self._template_dirs()),
+            self.outbox,
+            texting=self.texts is not None,
+        )
         core = dict(storage=self.storage, clock=self.clock, uow=self.unit_of_work, settings=self.settings)
         self.visibility = Visibility(self.storage, self.settings)
-        self.invitations = Invitations(**core, signer=self.signer, outbox=self.outbox, mails=self.mails)
-        email_changes = EmailChanges(**core, signer=self.signer, outbox=self.outbox, mails=self.mails)
+        self.invitations = Invitations(**core, signer=self.signer, outbox=self.outbox, notifier=self.notifier)
+        email_changes = EmailChanges(**core, signer=self.signer, notifier=self.notifier)
         self.directory = Directory(**core, invitations=self.invitations, email_changes=email_changes)
         self.throttle = Throttle(self.storage, self.clock, self.storage.transaction, self.settings.company_id)
-        self.accounts = Accounts(**core, signer=self.signer, outbox=self.outbox, mails=self.mails,
-                                 invitations=self.invitations, throttle=self.throttle, email_changes=email_changes)
+        self.accounts = Accounts(
+            **core,
+            signer=self.signer,
+            outbox=self.outbox,
+            notifier=self.notifier,
+            invitations=self.invitations,
+            throttle=self.throttle,
+            email_changes=email_changes,
+        )
         self.documents = Documents(self.settings, self.files, self.pdf, storage=self.storage, clock=self.clock)
         self.invoices = Invoices(**core, visibility=self.visibility, documents=self.documents)
-        self.payments = Payments(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
-                                 processor=self.processor)
-        self.proposals = Proposals(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails,
-                                   documents=self.documents, files=self.files, payments=self.payments)
-        self.sync = Sync(self.storage, self.unit_of_work, self.settings.company_id, email_changes)
-        self.issues = Issues(**core, visibility=self.visibility, outbox=self.outbox, mails=self.mails, files=self.files)
+        self.payments = Payments(
+            **core, visibility=self.visibility, outbox=self.outbox, notifier=self.notifier, processor=self.processor
+        )
+        self.proposals = Proposals(
+            **core,
+            visibility=self.visibility,
+            outbox=self.outbox,
+            notifier=self.notifier,
+            documents=self.documents,
+            files=self.files,
+            payments=self.payments,
+        )
+        self.sync = Sync(self.storage, self.unit_of_work, self.settings.company_id, email_changes, self.clock)
+        self.issues = Issues(
+            **core, visibility=self.visibility, outbox=self.outbox, notifier=self.notifier, files=self.files
+        )
         self.autopay = Autopay(**core, visibility=self.visibility, payments=self.payments)
         self.statements = Statements(self.storage, self.settings, self.visibility, self.documents)
         self.reports = Reports(self.storage, self.unit_of_work, self.settings, self.visibility, self.files)
         self.staff_sessions = StaffSessions(self.storage, self.clock, self.unit_of_work)
-        self.webhooks = Webhooks(self.storage, self.clock, self.unit_of_work, self.processor, self.payments,
-                                 self.settings.company_id)
+        self.webhooks = Webhooks(
+            self.storage, self.clock, self.unit_of_work, self.processor, self.payments, self.settings.company_id
+        )
+        self.plans = PaymentPlans(
+            **core, visibility=self.visibility, payments=self.payments, notifier=self.notifier, outbox=self.outbox
+        )
+        self.payments.instalment_listeners.append(self.plans.payment_moved)  # a plan follows its payments
+        self.statements.plans = self.plans  # statements list the contact's plans
+        self.phones = Phones(
+            **core, notifier=self.notifier, throttle=self.throttle, messenger=self.texts, secret=secret_key
+        )
+        self.jobs = Jobs(
+            **core,
+            visibility=self.visibility,
+            outbox=self.outbox,
+            notifier=self.notifier,
+            files=self.files,
+            signer=self.signer,
+            throttle=self.throttle,
+        )
+        self.twostep = TwoStep(
+            **core,
+            signer=self.signer,
+            notifier=self.notifier,
+            throttle=self.throttle,
+            accounts=self.accounts,
+            secret_key=secret_key,
+        )
+        self.accounts.second_step = self.twostep.gate  # a second step before any session (issue 27)
 
     @property
     def dispatch_inline(self) -> bool:
@@ -147,10 +212,23 @@ class Portal:
         if adapter is None:
             raise ConfigurationError(
                 f"No plugin supplies {hook_name}: register a plugin whose @hookimpl {hook_name}() returns a "
-                f"{port.__name__} (docs/hooks.md), or portalkit.testing.InMemoryPlugin() in tests and demos.")
+                f"{port.__name__} (docs/hooks.md), or portalkit.testing.InMemoryPlugin() in tests and demos."
+            )
         if not isinstance(adapter, port):
-            raise ConfigurationError(f"{hook_name} returned {type(adapter).__name__}, which is not a {port.__name__}: "
-                                     f"it lacks {', '.join(_missing(adapter, port))}.")
+            raise ConfigurationError(
+                f"{hook_name} returned {type(adapter).__name__}, which is not a {port.__name__}: "
+                f"it lacks {', '.join(_missing(adapter, port))}."
+            )
+        return adapter
+
+    def _optional_adapter(self, hook_name: str, port: type) -> Any:
+        """An adapter no portal needs (text messages): ``None`` when no plugin supplies one."""
+        adapter = getattr(self.hook, hook_name)()
+        if adapter is not None and not isinstance(adapter, port):
+            raise ConfigurationError(
+                f"{hook_name} returned {type(adapter).__name__}, which is not a {port.__name__}: "
+                f"it lacks {', '.join(_missing(adapter, port))}."
+            )
         return adapter
 
     def _template_dirs(self) -> list[Path]:
@@ -168,8 +246,9 @@ class Portal:
         """``MANAGE_SETTINGS``: save the company's settings (BRD-1), for every worker's next request."""
         return self.settings.replace(staff, config)
 
-    def outbox_messages(self, staff: StaffUser, status: str = "pending", *, after: str | None = None,
-                        limit: int = 50) -> Page[OutboxMessage]:
+    def outbox_messages(
+        self, staff: StaffUser, status: str = "pending", *, after: str | None = None, limit: int = 50
+    ) -> Page[OutboxMessage]:
         """``MANAGE_SETTINGS``: the company's outgoing mail and events in ``status``, newest first;
         one page (what is stuck, what died and why)."""
         require(staff, Permission.MANAGE_SETTINGS, self.settings.company_id)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Protocol, Sequence, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -81,8 +82,16 @@ class Storage(Protocol):
     def get(self, cls: type[T], id: str) -> T | None: ...
     def get_many(self, cls: type[T], ids: Iterable[str]) -> dict[str, T]: ...
     def find(self, cls: type[T], **where: Any) -> list[T]: ...
-    def page(self, cls: type[T], *, order: Sequence[str], limit: int, descending: bool = False,
-             after: T | None = None, **where: Any) -> list[T]: ...
+    def page(
+        self,
+        cls: type[T],
+        *,
+        order: Sequence[str],
+        limit: int,
+        descending: bool = False,
+        after: T | None = None,
+        **where: Any,
+    ) -> list[T]: ...
     def insert(self, record: T) -> T: ...
     def insert_many(self, records: Iterable[Any], *, skip_existing: bool = False) -> None: ...
     def update(self, record: T) -> T: ...
@@ -206,6 +215,39 @@ class PaymentProcessor(Protocol):
     def retrieve(self, ref: str) -> ChargeOutcome: ...
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProcessorEvent: ...
     def hosted_fields(self) -> Mapping[str, str]: ...
+
+
+@attrs.frozen(kw_only=True)
+class TextMessage:
+    """One outgoing text message (SMS) to a verified mobile number in E.164 (``+15555550100``)."""
+
+    to: str
+    body: str
+
+
+@attrs.frozen(kw_only=True)
+class InboundText:
+    """A text message a contact sent back (a verified provider webhook): ``STOP``, ``START``..."""
+
+    sender: str  # E.164
+    body: str
+    provider_id: str = ""
+
+
+@runtime_checkable
+class TextMessenger(Protocol):
+    """Sends text messages through a provider (Twilio, ...) and reads its inbound webhook.
+
+    ``send`` returns the provider's message id, or raises ``ValueError`` when the provider
+    refuses the message (a number that cannot receive texts, an opted-out number);
+    ``parse_inbound(url, headers, form)`` verifies the provider's signature over the webhook's
+    URL and form (``portalkit.errors.InvalidWebhook`` otherwise) and returns the message.
+    """
+
+    name: str
+
+    def send(self, message: TextMessage) -> str: ...
+    def parse_inbound(self, url: str, headers: Mapping[str, str], form: Mapping[str, str]) -> InboundText: ...
 
 
 @runtime_checkable

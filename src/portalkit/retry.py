@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from .errors import Conflict
 
@@ -14,8 +15,9 @@ BACKOFF_SECONDS = 0.002  # the first wait's ceiling; it doubles per lost race
 BACKOFF_CAP_SECONDS = 0.1
 
 
-def retry_on_conflict(operation: Callable[[], T], attempts: int = ATTEMPTS,
-                      sleep: Callable[[float], None] = time.sleep) -> T:
+def retry_on_conflict(
+    operation: Callable[[], T], attempts: int = ATTEMPTS, sleep: Callable[[float], None] = time.sleep
+) -> T:
     """Run ``operation`` (one whole transaction) until it commits without a ``Conflict``.
 
     Between attempts it waits a random time up to a doubling ceiling ("full jitter"), so writers
@@ -28,5 +30,5 @@ def retry_on_conflict(operation: Callable[[], T], attempts: int = ATTEMPTS,
         try:
             return operation()
         except Conflict:
-            sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2 ** attempt)))
+            sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2**attempt)))
     return operation()

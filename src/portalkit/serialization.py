@@ -29,9 +29,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(bytes, lambda b: base64.b64encode(b).decode("ascii"))
     conv.register_structure_hook(bytes, lambda v, _: v if isinstance(v, bytes) else base64.b64decode(v))
     conv.register_structure_hook(dict, lambda v, _: dict(v))
-    conv.register_unstructure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value
-    )
+    conv.register_unstructure_hook_func(lambda t: isinstance(t, type) and issubclass(t, enum.Enum), lambda e: e.value)
     conv.register_unstructure_hook_func(
         lambda t: getattr(t, "__origin__", t) is frozenset,
         lambda s: sorted(conv.unstructure(x) for x in s),

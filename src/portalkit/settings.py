@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import attrs
 
@@ -26,7 +27,6 @@ from .models import Permission, SettingsRevision, StaffUser, StoredSettings
 from .permissions import require
 from .ports import Clock, Storage
 from .serialization import from_primitive, to_primitive
-
 
 log = logging.getLogger(__name__)
 _UNREAD = object()  # pinned, not read yet
@@ -89,8 +89,12 @@ class Settings:
                 reverted = _revert_failed(failure, values, initial)
                 if not reverted:
                     raise
-                log.warning("saved setting(s) %s of company %s no longer valid (%s); using the code's value",
-                            ", ".join(reverted), self.company_id, failure)
+                log.warning(
+                    "saved setting(s) %s of company %s no longer valid (%s); using the code's value",
+                    ", ".join(reverted),
+                    self.company_id,
+                    failure,
+                )
         return from_primitive(values, PortalConfig)
 
     def replace(self, staff: StaffUser, config: PortalConfig) -> PortalConfig:
@@ -104,12 +108,18 @@ class Settings:
         wanted = to_primitive(config)
         for name in sorted(DEPLOY_FIELDS):
             if wanted[name] != deployed[name]:
-                raise ValidationError(f"{name} is deployment configuration: set it in the PortalConfig the host's "
-                                      "code builds the Portal with; it is not a saved setting.", field=name)
+                raise ValidationError(
+                    f"{name} is deployment configuration: set it in the PortalConfig the host's "
+                    "code builds the Portal with; it is not a saved setting.",
+                    field=name,
+                )
         with self._storage.transaction():
             stored = self._storage.get(StoredSettings, self.company_id)
-            before = {k: v for k, v in to_primitive(self._initial if stored is None else
-                                                     self._merged(stored.config)).items() if k in STAFF_FIELDS}
+            before = {
+                k: v
+                for k, v in to_primitive(self._initial if stored is None else self._merged(stored.config)).items()
+                if k in STAFF_FIELDS
+            }
             after = {k: v for k, v in wanted.items() if k in STAFF_FIELDS}
             revision = (stored.revision if stored else 0) + 1
             if stored is None:
@@ -117,8 +127,16 @@ class Settings:
             else:
                 self._storage.update(attrs.evolve(stored, config=after, revision=revision))
             changed = tuple(sorted(k for k in after if after[k] != before.get(k)))
-            self._storage.insert(SettingsRevision(revision=revision, staff_id=staff.id, staff_name=staff.name,
-                                                  at=self._clock.now(), changed=changed, config=after))
+            self._storage.insert(
+                SettingsRevision(
+                    revision=revision,
+                    staff_id=staff.id,
+                    staff_name=staff.name,
+                    at=self._clock.now(),
+                    changed=changed,
+                    config=after,
+                )
+            )
         self._local.config = None if getattr(self._local, "config", None) is None else config
         return config
 
@@ -166,4 +184,3 @@ def checked_config(config: object) -> PortalConfig:
     if not isinstance(config, PortalConfig):
         raise ValidationError("The portal's settings must be a PortalConfig.", field="config")
     return config
-

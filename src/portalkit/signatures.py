@@ -29,14 +29,20 @@ class SignatureCheck:
 def document_sha256(proposal: Proposal, prop: Property) -> str:
     """The SHA-256 of what the signer was shown: number, property, description, start and every
     service with its price and whether it was optional (canonical JSON, sorted keys)."""
-    shown = {"number": proposal.number, "property": prop.name, "description": proposal.description,
-             "estimated_start": proposal.estimated_start.isoformat(),
-             "services": [{"id": s.id, "name": s.name, "price": str(s.price), "optional": s.optional}
-                          for s in proposal.services]}
+    shown = {
+        "number": proposal.number,
+        "property": prop.name,
+        "description": proposal.description,
+        "estimated_start": proposal.estimated_start.isoformat(),
+        "services": [
+            {"id": s.id, "name": s.name, "price": str(s.price), "optional": s.optional} for s in proposal.services
+        ],
+    }
     return hashlib.sha256(json.dumps(shown, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def check_signature(proposal: Proposal, prop: Property) -> SignatureCheck:
     signature = proposal.signature
-    return SignatureCheck(signature is not None, signature.document_sha256 if signature else "",
-                          document_sha256(proposal, prop))
+    return SignatureCheck(
+        signature is not None, signature.document_sha256 if signature else "", document_sha256(proposal, prop)
+    )

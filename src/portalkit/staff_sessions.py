@@ -22,8 +22,9 @@ class StaffSessions:
     def start(self, staff_id: str) -> str:
         """A new session of the host's staff user ``staff_id``; its id, for the cookie."""
         with self._uow():
-            return self._storage.insert(StaffSession(staff_id=inputs.text(staff_id, "staff_id", max_length=200),
-                                                     created_at=self._clock.now())).id
+            return self._storage.insert(
+                StaffSession(staff_id=inputs.text(staff_id, "staff_id", max_length=200), created_at=self._clock.now())
+            ).id
 
     def staff_id(self, session_id: object, lifetime: timedelta) -> str | None:
         """Whose session ``session_id`` is, while it lasts; ``None`` once ended or too old."""

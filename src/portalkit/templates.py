@@ -9,7 +9,7 @@ value is escaped; a subject never gains a line break.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 from markupsafe import Markup, escape
@@ -47,7 +47,7 @@ class InvitationTemplate:
     html: bool
 
     @classmethod
-    def compile(cls, subject: object, body: object, *, html: bool) -> "InvitationTemplate":
+    def compile(cls, subject: object, body: object, *, html: bool) -> InvitationTemplate:
         subject = inputs.text(subject, "subject", max_length=MAX_SUBJECT)
         body = inputs.text(body, "body", max_length=MAX_BODY, multiline=True)
         unknown = sorted({t for t in tokens_in(subject) + tokens_in(body) if t not in TOKENS})
@@ -61,7 +61,7 @@ class InvitationTemplate:
 
     def render(self, values: Mapping[str, str], link_url: str) -> tuple[str, str]:
         """Return ``(subject, body)`` for one contact."""
-        plain = {k: inputs.one_line(str(v))[:inputs.MAX_SHORT_TEXT] for k, v in values.items()}
+        plain = {k: inputs.one_line(str(v))[: inputs.MAX_SHORT_TEXT] for k, v in values.items()}
         description = plain.get("PortalLinkDescription", link_url)
         if self.html:
             link = f'<a href="{escape(link_url)}">{escape(description)}</a>'  # as Markup.format would, faster

@@ -9,8 +9,9 @@ The worker that serves all companies uses the shared storage underneath.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Iterable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -54,10 +55,25 @@ class CompanyStorage:
     def find(self, cls: type[T], **where: Any) -> list[T]:
         return self.shared.find(cls, **where, company_id=self.company_id)
 
-    def page(self, cls: type[T], *, order: Sequence[str], limit: int, descending: bool = False,
-             after: T | None = None, **where: Any) -> list[T]:
-        return self.shared.page(cls, order=order, limit=limit, descending=descending, after=self._own(after),
-                                **where, company_id=self.company_id)
+    def page(
+        self,
+        cls: type[T],
+        *,
+        order: Sequence[str],
+        limit: int,
+        descending: bool = False,
+        after: T | None = None,
+        **where: Any,
+    ) -> list[T]:
+        return self.shared.page(
+            cls,
+            order=order,
+            limit=limit,
+            descending=descending,
+            after=self._own(after),
+            **where,
+            company_id=self.company_id,
+        )
 
     def insert(self, record: T) -> T:
         return self.shared.insert(self._stamped(record))
@@ -66,7 +82,7 @@ class CompanyStorage:
         self.shared.insert_many([self._stamped(r) for r in records], skip_existing=skip_existing)
 
     def _check_own(self, records: Iterable[Any]) -> None:
-        if any(getattr(r, "company_id") != self.company_id for r in records):
+        if any(r.company_id != self.company_id for r in records):
             raise Conflict("A record of another company cannot be written here.")
 
     def update(self, record: T) -> T:

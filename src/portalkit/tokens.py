@@ -9,7 +9,7 @@ compared in constant time.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import attrs
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -22,8 +22,10 @@ RESET = "portalkit.reset"
 SESSION = "portalkit.session"
 LOGIN_LINK = "portalkit.login-link"
 EMAIL_CHANGE = "portalkit.email-change"  # "counter": the contact's email change nonce
+CALENDAR = "portalkit.calendar"  # a contact's private calendar feed; "counter": their calendar nonce
 LOGO = "portalkit.logo"  # "contact id": the file store key of the logo
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+SIGN_IN_STEP = "portalkit.sign-in-step"  # "contact id": a SignInStep's id; "counter": the credential epoch
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -41,7 +43,10 @@ class TokenSigner:
         if not secret_key or len(secret_key) < 16:
             raise ValueError("secret_key must be at least 16 characters")
         self._clock = clock
-        self._serializers = {p: URLSafeSerializer(secret_key, salt=p) for p in (INVITE, RESET, SESSION, LOGIN_LINK, EMAIL_CHANGE, LOGO)}
+        self._serializers = {
+            p: URLSafeSerializer(secret_key, salt=p)
+            for p in (INVITE, RESET, SESSION, LOGIN_LINK, EMAIL_CHANGE, CALENDAR, LOGO, SIGN_IN_STEP)
+        }
 
     def sign(self, purpose: str, contact_id: str, counter: int) -> str:
         return self._serializers[purpose].dumps([contact_id, counter, self._now_micros()])

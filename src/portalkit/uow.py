@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import contextmanager
-from typing import Callable, ContextManager, Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from .ports import Storage
 
@@ -20,8 +20,12 @@ class UnitOfWork:
     outbox's retries: it never turns a committed operation into an error for its caller.
     """
 
-    def __init__(self, storage: Storage, after_commit: Callable[[], object] | None = None,
-                 scope: Callable[[], ContextManager[object]] | None = None):
+    def __init__(
+        self,
+        storage: Storage,
+        after_commit: Callable[[], object] | None = None,
+        scope: Callable[[], AbstractContextManager[object]] | None = None,
+    ):
         self._storage = storage
         self.after_commit = after_commit
         self._scope = scope  # entered around the outermost transaction (the settings, read once)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import Any
 
 import attrs
 
@@ -31,8 +32,15 @@ INVALID_BODY_KEPT = 2000  # characters of a body whose signature did not verify
 
 
 class Webhooks:
-    def __init__(self, storage: Storage, clock: Clock, uow: UnitOfWork, processor: PaymentProcessor,
-                 payments: Payments, company_id: str):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        uow: UnitOfWork,
+        processor: PaymentProcessor,
+        payments: Payments,
+        company_id: str,
+    ):
         self._storage, self._clock, self._uow = storage, clock, uow
         self._processor, self._payments, self._company_id = processor, payments, company_id
 
@@ -40,12 +48,17 @@ class Webhooks:
         """Store a delivery, verify it (``InvalidWebhook`` otherwise, kept as ``invalid``) and
         apply its event; an error while applying is kept (``error``) and raised, so the
         processor delivers it again and staff see why."""
-        if not isinstance(headers, Mapping) or not isinstance(body, (bytes, bytearray)) or len(body) > MAX_WEBHOOK_BYTES:
+        if (
+            not isinstance(headers, Mapping)
+            or not isinstance(body, (bytes, bytearray))
+            or len(body) > MAX_WEBHOOK_BYTES
+        ):
             raise InvalidWebhook(_("a webhook is a mapping of headers and a body of at most 1 MB"))
         text = bytes(body).decode("utf-8", "replace")
         with self._uow():
-            record = self._storage.insert(WebhookEvent(processor=self._processor.name, received_at=self._clock.now(),
-                                                       body=text))
+            record = self._storage.insert(
+                WebhookEvent(processor=self._processor.name, received_at=self._clock.now(), body=text)
+            )
         try:
             event = self._processor.parse_webhook({str(k): str(v) for k, v in headers.items()}, bytes(body))
         except InvalidWebhook as exc:
@@ -58,11 +71,21 @@ class Webhooks:
         try:
             payment = self._payments.apply_event(event)
         except Exception:
-            self._save(record, outcome=ERROR, exception=traceback.format_exc()[-4000:], attempts=record.attempts + 1,
-                       processed_at=self._clock.now())
+            self._save(
+                record,
+                outcome=ERROR,
+                exception=traceback.format_exc()[-4000:],
+                attempts=record.attempts + 1,
+                processed_at=self._clock.now(),
+            )
             raise
-        return self._save(record, outcome=APPLIED if payment is not None else IGNORED, exception="",
-                          attempts=record.attempts + 1, processed_at=self._clock.now())
+        return self._save(
+            record,
+            outcome=APPLIED if payment is not None else IGNORED,
+            exception="",
+            attempts=record.attempts + 1,
+            processed_at=self._clock.now(),
+        )
 
     def _save(self, record: WebhookEvent, **changes: object) -> WebhookEvent:
         with self._uow():
@@ -70,13 +93,15 @@ class Webhooks:
             return self._storage.update(attrs.evolve(current, **changes))  # type: ignore[arg-type]
 
     # -- staff and commands ------------------------------------------------------------------------
-    def events(self, staff: StaffUser, outcome: str | None = None, *, after: str | None = None,
-               limit: int = DEFAULT_LIMIT) -> Page[WebhookEvent]:
+    def events(
+        self, staff: StaffUser, outcome: str | None = None, *, after: str | None = None, limit: int = DEFAULT_LIMIT
+    ) -> Page[WebhookEvent]:
         """``MANAGE_BILLING``: the deliveries, newest first, of one ``outcome`` or all; one page."""
         require(staff, Permission.MANAGE_BILLING, self._company_id)
         where: dict[str, Any] = {} if outcome is None else {"outcome": _outcome(outcome)}
-        return fetch(self._storage, WebhookEvent, order=("received_at",), descending=True, after=after, limit=limit,
-                     **where)
+        return fetch(
+            self._storage, WebhookEvent, order=("received_at",), descending=True, after=after, limit=limit, **where
+        )
 
     def reprocess(self, staff: StaffUser | None, event_id: str) -> WebhookEvent:
         """Apply a stored, verified delivery again (its signature was checked when it came; it

@@ -32,14 +32,17 @@ def test_portal_writes_join_the_hosts_transaction(migrated):
     """A portal operation inside the host's ``transaction.atomic`` commits or rolls back with it."""
     from django.db import transaction
 
+    from portalkit import Portal, PortalConfig
     from portalkit.models import Customer
     from portalkit.testing import InMemoryPlugin
-    from portalkit import Portal, PortalConfig
 
     storage = DjangoStorage()
     storage.truncate_all()
-    portal = Portal(PortalConfig(enabled=True, bcrypt_rounds=4), secret_key="django-atomic-test-key",
-                    plugins=[InMemoryPlugin(storage=storage)])
+    portal = Portal(
+        PortalConfig(enabled=True, bcrypt_rounds=4, sender_email="portal@example.test"),
+        secret_key="django-atomic-test-key",
+        plugins=[InMemoryPlugin(storage=storage)],
+    )
     staff = portal.directory.create_first_admin("boss@example.com", "Boss")
     with pytest.raises(RuntimeError):
         with transaction.atomic():

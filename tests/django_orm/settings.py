@@ -13,10 +13,22 @@ if _db.startswith("postgresql"):
     from sqlalchemy import make_url
 
     _url = make_url(_db)
-    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": _url.database, "USER": _url.username,
-                             "PASSWORD": _url.password or "", "HOST": _url.host, "PORT": _url.port or 5432}}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": _url.database,
+            "USER": _url.username,
+            "PASSWORD": _url.password or "",
+            "HOST": _url.host,
+            "PORT": _url.port or 5432,
+        }
+    }
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": _db,
-                             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30,
-                                         "init_command": "PRAGMA journal_mode=WAL;"}}}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _db,
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    }
 PORTALKIT = {"PORTAL": "portalkit.testing.make_portal"}

@@ -17,21 +17,41 @@ from portalkit.errors import ConfigurationError
 
 ADAPTER = Path(__file__).resolve().parents[1]
 README = ADAPTER / "README.md"
-KEYS = {"api_key": "sk_test_portalkit", "publishable_key": "pk_test_portalkit",
-        "webhook_secret": "whsec_portalkit_test_0123456789"}
-ENV = {"STRIPE_API_KEY": KEYS["api_key"], "STRIPE_PUBLISHABLE_KEY": KEYS["publishable_key"],
-       "STRIPE_WEBHOOK_SECRET": KEYS["webhook_secret"]}
+KEYS = {
+    "api_key": "sk_test_portalkit",
+    "publishable_key": "pk_test_portalkit",
+    "webhook_secret": "whsec_portalkit_test_0123456789",
+}
+ENV = {
+    "STRIPE_API_KEY": KEYS["api_key"],
+    "STRIPE_PUBLISHABLE_KEY": KEYS["publishable_key"],
+    "STRIPE_WEBHOOK_SECRET": KEYS["webhook_secret"],
+}
 
 
 # -- the keys, checked at construction ---------------------------------------------------------------
-@pytest.mark.parametrize("setting, value", [
-    ("api_key", ""), ("api_key", None), ("api_key", "pk_test_portalkit"), ("api_key", "whsec_portalkit"),
-    ("api_key", "sk_"), ("api_key", "sk_test_port kit"), ("api_key", "sk_test_portalkit\n"), ("api_key", "test_123"),
-    ("publishable_key", ""), ("publishable_key", "sk_test_portalkit"), ("publishable_key", "pk_"),
-    ("publishable_key", " pk_test_portalkit"),
-    ("webhook_secret", ""), ("webhook_secret", "portalkit_test_0123456789"), ("webhook_secret", "whsec_"),
-    ("webhook_secret", "sk_test_portalkit"), ("webhook_secret", "whsec_portalkit\t0123"),
-])
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("api_key", ""),
+        ("api_key", None),
+        ("api_key", "pk_test_portalkit"),
+        ("api_key", "whsec_portalkit"),
+        ("api_key", "sk_"),
+        ("api_key", "sk_test_port kit"),
+        ("api_key", "sk_test_portalkit\n"),
+        ("api_key", "test_123"),
+        ("publishable_key", ""),
+        ("publishable_key", "sk_test_portalkit"),
+        ("publishable_key", "pk_"),
+        ("publishable_key", " pk_test_portalkit"),
+        ("webhook_secret", ""),
+        ("webhook_secret", "portalkit_test_0123456789"),
+        ("webhook_secret", "whsec_"),
+        ("webhook_secret", "sk_test_portalkit"),
+        ("webhook_secret", "whsec_portalkit\t0123"),
+    ],
+)
 def test_an_empty_or_malformed_key_is_refused_naming_the_setting_and_its_variable(setting, value):
     with pytest.raises(ConfigurationError) as refused:
         StripeProcessor(**{**KEYS, setting: value})
@@ -46,23 +66,36 @@ def test_a_publishable_key_is_required():
         StripeProcessor(api_key=KEYS["api_key"], webhook_secret=KEYS["webhook_secret"])  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize("api_key, publishable_key", [("sk_test_portalkit", "pk_live_portalkit"),
-                                                      ("rk_live_portalkit", "pk_test_portalkit")])
+@pytest.mark.parametrize(
+    "api_key, publishable_key", [("sk_test_portalkit", "pk_live_portalkit"), ("rk_live_portalkit", "pk_test_portalkit")]
+)
 def test_test_and_live_keys_are_not_mixed(api_key, publishable_key):
     with pytest.raises(ConfigurationError, match="STRIPE_API_KEY.*STRIPE_PUBLISHABLE_KEY"):
         StripeProcessor(**{**KEYS, "api_key": api_key, "publishable_key": publishable_key})
 
 
-@pytest.mark.parametrize("api_key, publishable_key", [("sk_live_portalkit", "pk_live_portalkit"),
-                                                      ("rk_test_portalkit", "pk_test_portalkit"),
-                                                      ("sk_portalkit", "pk_test_portalkit")])
+@pytest.mark.parametrize(
+    "api_key, publishable_key",
+    [
+        ("sk_live_portalkit", "pk_live_portalkit"),
+        ("rk_test_portalkit", "pk_test_portalkit"),
+        ("sk_portalkit", "pk_test_portalkit"),
+    ],
+)
 def test_well_formed_keys_are_taken(api_key, publishable_key):
     processor = StripeProcessor(**{**KEYS, "api_key": api_key, "publishable_key": publishable_key})
     assert processor.hosted_fields()["publishable_key"] == publishable_key
 
 
-@pytest.mark.parametrize("setting, value", [("api_base", "localhost:8420"), ("api_base", "ftp://localhost"),
-                                            ("js_url", "js.stripe.com/v3/"), ("js_url", "https://")])
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("api_base", "localhost:8420"),
+        ("api_base", "ftp://localhost"),
+        ("js_url", "js.stripe.com/v3/"),
+        ("js_url", "https://"),
+    ],
+)
 def test_urls_that_are_not_http_are_refused(setting, value):
     with pytest.raises(ConfigurationError, match=ENVIRONMENT[setting]):
         StripeProcessor(**KEYS, **{setting: value})
@@ -86,7 +119,9 @@ def test_js_url_follows_api_base_when_constructed_too():
 # -- the entry point's environment ---------------------------------------------------------------------
 def test_the_entry_point_answers_nothing_without_stripe_in_the_environment():
     assert plugin.settings_from_environment({}) is None
-    assert plugin.processor_from_environment({"STRIPE_API_BASE": "http://localhost:8420", "STRIPE_API_KEY": " "}) is None
+    assert (
+        plugin.processor_from_environment({"STRIPE_API_BASE": "http://localhost:8420", "STRIPE_API_KEY": " "}) is None
+    )
 
 
 @pytest.mark.parametrize("missing", sorted(ENV))
@@ -108,8 +143,11 @@ def test_a_portal_on_a_misconfigured_entry_point_fails_when_it_is_built(monkeypa
     monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", KEYS["publishable_key"])
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "")
     with pytest.raises(ConfigurationError, match="STRIPE_WEBHOOK_SECRET"):
-        Portal(PortalConfig(sender_email="portal@example.test"), secret_key="entry-point-secret-0123",
-               plugins=[AdapterPlugin(storage=MemoryStorage(), mailer=MemoryMailer())])
+        Portal(
+            PortalConfig(sender_email="portal@example.test"),
+            secret_key="entry-point-secret-0123",
+            plugins=[AdapterPlugin(storage=MemoryStorage(), mailer=MemoryMailer())],
+        )
 
 
 def test_js_url_follows_stripe_api_base():
@@ -130,12 +168,20 @@ def test_an_explicit_stripe_js_url_wins():
 
 
 def test_every_setting_comes_from_its_variable_stripped():
-    environ = {"STRIPE_API_KEY": " sk_test_portalkit\n", "STRIPE_PUBLISHABLE_KEY": "pk_test_portalkit\n",
-               "STRIPE_WEBHOOK_SECRET": "whsec_portalkit_test_0123456789\n", "STRIPE_API_BASE": "http://localhost:8420",
-               "STRIPE_JS_URL": "http://localhost:8420/js.stripe.com/v3/", "STRIPE_METHOD_TYPES": " card, us_bank_account "}
+    environ = {
+        "STRIPE_API_KEY": " sk_test_portalkit\n",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_portalkit\n",
+        "STRIPE_WEBHOOK_SECRET": "whsec_portalkit_test_0123456789\n",
+        "STRIPE_API_BASE": "http://localhost:8420",
+        "STRIPE_JS_URL": "http://localhost:8420/js.stripe.com/v3/",
+        "STRIPE_METHOD_TYPES": " card, us_bank_account ",
+    }
     assert plugin.settings_from_environment(environ) == {
-        **KEYS, "api_base": "http://localhost:8420", "js_url": "http://localhost:8420/js.stripe.com/v3/",
-        "method_types": ("card", "us_bank_account")}
+        **KEYS,
+        "api_base": "http://localhost:8420",
+        "js_url": "http://localhost:8420/js.stripe.com/v3/",
+        "method_types": ("card", "us_bank_account"),
+    }
     processor = plugin.processor_from_environment(environ)
     assert processor._method_types == ["card", "us_bank_account"]
     assert plugin.processor_from_environment(ENV)._method_types == ["card"]  # the default
@@ -168,12 +214,15 @@ def test_the_readme_python_blocks_compile_and_run(monkeypatch, tmp_path):
     codes = [compile(block, f"README.md python block {n}", "exec") for n, block in enumerate(blocks, 1)]
     for variable in ENVIRONMENT.values():
         monkeypatch.delenv(variable, raising=False)
-    for variable, value in {**ENV, "PORTAL_SECRET": "readme-secret-0123456789",
-                            "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}.items():
+    for variable, value in {
+        **ENV,
+        "PORTAL_SECRET": "readme-secret-0123456789",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+    }.items():
         monkeypatch.setenv(variable, value)
     namespace: dict[str, object] = {"__name__": "readme"}
     for code in codes:
-        exec(code, namespace)  # noqa: S102 - the README's own examples
+        exec(code, namespace)
     assert isinstance(namespace["portal"].processor, StripeProcessor)  # type: ignore[attr-defined]
     assert isinstance(namespace["processor"], StripeProcessor)
 

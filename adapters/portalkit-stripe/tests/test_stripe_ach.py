@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import stripe
+from portalkit_stripe import StripeProcessor
 
 from portalkit.ports import ChargeRequest, ChargeStatus
-from portalkit_stripe import StripeProcessor
 
 RECORDED = json.loads((Path(__file__).parent / "recorded" / "ach.json").read_text())
 SECRET = "whsec_recorded_ach_0123456789"
@@ -43,8 +43,13 @@ class Replay(stripe.HTTPClient):
 
 def test_attach_a_us_bank_account():
     replay = Replay()
-    processor = StripeProcessor(api_key="sk_test_x", publishable_key="pk_test_x", webhook_secret=SECRET, http_client=replay,
-                                method_types=("card", "us_bank_account"))
+    processor = StripeProcessor(
+        api_key="sk_test_x",
+        publishable_key="pk_test_x",
+        webhook_secret=SECRET,
+        http_client=replay,
+        method_types=("card", "us_bank_account"),
+    )
     method = processor.attach("cus_ach_1", "pm_ach_1")
     assert (method.kind, method.last4, method.brand) == ("ach", "6789", "STRIPE TEST BANK")
     assert "110000000" not in repr(method)  # not even the routing number is kept
@@ -52,11 +57,23 @@ def test_attach_a_us_bank_account():
 
 def test_an_ach_charge_is_processing_for_days():
     replay = Replay(payment_id="pay_1")
-    processor = StripeProcessor(api_key="sk_test_x", publishable_key="pk_test_x", webhook_secret=SECRET, http_client=replay,
-                                method_types=("card", "us_bank_account"))
-    outcome = processor.charge(ChargeRequest(payment_id="pay_1", amount=Decimal("200.00"), currency="usd",
-                                             customer_ref="cus_ach_1", method_token="pm_ach_1",
-                                             idempotency_key="key-ach"))
+    processor = StripeProcessor(
+        api_key="sk_test_x",
+        publishable_key="pk_test_x",
+        webhook_secret=SECRET,
+        http_client=replay,
+        method_types=("card", "us_bank_account"),
+    )
+    outcome = processor.charge(
+        ChargeRequest(
+            payment_id="pay_1",
+            amount=Decimal("200.00"),
+            currency="usd",
+            customer_ref="cus_ach_1",
+            method_token="pm_ach_1",
+            idempotency_key="key-ach",
+        )
+    )
     assert (outcome.ref, outcome.status) == ("pi_ach_1", ChargeStatus.PROCESSING)
     posted = next(data for method, path, data in replay.asked if method == "POST")
     assert "payment_method_types[1]=us_bank_account" in posted and "amount=20000" in posted
@@ -64,11 +81,26 @@ def test_an_ach_charge_is_processing_for_days():
 
 def test_an_ach_return_arrives_as_a_returned_event():
     """Stripe reports an ACH return as charge.failed on a charge that had been paid."""
-    processor = StripeProcessor(api_key="sk_test_x", publishable_key="pk_test_x", webhook_secret=SECRET, http_client=Replay())
-    event = {"id": "evt_return_1", "object": "event", "type": "charge.failed", "api_version": "2024-06-20",
-             "data": {"object": {"id": "ch_ach_1", "object": "charge", "payment_intent": "pi_ach_1", "paid": True,
-                                 "status": "failed", "failure_code": "R01",
-                                 "metadata": {"portalkit_payment": "pay_1"}}}}
+    processor = StripeProcessor(
+        api_key="sk_test_x", publishable_key="pk_test_x", webhook_secret=SECRET, http_client=Replay()
+    )
+    event = {
+        "id": "evt_return_1",
+        "object": "event",
+        "type": "charge.failed",
+        "api_version": "2024-06-20",
+        "data": {
+            "object": {
+                "id": "ch_ach_1",
+                "object": "charge",
+                "payment_intent": "pi_ach_1",
+                "paid": True,
+                "status": "failed",
+                "failure_code": "R01",
+                "metadata": {"portalkit_payment": "pay_1"},
+            }
+        },
+    }
     body = json.dumps(event).encode()
     stamp = int(time.time())
     signature = hmac.new(SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()

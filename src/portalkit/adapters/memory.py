@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator, Sequence, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import attrs
 
@@ -37,8 +38,10 @@ class MemoryStorage:
                 finally:
                     self._depth -= 1
                 return
-            snapshot = ({cls: dict(rows) for cls, rows in self._tables.items()},
-                        {key: dict(index) for key, index in self._unique.items()})
+            snapshot = (
+                {cls: dict(rows) for cls, rows in self._tables.items()},
+                {key: dict(index) for key, index in self._unique.items()},
+            )
             self._depth = 1
             try:
                 yield
@@ -64,8 +67,19 @@ class MemoryStorage:
         with self._lock:
             return [r for r in self._rows(cls).values() if all(_matches(getattr(r, k), v) for k, v in where.items())]
 
-    def page(self, cls: type[T], *, order: Sequence[str], limit: int, descending: bool = False,
-             after: T | None = None, **where: Any) -> list[T]:
+    supports_skip_locked = True  # one writer at a time: nothing is ever locked by another
+
+    def page(
+        self,
+        cls: type[T],
+        *,
+        order: Sequence[str],
+        limit: int,
+        descending: bool = False,
+        after: T | None = None,
+        skip_locked: bool = False,
+        **where: Any,
+    ) -> list[T]:
         keys = [*order, "id"]
 
         def position(record: Any) -> tuple[Any, ...]:
@@ -193,14 +207,14 @@ class MemoryMailer:
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FrozenClock:
     """A clock that moves only when told to, for tests of expiry and windows."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
         return self._now

@@ -19,8 +19,9 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import InvalidWebhook
 from ..ports import ChargeOutcome, ChargeRequest, ChargeStatus, MethodDetails, ProcessorEvent
@@ -88,8 +89,15 @@ class FakeProcessor:
     def _details(token: str, match: re.Match[str]) -> MethodDetails:
         kind, brand, last4, month, year, funding = match.groups()
         if kind == "card":
-            return MethodDetails(token=token, kind="card", last4=last4, brand=brand, exp_month=int(month),
-                                 exp_year=int(year), funding=funding)
+            return MethodDetails(
+                token=token,
+                kind="card",
+                last4=last4,
+                brand=brand,
+                exp_month=int(month),
+                exp_year=int(year),
+                funding=funding,
+            )
         return MethodDetails(token=token, kind="ach", last4=last4, brand=brand.title())
 
     def detach(self, token: str) -> None:
@@ -101,8 +109,16 @@ class FakeProcessor:
                 return self._outcome(self._charges[self._by_key[request.idempotency_key]])
             ref = f"ch_fake_{secrets.token_hex(12)}"
             last4, kind = request.method_token.split("_")[3], request.method_token.split("_")[1]
-            charge = {"ref": ref, "payment_id": request.payment_id, "amount": request.amount, "refunded": Decimal(0),
-                      "status": ChargeStatus.PROCESSING, "reason": "", "last4": last4, "kind": kind}
+            charge = {
+                "ref": ref,
+                "payment_id": request.payment_id,
+                "amount": request.amount,
+                "refunded": Decimal(0),
+                "status": ChargeStatus.PROCESSING,
+                "reason": "",
+                "last4": last4,
+                "kind": kind,
+            }
             if last4 == "0119":
                 charge.update(status=ChargeStatus.FAILED, reason="The payment processor refused the charge.")
             elif last4 == "3184":
@@ -167,11 +183,15 @@ class FakeProcessor:
             raise InvalidWebhook("bad signature")
         try:
             data = json.loads(body)
-            return ProcessorEvent(id=data["id"], kind=data["kind"], ref=data["ref"], payment_id=data["payment_id"],
-                                  amount=Decimal(data["amount"]) if data.get("amount") else None,
-                                  reason=data.get("reason", ""),
-                                  refund_keys=tuple(data["refund_keys"]) if data.get("refund_keys") is not None
-                                  else None)
+            return ProcessorEvent(
+                id=data["id"],
+                kind=data["kind"],
+                ref=data["ref"],
+                payment_id=data["payment_id"],
+                amount=Decimal(data["amount"]) if data.get("amount") else None,
+                reason=data.get("reason", ""),
+                refund_keys=tuple(data["refund_keys"]) if data.get("refund_keys") is not None else None,
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidWebhook("unreadable body") from exc
 
@@ -186,8 +206,10 @@ class FakeProcessor:
             for charge in self._charges.values():
                 if charge["status"] is ChargeStatus.PROCESSING:
                     declined = charge["last4"] == "0002"
-                    charge.update(status=ChargeStatus.FAILED if declined else ChargeStatus.SUCCEEDED,
-                                  reason="Card declined" if declined else "")
+                    charge.update(
+                        status=ChargeStatus.FAILED if declined else ChargeStatus.SUCCEEDED,
+                        reason="Card declined" if declined else "",
+                    )
                     self._queue(charge, "failed" if declined else "succeeded")
             events, self._events = self._events, []
         for event in events:
@@ -218,6 +240,7 @@ class FakeProcessor:
 
     def start(self, deliver: Deliver, every_seconds: float = 5.0) -> threading.Thread:
         """Settle in the background, as a processor's webhooks would, until ``stop()``."""
+
         def run() -> None:
             while not self._stop.wait(every_seconds):
                 self.settle_due(deliver)
@@ -233,14 +256,30 @@ class FakeProcessor:
     def _sign(self, stamp: int, body: bytes) -> str:
         return hmac.new(self._secret, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
 
-    def _queue(self, charge: dict[str, Any], kind: str, *, amount: Decimal | None = None, reason: str = "",
-               refund_keys: list[str] | None = None) -> None:
-        self._events.append({"id": f"evt_fake_{secrets.token_hex(12)}", "kind": kind, "ref": charge["ref"],
-                             "payment_id": charge["payment_id"], "amount": str(amount) if amount is not None else None,
-                             "reason": reason or charge["reason"], "refund_keys": refund_keys})
+    def _queue(
+        self,
+        charge: dict[str, Any],
+        kind: str,
+        *,
+        amount: Decimal | None = None,
+        reason: str = "",
+        refund_keys: list[str] | None = None,
+    ) -> None:
+        self._events.append(
+            {
+                "id": f"evt_fake_{secrets.token_hex(12)}",
+                "kind": kind,
+                "ref": charge["ref"],
+                "payment_id": charge["payment_id"],
+                "amount": str(amount) if amount is not None else None,
+                "reason": reason or charge["reason"],
+                "refund_keys": refund_keys,
+            }
+        )
 
     @staticmethod
     def _outcome(charge: dict[str, Any]) -> ChargeOutcome:
         secret = f"{charge['ref']}_secret" if charge["status"] is ChargeStatus.REQUIRES_ACTION else ""
-        return ChargeOutcome(ref=charge["ref"], status=charge["status"], failure_reason=charge["reason"],
-                             action_secret=secret)
+        return ChargeOutcome(
+            ref=charge["ref"], status=charge["status"], failure_reason=charge["reason"], action_secret=secret
+        )

@@ -17,11 +17,13 @@ reads better; table rows are white or a very light stripe with dark text, never 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, Sequence, cast
+from typing import Any, cast
 
 from fpdf import FPDF
+from fpdf.fonts import CoreFont
 from PIL import Image
 
 from ..config import Branding
@@ -52,10 +54,28 @@ PAD_X, PAD_Y = 2.5, 1.8  # a table cell's padding
 
 
 # what locale data and typed text bring that latin-1 lacks, as its nearest latin-1 look-alike
-_LATIN1 = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " ", "\u2007": " ", "\u2002": " ", "\u2003": " ",
-                         "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
-                         "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "...",
-                         "\u2022": "\xb7"})
+_LATIN1 = str.maketrans(
+    {
+        "\u202f": " ",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u2007": " ",
+        "\u2002": " ",
+        "\u2003": " ",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+        "\u2022": "\xb7",
+    }
+)
 
 
 def _text(value: object) -> str:
@@ -79,6 +99,7 @@ def _quantity(value: Decimal) -> str:
 
 def luminance(colour: RGB) -> float:
     """WCAG 2 relative luminance of an sRGB colour (0 black .. 1 white)."""
+
     def linear(channel: int) -> float:
         c = channel / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
@@ -163,8 +184,13 @@ class _Document(FPDF):
         self.set_text_color(*self.brand_ink)
         self.set_xy(x, 8)
         self._fitted(self.company, room, 16, "B")
-        details = [d for d in dict.fromkeys([_text(self.context.get("domain") or ""),
-                                              _text(_host(self.context.get("portal_url") or ""))]) if d]
+        details = [
+            d
+            for d in dict.fromkeys(
+                [_text(self.context.get("domain") or ""), _text(_host(self.context.get("portal_url") or ""))]
+            )
+            if d
+        ]
         if details:
             self.set_xy(x, 17)
             self._fitted("  \xb7  ".join(details), room, 9, "")
@@ -194,8 +220,12 @@ class _Document(FPDF):
         self.cell(half, 5, f"{self.company} \xb7 {self.title_text}" if self.company else self.title_text)
         alias = self.str_alias_nb_pages  # replaced by the page count when the file is written: the
         slack = self.get_string_width(alias) - self.get_string_width("9")  # right edge as if 1 digit
-        self.cell(half + slack, 5, _text(_("Page %(page)s of %(pages)s") % {"page": self.page_no(), "pages": alias}),
-                  align="R")
+        self.cell(
+            half + slack,
+            5,
+            _text(_("Page %(page)s of %(pages)s") % {"page": self.page_no(), "pages": alias}),
+            align="R",
+        )
 
     # -- blocks ----------------------------------------------------------------------------------
     def title_line(self, text: str, badge: tuple[str, tuple[RGB, RGB]] | None = None) -> None:
@@ -210,8 +240,9 @@ class _Document(FPDF):
             width = self.get_string_width(_text(words)) + 8
             self.set_fill_color(*fill)
             try:
-                self.rect(self.w - self.r_margin - width, y + 2, width, 6.5, style="F", round_corners=True,
-                          corner_radius=1.5)
+                self.rect(
+                    self.w - self.r_margin - width, y + 2, width, 6.5, style="F", round_corners=True, corner_radius=1.5
+                )
             except TypeError:  # fpdf2 before 2.7.5: square corners
                 self.rect(self.w - self.r_margin - width, y + 2, width, 6.5, style="F")
             self.set_text_color(*ink)
@@ -219,8 +250,17 @@ class _Document(FPDF):
             self.cell(width, 6.5, _text(words), align="C")
         self.set_xy(self.l_margin, y + 11)
 
-    def text_line(self, text: str, size: float = 9.5, style: str = "", colour: RGB = INK, height: float = 5,
-                  width: float = 0, align: str = "L", link: str = "") -> None:
+    def text_line(
+        self,
+        text: str,
+        size: float = 9.5,
+        style: str = "",
+        colour: RGB = INK,
+        height: float = 5,
+        width: float = 0,
+        align: str = "L",
+        link: str = "",
+    ) -> None:
         self.set_font(FONT, style, size)
         self.set_text_color(*colour)
         x = self.x
@@ -231,8 +271,13 @@ class _Document(FPDF):
         """A small muted caption over a block ("Bill to")."""
         self.text_line(text, 8, "B", MUTED, 4.5)
 
-    def callout(self, lines: Sequence[tuple[str, float, str]], pay_url: str = "", x: float | None = None,
-                width: float | None = None) -> float:
+    def callout(
+        self,
+        lines: Sequence[tuple[str, float, str]],
+        pay_url: str = "",
+        x: float | None = None,
+        width: float | None = None,
+    ) -> float:
         """A pale panel in the brand's wash with a brand-coloured edge: the amount due, large.
         ``lines`` are (text, size, style). Returns its bottom."""
         x = self.l_margin if x is None else x
@@ -246,14 +291,21 @@ class _Document(FPDF):
         self.rect(x, top, 1.2, height, style="F")
         self.set_xy(x + 6, top + 4)
         for (text, size, style), h in zip(lines, heights):
-            self.text_line(text, size, style, self.wash_ink if style == "B" else ink_on(self.wash, MUTED), h,
-                           width - 10)
+            self.text_line(
+                text, size, style, self.wash_ink if style == "B" else ink_on(self.wash, MUTED), h, width - 10
+            )
         if pay_url:
             self.set_text_color(*ink_on(self.wash, self.accent))
             shown = self.context.get("portal_url") or pay_url
             self.set_font(FONT, "U", 9.5)
-            self.multi_cell(width - 10, 5, _text(_("Pay online: %(url)s") % {"url": shown}), new_x="LEFT",
-                            new_y="NEXT", link=pay_url)
+            self.multi_cell(
+                width - 10,
+                5,
+                _text(_("Pay online: %(url)s") % {"url": shown}),
+                new_x="LEFT",
+                new_y="NEXT",
+                link=pay_url,
+            )
         self.set_xy(self.l_margin, top + height)
         return top + height
 
@@ -261,9 +313,18 @@ class _Document(FPDF):
         self.ln(2)
         self.text_line(text, 11.5, "B", INK, 7)
 
-    def rows(self, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
-              align: Sequence[str], *, totals: Sequence[int] = (), quiet: Sequence[int] = (),
-              label_column: bool = False, compact: bool = False) -> None:
+    def rows(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        align: Sequence[str],
+        *,
+        totals: Sequence[int] = (),
+        quiet: Sequence[int] = (),
+        label_column: bool = False,
+        compact: bool = False,
+    ) -> None:
         """A table: a header band in the brand colour (repeated on every page it runs on), rows on
         white and a very light stripe with dark text, numbers aligned right as ``align`` says.
         Rows at the indexes in ``totals`` are emphasised (bold on the brand's wash under a rule),
@@ -295,7 +356,7 @@ class _Document(FPDF):
                 draw_header()
             if n in totals:
                 self._rule(self.accent, 0.4)
-            self._row(cells, cols, align, fill, ink, style, 9.5, pad_y, first_bold=label_column)
+            self._row(cells, cols, align, fill, ink, style, 9.5, pad_y, first_bold=label_column, height=height)
         self._rule(RULE, 0.3)
         self.ln(3)
 
@@ -305,25 +366,63 @@ class _Document(FPDF):
         self.set_line_width(width)
         self.line(self.l_margin, self.y, self.l_margin + self.epw, self.y)
 
-    def _row_height(self, cells: Sequence[str], cols: Sequence[float], style: str, size: float,
-                    pad_y: float) -> float:
+    def _fits(self, text: str, width: float) -> bool:
+        """Whether ``text`` (latin-1 already) is one line in a cell ``width`` wide, in the current
+        font: the common case, settled by the string's width (summed from the core font's
+        character widths) instead of line breaking it."""
+        if "\n" in text:
+            return False
+        font = self.current_font
+        try:
+            if not isinstance(font, CoreFont) or self.font_stretching != 100 or self.char_spacing:
+                raise KeyError
+            used = sum(font.cw[c] for c in text) * self.font_size_pt * 0.001 / self.k
+        except KeyError:
+            used = self.get_string_width(text)
+        return used <= width - 2 * self.c_margin - 0.01
+
+    def _row_height(self, cells: Sequence[str], cols: Sequence[float], style: str, size: float, pad_y: float) -> float:
         self.set_font(FONT, style, size)
-        lines = max(len(cast(list[str], self.multi_cell(w - 2 * PAD_X, LINE, _text(c), dry_run=True,
-                                                        output="LINES"))) or 1 for c, w in zip(cells, cols))
+        lines = 1
+        for c, w in zip(cells, cols):
+            text = _text(c)
+            if not self._fits(text, w - 2 * PAD_X):
+                lines = max(
+                    lines,
+                    len(cast(list[str], self.multi_cell(w - 2 * PAD_X, LINE, text, dry_run=True, output="LINES"))) or 1,
+                )
         return lines * LINE + 2 * pad_y
 
-    def _row(self, cells: Sequence[str], cols: Sequence[float], align: Sequence[str], fill: RGB, ink: RGB,
-             style: str, size: float, pad_y: float, first_bold: bool = False) -> None:
+    def _row(
+        self,
+        cells: Sequence[str],
+        cols: Sequence[float],
+        align: Sequence[str],
+        fill: RGB,
+        ink: RGB,
+        style: str,
+        size: float,
+        pad_y: float,
+        first_bold: bool = False,
+        height: float | None = None,
+    ) -> None:
         """One row: its own fill set here (never one left over from a band), its text in ``ink``."""
-        height = self._row_height(cells, cols, "B" if first_bold else style, size, pad_y)
+        if height is None:
+            height = self._row_height(cells, cols, "B" if first_bold else style, size, pad_y)
         top, x = self.y, self.l_margin
         self.set_fill_color(*fill)
         self.rect(x, top, sum(cols), height, style="F")
         self.set_text_color(*ink)
         for n, (cell, w) in enumerate(zip(cells, cols)):
-            self.set_font(FONT, "B" if first_bold and n == 0 else style, size)
+            wanted = "B" if first_bold and n == 0 else style
+            if self.font_family != FONT or self.font_style != wanted or self.font_size_pt != size:
+                self.set_font(FONT, wanted, size)
             self.set_xy(x + PAD_X, top + pad_y)
-            self.multi_cell(w - 2 * PAD_X, LINE, _text(cell), align=align[n][0], new_x="RIGHT", new_y="TOP")
+            text = _text(cell)
+            if self._fits(text, w - 2 * PAD_X):  # one line: a plain cell, as multi_cell would print it
+                self.cell(w - 2 * PAD_X, LINE, text, align=align[n][0], new_x="RIGHT", new_y="TOP")
+            else:
+                self.multi_cell(w - 2 * PAD_X, LINE, text, align=align[n][0], new_x="RIGHT", new_y="TOP")
             x += w
         self.set_xy(self.l_margin, top + height)
 
@@ -372,9 +471,14 @@ class FpdfRenderer:
         doc = _Document(title, context)
         status = _status(invoice, context.get("today"))
         doc.title_line(title, status)
-        doc.text_line(_("Invoice date: %(day)s") % {"day": short_day(invoice.invoice_date)} + "    "
-                      + _("Due date: %(day)s (net %(days)d)") % {"day": short_day(invoice.due_date),
-                                                                "days": invoice.net_days}, 9.5, "", MUTED)
+        doc.text_line(
+            _("Invoice date: %(day)s") % {"day": short_day(invoice.invoice_date)}
+            + "    "
+            + _("Due date: %(day)s (net %(days)d)") % {"day": short_day(invoice.due_date), "days": invoice.net_days},
+            9.5,
+            "",
+            MUTED,
+        )
         doc.ln(6)
         top = doc.y
         bill_to = context.get("bill_to") or {}
@@ -392,14 +496,18 @@ class FpdfRenderer:
         left_bottom = doc.y
         doc.set_y(top)
         callout = [(_("Amount due: %(amount)s") % {"amount": display(invoice.amount_due)}, 15, "B")]
-        right_bottom = doc.callout(callout, context.get("pay_url") or "", x=doc.l_margin + doc.epw * 0.5,
-                                   width=doc.epw * 0.5)
+        right_bottom = doc.callout(
+            callout, context.get("pay_url") or "", x=doc.l_margin + doc.epw * 0.5, width=doc.epw * 0.5
+        )
         doc.set_y(max(left_bottom, right_bottom) + 8)
         lines = context.get("lines") or ()
         if lines:
-            doc.rows((_("Description"), _("Quantity"), _("Unit price"), _("Amount")),
-                      [(ln.description, _quantity(ln.quantity), display(ln.unit_price), display(ln.amount))
-                       for ln in lines], (100, 22, 30, 30), ("LEFT", "RIGHT", "RIGHT", "RIGHT"))
+            doc.rows(
+                (_("Description"), _("Quantity"), _("Unit price"), _("Amount")),
+                [(ln.description, _quantity(ln.quantity), display(ln.unit_price), display(ln.amount)) for ln in lines],
+                (100, 22, 30, 30),
+                ("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+            )
         totals = [(_("Invoice amount: %(amount)s") % {"amount": display(invoice.amount)}, False)]
         if invoice.pending_amount:
             totals.append((_("Payment pending: %(amount)s") % {"amount": display(invoice.pending_amount)}, False))
@@ -419,8 +527,10 @@ class FpdfRenderer:
         doc.title_line(_("Account statement"))
         doc.text_line(f"{statement.contact.name} \xb7 {period}", 9.5, "", MUTED)
         doc.ln(5)
-        doc.callout([(_("Balance due: %(amount)s") % {"amount": _signed(statement.closing)}, 15, "B")],
-                    context.get("pay_url") or "")
+        doc.callout(
+            [(_("Balance due: %(amount)s") % {"amount": _signed(statement.closing)}, 15, "B")],
+            context.get("pay_url") or "",
+        )
         doc.ln(4)
         if not statement.properties:
             doc.text_line(_("No invoices in this period."))
@@ -429,10 +539,51 @@ class FpdfRenderer:
                 doc.add_page()
             doc.section(part.place.name)
             rows = [("", _("Opening balance"), _signed(part.opening))]
-            rows += [(short_day(e.on), e.description, _signed(e.amount)) for e in part.entries]
+            tips: list[int] = []
+            for e in part.entries:
+                rows.append((short_day(e.on), e.description, _signed(e.amount)))
+                if getattr(e, "tip", 0):  # paid with the payment, on top of it: not in the balance
+                    tips.append(len(rows))
+                    rows.append(
+                        (
+                            "",
+                            _("Tip paid with it: %(amount)s (not part of the balance)") % {"amount": display(e.tip)},
+                            "",
+                        )
+                    )
             rows.append(("", _("Closing balance"), _signed(part.closing)))
-            doc.rows((_("Date"), _("Description"), _("Amount")), rows, (30, 125, 30), ("LEFT", "LEFT", "RIGHT"),
-                      totals=(len(rows) - 1,), quiet=(0,), compact=True)
+            doc.rows(
+                (_("Date"), _("Description"), _("Amount")),
+                rows,
+                (30, 125, 30),
+                ("LEFT", "LEFT", "RIGHT"),
+                totals=(len(rows) - 1,),
+                quiet=(0, *tips),
+                compact=True,
+            )
+        plans = getattr(statement, "plans", ())
+        if plans:
+            if doc.will_page_break(30):
+                doc.add_page()
+            doc.section(_("Payment plans"))
+            doc.rows(
+                (_("Invoice"), _("Status"), _("Paid"), _("Next payment"), _("Left")),
+                [
+                    (
+                        p.invoice_number,
+                        label(p.status),
+                        _("%(paid)d of %(count)d") % {"paid": p.paid_count, "count": p.count},
+                        _("%(amount)s on %(day)s") % {"amount": display(p.next_amount), "day": short_day(p.next_due_on)}
+                        if p.next_due_on is not None and p.next_amount is not None
+                        else "\u2014",
+                        display(p.left),
+                    )
+                    for p in plans
+                ],
+                (30, 45, 25, 55, 30),
+                ("LEFT", "LEFT", "LEFT", "LEFT", "RIGHT"),
+                compact=True,
+            )
         return doc.done()
 
     def render_proposal(self, proposal: Any, context: dict[str, Any]) -> bytes:
@@ -440,8 +591,14 @@ class FpdfRenderer:
         doc = _Document(title, context)
         doc.title_line(title)
         doc.text_line(_("Property: %(place)s") % {"place": context.get("property_name", "")}, 9.5, "", MUTED)
-        doc.text_line(_("Estimated start: %(day)s") % {"day": short_day(proposal.estimated_start)} + "    "
-                      + _("Status: %(status)s") % {"status": label(proposal.status)}, 9.5, "", MUTED)
+        doc.text_line(
+            _("Estimated start: %(day)s") % {"day": short_day(proposal.estimated_start)}
+            + "    "
+            + _("Status: %(status)s") % {"status": label(proposal.status)},
+            9.5,
+            "",
+            MUTED,
+        )
         doc.ln(4)
         doc.text_line(proposal.description, 10.5, "", INK, 5.5)
         doc.ln(4)
@@ -455,8 +612,12 @@ class FpdfRenderer:
                 return _("Optional")
             return _("Optional, chosen") if service.id in chosen else _("Optional, not chosen")
 
-        doc.rows((_("Service"), "", _("Price")), [(s.name, kind(s), display(s.price)) for s in proposal.services],
-                  (110, 45, 30), ("LEFT", "LEFT", "RIGHT"))
+        doc.rows(
+            (_("Service"), "", _("Price")),
+            [(s.name, kind(s), display(s.price)) for s in proposal.services],
+            (110, 45, 30),
+            ("LEFT", "LEFT", "RIGHT"),
+        )
         totals = [(_("Cost: %(amount)s") % {"amount": display(proposal.cost)}, sig is None)]
         if sig:
             totals.append((_("Accepted total: %(amount)s") % {"amount": display(sig.total)}, True))
@@ -475,9 +636,13 @@ class FpdfRenderer:
             doc.set_line_width(0.2)
             doc.line(doc.l_margin, doc.y, doc.l_margin + 90, doc.y)
             doc.ln(1.5)
-            doc.text_line(_("Signed by %(name)s on %(moment)s UTC from %(address)s")
-                          % {"name": sig.signer_name, "moment": moment(sig.signed_at), "address": sig.ip_address},
-                          9, "", MUTED)
+            doc.text_line(
+                _("Signed by %(name)s on %(moment)s UTC from %(address)s")
+                % {"name": sig.signer_name, "moment": moment(sig.signed_at), "address": sig.ip_address},
+                9,
+                "",
+                MUTED,
+            )
             check = context.get("signature_check")
             if check is not None and sig.document_sha256:
                 self._certificate(doc, sig, check)
@@ -489,10 +654,20 @@ class FpdfRenderer:
         doc.add_page()
         doc.title_line(_("Electronic signature certificate"))
         doc.ln(3)
-        rows = [(_("Signer"), sig.signer_name), (_("Email"), sig.signer_email or "-"),
-                (_("Signed at"), f"{sig.signed_at:%Y-%m-%d %H:%M:%S} UTC"), (_("From address"), sig.ip_address or "-"),
-                (_("Browser"), sig.user_agent or "-"), (_("Agreed to"), sig.consent_text or "-"),
-                (_("Accepted total"), display(sig.total)), (_("Document SHA-256 when signed"), sig.document_sha256),
-                (_("Document now"), _("unchanged since signing") if check.unchanged
-                 else _("CHANGED since signing (now %(sha256)s)") % {"sha256": check.current_sha256})]
+        rows = [
+            (_("Signer"), sig.signer_name),
+            (_("Email"), sig.signer_email or "-"),
+            (_("Signed at"), f"{sig.signed_at:%Y-%m-%d %H:%M:%S} UTC"),
+            (_("From address"), sig.ip_address or "-"),
+            (_("Browser"), sig.user_agent or "-"),
+            (_("Agreed to"), sig.consent_text or "-"),
+            (_("Accepted total"), display(sig.total)),
+            (_("Document SHA-256 when signed"), sig.document_sha256),
+            (
+                _("Document now"),
+                _("unchanged since signing")
+                if check.unchanged
+                else _("CHANGED since signing (now %(sha256)s)") % {"sha256": check.current_sha256},
+            ),
+        ]
         doc.rows(("", ""), rows, (55, 130), ("LEFT", "LEFT"), label_column=True)

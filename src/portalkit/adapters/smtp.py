@@ -49,14 +49,24 @@ def _part(body: str, subtype: str) -> MIMENonMultipart:
 
 def _addresses(values: tuple[str, ...] | list[str]) -> str:
     """Addresses, with display names RFC 2047 encoded when they are not ASCII."""
-    return ", ".join(formataddr((name, address), charset="utf-8")
-                     for name, address in getaddresses([_one_line(v) for v in values]))
+    return ", ".join(
+        formataddr((name, address), charset="utf-8") for name, address in getaddresses([_one_line(v) for v in values])
+    )
 
 
 class SmtpMailer:
-    def __init__(self, host: str, port: int = 587, *, username: str | None = None, password: str | None = None,
-                 default_sender: str | None = None, starttls: bool = False, use_ssl: bool = False,
-                 timeout: float = 30.0):
+    def __init__(
+        self,
+        host: str,
+        port: int = 587,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        default_sender: str | None = None,
+        starttls: bool = False,
+        use_ssl: bool = False,
+        timeout: float = 30.0,
+    ):
         self.host, self.port = host, port
         self.username, self.password = username, password
         self.default_sender = default_sender

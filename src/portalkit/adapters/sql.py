@@ -15,15 +15,16 @@ locked". Unique values (idempotency keys, dedup keys, emails) are enforced by th
 from __future__ import annotations
 
 import enum
+import hashlib
 import re
 import threading
-import types
 import typing
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ from sqlalchemy.pool import StaticPool
 from ..errors import Conflict, StorageError
 from ..models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE
 from ..ports import AtLeast, In, Not
-from ..serialization import from_primitive, to_primitive, unwrap_optional
+from ..serialization import converter, from_primitive, unwrap_optional
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -71,15 +72,15 @@ class Timestamp(sa.types.TypeDecorator[datetime]):
     def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
             return None
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.isoformat(timespec="microseconds")
 
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
         if value is None:
             return None
         value = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
 
 class Day(sa.types.TypeDecorator[date]):
@@ -129,7 +130,12 @@ def table_name(cls: type) -> str:
 
 
 def index_name(table: str, columns: Sequence[str]) -> str:
-    return f"ix_{table}_{'_'.join(columns)}"
+    """``ix_<table>_<columns>``; one longer than PostgreSQL's 63-character identifiers is cut
+    and given a hash of its full name, so names stay unique and the same on every database."""
+    name = f"ix_{table}_{'_'.join(columns)}"
+    if len(name) <= 63:
+        return name
+    return name[:54] + "_" + hashlib.sha1(name.encode()).hexdigest()[:8]
 
 
 @attrs.frozen
@@ -139,7 +145,12 @@ class Mapping:
     cls: type
     table: sa.Table
     native: frozenset[str]
+    partial_nulls: frozenset[str] = frozenset()  # columns whose IS NULL rows have a partial index
     select_one: Any = attrs.field(init=False)
+    _names: tuple[str, ...] = attrs.field(init=False)
+    _structured: tuple[tuple[str, Any], ...] = attrs.field(init=False)
+    _unstructured: tuple[tuple[str, Any], ...] = attrs.field(init=False)
+    _queries: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict)
     select_many: Any = attrs.field(init=False)
     update_one: Any = attrs.field(init=False)
 
@@ -147,9 +158,31 @@ class Mapping:
         t = self.table
         object.__setattr__(self, "select_one", sa.select(t).where(t.c.id == sa.bindparam("id")))
         object.__setattr__(self, "select_many", sa.select(t).where(t.c.id.in_(sa.bindparam("ids", expanding=True))))
-        object.__setattr__(self, "update_one", sa.update(t)
-                           .where(t.c.id == sa.bindparam("_id"), t.c.version == sa.bindparam("_version"))
-                           .values({c.name: sa.bindparam("v_" + c.name) for c in t.c if c.name != "id"}))
+        object.__setattr__(self, "_names", tuple(c.name for c in t.c))
+        hints = typing.get_type_hints(self.cls)
+        object.__setattr__(
+            self,
+            "_structured",
+            tuple(
+                (name, _structurer(unwrap_optional(hints[name])[0])) for name in self._names if name not in self.native
+            ),
+        )
+        object.__setattr__(
+            self,
+            "_unstructured",
+            tuple(
+                (name, _unstructurer(unwrap_optional(hints[name])[0]))
+                for name in self._names
+                if name not in self.native
+            ),
+        )
+        object.__setattr__(
+            self,
+            "update_one",
+            sa.update(t)
+            .where(t.c.id == sa.bindparam("_id"), t.c.version == sa.bindparam("_version"))
+            .values({c.name: sa.bindparam("v_" + c.name) for c in t.c if c.name != "id"}),
+        )
 
     def insert(self, dialect: str, skip_existing: bool) -> Any:
         if not skip_existing:
@@ -158,20 +191,120 @@ class Mapping:
         return module.insert(self.table).on_conflict_do_nothing()
 
     def to_row(self, record: Any) -> dict[str, Any]:
-        primitive = to_primitive(record)
-        return {name: getattr(record, name) if name in self.native else primitive[name] for name in primitive}
+        """The row of a record: native values as they are, the others (enums, JSON) unstructured
+        field by field as ``to_primitive`` of the whole record would (issue 25: a bulk write
+        unstructured every field of every record, then kept the native ones as they were)."""
+        row = {name: getattr(record, name) for name in self._names}
+        for name, unstructure in self._unstructured:
+            value = row[name]
+            if value is not None:
+                row[name] = unstructure(value)
+        return row
 
     def from_row(self, row: Any) -> Any:
-        return from_primitive(dict(row._mapping), self.cls)
+        """The record of a row of ``select(table)`` (its columns in the fields' order): native
+        values as the column types read them, the others (enums, JSON) structured field by
+        field, then the class itself; what ``from_primitive`` of the whole row gives, at a
+        third of its cost (issue 25: turning rows into records was most of a list's time)."""
+        values = dict(zip(self._names, row))
+        for name, structure in self._structured:
+            value = values[name]
+            if value is not None:
+                values[name] = structure(value)
+        return self.cls(**values)
 
     def column_value(self, name: str, value: Any) -> Any:
         if name in self.native:
             return value
         return value.value if isinstance(value, enum.Enum) else value
 
-    def clauses(self, where: dict[str, Any]) -> list[Any]:
-        """``find``'s conditions as SQL: equality, IS NULL, ``In``, ``AtLeast`` and ``Not``."""
-        found = []
+    def query(
+        self,
+        where: dict[str, Any],
+        sqlite: bool,
+        *,
+        order: Sequence[str] = (),
+        descending: bool = False,
+        after: Any = None,
+        limit: int | None = None,
+        lock: bool = False,
+    ) -> tuple[Any, dict[str, Any]]:
+        """``select(table)`` for ``find`` and ``page``, with its parameters: built once per shape
+        (the conditions' names and kinds, the order, whether there is a cursor), then reused with
+        new values, so SQLAlchemy neither rebuilds nor re-hashes it on every call (issue 25)."""
+        shape = (
+            tuple((name, _kind(value)) for name, value in where.items()),
+            tuple(order),
+            descending,
+            after is not None,
+            limit is not None,
+            lock,
+            sqlite,
+        )
+        params: dict[str, Any] = {}
+        for name, value in where.items():
+            if isinstance(value, In):
+                params["w_" + name] = [self.column_value(name, v) for v in value.values]
+            elif isinstance(value, (AtLeast, Not)):
+                if value.value is not None:
+                    params["w_" + name] = self.column_value(name, value.value)
+            elif value is not None:
+                params["w_" + name] = self.column_value(name, value)
+        keys = [*order, "id"] if order or limit is not None else []
+        if after is not None:
+            params.update({f"a_{n}": self.column_value(k, getattr(after, k)) for n, k in enumerate(keys)})
+        if limit is not None:
+            params["limit"] = limit
+        statement = self._queries.get(shape)
+        if statement is None:
+            t = self.table
+            statement = sa.select(t).where(*self._conditions(shape[0], sqlite))
+            columns = [t.c[k] for k in keys]
+            if after is not None:
+                last = sa.tuple_(*(sa.bindparam(f"a_{n}", type_=c.type) for n, c in enumerate(columns)))
+                position = sa.tuple_(*columns)
+                statement = statement.where(position < last if descending else position > last)
+            if columns:
+                statement = statement.order_by(*(c.desc() if descending else c.asc() for c in columns))
+            if limit is not None:
+                statement = statement.limit(sa.bindparam("limit", type_=sa.Integer()))
+            if lock:
+                statement = statement.with_for_update(skip_locked=True)
+            if len(self._queries) > 512:
+                self._queries.clear()
+            self._queries[shape] = statement
+        return statement, params
+
+    def _conditions(self, shape: tuple[tuple[str, str], ...], sqlite: bool) -> list[Any]:
+        found: list[Any] = []
+        for name, kind in shape:
+            column = self.table.c[name]
+            value = sa.bindparam("w_" + name, type_=column.type)
+            if kind == "in":
+                found.append(column.in_(sa.bindparam("w_" + name, expanding=True, type_=column.type)))
+            elif kind == "at_least":
+                found.append(column >= value)
+            elif kind == "not_null":
+                found.append(column.is_not(None))
+            elif kind == "not":
+                found.append(column != value)
+            elif kind == "null":
+                found.append(
+                    sa.func.likely(column.is_(None)) if sqlite and name in self.partial_nulls else column.is_(None)
+                )
+            else:
+                found.append(column == value)
+        return found
+
+    def clauses(self, where: dict[str, Any], sqlite: bool = False) -> list[Any]:
+        """``find``'s conditions as SQL: equality, IS NULL, ``In``, ``AtLeast`` and ``Not``.
+
+        On SQLite, ``IS NULL`` on a column with a partial index of its NULL rows is written
+        ``likely(column IS NULL)``: the partial index still matches it, but no other index takes
+        it for an equality. Else, once ``ANALYZE`` has run, SQLite's statistics (the average rows
+        per value, NULL counted as one value among many dates) make ``paid_on IS NULL`` look
+        rare, and it reads the open invoices through the paid lists' index and sorts them."""
+        found: list[Any] = []
         for name, value in where.items():
             column = self.table.c[name]
             if isinstance(value, In):
@@ -179,11 +312,42 @@ class Mapping:
             elif isinstance(value, AtLeast):
                 found.append(column >= self.column_value(name, value.value))
             elif isinstance(value, Not):
-                found.append(column.is_not(None) if value.value is None
-                             else column != self.column_value(name, value.value))
+                found.append(
+                    column.is_not(None) if value.value is None else column != self.column_value(name, value.value)
+                )
+            elif value is None:
+                found.append(
+                    sa.func.likely(column.is_(None)) if sqlite and name in self.partial_nulls else column.is_(None)
+                )
             else:
-                found.append(column.is_(None) if value is None else column == self.column_value(name, value))
+                found.append(column == self.column_value(name, value))
         return found
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, In):
+        return "in"
+    if isinstance(value, AtLeast):
+        return "at_least"
+    if isinstance(value, Not):
+        return "not_null" if value.value is None else "not"
+    return "null" if value is None else "eq"
+
+
+def _structurer(tp: Any) -> Any:
+    """How a stored value of type ``tp`` (not None) becomes the field's value: an enum from its
+    value, anything else as cattrs structures it."""
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp
+    return lambda value: from_primitive(value, tp)
+
+
+def _unstructurer(tp: Any) -> Any:
+    """How a field's value of type ``tp`` (not None) is stored: an enum as its value, anything
+    else as cattrs unstructures that type."""
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return lambda value: value.value
+    return lambda value: converter.unstructure(value, unstructure_as=tp)
 
 
 def build_metadata() -> tuple[sa.MetaData, dict[type, Mapping]]:
@@ -200,12 +364,20 @@ def build_metadata() -> tuple[sa.MetaData, dict[type, Mapping]]:
             columns.append(sa.Column(field.name, col_type, primary_key=field.name == "id", nullable=nullable))
         name = table_name(cls)
         indexes = [sa.Index(index_name(name, cols), *cols) for cols in (("company_id",), *INDEXED.get(cls, ()))]
-        indexes += [sa.Index(index_name(name, (*cols, "where", null)), *cols,
-                             postgresql_where=sa.column(null).is_(None), sqlite_where=sa.column(null).is_(None))
-                    for cols, null in NULL_INDEXED.get(cls, ())]
+        indexes += [
+            sa.Index(
+                index_name(name, (*cols, "where", null)),
+                *cols,
+                postgresql_where=sa.column(null).is_(None),
+                sqlite_where=sa.column(null).is_(None),
+            )
+            for cols, null in NULL_INDEXED.get(cls, ())
+        ]
         uniques = [sa.UniqueConstraint(*cols, name=f"uq_{name}_{'_'.join(cols)}") for cols in UNIQUE.get(cls, ())]
         table = sa.Table(name, metadata, *columns, *indexes, *uniques)
-        mappings[cls] = Mapping(cls, table, frozenset(native))
+        mappings[cls] = Mapping(
+            cls, table, frozenset(native), frozenset(null for _cols, null in NULL_INDEXED.get(cls, ()))
+        )
     return metadata, mappings
 
 
@@ -239,6 +411,8 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
+        if conn.info.get("portalkit_read"):  # one statement, read on its own: SQLite's autocommit
+            return
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("portalkit_write") else "BEGIN")
 
     return engine
@@ -252,13 +426,20 @@ class SqlStorage:
     the latest Alembic revision on start.
     """
 
-    def __init__(self, url: str = "sqlite:///portalkit.sqlite3", *, migrate: bool = True, engine: sa.Engine | None = None):
+    def __init__(
+        self, url: str = "sqlite:///portalkit.sqlite3", *, migrate: bool = True, engine: sa.Engine | None = None
+    ):
         self.url = url
         self.engine = engine or make_engine(url)
         self.dialect = self.engine.dialect.name
+        self._sqlite = self.dialect == "sqlite"
+        # SQLite's connections are in autocommit already (BEGIN is ours to send)
+        self._reader = self.engine if self._sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._local = threading.local()
         # SQLite in memory is one shared connection: transactions must take turns.
-        self._serial = threading.RLock() if self.dialect == "sqlite" and isinstance(self.engine.pool, StaticPool) else None
+        self._serial = (
+            threading.RLock() if self.dialect == "sqlite" and isinstance(self.engine.pool, StaticPool) else None
+        )
         self.statements = 0
         event.listen(self.engine, "before_cursor_execute", self._count)
         if migrate:
@@ -304,6 +485,22 @@ class SqlStorage:
         with self._turn(), self._errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        """The connection for a read: the transaction's, or outside one a connection in
+        autocommit (each statement its own snapshot): no BEGIN and COMMIT around a single
+        SELECT, two round trips fewer on PostgreSQL for every read of a page (issue 25)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+            return
+        with self._turn(), self._errors(), self._reader.connect() as conn:
+            conn.info["portalkit_read"] = True
+            try:
+                yield conn
+            finally:
+                conn.info["portalkit_read"] = False
+
     @staticmethod
     @contextmanager
     def _errors() -> Iterator[None]:
@@ -319,38 +516,56 @@ class SqlStorage:
     # -- records --------------------------------------------------------------------------
     def get(self, cls: type[T], id: str) -> T | None:
         m = MAPPINGS[cls]
-        with self._conn() as conn:
+        with self._read() as conn:
             row = conn.execute(m.select_one, {"id": id}).first()
         return None if row is None else m.from_row(row)
 
     def get_many(self, cls: type[T], ids: Iterable[str]) -> dict[str, T]:
         m, ids, found = MAPPINGS[cls], list(dict.fromkeys(ids)), {}
-        with self._conn() as conn:
+        with self._read() as conn:
             for start in range(0, len(ids), 500):
-                for row in conn.execute(m.select_many, {"ids": ids[start:start + 500]}):
+                for row in conn.execute(m.select_many, {"ids": ids[start : start + 500]}):
                     record = m.from_row(row)
                     found[record.id] = record
         return found
 
     def find(self, cls: type[T], **where: Any) -> list[T]:
         m = MAPPINGS[cls]
-        with self._conn() as conn:
-            rows = conn.execute(sa.select(m.table).where(*m.clauses(where))).all()
+        statement, params = m.query(where, self._sqlite)
+        with self._read() as conn:
+            rows = conn.execute(statement, params).all()
         return [m.from_row(r) for r in rows]
 
-    def page(self, cls: type[T], *, order: Sequence[str], limit: int, descending: bool = False,
-             after: T | None = None, **where: Any) -> list[T]:
+    supports_skip_locked = True  # page(..., skip_locked=True): see page
+
+    def page(
+        self,
+        cls: type[T],
+        *,
+        order: Sequence[str],
+        limit: int,
+        descending: bool = False,
+        after: T | None = None,
+        skip_locked: bool = False,
+        **where: Any,
+    ) -> list[T]:
+        """``Storage.page``. With ``skip_locked`` (inside a transaction) the rows read are locked
+        until it ends and rows another transaction holds are passed over: ``FOR UPDATE SKIP
+        LOCKED`` on PostgreSQL (the outbox's dispatchers claim batches with it); SQLite has no
+        row locks and needs none (its writers take turns)."""
         m = MAPPINGS[cls]
-        keys = [*order, "id"]
-        columns = [m.table.c[k] for k in keys]
-        query = sa.select(m.table).where(*m.clauses(where))
-        if after is not None:
-            position = sa.tuple_(*columns)
-            last = sa.tuple_(*(sa.literal(m.column_value(k, getattr(after, k)), c.type) for k, c in zip(keys, columns)))
-            query = query.where(position < last if descending else position > last)
-        query = query.order_by(*(c.desc() if descending else c.asc() for c in columns)).limit(limit)
-        with self._conn() as conn:
-            rows = conn.execute(query).all()
+        where = _implied_by_cursor(where, [*order, "id"][0], after, descending)
+        statement, params = m.query(
+            where,
+            self._sqlite,
+            order=order,
+            descending=descending,
+            after=after,
+            limit=limit,
+            lock=skip_locked and self.dialect == "postgresql",
+        )
+        with self._read() as conn:
+            rows = conn.execute(statement, params).all()
         return [m.from_row(r) for r in rows]
 
     def insert(self, record: Any) -> Any:
@@ -374,8 +589,10 @@ class SqlStorage:
             return []
         m = MAPPINGS[type(records[0])]
         stored = [attrs.evolve(r, version=r.version + 1) for r in records]
-        params = [{"_id": r.id, "_version": r.version, **{"v_" + k: v for k, v in m.to_row(s).items() if k != "id"}}
-                  for r, s in zip(records, stored)]
+        params = [
+            {"_id": r.id, "_version": r.version, **{"v_" + k: v for k, v in m.to_row(s).items() if k != "id"}}
+            for r, s in zip(records, stored)
+        ]
         batched = len(params) > 1 and self.engine.dialect.supports_sane_multi_rowcount
         with self._conn() as conn, self._errors():
             if batched:
@@ -390,7 +607,7 @@ class SqlStorage:
         t, ids = MAPPINGS[cls].table, list(ids)
         with self._conn() as conn, self._errors():
             for start in range(0, len(ids), 500):
-                conn.execute(t.delete().where(t.c.id.in_(ids[start:start + 500])))
+                conn.execute(t.delete().where(t.c.id.in_(ids[start : start + 500])))
 
     # -- maintenance ----------------------------------------------------------------------
     def truncate_all(self) -> None:
@@ -401,6 +618,20 @@ class SqlStorage:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _implied_by_cursor(where: dict[str, Any], first: str, after: Any, descending: bool) -> dict[str, Any]:
+    """``where`` without an ``AtLeast`` on the first key of an ascending page that the cursor
+    already implies (every row after a cursor at or above the bound is above it too), so the
+    database seeks to the cursor, not to the bound (SQLite takes one lower bound per column: with
+    both it may start at the bound and filter its way to the cursor)."""
+    bound = where.get(first)
+    if after is None or descending or not isinstance(bound, AtLeast):
+        return where
+    value = getattr(after, first)
+    if value is None or value < bound.value:
+        return where
+    return {k: v for k, v in where.items() if k != first}
 
 
 def alembic_config(engine: sa.Engine) -> Any:

@@ -42,7 +42,11 @@ def install(app: Any, factory: str, *, deliver_every: float = 10.0, maintain_eve
         return "; ".join(str(maintain(portal)) for portal in _portals(factory))
 
     schedule = dict(app.conf.beat_schedule or {})
-    schedule.update({"portalkit-deliver": {"task": "portalkit.deliver", "schedule": float(deliver_every)},
-                     "portalkit-maintain": {"task": "portalkit.maintain", "schedule": float(maintain_every)}})
+    schedule.update(
+        {
+            "portalkit-deliver": {"task": "portalkit.deliver", "schedule": float(deliver_every)},
+            "portalkit-maintain": {"task": "portalkit.maintain", "schedule": float(maintain_every)},
+        }
+    )
     app.conf.beat_schedule = schedule
     return deliver_task, maintain_task

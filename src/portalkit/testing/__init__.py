@@ -7,8 +7,19 @@ from ..adapters.memory import FrozenClock, MemoryFileStore, MemoryMailer, Memory
 from ..adapters.payments import FakeProcessor, bank_token, card_token
 from .plugin import InMemoryPlugin, make_portal, make_portals
 
-__all__ = ["FakeProcessor", "FrozenClock", "InMemoryPlugin", "MemoryFileStore", "MemoryMailer", "MemoryStorage",
-           "StorageConformance", "bank_token", "card_token", "make_portal", "make_portals"]
+__all__ = [
+    "FakeProcessor",
+    "FrozenClock",
+    "InMemoryPlugin",
+    "MemoryFileStore",
+    "MemoryMailer",
+    "MemoryStorage",
+    "StorageConformance",
+    "bank_token",
+    "card_token",
+    "make_portal",
+    "make_portals",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,21 +15,38 @@ returns a fresh, empty storage::
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-
 from typing import Any, TypeVar
 
 import attrs
 import pytest
 
 from ..errors import Conflict
+from ..models import (
+    Access,
+    Attachment,
+    AutopayConsent,
+    Comment,
+    Contact,
+    Invoice,
+    InvoiceLine,
+    MethodKind,
+    OutboxMessage,
+    Payment,
+    Permission,
+    PortalStatus,
+    Proposal,
+    ProposalStatus,
+    Report,
+    ReportKind,
+    Service,
+    Signature,
+    StaffUser,
+)
 from ..ports import AtLeast, In, Not, Storage
-from ..models import (Access, Attachment, AutopayConsent, Comment, Contact, Invoice, InvoiceLine,
-                      MethodKind, OutboxMessage, Payment, Permission, PortalStatus, Proposal,
-                      ProposalStatus, Report, ReportKind, Service, Signature, StaffUser)
 
-WHEN = datetime(2026, 5, 17, 8, 30, 15, 123456, tzinfo=timezone.utc)
+WHEN = datetime(2026, 5, 17, 8, 30, 15, 123456, tzinfo=UTC)
 T = TypeVar("T")
 
 
@@ -42,24 +59,77 @@ def _stored(storage: Storage, cls: type[T], id: str) -> T:
 def samples() -> list[Any]:
     return [
         StaffUser(email="s@x.co", name="S", permissions=frozenset({Permission.MANAGE_ISSUES})),
-        Contact(customer_id="cu", first_name="Ada", last_name="L", email="ada@x.co", property_ids=("p1", "p2"),
-                access=Access(invoices=False), portal_status=PortalStatus.INVITED),
-        Invoice(number="I-1", property_id="p1", amount=Decimal("12345678.91"), amount_due=Decimal("0.01"),
-                invoice_date=date(2026, 2, 28), paid_on=None),
-        Proposal(number="P-1", property_id="p1", description="Mulch", status=ProposalStatus.DELIVERED,
-                 estimated_start=date(2026, 3, 1), services=(Service(name="A", price=Decimal("9.99"), optional=True),),
-                 signature=Signature(image_key="ef" * 32, signer_contact_id="c",
-                                     signer_name="Ada L", signed_at=WHEN, ip_address="::1", total=Decimal("9.99"))),
+        Contact(
+            customer_id="cu",
+            first_name="Ada",
+            last_name="L",
+            email="ada@x.co",
+            property_ids=("p1", "p2"),
+            access=Access(invoices=False),
+            portal_status=PortalStatus.INVITED,
+        ),
+        Invoice(
+            number="I-1",
+            property_id="p1",
+            amount=Decimal("12345678.91"),
+            amount_due=Decimal("0.01"),
+            invoice_date=date(2026, 2, 28),
+            paid_on=None,
+        ),
+        Proposal(
+            number="P-1",
+            property_id="p1",
+            description="Mulch",
+            status=ProposalStatus.DELIVERED,
+            estimated_start=date(2026, 3, 1),
+            services=(Service(name="A", price=Decimal("9.99"), optional=True),),
+            signature=Signature(
+                image_key="ef" * 32,
+                signer_contact_id="c",
+                signer_name="Ada L",
+                signed_at=WHEN,
+                ip_address="::1",
+                total=Decimal("9.99"),
+            ),
+        ),
         Comment(issue_id="i", author_name="A", by_staff=False, text="héllo ✓", at=WHEN),
-        Attachment(issue_id="i", comment_id="c1", position=2, filename="a.png", content_type="image/png",
-                   file_key="cd" * 32, size=256, shared=False),
+        Attachment(
+            issue_id="i",
+            comment_id="c1",
+            position=2,
+            filename="a.png",
+            content_type="image/png",
+            file_key="cd" * 32,
+            size=256,
+            shared=False,
+        ),
         OutboxMessage(dedup_key="d1", kind="mail", payload={"to": ["a@b.co"], "n": 1}, created_at=WHEN),
-        InvoiceLine(invoice_id="i1", position=3, description="Mowing ✓", quantity=Decimal("1.50"),
-                    unit_price=Decimal("40.00"), amount=Decimal("60.00")),
-        Report(property_id="p1", kind=ReportKind.SERVICE, title="Start-up", performed_on=date(2026, 3, 2),
-               filename="s.pdf", file_key="ab" * 32, size=10, external_id="R-1"),
-        AutopayConsent(contact_id="c", method_id="m", consent_text="I authorise", accepted_at=WHEN,
-                       ip_address="::1", revoked_at=None),
+        InvoiceLine(
+            invoice_id="i1",
+            position=3,
+            description="Mowing ✓",
+            quantity=Decimal("1.50"),
+            unit_price=Decimal("40.00"),
+            amount=Decimal("60.00"),
+        ),
+        Report(
+            property_id="p1",
+            kind=ReportKind.SERVICE,
+            title="Start-up",
+            performed_on=date(2026, 3, 2),
+            filename="s.pdf",
+            file_key="ab" * 32,
+            size=10,
+            external_id="R-1",
+        ),
+        AutopayConsent(
+            contact_id="c",
+            method_id="m",
+            consent_text="I authorise",
+            accepted_at=WHEN,
+            ip_address="::1",
+            revoked_at=None,
+        ),
     ]
 
 
@@ -77,7 +147,9 @@ class StorageConformance:
 
     def test_find_by_equality_including_enums_and_none(self, storage: Storage) -> None:
         a = Contact(customer_id="c1", first_name="Ab", last_name="A", email=None)
-        b = Contact(customer_id="c1", first_name="Bc", last_name="B", email="b@x.co", portal_status=PortalStatus.ENROLLED)
+        b = Contact(
+            customer_id="c1", first_name="Bc", last_name="B", email="b@x.co", portal_status=PortalStatus.ENROLLED
+        )
         c = Contact(customer_id="c2", first_name="Cd", last_name="C", email="c@x.co")
         for r in (a, b, c):
             storage.insert(r)
@@ -98,16 +170,26 @@ class StorageConformance:
         storage.insert(Contact(customer_id="c", first_name="Gh", last_name="G", email=None))
 
     def test_update_is_compare_and_swap_on_version(self, storage: Storage) -> None:
-        inv = storage.insert(Invoice(number="1", property_id="p", amount=Decimal("5.00"), amount_due=Decimal("5.00"),
-                                     invoice_date=date(2026, 1, 1)))
+        inv = storage.insert(
+            Invoice(
+                number="1",
+                property_id="p",
+                amount=Decimal("5.00"),
+                amount_due=Decimal("5.00"),
+                invoice_date=date(2026, 1, 1),
+            )
+        )
         first = storage.update(attrs.evolve(inv, amount_due=Decimal("4.00")))
         assert first.version == 1 and storage.get(Invoice, inv.id) == first
         with pytest.raises(Conflict):
             storage.update(attrs.evolve(inv, amount_due=Decimal("3.00")))
         assert _stored(storage, Invoice, inv.id).amount_due == Decimal("4.00")
         with pytest.raises(Conflict):
-            storage.update(Invoice(number="x", property_id="p", amount=Decimal(1), amount_due=Decimal(1),
-                                   invoice_date=date(2026, 1, 1)))
+            storage.update(
+                Invoice(
+                    number="x", property_id="p", amount=Decimal(1), amount_due=Decimal(1), invoice_date=date(2026, 1, 1)
+                )
+            )
 
     def test_update_refuses_a_unique_clash(self, storage: Storage) -> None:
         a = storage.insert(Contact(customer_id="c", first_name="Ab", last_name="A", email="a@x.co"))
@@ -128,18 +210,45 @@ class StorageConformance:
         assert [c.first_name for c in storage.find(Contact)] == ["Ab"]
 
     def test_conflict_inside_transaction_rolls_it_back(self, storage: Storage) -> None:
-        storage.insert(Payment(invoice_id="i", contact_id="c", method_id="m", method_kind=MethodKind.ACH,
-                               amount=Decimal(1), fee=Decimal(0), idempotency_key="k", created_at=WHEN))
+        storage.insert(
+            Payment(
+                invoice_id="i",
+                contact_id="c",
+                method_id="m",
+                method_kind=MethodKind.ACH,
+                amount=Decimal(1),
+                fee=Decimal(0),
+                idempotency_key="k",
+                created_at=WHEN,
+            )
+        )
         with pytest.raises(Conflict):
             with storage.transaction():
                 storage.insert(Contact(customer_id="c", first_name="Ab", last_name="A"))
-                storage.insert(Payment(invoice_id="i", contact_id="c", method_id="m", method_kind=MethodKind.ACH,
-                                       amount=Decimal(1), fee=Decimal(0), idempotency_key="k", created_at=WHEN))
+                storage.insert(
+                    Payment(
+                        invoice_id="i",
+                        contact_id="c",
+                        method_id="m",
+                        method_kind=MethodKind.ACH,
+                        amount=Decimal(1),
+                        fee=Decimal(0),
+                        idempotency_key="k",
+                        created_at=WHEN,
+                    )
+                )
         assert storage.find(Contact) == []
 
     def test_concurrent_updates_from_one_version_have_one_winner(self, storage: Storage) -> None:
-        inv = storage.insert(Invoice(number="1", property_id="p", amount=Decimal("5.00"), amount_due=Decimal("5.00"),
-                                     invoice_date=date(2026, 1, 1)))
+        inv = storage.insert(
+            Invoice(
+                number="1",
+                property_id="p",
+                amount=Decimal("5.00"),
+                amount_due=Decimal("5.00"),
+                invoice_date=date(2026, 1, 1),
+            )
+        )
         barrier, outcomes = threading.Barrier(8), []
 
         def worker(n: int) -> None:
@@ -165,7 +274,9 @@ class StorageConformance:
 
     def test_times_keep_their_instant_and_zone(self, storage: Storage) -> None:
         later = WHEN + timedelta(days=1)
-        msg = storage.insert(OutboxMessage(dedup_key="t", kind="event", payload={}, created_at=WHEN, next_attempt_at=later))
+        msg = storage.insert(
+            OutboxMessage(dedup_key="t", kind="event", payload={}, created_at=WHEN, next_attempt_at=later)
+        )
         got = _stored(storage, OutboxMessage, msg.id)
         assert got.created_at == WHEN and got.next_attempt_at == later and got.created_at.utcoffset() == timedelta(0)
 
@@ -212,9 +323,17 @@ class StorageConformance:
 
     def test_find_conditions_in_at_least_and_not(self, storage: Storage) -> None:
         day = date(2026, 3, 1)
-        rows = [Invoice(number=f"I-{n}", property_id="p", amount=Decimal("1.00"), amount_due=Decimal("1.00"),
-                        invoice_date=day + timedelta(days=n), paid_on=None if n % 2 else day + timedelta(days=n))
-                for n in range(6)]
+        rows = [
+            Invoice(
+                number=f"I-{n}",
+                property_id="p",
+                amount=Decimal("1.00"),
+                amount_due=Decimal("1.00"),
+                invoice_date=day + timedelta(days=n),
+                paid_on=None if n % 2 else day + timedelta(days=n),
+            )
+            for n in range(6)
+        ]
         storage.insert_many(rows)
 
         def numbers(found: list[Invoice]) -> list[str]:
@@ -228,16 +347,33 @@ class StorageConformance:
 
     def test_page_is_keyset_pagination_in_either_direction(self, storage: Storage) -> None:
         day = date(2026, 3, 1)
-        rows = [Invoice(number=f"I-{n % 4}", property_id="p" if n < 23 else "q", amount=Decimal("1.00"),
-                        amount_due=Decimal("1.00"), invoice_date=day + timedelta(days=n % 3)) for n in range(25)]
+        rows = [
+            Invoice(
+                number=f"I-{n % 4}",
+                property_id="p" if n < 23 else "q",
+                amount=Decimal("1.00"),
+                amount_due=Decimal("1.00"),
+                invoice_date=day + timedelta(days=n % 3),
+            )
+            for n in range(25)
+        ]
         storage.insert_many(rows)
         for descending in (False, True):
-            expected = sorted((r for r in rows if r.property_id == "p"), key=lambda r: (r.due_date, r.number, r.id),
-                              reverse=descending)
+            expected = sorted(
+                (r for r in rows if r.property_id == "p"),
+                key=lambda r: (r.due_date, r.number, r.id),
+                reverse=descending,
+            )
             seen: list[Any] = []
             while True:
-                page = storage.page(Invoice, order=("due_date", "number"), limit=7, descending=descending,
-                                    after=seen[-1] if seen else None, property_id="p")
+                page = storage.page(
+                    Invoice,
+                    order=("due_date", "number"),
+                    limit=7,
+                    descending=descending,
+                    after=seen[-1] if seen else None,
+                    property_id="p",
+                )
                 seen += page
                 if len(page) < 7:
                     break
@@ -251,5 +387,7 @@ class StorageConformance:
         with pytest.raises(Conflict):
             storage.insert(Contact(customer_id="c", first_name="Ab", last_name="Y", email="a@x.co", company_id="one"))
         with pytest.raises(Conflict):
-            storage.insert(Contact(customer_id="c", first_name="Ab", last_name="Y", external_id="h-1", company_id="two"))
+            storage.insert(
+                Contact(customer_id="c", first_name="Ab", last_name="Y", external_id="h-1", company_id="two")
+            )
         assert len(storage.find(Contact, company_id="two")) == 2

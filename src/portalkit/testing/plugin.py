@@ -16,7 +16,7 @@ from ..adapters.payments import FakeProcessor
 from ..config import PortalConfig
 from ..hookspecs import hookimpl
 from ..portal import Portal
-from ..ports import Clock, FileStore, Mailer, PaymentProcessor, Storage
+from ..ports import Clock, FileStore, Mailer, PaymentProcessor, Storage, TextMessenger
 
 TEST_SECRET = "portalkit-testing-secret-key"
 
@@ -25,14 +25,22 @@ class InMemoryPlugin:
     """Answers storage, mailer, processor and file store (and the clock, when given) with in-memory and fake
     adapters; pass any of them to use your own. Its attributes are the adapters, to inspect."""
 
-    def __init__(self, *, storage: Storage | None = None, mailer: Mailer | None = None,
-                 processor: PaymentProcessor | None = None, clock: Clock | None = None,
-                 file_store: FileStore | None = None):
+    def __init__(
+        self,
+        *,
+        storage: Storage | None = None,
+        mailer: Mailer | None = None,
+        processor: PaymentProcessor | None = None,
+        clock: Clock | None = None,
+        file_store: FileStore | None = None,
+        texts: TextMessenger | None = None,
+    ):
         self.storage: Any = storage or MemoryStorage()
         self.mailer: Any = mailer or MemoryMailer()
         self.processor: Any = processor or FakeProcessor()
         self.clock: Any = clock
         self.file_store: Any = file_store or MemoryFileStore()
+        self.texts: Any = texts  # None: no text messages, as a host without a provider
 
     @hookimpl
     def portalkit_storage(self) -> Storage:
@@ -51,12 +59,17 @@ class InMemoryPlugin:
         return self.file_store  # type: ignore[no-any-return]
 
     @hookimpl
+    def portalkit_text_messenger(self) -> TextMessenger | None:
+        return self.texts  # type: ignore[no-any-return]
+
+    @hookimpl
     def portalkit_clock(self) -> Clock | None:
         return self.clock  # type: ignore[no-any-return]
 
 
-def make_portal(*, plugins: tuple[Any, ...] = (), secret_key: str = TEST_SECRET, frozen_clock: bool = False,
-                **config: Any) -> Portal:
+def make_portal(
+    *, plugins: tuple[Any, ...] = (), secret_key: str = TEST_SECRET, frozen_clock: bool = False, **config: Any
+) -> Portal:
     """A ready ``Portal`` on in-memory adapters, enabled, with cheap bcrypt; ``config`` overrides
     any ``PortalConfig`` field. The adapters are ``portal.storage``, ``portal.mailer`` (a
     ``MemoryMailer``), ``portal.processor`` (a ``FakeProcessor``) and ``portal.clock``."""
@@ -65,8 +78,13 @@ def make_portal(*, plugins: tuple[Any, ...] = (), secret_key: str = TEST_SECRET,
     return Portal(settings, secret_key=secret_key, plugins=[adapters, *plugins])
 
 
-def make_portals(*company_ids: str, plugins: tuple[Any, ...] = (), secret_key: str = TEST_SECRET,
-                 frozen_clock: bool = False, **config: Any) -> dict[str, Portal]:
+def make_portals(
+    *company_ids: str,
+    plugins: tuple[Any, ...] = (),
+    secret_key: str = TEST_SECRET,
+    frozen_clock: bool = False,
+    **config: Any,
+) -> dict[str, Portal]:
     """Ready portals of several companies on ONE set of in-memory adapters (one storage, one
     mailer, one processor, one file store), as a multi-company host runs them: each sees only
     its own records (``portalkit.tenancy``). ``config`` applies to every company."""
@@ -74,5 +92,9 @@ def make_portals(*company_ids: str, plugins: tuple[Any, ...] = (), secret_key: s
         raise ValueError("name each company once: make_portals('north', 'south')")
     adapters = InMemoryPlugin(clock=FrozenClock() if frozen_clock else None)
     base = PortalConfig(enabled=True, bcrypt_rounds=4, sender_email="portal@example.test")
-    return {company: Portal(attrs.evolve(base, company_id=company, **config), secret_key=secret_key,
-                            plugins=[adapters, *plugins]) for company in company_ids}
+    return {
+        company: Portal(
+            attrs.evolve(base, company_id=company, **config), secret_key=secret_key, plugins=[adapters, *plugins]
+        )
+        for company in company_ids
+    }

@@ -49,8 +49,14 @@ class ProcessorConformance:
     def _charge(self, processor: PaymentProcessor, number: str, amount: str = "103.00", key: str = "") -> Any:
         customer = self._customer(processor)
         method = processor.attach(customer, self.token(processor, number))
-        request = ChargeRequest(payment_id=new_id(), amount=Decimal(amount), currency="usd", customer_ref=customer,
-                                method_token=method.token, idempotency_key=key or new_id())
+        request = ChargeRequest(
+            payment_id=new_id(),
+            amount=Decimal(amount),
+            currency="usd",
+            customer_ref=customer,
+            method_token=method.token,
+            idempotency_key=key or new_id(),
+        )
         return request, processor.charge(request)
 
     def test_is_a_payment_processor(self, processor: Any) -> None:
@@ -58,8 +64,13 @@ class ProcessorConformance:
 
     def test_attach_returns_a_token_and_card_details_never_the_number(self, processor: Any) -> None:
         method = processor.attach(self._customer(processor), self.token(processor, VISA))
-        assert (method.kind, method.last4, method.brand.lower(), method.exp_month, method.exp_year) == \
-            ("card", "4242", "visa", 12, 2031)
+        assert (method.kind, method.last4, method.brand.lower(), method.exp_month, method.exp_year) == (
+            "card",
+            "4242",
+            "visa",
+            12,
+            2031,
+        )
         assert method.funding in ("credit", "debit", "prepaid") and VISA not in repr(method)
 
     def test_a_token_the_processor_does_not_know_is_a_value_error(self, processor: Any) -> None:

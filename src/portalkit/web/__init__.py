@@ -9,4 +9,4 @@ from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result
 from .routes import ROUTES, Route
 from .site import PortalWeb
 
-__all__ = ["FileResponse", "Page", "PageRequest", "PortalWeb", "ROUTES", "Redirect", "Reply", "Result", "Route"]
+__all__ = ["ROUTES", "FileResponse", "Page", "PageRequest", "PortalWeb", "Redirect", "Reply", "Result", "Route"]

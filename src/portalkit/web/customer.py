@@ -4,24 +4,24 @@ proposals and signing, issues, quote requests, profile."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from .. import i18n, money
+from .. import i18n, inputs, money
 from ..errors import AuthenticationFailed, InvalidWebhook, NotFound, SessionExpired, ValidationError
 from ..i18n import _
 from ..invoices import InvoiceFilter, invoice_row
-from ..labels import label, method_name
 from ..issues import IssueFilter
-from ..models import Contact, Invoice, Payment, PaymentMethod, PaymentStatus, Priority, Property
+from ..labels import label, method_name
+from ..models import Contact, Invoice, Payment, PaymentStatus, Priority
 from ..paging import MAX_LIMIT
 from ..payments import MAX_GROUP, OPEN, fee_applies
-from ..ports import In
 from ..proposals import ProposalFilter, can_sign
-from ..visibility import Section, invoice_visible, section_visible
-from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result, attachment_response
+from ..visibility import Section
 from .forms import choice
+from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result, attachment_response
 
 if TYPE_CHECKING:
     from ..portal import Portal
@@ -33,8 +33,6 @@ LOGIN_LINK_TOKEN = "portalkit_login_link_token"
 EMAIL_TOKEN = "portalkit_email_token"
 FLASH = "portalkit_flash"
 LANGUAGE = "portalkit_language"
-SUMMARY_LIMIT = 200  # open invoices the dashboard's summary adds up, of each kind (see _open_invoices)
-ACTIVITY_LIMIT = 6  # payments under "Recent activity"
 NEW_METHODS = ("new-card", "new-ach")  # the pay page's "add one here" choices
 PROCESSOR_NAMES = {"stripe": "Stripe"}  # named on the pay page and the receipt (others: "our payment processor")
 
@@ -55,7 +53,7 @@ def _keep(language: str | None) -> dict[str, str]:
 
 
 class CustomerPages:
-    portal: "Portal"
+    portal: Portal
 
     def contact(self, req: PageRequest) -> Contact:
         token = req.session.get(TOKEN)
@@ -98,7 +96,7 @@ class CustomerPages:
         return self._ask_for_link(req, "forgot.html", self.portal.accounts.request_reset)
 
     def login_link(self, req: PageRequest) -> Result:
-        """"Email me a sign-in link": the same answer for every address."""
+        """ "Email me a sign-in link": the same answer for every address."""
         return self._ask_for_link(req, "login_link.html", self.portal.accounts.request_login_link)
 
     @staticmethod
@@ -117,16 +115,20 @@ class CustomerPages:
     # visitor pastes the link); the token goes into the session and the browser is sent on to a
     # clean URL. Nothing is used up by opening a link: a mail scanner that follows it, even
     # running the script, signs nobody in.
-    def _link_step(self, req: PageRequest, key: str, check: Callable[[str], object], endpoint: str,
-                   title: str) -> Result | None:
+    def _link_step(
+        self, req: PageRequest, key: str, check: Callable[[str], object], endpoint: str, title: str
+    ) -> Result | None:
         """The page of a mailed link before its token is in the session: the form that posts it,
         or, on that post, the token checked, kept and the visitor sent on. ``None`` once the
         session holds a token and the page itself should answer."""
         posted = req.field("link_token") or _token_of(req.field("link"))
         if req.method == "POST" and (posted or "link" in req.form):
             if not posted:
-                return Page("link.html", {"title": title, "action": endpoint,
-                                          "error": _("Paste the whole link from the email.")}, 400)
+                return Page(
+                    "link.html",
+                    {"title": title, "action": endpoint, "error": _("Paste the whole link from the email.")},
+                    400,
+                )
             check(posted)  # an expired or used link renders as a message
             req.session[key] = posted
             return Redirect(endpoint)
@@ -137,15 +139,20 @@ class CustomerPages:
     def old_link(self, req: PageRequest, token: str) -> Result:
         """A link in the form mailed before tokens moved after "#": its token may sit in an access
         log, so it is never used; a new link is one click away."""
-        return Page("message.html", {"title": _("This link can no longer be used"),
-                                     "message": _("Links from older emails no longer work. Ask for a new one."),
-                                     "link": ("login", _("Log in"))}, 410)
+        return Page(
+            "message.html",
+            {
+                "title": _("This link can no longer be used"),
+                "message": _("Links from older emails no longer work. Ask for a new one."),
+                "link": ("login", _("Log in")),
+            },
+            410,
+        )
 
     open_login_link = open_reset_link = open_signup_link = old_link
 
     def sign_in(self, req: PageRequest) -> Result:
-        step = self._link_step(req, LOGIN_LINK_TOKEN, self.portal.accounts.check_login_link, "sign_in",
-                               _("Sign in"))
+        step = self._link_step(req, LOGIN_LINK_TOKEN, self.portal.accounts.check_login_link, "sign_in", _("Sign in"))
         if step is not None:
             return step
         token = req.session[LOGIN_LINK_TOKEN]
@@ -157,12 +164,16 @@ class CustomerPages:
         return Redirect("dashboard", session="rotate")
 
     def reset_password(self, req: PageRequest) -> Result:
-        step = self._link_step(req, RESET_TOKEN, self.portal.accounts.check_reset_link, "reset_password",
-                               _("Choose a new password"))
+        step = self._link_step(
+            req, RESET_TOKEN, self.portal.accounts.check_reset_link, "reset_password", _("Choose a new password")
+        )
         if step is not None:
             return step
-        context = {"title": _("Choose a new password"), "rules": self.portal.accounts.password_rules,
-                   "action": "reset_password"}
+        context = {
+            "title": _("Choose a new password"),
+            "rules": self.portal.accounts.password_rules,
+            "action": "reset_password",
+        }
         token = req.session[RESET_TOKEN]
         if req.method == "GET":
             self.portal.accounts.check_reset_link(token)
@@ -197,8 +208,9 @@ class CustomerPages:
         """ACC-8: the link mailed to a new address; confirming makes it the sign-in and signs the
         contact out everywhere."""
         accounts = self.portal.accounts
-        step = self._link_step(req, EMAIL_TOKEN, accounts.check_email_change, "confirm_email",
-                               _("Confirm your new email"))
+        step = self._link_step(
+            req, EMAIL_TOKEN, accounts.check_email_change, "confirm_email", _("Confirm your new email")
+        )
         if step is not None:
             return step
         token = req.session[EMAIL_TOKEN]
@@ -218,82 +230,64 @@ class CustomerPages:
         properties = vis.properties(contact)
         sections = vis.dashboard_sections(contact)
         today = self.portal.clock.now().date()
-        base = {"contact": contact, "properties": properties, "sections": sections, "today": today,
-                "failures": self.portal.payments.failures(contact), "active": "dashboard"}
+        base = {
+            "contact": contact,
+            "properties": properties,
+            "sections": sections,
+            "today": today,
+            "failures": self.portal.payments.failures(contact),
+            "active": "dashboard",
+            "plans": self.portal.plans.for_contact(contact),  # payment plans offered or running (PLN-*)
+            "visits": self.portal.jobs.visits(contact, limit=5, properties=properties),
+        }  # the next first (issue 26)
         if not properties or not sections:
             return Page("dashboard.html", base)
         prop = next((p for p in properties if p.id == req.arg("property")), properties[0])
         view = next((s for s in sections if s.value == req.arg("view")), sections[0])
-        summary = self._summary(contact, properties, prop, today) if Section.INVOICES in sections else None
+        summary = (
+            self.portal.invoices.summary(contact, property_id=prop.id, properties=properties)
+            if Section.INVOICES in sections
+            else None
+        )
         ctx: dict[str, Any]
         after = req.arg("after") or None
         if view is Section.INVOICES:
             which_i = choice(InvoiceFilter, req.arg("filter"))
-            ctx = {"filters": list(InvoiceFilter), "which": which_i,
-                   "rows": self.portal.invoices.list(contact, prop.id, which_i, after=after),
-                   "sees_all_invoices": contact.id in (prop.primary_contact_id, prop.billing_contact_id)}
+            ctx = {
+                "filters": list(InvoiceFilter),
+                "which": which_i,
+                "rows": self.portal.invoices.list(contact, prop.id, which_i, after=after),
+                "sees_all_invoices": contact.id in (prop.primary_contact_id, prop.billing_contact_id),
+            }
         elif view is Section.PROPOSALS:
             which_p = choice(ProposalFilter, req.arg("filter"))
-            ctx = {"filters": list(ProposalFilter), "which": which_p,
-                   "rows": self.portal.proposals.list(contact, prop.id, which_p, after=after)}
+            ctx = {
+                "filters": list(ProposalFilter),
+                "which": which_p,
+                "rows": self.portal.proposals.list(contact, prop.id, which_p, after=after),
+            }
         elif view is Section.REPORTS:
             ctx = {"filters": [], "which": None, "rows": self.portal.reports.list(contact, prop.id, after=after)}
         else:
             which_s = choice(IssueFilter, req.arg("filter"))
-            ctx = {"filters": list(IssueFilter), "which": which_s,
-                   "rows": self.portal.issues.list(contact, prop.id, which_s, after=after)}
-        return Page("dashboard.html", {**base, "prop": prop, "view": view, "paged": after is not None,
-                                       "payments_on": self.portal.config.electronic_payment_enabled,
-                                       "summary": summary, "activity": self._activity(contact, properties), **ctx})
-
-    def _open_invoices(self, contact: Contact, properties: list[Property]) -> tuple[list[Invoice], bool]:
-        """The contact's open invoices on ``properties`` by due date (VIS-2: every invoice of a
-        property they are the primary or billing contact of, else those billed to them), at most
-        ``SUMMARY_LIMIT`` of each kind; and whether there were more."""
-        storage, config = self.portal.storage, self.portal.config
-        by_id = {p.id: p for p in properties}
-        own = [p.id for p in properties if contact.id in (p.primary_contact_id, p.billing_contact_id)]
-        others = [p.id for p in properties if p.id not in own]
-        found: list[Invoice] = []
-        more = False
-        for ids, where in ((own, {}), (others, {"billing_contact_id": contact.id})):
-            if ids:
-                page = storage.page(Invoice, order=("due_date", "number"), limit=SUMMARY_LIMIT + 1,
-                                    property_id=In(ids), paid_on=None, archived=False, **where)
-                more = more or len(page) > SUMMARY_LIMIT
-                found += page[:SUMMARY_LIMIT]
-        shown = [i for i in found if i.property_id in by_id and i.is_open
-                 and invoice_visible(contact, i, by_id[i.property_id], config)]
-        return sorted(shown, key=lambda i: (i.due_date, i.number)), more
-
-    def _summary(self, contact: Contact, properties: list[Property], prop: Property, today: date) -> dict[str, Any]:
-        """What the contact owes across their properties: the balance, what is overdue, the next
-        due date, and the invoice "Pay now" opens (the current property's first, else the first)."""
-        invoices, more = self._open_invoices(contact, properties)
-        overdue = [i for i in invoices if i.due_date < today]
-        upcoming = [i for i in invoices if i.due_date >= today]
-        payable = [i for i in invoices if not i.payment_pending]
-        target = next((i for i in payable if i.property_id == prop.id), payable[0] if payable else None)
-        return {"balance": sum((i.amount_due for i in invoices), Decimal("0.00")),
-                "overdue": sum((i.amount_due for i in overdue), Decimal("0.00")), "overdue_count": len(overdue),
-                "next": upcoming[0] if upcoming else None, "count": len(invoices), "more": more,
-                "processing": sum((i.pending_amount for i in invoices), Decimal("0.00")),
-                "pay": target if self.portal.config.electronic_payment_enabled else None,
-                "pay_property": next((p for p in properties if target and p.id == target.property_id), None)}
-
-    def _activity(self, contact: Contact, properties: list[Property]) -> list[tuple[Payment, Invoice]]:
-        """The contact's latest payments, on invoices they can still see: the dashboard's "recent
-        activity"."""
-        storage, config = self.portal.storage, self.portal.config
-        if not section_visible(contact, Section.INVOICES, config):
-            return []
-        payments = storage.page(Payment, order=("created_at",), limit=ACTIVITY_LIMIT, descending=True,
-                                contact_id=contact.id)
-        invoices = storage.get_many(Invoice, {p.invoice_id for p in payments})
-        by_id = {p.id: p for p in properties}
-        return [(p, invoices[p.invoice_id]) for p in payments if p.invoice_id in invoices
-                and invoices[p.invoice_id].property_id in by_id
-                and invoice_visible(contact, invoices[p.invoice_id], by_id[invoices[p.invoice_id].property_id], config)]
+            ctx = {
+                "filters": list(IssueFilter),
+                "which": which_s,
+                "rows": self.portal.issues.list(contact, prop.id, which_s, after=after),
+            }
+        return Page(
+            "dashboard.html",
+            {
+                **base,
+                "prop": prop,
+                "view": view,
+                "paged": after is not None,
+                "payments_on": self.portal.config.electronic_payment_enabled,
+                "summary": summary,
+                "activity": self.portal.payments.recent(contact, properties=properties),
+                **ctx,
+            },
+        )
 
     # -- invoices and payments ------------------------------------------------------------
     def invoice_pdf(self, req: PageRequest, id: str) -> Result:
@@ -307,14 +301,18 @@ class CustomerPages:
         defaults = {"start": today.replace(day=1).isoformat(), "end": today.isoformat()}
         if not start and not end:
             self.portal.visibility.require_section(contact, Section.INVOICES)
-            return Page("statement.html", {"contact": contact, **defaults})
+            return Page(
+                "statement.html", {"contact": contact, **defaults, "plans": self.portal.plans.for_contact(contact)}
+            )
         try:
             period = date.fromisoformat(start), date.fromisoformat(end)
         except ValueError:
-            return Page("statement.html", {"contact": contact, **defaults,
-                                           "error": _("Enter both dates as YYYY-MM-DD.")}, 400)
-        return FileResponse(self.portal.statements.pdf(contact, *period), "application/pdf",
-                            f"statement-{period[0]}-{period[1]}.pdf")
+            return Page(
+                "statement.html", {"contact": contact, **defaults, "error": _("Enter both dates as YYYY-MM-DD.")}, 400
+            )
+        return FileResponse(
+            self.portal.statements.pdf(contact, *period), "application/pdf", f"statement-{period[0]}-{period[1]}.pdf"
+        )
 
     def pay(self, req: PageRequest, id: str) -> Result:
         """The pay page: one or several open invoices of the invoice's property (this one chosen;
@@ -335,17 +333,46 @@ class CustomerPages:
         method_id = req.field("method")
 
         def again(status: int = 400, **shown: Any) -> Page:
-            return Page("pay.html", self._pay_page(contact, invoice, rows, set(ids), key, amounts=amounts,
-                                                   method=method_id, **shown), status)
+            return Page(
+                "pay.html",
+                self._pay_page(
+                    contact,
+                    invoice,
+                    rows,
+                    set(ids),
+                    key,
+                    amounts=amounts,
+                    method=method_id,
+                    tip_choice=req.field("tip_choice"),
+                    tip_custom=req.field("tip_custom"),
+                    **shown,
+                ),
+                status,
+            )
+
+        from .plans import posted_tip, tip_unseen  # the tip (TIP-*): web/plans.py
+
         try:
             if method_id in NEW_METHODS:  # a token from the processor's hosted fields, never a number
                 method = payments.add_method(contact, req.field("token"), make_default=bool(req.field("default")))
                 method_id = method.id
                 if fee_applies(method, config) and config.convenience_fee_percent > 0:  # shown before charged
-                    return again(200, notice=_("%(method)s is saved. It is a credit card, so a convenience fee of "
-                                               "%(percent)s percent is added: check the total, then pay.")
-                                 % {"method": method_name(method), "percent": config.convenience_fee_percent})
-            done = payments.pay_many(contact, [(i, amounts[i] or str(due.get(i, ""))) for i in ids], method_id, key)
+                    return again(
+                        200,
+                        notice=_(
+                            "%(method)s is saved. It is a credit card, so a convenience fee of "
+                            "%(percent)s percent is added: check the total, then pay."
+                        )
+                        % {"method": method_name(method), "percent": config.convenience_fee_percent},
+                    )
+            items = [(i, amounts[i] or str(due.get(i, ""))) for i in ids]
+            tip = posted_tip(req, config, [a for _i, a in items])
+            if tip_unseen(req, tip):  # the total shown left this tip out: shown before anything is charged
+                return again(
+                    200,
+                    notice=_("Your tip of %(tip)s is added: check the total, then pay.") % {"tip": money.display(tip)},
+                )
+            done = payments.pay_many(contact, items, method_id, key, tip=tip)
         except ValidationError as exc:
             return again(error=exc.public_message)
         main = next((p for p in done if p.status is PaymentStatus.REQUIRES_ACTION), done[0])
@@ -364,22 +391,63 @@ class CustomerPages:
             rows.insert(0, invoice_row(invoice, self.portal.config.electronic_payment_enabled))
         return rows
 
-    def _pay_page(self, contact: Contact, invoice: Invoice, rows: list[Any], chosen: set[str], key: str, *,
-                  amounts: dict[str, str] | None = None, method: str = "", error: str = "",
-                  notice: str = "") -> dict[str, Any]:
+    def _pay_page(
+        self,
+        contact: Contact,
+        invoice: Invoice,
+        rows: list[Any],
+        chosen: set[str],
+        key: str,
+        *,
+        amounts: dict[str, str] | None = None,
+        method: str = "",
+        error: str = "",
+        notice: str = "",
+        tip_choice: str = "",
+        tip_custom: str = "",
+    ) -> dict[str, Any]:
+        from .plans import tip_page  # the tip (TIP-*): web/plans.py
+
         payments, config = self.portal.payments, self.portal.config
         methods = payments.methods(contact)
         ids = {m.id for m in methods}
-        fields = self.portal.processor.hosted_fields()
+        fields = payments.hosted_fields()
         if method not in ids and method not in NEW_METHODS:
             method = next((m.id for m in methods if m.is_default), methods[0].id if methods else "new-card")
-        return {"contact": contact, "invoice": invoice, "rows": rows, "chosen": chosen, "amounts": amounts or {},
-                "methods": methods, "method": method, "fee_percent": config.convenience_fee_percent,
-                "fee_methods": {m.id for m in methods if fee_applies(m, config)},
-                "pending": [p for p in payments.history(contact, invoice.id) if p.status in OPEN],
-                "prop": self.portal.visibility.require_property(contact, invoice.property_id), "key": key,
-                "setup": payments.start_setup(contact), "processor": PROCESSOR_NAMES.get(str(fields.get("kind"))),
-                "today": self.portal.clock.now().date(), "error": error, "notice": notice}
+        fee_methods = {m.id for m in methods if fee_applies(m, config)}
+        subtotal = fee = Decimal("0.00")
+        for row in rows:  # what the page shows first; its script recomputes as the customer changes it
+            if row.can_pay and row.invoice.id in chosen:
+                try:
+                    amount = money.parse((amounts or {}).get(row.invoice.id) or row.invoice.amount_due)
+                except ValidationError:
+                    amount = row.invoice.amount_due
+                subtotal += amount
+                fee += money.percent_of(amount, config.convenience_fee_percent) if method in fee_methods else 0
+        tipping = tip_page(config, subtotal, tip_choice, tip_custom)
+        return {
+            **tipping,
+            "subtotal": subtotal,
+            "fee": fee,
+            "total": subtotal + fee + tipping["tip"],
+            "contact": contact,
+            "invoice": invoice,
+            "rows": rows,
+            "chosen": chosen,
+            "amounts": amounts or {},
+            "methods": methods,
+            "method": method,
+            "fee_percent": config.convenience_fee_percent,
+            "fee_methods": fee_methods,
+            "pending": [p for p in payments.history(contact, invoice.id) if p.status in OPEN],
+            "prop": self.portal.visibility.require_property(contact, invoice.property_id),
+            "key": key,
+            "setup": payments.start_setup(contact),
+            "processor": PROCESSOR_NAMES.get(str(fields.get("kind"))),
+            "today": self.portal.clock.now().date(),
+            "error": error,
+            "notice": notice,
+        }
 
     def confirm_payment(self, req: PageRequest, id: str) -> Result:
         """A payment's own page. While the customer's bank must confirm it (3-D Secure) the
@@ -397,22 +465,41 @@ class CustomerPages:
                 except NotFound:
                     continue
         invoices = {p.invoice_id: self.portal.invoices.get(contact, p.invoice_id) for p in group}
-        fields = self.portal.processor.hosted_fields()
-        ctx = {"contact": contact, "payment": payment, "invoice": invoices[payment.invoice_id], "group": group,
-               "invoices": invoices, "also": ".".join(p.id for p in group[1:]), "fields": fields,
-               "processor": PROCESSOR_NAMES.get(str(fields.get("kind")))}
+        fields = payments.hosted_fields()
+        ctx = {
+            "contact": contact,
+            "payment": payment,
+            "invoice": invoices[payment.invoice_id],
+            "group": group,
+            "invoices": invoices,
+            "also": ".".join(p.id for p in group[1:]),
+            "fields": fields,
+            "processor": PROCESSOR_NAMES.get(str(fields.get("kind"))),
+        }
         if payment.status is PaymentStatus.REQUIRES_ACTION and not req.arg("returned"):
             return Page("confirm_payment.html", ctx)
-        methods = self.portal.storage.get_many(PaymentMethod, {p.method_id for p in group})
+        methods = payments.methods_used(contact, group)
         receipts = bool(contact.email) and (config.payer_receipts or contact.receipts_opt_in)
         statuses = {p.status for p in group}
-        return Page("receipt.html", {**ctx, "methods": methods, "receipt_to": contact.email if receipts else "",
-                                     "total": sum((p.total for p in group), Decimal("0.00")),
-                                     "fees": sum((p.fee for p in group), Decimal("0.00")),
-                                     "outcome": ("paid" if statuses <= {PaymentStatus.SETTLED} else
-                                                 "failed" if statuses <= {PaymentStatus.FAILED, PaymentStatus.CANCELED}
-                                                 else "waiting" if PaymentStatus.REQUIRES_ACTION in statuses
-                                                 else "pending")})
+        return Page(
+            "receipt.html",
+            {
+                **ctx,
+                "methods": methods,
+                "receipt_to": contact.email if receipts else "",
+                "total": sum((p.total for p in group), Decimal("0.00")),
+                "fees": sum((p.fee for p in group), Decimal("0.00")),
+                "outcome": (
+                    "paid"
+                    if statuses <= {PaymentStatus.SETTLED}
+                    else "failed"
+                    if statuses <= {PaymentStatus.FAILED, PaymentStatus.CANCELED}
+                    else "waiting"
+                    if PaymentStatus.REQUIRES_ACTION in statuses
+                    else "pending"
+                ),
+            },
+        )
 
     def payment_return(self, req: PageRequest, id: str) -> Result:
         """Back from the bank: ask the processor how it went (the webhook may come later), then
@@ -434,52 +521,102 @@ class CustomerPages:
                     method = payments.add_method(contact, req.field("token"), make_default=bool(req.field("default")))
                     flash(req, _("%(method)s added.") % {"method": method_name(method)})
                 elif action == "default":
-                    flash(req, _("%(method)s is now your default.")
-                          % {"method": method_name(payments.set_default(contact, req.field("method")))})
+                    flash(
+                        req,
+                        _("%(method)s is now your default.")
+                        % {"method": method_name(payments.set_default(contact, req.field("method")))},
+                    )
                 elif action == "remove":
                     payments.remove_method(contact, req.field("method"))
                     flash(req, _("Payment method removed."))
             except ValidationError as exc:
-                return Page("methods.html", {"contact": contact, "methods": payments.methods(contact),
-                                             "setup": payments.start_setup(contact), "error": exc.public_message}, 400)
+                return Page(
+                    "methods.html",
+                    {
+                        "contact": contact,
+                        "methods": payments.methods(contact),
+                        "setup": payments.start_setup(contact),
+                        "error": exc.public_message,
+                    },
+                    400,
+                )
             return Redirect("payment_methods")
-        return Page("methods.html", {"contact": contact, "methods": payments.methods(contact),
-                                     "setup": payments.start_setup(contact)})
+        return Page(
+            "methods.html",
+            {"contact": contact, "methods": payments.methods(contact), "setup": payments.start_setup(contact)},
+        )
 
     # -- proposals ------------------------------------------------------------------------
     def proposal(self, req: PageRequest, id: str) -> Result:
         contact = self.contact(req)
         proposal = self.portal.proposals.get(contact, id)
-        deposit = self.portal.storage.get(Invoice, proposal.deposit_invoice_id) if proposal.deposit_invoice_id else None
-        return Page("proposal.html", {"contact": contact, "proposal": proposal, "signable": can_sign(proposal),
-                                      "deposit": deposit})
+        deposit = self.portal.proposals.deposit(contact, proposal)
+        return Page(
+            "proposal.html",
+            {
+                "contact": contact,
+                "proposal": proposal,
+                "signable": can_sign(proposal),
+                "deposit": deposit,
+                "prop": self.portal.visibility.require_property(contact, proposal.property_id),
+            },
+        )
 
     def proposal_pdf(self, req: PageRequest, id: str) -> Result:
         return FileResponse(self.portal.proposals.pdf(self.contact(req), id), "application/pdf", "proposal.pdf")
 
     def sign(self, req: PageRequest, id: str) -> Result:
+        """The proposal on the page, then the signature: drawn on the pad, or the signer's name
+        typed (``mode=type``, WCAG 2.2's alternative); the consent box ticked; the deposit's
+        method when one is due. Signed, the proposal's page confirms it with the signed PDF."""
         contact = self.contact(req)
         proposal = self.portal.proposals.get(contact, id)
         if not can_sign(proposal):
-            flash(req, _("Proposal %(number)s cannot be signed: it is already signed.") % {"number": proposal.number}
-                  if proposal.signature else _("Proposal %(number)s cannot be signed: it is %(status)s.")
-                  % {"number": proposal.number, "status": label(proposal.status)})
+            flash(
+                req,
+                _("Proposal %(number)s cannot be signed: it is already signed.") % {"number": proposal.number}
+                if proposal.signature
+                else _("Proposal %(number)s cannot be signed: it is %(status)s.")
+                % {"number": proposal.number, "status": label(proposal.status)},
+            )
             return Redirect("proposal", {"id": proposal.id})
-        ctx = {"contact": contact, "proposal": proposal,
-               "methods": self.portal.payments.methods(contact) if proposal.deposit > 0 else []}
+        ctx = {
+            "contact": contact,
+            "proposal": proposal,
+            "methods": self.portal.payments.methods(contact) if proposal.deposit > 0 else [],
+            "chosen": set(req.fields("service")),
+            "mode": req.field("mode", "draw"),
+            "typed_name": req.field("typed_name"),
+        }
         if req.method == "GET":
             return Page("sign.html", ctx)
+        typed = req.field("typed_name") if req.field("mode") == "type" else None
         try:
-            signed = self.portal.proposals.sign(contact, id, req.field("signature"), req.ip, req.fields("service"),
-                                                user_agent=req.headers.get("User-Agent", ""),
-                                                deposit_method_id=req.field("deposit_method") or None)
+            if req.field("consent_shown") and not req.field("consent"):  # forms before the box signed by signing
+                raise ValidationError(_("Tick the box to agree to the terms before you sign."), field="consent")
+            signed = self.portal.proposals.sign(
+                contact,
+                id,
+                req.field("signature"),
+                req.ip,
+                req.fields("service"),
+                user_agent=req.headers.get("User-Agent", ""),
+                deposit_method_id=req.field("deposit_method") or None,
+                typed_name=typed,
+            )
         except ValidationError as exc:
             return Page("sign.html", {**ctx, "error": exc.public_message}, 400)
-        deposit = self.portal.storage.get(Invoice, signed.deposit_invoice_id) if signed.deposit_invoice_id else None
-        flash(req, _("Thank you. Proposal %(number)s is signed.") % {"number": proposal.number}
-              + (" " + _("Your deposit of %(amount)s is being charged.") % {"amount": money.display(deposit.amount)}
-                 if deposit else ""))
-        return Redirect("dashboard", {"property": proposal.property_id, "view": "proposals"})
+        deposit = self.portal.proposals.deposit(contact, signed)
+        flash(
+            req,
+            _("Thank you. Proposal %(number)s is signed.") % {"number": proposal.number}
+            + (
+                " " + _("Your deposit of %(amount)s is being charged.") % {"amount": money.display(deposit.amount)}
+                if deposit
+                else ""
+            ),
+        )
+        return Redirect("proposal", {"id": proposal.id})
 
     # -- issues ---------------------------------------------------------------------------
     def new_issue(self, req: PageRequest) -> Result:
@@ -489,12 +626,20 @@ class CustomerPages:
         if req.method == "GET":
             return Page("issue_new.html", ctx)
         try:
-            issue = self.portal.issues.create(contact, prop.id, req.field("subject"),
-                                              priority=choice(Priority, req.field("priority"), Priority.MEDIUM),
-                                              notes=req.field("notes"), attachments=req.uploads("files"))
+            issue = self.portal.issues.create(
+                contact,
+                prop.id,
+                req.field("subject"),
+                priority=choice(Priority, req.field("priority"), Priority.MEDIUM),
+                notes=req.field("notes"),
+                attachments=req.uploads("files"),
+            )
         except ValidationError as exc:
-            return Page("issue_new.html", {**ctx, "error": exc.public_message, "subject": req.field("subject"),
-                                           "notes": req.field("notes")}, 400)
+            return Page(
+                "issue_new.html",
+                {**ctx, "error": exc.public_message, "subject": req.field("subject"), "notes": req.field("notes")},
+                400,
+            )
         flash(req, _("Issue #%(number)s created; we will be in touch.") % {"number": issue.number})
         return Redirect("issue", {"id": issue.id})
 
@@ -502,9 +647,16 @@ class CustomerPages:
         contact = self.contact(req)
         issue = self.portal.issues.get(contact, id)
         prop = self.portal.visibility.require_property(contact, issue.property_id)
-        return Page("issue.html", {"contact": contact, "issue": issue, "prop": prop,
-                                   "comments": self.portal.issues.comments(contact, id),
-                                   "files": self.portal.issues.attachments(contact, id)})
+        return Page(
+            "issue.html",
+            {
+                "contact": contact,
+                "issue": issue,
+                "prop": prop,
+                "comments": self.portal.issues.comments(contact, id),
+                "files": self.portal.issues.attachments(contact, id),
+            },
+        )
 
     def report_pdf(self, req: PageRequest, id: str) -> Result:
         return FileResponse(self.portal.reports.pdf(self.contact(req), id), "application/pdf", "report.pdf")
@@ -540,19 +692,38 @@ class CustomerPages:
             return Page("profile.html", self._profile(contact))
         action = req.field("action")
         try:
-            if action == "names":
+            if action == "details":  # names, language and receipts: one form, one Save
+                language = inputs.language(req.field("language") or contact.language)  # checked before any save
+                updated = acc.update_profile(contact, req.field("first_name"), req.field("last_name"))
+                if language != contact.language:
+                    updated = acc.set_language(updated, language)
+                    req.session[LANGUAGE] = updated.language
+                    i18n.activate(updated.language)
+                if bool(req.field("receipts")) != contact.receipts_opt_in:
+                    acc.set_receipts(updated, bool(req.field("receipts")))
+                flash(req, _("Your changes are saved."))
+            elif action == "names":
                 acc.update_profile(contact, req.field("first_name"), req.field("last_name"))
                 flash(req, _("Your profile has been successfully updated."))
             elif action == "email":
                 pending = acc.request_email_change(contact, req.field("email"), req.field("email_password"))
-                flash(req, _("We sent a link to %(email)s. Your email changes when you open it; until then you sign in "
-                             "with %(current)s.") % {"email": pending.pending_email or pending.email,
-                                                     "current": pending.email})
+                flash(
+                    req,
+                    _(
+                        "We sent a link to %(email)s. Your email changes when you open it; until then you sign in "
+                        "with %(current)s."
+                    )
+                    % {"email": pending.pending_email or pending.email, "current": pending.email},
+                )
             elif action == "receipts":
                 on = bool(req.field("receipts"))
                 acc.set_receipts(contact, on)
-                flash(req, _("You will get an electronic receipt for every payment.") if on
-                      else _("You will no longer get electronic receipts."))
+                flash(
+                    req,
+                    _("You will get an electronic receipt for every payment.")
+                    if on
+                    else _("You will no longer get electronic receipts."),
+                )
             elif action == "language":
                 updated = acc.set_language(contact, req.field("language"))
                 req.session[LANGUAGE] = updated.language
@@ -578,10 +749,15 @@ class CustomerPages:
         offered = config.autopay_enabled and config.electronic_payment_enabled and contact.access.invoices
         methods = self.portal.payments.methods(contact) if offered else []
         consent = self.portal.autopay.consent(contact) if offered else None
-        return {"contact": contact, "rules": self.portal.accounts.password_rules, "autopay_offered": offered,
-                "languages": i18n.LANGUAGES,
-                "methods": methods, "autopay": consent,
-                "autopay_method": next((m for m in methods if consent and m.id == consent.method_id), None)}
+        return {
+            "contact": contact,
+            "rules": self.portal.accounts.password_rules,
+            "autopay_offered": offered,
+            "languages": i18n.LANGUAGES,
+            "methods": methods,
+            "autopay": consent,
+            "autopay_method": next((m for m in methods if consent and m.id == consent.method_id), None),
+        }
 
     def new_quote(self, req: PageRequest) -> Result:
         """PRO-7: a contact with the permission asks for new work."""
@@ -595,4 +771,3 @@ class CustomerPages:
             return Page("quote_new.html", {"contact": contact, "prop": prop, "error": exc.public_message}, 400)
         flash(req, _("Thank you. Your request was sent to our team."))
         return Redirect("dashboard", {"property": prop.id, "view": "proposals"})
-

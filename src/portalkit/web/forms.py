@@ -13,7 +13,7 @@ def choice(enum_cls: type[E], value: str, default: Any = "first") -> Any:
     for member in enum_cls:
         if member.value == value or member.name == value:
             return member
-    return list(enum_cls)[0] if default == "first" else default
+    return next(iter(enum_cls)) if default == "first" else default
 
 
 def to_int(value: str) -> int:

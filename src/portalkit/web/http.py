@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, MutableMapping, Union
+from collections.abc import Mapping, MutableMapping
+from typing import Any
 
 import attrs
 
@@ -27,6 +28,7 @@ class PageRequest:
     headers: Mapping[str, str] = {}
     body: bytes = b""
     host_language: str = ""  # the host framework's choice for this visitor (Django's LocaleMiddleware)
+    url: str = ""  # the full URL as requested (after the host's proxy handling): webhooks sign it
     native: Any = None
 
     def arg(self, name: str, default: str = "") -> str:
@@ -82,7 +84,7 @@ class FileResponse:
     inline: bool = True
 
 
-Result = Union[Page, Redirect, FileResponse, Reply]
+Result = Page | Redirect | FileResponse | Reply
 
 INLINE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 DOWNLOAD_TYPES = {"text/plain": "text/plain; charset=utf-8"}  # served as; any other type as bytes
@@ -93,7 +95,11 @@ def attachment_response(attachment: Attachment, data: bytes) -> FileResponse:
     text downloaded as UTF-8 plain text, anything else downloaded as bytes. The name is reduced
     to safe ASCII characters and ends in an extension of the sniffed type (also for a file
     stored before names were typed: ``page.html`` of text is downloaded as ``page.html.txt``)."""
-    kind = attachment.content_type
+    return file_response(attachment.filename, attachment.content_type, data)
+
+
+def file_response(filename: str, kind: str, data: bytes) -> FileResponse:
+    """A stored file by its sniffed type ``kind``, as ``attachment_response`` serves an issue's."""
     inline = kind in INLINE_TYPES
-    name = typed_filename(re.sub(r"[^\w.\-]", "_", attachment.filename, flags=re.ASCII), kind, max_length=100)
+    name = typed_filename(re.sub(r"[^\w.\-]", "_", filename, flags=re.ASCII), kind, max_length=100)
     return FileResponse(data, kind if inline else DOWNLOAD_TYPES.get(kind, "application/octet-stream"), name, inline)

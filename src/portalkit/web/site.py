@@ -13,28 +13,54 @@ from __future__ import annotations
 import ipaddress
 import logging
 import mimetypes
+import os
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, TemplateNotFound, select_autoescape
 from markupsafe import Markup
 
 from .. import i18n, money
 from ..config import HOSTNAME
+from ..errors import (
+    AlreadySignedUp,
+    ConfigurationError,
+    InvalidToken,
+    LoginsBusy,
+    NotFound,
+    PermissionDenied,
+    PortalError,
+    SecondStepRequired,
+    SessionExpired,
+)
 from ..files import MAX_LOGO_BYTES
 from ..i18n import _
 from ..labels import label, method_name
-from ..errors import (AlreadySignedUp, ConfigurationError, InvalidToken, NotFound, PermissionDenied, PortalError,
-                      SessionExpired)
+from ..local_time import local_date, local_day, local_time
 from ..proposals import MAX_SIGNATURE_BYTES
 from ..reports import MAX_REPORT_BYTES
 from .customer import FLASH, LANGUAGE, TOKEN, CustomerPages
 from .http import FileResponse, Page, PageRequest, Redirect, Result
-from .routes import (ANONYMOUS, BODIES, FILES, FORM_BODY, LOGO, REPORT, ROUTES, SIGNATURE, SMALL_BODY, WEBHOOK,
-                     WEBHOOK_BODY)
+from .jobs import JobPages
+from .plans import PlanPages
+from .routes import (
+    ANONYMOUS,
+    BODIES,
+    FILES,
+    FORM_BODY,
+    LOGO,
+    REPORT,
+    ROUTES,
+    SIGNATURE,
+    SMALL_BODY,
+    WEBHOOK,
+    WEBHOOK_BODY,
+)
 from .staff import StaffLoginRequired, StaffPages, StaffSignin
+from .twostep import TwoStepPages
 
 if TYPE_CHECKING:
     from ..portal import Portal
@@ -70,16 +96,21 @@ def _frame_ancestors(value: str) -> str:
     """A CSP ``frame-ancestors`` source list: ``'none'``, or ``'self'`` and origins."""
     sources = value.split() if isinstance(value, str) else []
     if sources != ["'none'"] and not (sources and all(_FRAME_SOURCE.fullmatch(s) for s in sources)):
-        raise ConfigurationError(f"frame_ancestors must be \"'none'\", \"'self'\" or origins like "
-                                 f"https://intranet.example.com, not {value!r}")
+        raise ConfigurationError(
+            f"frame_ancestors must be \"'none'\", \"'self'\" or origins like "
+            f"https://intranet.example.com, not {value!r}"
+        )
     return " ".join(sources)
 
 
 STATIC_DIR = Path(__file__).with_name("static")
 FRAME_OPTIONS = {"'none'": "DENY", "'self'": "SAMEORIGIN"}  # X-Frame-Options of a frame_ancestors choice
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
-    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
     ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "same-origin"),  # tokens never stay in a rendered URL; "no-referrer" would make
@@ -87,6 +118,7 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cache-Control", "no-store"),
 )
 UrlFor = Callable[..., str]
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]+\Z")  # written the same, unquoted, by every framework
 
 
 def _no_staff_signin(req: PageRequest, email: str, password: str) -> bool:
@@ -97,36 +129,70 @@ def _no_staff_signout(req: PageRequest) -> None:
     return None
 
 
-class PortalWeb(CustomerPages, StaffPages):
+class PortalWeb(CustomerPages, StaffPages, JobPages, PlanPages, TwoStepPages):
     """The pages of one portal. The glue supplies ``staff_signin(req, email, password) -> bool``
     and ``staff_signout(req)`` on the framework's own authentication. ``frame_ancestors`` is who
     may show the pages in a frame (the CSP's source list): ``'none'`` by default, ``'self'`` for
     the host's own pages, or origins; ``X-Frame-Options`` follows it (``DENY``, ``SAMEORIGIN``,
     or left out for origins, which only the CSP can name)."""
 
-    def __init__(self, portal: "Portal", *, host_template_dirs: Iterable[str | Path] = (),
-                 staff_signin: StaffSignin = _no_staff_signin,
-                 staff_signout: Callable[[PageRequest], None] = _no_staff_signout,
-                 frame_ancestors: str = "'none'"):
+    def __init__(
+        self,
+        portal: Portal,
+        *,
+        host_template_dirs: Iterable[str | Path] = (),
+        staff_signin: StaffSignin = _no_staff_signin,
+        staff_signout: Callable[[PageRequest], None] = _no_staff_signout,
+        frame_ancestors: str = "'none'",
+    ):
         self.portal = portal
         self.frame_ancestors = _frame_ancestors(frame_ancestors)
         frame_options = FRAME_OPTIONS.get(self.frame_ancestors)
-        self._headers = tuple((name, value) for name, value in SECURITY_HEADERS[1:]
-                              if name != "X-Frame-Options") + ((("X-Frame-Options", frame_options),)
-                                                              if frame_options else ())
+        self._headers = tuple((name, value) for name, value in SECURITY_HEADERS[1:] if name != "X-Frame-Options") + (
+            (("X-Frame-Options", frame_options),) if frame_options else ()
+        )
         self.staff_signin = staff_signin
         self.staff_signout = staff_signout
         folders = [str(Path(d) / "portalkit") for d in host_template_dirs]
         folders += [str(Path(d) / "pages") for found in portal.hook.portalkit_template_dirs() for d in found]
-        self.env = Environment(loader=ChoiceLoader([FileSystemLoader(folders), PackageLoader("portalkit.web")]),
-                               autoescape=select_autoescape(default=True, default_for_string=True),
-                               extensions=["jinja2.ext.i18n"])
+        # compiled once per process: no file checked for changes on every page (issue 25);
+        # PORTALKIT_TEMPLATE_RELOAD=1 while editing templates
+        self.env = Environment(
+            loader=ChoiceLoader([FileSystemLoader(folders), PackageLoader("portalkit.web")]),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            extensions=["jinja2.ext.i18n"],
+            cache_size=-1,
+            auto_reload=os.environ.get("PORTALKIT_TEMPLATE_RELOAD") == "1",
+        )
+        self._url_shapes: dict[tuple[Any, ...], tuple[str, ...]] = {}
         self.env.policies["ext.i18n.trimmed"] = True
         self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-        self.env.filters.update(money=money.display, label=label, method=method_name, day=i18n.day,
-                                short_day=i18n.short_day, moment=i18n.moment)
+        self.env.filters.update(
+            money=money.display,
+            label=label,
+            method=method_name,
+            day=i18n.day,
+            short_day=i18n.short_day,
+            moment=i18n.moment,
+            local_day=local_day,
+            local_date=local_date,
+            local_time=local_time,
+        )
+        self.env.globals["passkeys_offered"] = lambda: portal.twostep.passkeys_offered  # the login page's button
+        # a host's optional additions, looked up once (not a failed search of every folder per page)
+        self.env.globals["host_templates"] = frozenset(
+            name for name in ("theme_extra.html", "staff_payments_extra.html") if self._found(name)
+        )
         self._handlers: dict[str, Callable[..., Result]] = {
-            route.endpoint: getattr(self, route.endpoint) for route in ROUTES if route.endpoint != "static"}
+            route.endpoint: getattr(self, route.endpoint) for route in ROUTES if route.endpoint != "static"
+        }
+
+    def _found(self, name: str) -> bool:
+        try:
+            self.env.get_template(name)
+        except TemplateNotFound:
+            return False
+        return True
 
     # -- running a handler ----------------------------------------------------------------------
     def handle(self, endpoint: str, req: PageRequest, **params: Any) -> Result:
@@ -137,17 +203,26 @@ class PortalWeb(CustomerPages, StaffPages):
 
     def _handle(self, endpoint: str, req: PageRequest, **params: Any) -> Result:
         try:
-            with self.portal.settings.pinned():
+            with self.portal.settings.pinned(), self.portal.visibility.request():
                 return self._handlers[endpoint](req, **params)
         except StaffLoginRequired:
             return Redirect("staff_login")
+        except SecondStepRequired as exc:  # the password was right; no session before the second step
+            return self.second_step_started(req, exc)
         except SessionExpired:
             req.session.pop(TOKEN, None)
             return Redirect("login")
         except NotFound as exc:
             return self.message(_("Not found"), exc.public_message, 404)
+        except LoginsBusy as exc:  # 429: the glue adds Retry-After from the page's "retry_after"
+            busy = {"error": exc.public_message, "retry_after": exc.retry_after_seconds}
+            if endpoint == "login":
+                return Page("login.html", {**busy, "email": req.field("email")}, 429)
+            return Page("message.html", {**busy, "title": _("Not possible"), "message": exc.public_message}, 429)
         except PortalError as exc:
-            page = self.message(_("Not possible"), exc.public_message, 403 if isinstance(exc, PermissionDenied) else 400)
+            page = self.message(
+                _("Not possible"), exc.public_message, 403 if isinstance(exc, PermissionDenied) else 400
+            )
             if isinstance(exc, (AlreadySignedUp, InvalidToken)) and not endpoint.startswith("staff"):
                 return Page(page.template, {**page.context, "link": ("login", _("Log in"))}, page.status)
             return page
@@ -165,23 +240,32 @@ class PortalWeb(CustomerPages, StaffPages):
         asked = i18n.supported(req.arg("lang"))
         if asked:
             req.session[LANGUAGE] = asked
-        return (i18n.supported(req.session.get(LANGUAGE)) or i18n.supported(req.host_language)
-                or i18n.negotiate(req.headers.get("Accept-Language", "")))
+        return (
+            i18n.supported(req.session.get(LANGUAGE))
+            or i18n.supported(req.host_language)
+            or i18n.negotiate(req.headers.get("Accept-Language", ""))
+        )
 
     def security_headers(self) -> tuple[tuple[str, str], ...]:
         """The headers of every page; the CSP admits the payment processor's hosted fields (its
         script, API and frames), the company's logo when it is a link to an https site rather
         than an upload (served from the portal), and nothing else from elsewhere. Each origin is
         rebuilt from its URL's parsed host and port; a URL that does not parse is left out."""
-        fields = self.portal.processor.hosted_fields()
-        origins = " ".join(sorted({_origin(fields[k], ("https", "http")) for k in ("js_url", "api")
-                                   if isinstance(fields.get(k), str)} - {""}))
+        fields = self.portal.payments.hosted_fields()
+        origins = " ".join(
+            sorted(
+                {_origin(fields[k], ("https", "http")) for k in ("js_url", "api") if isinstance(fields.get(k), str)}
+                - {""}
+            )
+        )
         brand = self.portal.config.branding
         logos = () if brand.logo_key else (brand.login_logo_url, brand.nav_logo_url)
         images = "".join(sorted({" " + _origin(u) for u in logos if u} - {" "}))
         scripts = f"script-src 'self' {origins}; connect-src 'self' {origins}; frame-src {origins}; " if origins else ""
-        csp = (f"default-src 'self'; {scripts}img-src 'self' data:{images}; style-src 'self' 'unsafe-inline'; "
-               f"frame-ancestors {self.frame_ancestors}; form-action 'self'; base-uri 'none'")
+        csp = (
+            f"default-src 'self'; {scripts}img-src 'self' data:{images}; style-src 'self' 'unsafe-inline'; "
+            f"frame-ancestors {self.frame_ancestors}; form-action 'self'; base-uri 'none'"
+        )
         return (("Content-Security-Policy", csp),) + self._headers
 
     def signed_in(self, session: Any) -> bool:
@@ -228,14 +312,68 @@ class PortalWeb(CustomerPages, StaffPages):
         return FileResponse(path.read_bytes(), content_type, path.name)
 
     # -- rendering ---------------------------------------------------------------------------
-    def render(self, page: Page, req: PageRequest, *, url: UrlFor, static: Callable[[str], str],
-               csrf_field: Callable[[], Markup]) -> str:
+    def fast_urls(self, url: UrlFor, static: Callable[[str], str]) -> tuple[UrlFor, Callable[[str], str]]:
+        """``url`` and ``static`` that ask the framework once per shape of URL (an endpoint and
+        the names of its parameters), with markers for the values, and fill in later values
+        themselves: a page of 50 invoices builds its "Pay" link once, not 50 times (issue 25).
+        Only plain values (letters, digits, ``-._~``: ids, ``1``), which every framework writes
+        as they are, are filled in; anything else, and anything new, goes to the framework. The
+        shapes are kept per mount point (the framework's URL of the dashboard, built once per
+        page), so a host that serves the portal under two prefixes gets each one's URLs."""
+        shapes = self._url_shapes
+        mount = url("dashboard")
+
+        def fast(endpoint: str, **params: Any) -> str:
+            values = [str(v) for v in params.values() if isinstance(v, (str, int)) and not isinstance(v, bool)]
+            if len(values) != len(params) or not all(_PLAIN.match(v) for v in values):
+                return url(endpoint, **params)
+            key = (mount, endpoint, *params)
+            shape = shapes.get(key)
+            if shape is None:
+                built = url(endpoint, **{name: f"pkurl{n}x" for n, name in enumerate(params)})
+                pieces = re.split(r"pkurl(\d+)x", built)
+                if sorted(int(n) for n in pieces[1::2]) != list(range(len(params))):
+                    return url(endpoint, **params)  # a value the framework changed or left out: no shape
+                if len(shapes) > 4096:
+                    shapes.clear()
+                shape = shapes[key] = tuple(pieces)
+            return "".join(piece if k % 2 == 0 else values[int(piece)] for k, piece in enumerate(shape))
+
+        built: dict[str, str] = {}
+
+        def static_file(name: str) -> str:
+            if name not in built:
+                built[name] = static(name)
+            return built[name]
+
+        return fast, static_file
+
+    def render(
+        self,
+        page: Page,
+        req: PageRequest,
+        *,
+        url: UrlFor,
+        static: Callable[[str], str],
+        csrf_field: Callable[[], Markup],
+    ) -> str:
         """``page`` as HTML; ``url(endpoint, **params)``, ``static(name)`` and ``csrf_field()``
         come from the framework glue."""
         config = page.context.get("portal_config") or self.portal.config
         staff_page = page.template.startswith("staff_")
+        url, static = self.fast_urls(url, static)
         with i18n.override(i18n.DEFAULT_LANGUAGE if staff_page else self.language(req)) as language:
-            context = {"config": config, "brand": config.branding, "contact": None, "staff": req.staff,
-                       "flash": req.session.pop(FLASH, None), "url": url, "static": static, "csrf_field": csrf_field,
-                       "language": language, "languages": {} if staff_page else i18n.LANGUAGES, **page.context}
+            context = {
+                "config": config,
+                "brand": config.branding,
+                "contact": None,
+                "staff": req.staff,
+                "flash": req.session.pop(FLASH, None),
+                "url": url,
+                "static": static,
+                "csrf_field": csrf_field,
+                "language": language,
+                "languages": {} if staff_page else i18n.LANGUAGES,
+                **page.context,
+            }
             return self.env.get_template(page.template).render(context)

@@ -21,8 +21,9 @@ class _ReadOnly(admin.ModelAdmin):
     permission = ""
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff
-                    and request.user.has_perm(f"portalkit.{self.permission}"))
+        return bool(
+            request.user.is_active and request.user.is_staff and request.user.has_perm(f"portalkit.{self.permission}")
+        )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
@@ -54,8 +55,11 @@ class WebhookEventAdmin(_ReadOnly):
         webhooks = get_portal().webhooks
         done = [webhooks.reprocess(None, record.id) for record in queryset if record.valid]
         failed = sum(1 for d in done if d.outcome == "error")
-        self.message_user(request, f"Processed {len(done) - failed} again; {failed} failed again.",
-                          messages.WARNING if failed else messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Processed {len(done) - failed} again; {failed} failed again.",
+            messages.WARNING if failed else messages.SUCCESS,
+        )
 
 
 @admin.register(RECORD_MODELS[OutboxMessage])

@@ -1,9 +1,29 @@
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+
+# The secret part of a URL Django's own loggers would write: a calendar feed's signed token.
+SECRET_IN_PATH = re.compile(r"(/calendar/)[^/\s]+(\.ics)")
+
+
+class MaskSecretPaths(logging.Filter):
+    """Write ``/calendar/…/x.ics`` for a feed's URL in ``django.request`` and ``django.server``
+    lines (a 404 of a replaced link, a 500): the token is a key, and log files are read by many."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(SECRET_IN_PATH.sub(r"\1…\2", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = SECRET_IN_PATH.sub(r"\1…\2", record.msg)
+        request = getattr(record, "request", None)
+        if request is not None and SECRET_IN_PATH.search(getattr(request, "path", "")):
+            record.request = None  # Django's admin mails and formatters print it whole
+        return True
 
 
 class PortalkitConfig(AppConfig):
@@ -17,6 +37,8 @@ class PortalkitConfig(AppConfig):
 
         post_migrate.connect(_build_portal_storage, sender=self)
         post_migrate.connect(create_role_groups, sender=self)
+        for name in ("django.request", "django.server"):
+            logging.getLogger(name).addFilter(MaskSecretPaths())
 
 
 def role_group_name(role: Any) -> str:

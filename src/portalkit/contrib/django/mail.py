@@ -32,10 +32,15 @@ class DjangoMailer:
             raise ValueError("a mail needs a sender: set PortalConfig.sender_email")
         domain = mail.sender.rpartition("@")[2].rstrip(">") or "localhost"
         headers = {"Message-ID": message_id(mail.message_id, domain)} if mail.message_id else {}
-        message = EmailMultiAlternatives(subject=mail.subject, body=mail.text, from_email=mail.sender,
-                                         to=list(mail.to), reply_to=[mail.reply_to] if mail.reply_to else None,
-                                         headers=headers,
-                                         connection=get_connection(self._backend, **self._options))
+        message = EmailMultiAlternatives(
+            subject=mail.subject,
+            body=mail.text,
+            from_email=mail.sender,
+            to=list(mail.to),
+            reply_to=[mail.reply_to] if mail.reply_to else None,
+            headers=headers,
+            connection=get_connection(self._backend, **self._options),
+        )
         if mail.html:
             message.attach_alternative(mail.html, "text/html")
         message.send()

@@ -30,6 +30,7 @@ LABELS = {
     Permission.MANAGE_SETTINGS: "Change the portal's settings and look",
     Permission.MANAGE_STAFF: "Manage portal staff",
     Permission.MANAGE_REPORTS: "Publish inspection and service reports",
+    Permission.MANAGE_JOBS: "Schedule portal jobs and visits, share their photos",
 }
 
 
@@ -68,15 +69,33 @@ def _record_model(cls: type) -> type[models.Model]:
     hints = typing.get_type_hints(cls)
     name = cls.__name__ + "Record"
     table = "portalkit_" + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
-    indexes = [models.Index(fields=list(cols), name=_short(f"pk_{table[10:]}_{'_'.join(cols)}"))
-               for cols in (("company_id",), *INDEXED.get(cls, ()))]
-    indexes += [models.Index(fields=list(cols), condition=models.Q(**{f"{null}__isnull": True}),
-                             name=_short(f"pk_{table[10:]}_{'_'.join(cols)}_open"))
-                for cols, null in NULL_INDEXED.get(cls, ())]
-    uniques = [models.UniqueConstraint(fields=list(cols), name=_short(f"uq_{table[10:]}_{'_'.join(cols)}"))
-               for cols in UNIQUE.get(cls, ())]
-    meta = type("Meta", (), {"db_table": table, "indexes": indexes, "constraints": uniques,
-                             "app_label": "portalkit", "default_permissions": ()})
+    indexes = [
+        models.Index(fields=list(cols), name=_short(f"pk_{table[10:]}_{'_'.join(cols)}"))
+        for cols in (("company_id",), *INDEXED.get(cls, ()))
+    ]
+    indexes += [
+        models.Index(
+            fields=list(cols),
+            condition=models.Q(**{f"{null}__isnull": True}),
+            name=_short(f"pk_{table[10:]}_{'_'.join(cols)}_open"),
+        )
+        for cols, null in NULL_INDEXED.get(cls, ())
+    ]
+    uniques = [
+        models.UniqueConstraint(fields=list(cols), name=_short(f"uq_{table[10:]}_{'_'.join(cols)}"))
+        for cols in UNIQUE.get(cls, ())
+    ]
+    meta = type(
+        "Meta",
+        (),
+        {
+            "db_table": table,
+            "indexes": indexes,
+            "constraints": uniques,
+            "app_label": "portalkit",
+            "default_permissions": (),
+        },
+    )
     attributes: dict[str, Any] = {f.name: _django_field(f.name, hints[f.name]) for f in attrs.fields(cls)}
     return type(name, (models.Model,), {"__module__": __name__, "Meta": meta, **attributes})
 

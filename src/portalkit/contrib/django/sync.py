@@ -19,7 +19,7 @@ brings the portal back in step.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from django.db import transaction
 
@@ -45,8 +45,16 @@ def apply_safely(build: Callable[[], SyncBatch]) -> bool:
         return True
     except Exception:
         failures += 1
-        sent = {kind: [h.external_id for h in getattr(batch, kind)] for kind in
-                ("customers", "properties", "contacts", "staff", "invoices", "proposals")} if batch else {}
-        log.exception("portal sync of %s failed; the nightly complete sync will repair it",
-                      {k: v for k, v in sent.items() if v} or "a batch that could not be built")
+        sent = (
+            {
+                kind: [h.external_id for h in getattr(batch, kind)]
+                for kind in ("customers", "properties", "contacts", "staff", "invoices", "proposals")
+            }
+            if batch
+            else {}
+        )
+        log.exception(
+            "portal sync of %s failed; the nightly complete sync will repair it",
+            {k: v for k, v in sent.items() if v} or "a batch that could not be built",
+        )
         return False

@@ -8,7 +8,8 @@ from django.urls import URLPattern, path
 
 from ...web import ROUTES
 from ...web.routes import WEBHOOKS
-from .views import NAMESPACE, portal_page, processor_webhook
+from .api import urlpatterns as api_urlpatterns
+from .views import NAMESPACE, portal_page, webhook
 
 app_name = NAMESPACE
 
@@ -19,7 +20,12 @@ def _django_path(flask_path: str) -> str:
 
 
 urlpatterns: list[URLPattern] = [
-    path(_django_path(route.path), processor_webhook if route.endpoint in WEBHOOKS else portal_page,
-         {} if route.endpoint in WEBHOOKS else {"endpoint": route.endpoint}, name=route.endpoint)
+    path(
+        _django_path(route.path),
+        webhook if route.endpoint in WEBHOOKS else portal_page,
+        {"endpoint": route.endpoint},
+        name=route.endpoint,
+    )
     for route in ROUTES
 ]
+urlpatterns += api_urlpatterns  # the JSON API at api/v1 (portalkit.api, docs/api.md)

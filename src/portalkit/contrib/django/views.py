@@ -18,8 +18,8 @@ from django.conf import settings
 from django.contrib import auth
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.middleware.csrf import get_token, rotate_token
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from markupsafe import Markup
 
 from ...errors import PortalError
@@ -45,8 +45,13 @@ def web() -> PortalWeb:
     with _lock:
         if _web is None or _web.portal is not get_portal() or _web_frames != frames:
             dirs = [d for engine in settings.TEMPLATES for d in engine.get("DIRS", [])]
-            _web = PortalWeb(get_portal(), host_template_dirs=dirs, staff_signin=_staff_signin,
-                             staff_signout=_staff_signout, frame_ancestors=frames)
+            _web = PortalWeb(
+                get_portal(),
+                host_template_dirs=dirs,
+                staff_signin=_staff_signin,
+                staff_signout=_staff_signout,
+                frame_ancestors=frames,
+            )
             _web_frames = frames
         return _web
 
@@ -64,19 +69,24 @@ def _refuse_body(request: HttpRequest, endpoint: str) -> HttpResponse | None:
     length (Transfer-Encoding: Django would read none of it); None when the request may go on.
     Reads no body; no Content-Length (or a malformed one) is an empty body, as Django reads it."""
     if request.META.get("HTTP_TRANSFER_ENCODING") and not request.META.get("CONTENT_LENGTH"):
-        return _secure(HttpResponse(b"A request body needs a Content-Length.", status=411,
-                                    content_type="text/plain; charset=utf-8"))
+        return _secure(
+            HttpResponse(
+                b"A request body needs a Content-Length.", status=411, content_type="text/plain; charset=utf-8"
+            )
+        )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
     if length <= SMALL_BODY:  # any page takes this much: no need to ask who is here
         return None
-    limit = web().body_limit(endpoint, customer=lambda: web().signed_in(request.session),
-                             staff=lambda: staff_user(request) is not None)
+    limit = web().body_limit(
+        endpoint, customer=lambda: web().signed_in(request.session), staff=lambda: staff_user(request) is not None
+    )
     if length > limit:
-        return _secure(HttpResponse(b"The request body is too large.", status=413,
-                                    content_type="text/plain; charset=utf-8"))
+        return _secure(
+            HttpResponse(b"The request body is too large.", status=413, content_type="text/plain; charset=utf-8")
+        )
     return None
 
 
@@ -88,12 +98,26 @@ def _page(request: HttpRequest, endpoint: str, **params: Any) -> HttpResponse:
             return _secure(_file(pages.static_file(params["name"]), cache=True))
         except PortalError as exc:
             raise Http404() from exc
-    files = {k: [Upload(filename=f.name or "", content_type=f.content_type or "",
-                            data=f.read()) for f in request.FILES.getlist(k)] for k in request.FILES}
-    req = PageRequest(method=request.method or "GET", session=request.session, args=request.GET.dict(),
-                      form={k: request.POST.getlist(k) for k in request.POST}, files=files,
-                      ip=request.META.get("REMOTE_ADDR", ""), staff=staff_user(request), native=request,
-                      headers=dict(request.headers), host_language=getattr(request, "LANGUAGE_CODE", "") or "")
+    files = {
+        k: [
+            Upload(filename=f.name or "", content_type=f.content_type or "", data=f.read())
+            for f in request.FILES.getlist(k)
+        ]
+        for k in request.FILES
+    }
+    req = PageRequest(
+        method=request.method or "GET",
+        session=request.session,
+        args=request.GET.dict(),
+        form={k: request.POST.getlist(k) for k in request.POST},
+        files=files,
+        ip=request.META.get("REMOTE_ADDR", ""),
+        staff=staff_user(request),
+        native=request,
+        headers=dict(request.headers),
+        host_language=getattr(request, "LANGUAGE_CODE", "") or "",
+        url=request.build_absolute_uri(),
+    )
     with get_portal().settings.pinned():  # one read of the settings for the page and its headers
         return _secure(_respond(pages, pages.handle(endpoint, req, **params), req, request))
 
@@ -118,10 +142,19 @@ def _respond(pages: PortalWeb, result: Result, req: PageRequest, request: HttpRe
         return _file(result)
     if isinstance(result, Reply):
         return HttpResponse(result.body, status=result.status, content_type=result.content_type)
-    html = pages.render(result, req, url=url, static=lambda name: url("static", name=name),
-                        csrf_field=lambda: Markup('<input type="hidden" name="csrfmiddlewaretoken" value="{}">')
-                        .format(get_token(request)))
-    return HttpResponse(html, status=result.status, content_type="text/html; charset=utf-8")
+    html = pages.render(
+        result,
+        req,
+        url=url,
+        static=lambda name: url("static", name=name),
+        csrf_field=lambda: Markup('<input type="hidden" name="csrfmiddlewaretoken" value="{}">').format(
+            get_token(request)
+        ),
+    )
+    response = HttpResponse(html, status=result.status, content_type="text/html; charset=utf-8")
+    if result.status == 429:  # too busy (LoginsBusy): when to come back
+        response["Retry-After"] = str(result.context.get("retry_after", 1))
+    return response
 
 
 def _file(result: FileResponse, cache: bool = False) -> HttpResponse:
@@ -139,15 +172,25 @@ def _secure(response: HttpResponse) -> HttpResponse:
     return response
 
 
-@csrf_exempt  # a webhook is no browser form: the processor's signature authenticates it instead
-def processor_webhook(request: HttpRequest) -> HttpResponse:
+@csrf_exempt  # a webhook is no browser form: its sender's signature authenticates it instead
+def webhook(request: HttpRequest, endpoint: str) -> HttpResponse:
+    """The payment processor's or the text-message provider's webhook (``web.routes.WEBHOOKS``)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    refused = _refuse_body(request, "processor_webhook")
+    refused = _refuse_body(request, endpoint)
     if refused is not None:
         return refused
-    req = PageRequest(method="POST", session={}, headers=dict(request.headers), body=request.body, native=request)
-    return _respond(web(), web().handle("processor_webhook", req), req, request)
+    body = request.body  # read before the form is parsed from it
+    req = PageRequest(
+        method="POST",
+        session={},
+        headers=dict(request.headers),
+        body=body,
+        native=request,
+        form={k: request.POST.getlist(k) for k in request.POST},
+        url=request.build_absolute_uri(),
+    )
+    return _respond(web(), web().handle(endpoint, req), req, request)
 
 
 # -- staff: Django's own users ----------------------------------------------------------------------
@@ -158,9 +201,13 @@ def staff_user(request: HttpRequest) -> StaffUser | None:
     if user is None or not user.is_authenticated or not user.is_staff or not user.is_active:
         return None
     granted = frozenset(p for p in Permission if user.has_perm(f"portalkit.{p.value}"))
-    return StaffUser(id=f"django-{user.pk}", email=user.email or f"{user.get_username()}@staff.invalid",
-                     name=user.get_full_name() or user.get_username(), permissions=granted,
-                     company_id=get_portal().settings.company_id)
+    return StaffUser(
+        id=f"django-{user.pk}",
+        email=user.email or f"{user.get_username()}@staff.invalid",
+        name=user.get_full_name() or user.get_username(),
+        permissions=granted,
+        company_id=get_portal().settings.company_id,
+    )
 
 
 def _staff_signin(req: PageRequest, email: str, password: str) -> bool:

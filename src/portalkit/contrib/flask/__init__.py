@@ -13,7 +13,8 @@ with ``staff_user`` on every request, so logging out ends every copy of the cook
 the host removed or demoted loses access at once. A host that already signs staff in
 (Flask-Login) passes ``staff_loader()`` returning the current user as a ``StaffUser`` instead,
 and ``staff_login_url``, where a staff member who is not signed in is sent (with ``next``).
-``current_contact`` is the logged-in customer of this request, or None.
+``current_contact`` is the logged-in customer of this request, or None; ``current_staff()`` the
+signed-in staff user (for a host's own staff pages beside the portal's), or None.
 
 Each page takes a request body of at most its route's limit (``PortalWeb.body_limit``: small
 forms before sign-in, the upload pages their files' limits once signed in): a ``before_request``
@@ -27,8 +28,9 @@ Content-Length with 413, and a body streamed without one (``Transfer-Encoding: c
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, g, redirect, request, session, url_for
@@ -42,9 +44,10 @@ from ...errors import ConfigurationError, PortalError
 from ...files import Upload
 from ...models import Contact, StaffUser
 from ...portal import Portal
-from ...web import ROUTES, FileResponse, Page, PageRequest, PortalWeb, Redirect, Reply, Result
-from ...web.routes import SMALL_BODY, WEBHOOKS
+from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Reply, Result
 from ...web.customer import TOKEN
+from ...web.routes import SMALL_BODY, WEBHOOKS
+from .api import mount_api
 
 __all__ = ["PortalKit", "current_contact"]
 
@@ -54,15 +57,26 @@ STAFF_KEY = "portalkit_staff_session"  # the id of a server-side StaffSession, n
 class PortalKit:
     """The Flask extension (``init_app`` style, like Flask-Login)."""
 
-    def __init__(self, app: Flask | None = None, portal: Portal | None = None, *, url_prefix: str = "/portal",
-                 name: str = "portalkit", staff_authenticator: Callable[[str, str], StaffUser | None] | None = None,
-                 staff_user: Callable[[str], StaffUser | None] | None = None,
-                 staff_loader: Callable[[], StaffUser | None] | None = None, staff_login_url: str | None = None,
-                 staff_session_hours: float = 8.0, frame_ancestors: str = "'none'"):
+    def __init__(
+        self,
+        app: Flask | None = None,
+        portal: Portal | None = None,
+        *,
+        url_prefix: str = "/portal",
+        name: str = "portalkit",
+        staff_authenticator: Callable[[str, str], StaffUser | None] | None = None,
+        staff_user: Callable[[str], StaffUser | None] | None = None,
+        staff_loader: Callable[[], StaffUser | None] | None = None,
+        staff_login_url: str | None = None,
+        staff_session_hours: float = 8.0,
+        frame_ancestors: str = "'none'",
+    ):
         if staff_authenticator is not None and staff_user is None:
-            raise ConfigurationError("PortalKit(staff_authenticator=...) also needs staff_user(staff_id): the host's "
-                                     "user by its id, so each request loads its current permissions "
-                                     "(docs/embedding-flask.md)")
+            raise ConfigurationError(
+                "PortalKit(staff_authenticator=...) also needs staff_user(staff_id): the host's "
+                "user by its id, so each request loads its current permissions "
+                "(docs/embedding-flask.md)"
+            )
         if staff_authenticator is not None and staff_loader is not None:
             raise ConfigurationError("Pass staff_authenticator and staff_user, or staff_loader, not both")
         self.portal = portal
@@ -82,9 +96,13 @@ class PortalKit:
         if not app.secret_key:
             raise RuntimeError("PortalKit keeps its state in Flask's session: set app.secret_key first")
         folders = [os.path.join(app.root_path, app.template_folder)] if app.template_folder else []
-        self.web = PortalWeb(self.portal, host_template_dirs=folders,
-                             staff_signin=self._staff_signin, staff_signout=self._staff_signout,
-                             frame_ancestors=self.frame_ancestors)
+        self.web = PortalWeb(
+            self.portal,
+            host_template_dirs=folders,
+            staff_signin=self._staff_signin,
+            staff_signout=self._staff_signout,
+            frame_ancestors=self.frame_ancestors,
+        )
         blueprint = Blueprint(self.name, __name__, url_prefix=self.url_prefix or None)
         for route in ROUTES:
             blueprint.add_url_rule("/" + route.path, route.endpoint, self._view, methods=list(route.methods))
@@ -93,6 +111,7 @@ class PortalKit:
         blueprint.after_request(self._secure)
         app.register_blueprint(blueprint)
         app.extensions["portalkit"] = self
+        mount_api(self, app)  # the JSON API below the prefix at api/v1 (portalkit.api, docs/api.md)
 
     # -- a request ------------------------------------------------------------------------------
     def _view(self, **params: Any) -> Response:
@@ -108,13 +127,31 @@ class PortalKit:
             return self._secure(self._respond(self.web.handle(endpoint, req, **params), req))
 
     def _request(self) -> PageRequest:
-        files = {k: [Upload(filename=f.filename or "", content_type=f.mimetype or "",
-                                data=f.read()) for f in request.files.getlist(k)] for k in request.files}
         webhook = (request.endpoint or "").rpartition(".")[2] in WEBHOOKS
-        return PageRequest(method=request.method, session=session, args=request.args.to_dict(),
-                           form={} if webhook else request.form.to_dict(flat=False), files=files,
-                           ip=request.remote_addr or "", staff=self._staff(), headers=dict(request.headers),
-                           body=request.get_data() if webhook else b"")
+        body = request.get_data() if webhook else b""  # read (and kept) before the form is parsed from it
+        files = (
+            {}
+            if webhook
+            else {
+                k: [
+                    Upload(filename=f.filename or "", content_type=f.mimetype or "", data=f.read())
+                    for f in request.files.getlist(k)
+                ]
+                for k in request.files
+            }
+        )
+        return PageRequest(
+            method=request.method,
+            session=session,
+            args=request.args.to_dict(),
+            form=request.form.to_dict(flat=False),
+            files=files,
+            url=request.url,
+            ip=request.remote_addr or "",
+            staff=self._staff(),
+            headers=dict(request.headers),
+            body=body,
+        )
 
     def _respond(self, result: Result, req: PageRequest) -> Response:
         assert self.web is not None
@@ -122,17 +159,23 @@ class PortalKit:
             if result.session == "end":
                 session.clear()
             if result.endpoint == "staff_login" and self.staff_login_url:  # the host signs its staff in
-                return redirect(f"{self.staff_login_url}?{urlencode({'next': request.full_path.rstrip('?')})}",
-                                303)  # type: ignore[return-value]
+                return redirect(f"{self.staff_login_url}?{urlencode({'next': request.full_path.rstrip('?')})}", 303)  # type: ignore[return-value]
             return redirect(self._url(result.endpoint, **result.params), 303)  # type: ignore[return-value]
         if isinstance(result, FileResponse):
             return self._file(result)
         if isinstance(result, Reply):
             return Response(result.body, result.status, content_type=result.content_type)
-        html = self.web.render(result, req, url=self._url, static=lambda name: self._url("static", name=name),
-                               csrf_field=lambda: Markup('<input type="hidden" name="csrf_token" value="{}">')
-                               .format(generate_csrf()))
-        return Response(html, result.status, content_type="text/html; charset=utf-8")
+        html = self.web.render(
+            result,
+            req,
+            url=self._url,
+            static=lambda name: self._url("static", name=name),
+            csrf_field=lambda: Markup('<input type="hidden" name="csrf_token" value="{}">').format(generate_csrf()),
+        )
+        response = Response(html, result.status, content_type="text/html; charset=utf-8")
+        if result.status == 429:  # too busy (LoginsBusy): when to come back
+            response.headers["Retry-After"] = str(result.context.get("retry_after", 1))
+        return response
 
     def _url(self, endpoint: str, **params: Any) -> str:
         return url_for(f"{self.name}.{endpoint}", **params)
@@ -140,8 +183,11 @@ class PortalKit:
     @staticmethod
     def _file(result: FileResponse, cache: bool = False) -> Response:
         disposition = "inline" if result.inline else "attachment"
-        response = Response(result.data, content_type=result.content_type,
-                            headers={"Content-Disposition": f'{disposition}; filename="{result.filename}"'})
+        response = Response(
+            result.data,
+            content_type=result.content_type,
+            headers={"Content-Disposition": f'{disposition}; filename="{result.filename}"'},
+        )
         if cache:
             response.headers["Cache-Control"] = "public, max-age=3600"
         return response
@@ -159,8 +205,11 @@ class PortalKit:
             request.max_content_length = SMALL_BODY
             return
         endpoint = (request.endpoint or "").rpartition(".")[2]
-        limit = self.web.body_limit(endpoint, customer=lambda: self.web is not None and self.web.signed_in(session),
-                                    staff=lambda: self._staff() is not None)
+        limit = self.web.body_limit(
+            endpoint,
+            customer=lambda: self.web is not None and self.web.signed_in(session),
+            staff=lambda: self._staff() is not None,
+        )
         request.max_content_length = limit
         if length > limit:
             raise RequestEntityTooLarge()
@@ -186,6 +235,11 @@ class PortalKit:
         return response
 
     # -- staff ----------------------------------------------------------------------------------
+    def current_staff(self) -> StaffUser | None:
+        """The staff user signed in to the portal on this request, as the host has them now (their
+        permissions loaded fresh), or ``None``: for the host's own staff pages."""
+        return self._staff()
+
     def _staff(self) -> StaffUser | None:
         """The signed-in staff user of this request, loaded once per request: the host's own
         (``staff_loader``), or the one behind the server-side session, as the host has it now."""

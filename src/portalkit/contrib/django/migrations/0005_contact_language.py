@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portalkit', '0004_staff_side'),
+        ("portalkit", "0004_staff_side"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contactrecord',
-            name='language',
-            field=models.TextField(default='en'),
+            model_name="contactrecord",
+            name="language",
+            field=models.TextField(default="en"),
             preserve_default=False,
         ),
     ]

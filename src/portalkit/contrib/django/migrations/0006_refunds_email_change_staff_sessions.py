@@ -6,64 +6,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portalkit', '0005_contact_language'),
+        ("portalkit", "0005_contact_language"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contactrecord',
-            name='email_change_nonce',
+            model_name="contactrecord",
+            name="email_change_nonce",
             field=models.BigIntegerField(default=0),
             preserve_default=False,
         ),
         migrations.AddField(
-            model_name='contactrecord',
-            name='pending_email',
+            model_name="contactrecord",
+            name="pending_email",
             field=models.TextField(null=True),
         ),
         migrations.AddField(
-            model_name='paymentrecord',
-            name='refunding_amount',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=18),
+            model_name="paymentrecord",
+            name="refunding_amount",
+            field=models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=18),
             preserve_default=False,
         ),
         migrations.CreateModel(
-            name='RefundRecord',
+            name="RefundRecord",
             fields=[
-                ('id', models.TextField(primary_key=True, serialize=False)),
-                ('payment_id', models.TextField()),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=18)),
-                ('status', models.TextField()),
-                ('request_key', models.TextField(null=True)),
-                ('requested_by', models.TextField()),
-                ('created_at', models.DateTimeField()),
-                ('completed_at', models.DateTimeField(null=True)),
-                ('failure_reason', models.TextField()),
-                ('company_id', models.TextField()),
-                ('version', models.BigIntegerField()),
+                ("id", models.TextField(primary_key=True, serialize=False)),
+                ("payment_id", models.TextField()),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=18)),
+                ("status", models.TextField()),
+                ("request_key", models.TextField(null=True)),
+                ("requested_by", models.TextField()),
+                ("created_at", models.DateTimeField()),
+                ("completed_at", models.DateTimeField(null=True)),
+                ("failure_reason", models.TextField()),
+                ("company_id", models.TextField()),
+                ("version", models.BigIntegerField()),
             ],
             options={
-                'db_table': 'portalkit_refund',
-                'default_permissions': (),
-                'indexes': [models.Index(fields=['company_id'], name='pk_refund_company_id'), models.Index(fields=['payment_id', 'status'], name='pk_refund_payment_id_status')],
-                'constraints': [models.UniqueConstraint(fields=('company_id', 'request_key'), name='uq_refund_company_id__35024302')],
+                "db_table": "portalkit_refund",
+                "default_permissions": (),
+                "indexes": [
+                    models.Index(fields=["company_id"], name="pk_refund_company_id"),
+                    models.Index(fields=["payment_id", "status"], name="pk_refund_payment_id_status"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("company_id", "request_key"), name="uq_refund_company_id__35024302")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StaffSessionRecord',
+            name="StaffSessionRecord",
             fields=[
-                ('id', models.TextField(primary_key=True, serialize=False)),
-                ('staff_id', models.TextField()),
-                ('created_at', models.DateTimeField()),
-                ('company_id', models.TextField()),
-                ('version', models.BigIntegerField()),
+                ("id", models.TextField(primary_key=True, serialize=False)),
+                ("staff_id", models.TextField()),
+                ("created_at", models.DateTimeField()),
+                ("company_id", models.TextField()),
+                ("version", models.BigIntegerField()),
             ],
             options={
-                'db_table': 'portalkit_staff_session',
-                'default_permissions': (),
-                'indexes': [models.Index(fields=['company_id'], name='pk_staff_session_company_id'), models.Index(fields=['staff_id'], name='pk_staff_session_staff_id')],
+                "db_table": "portalkit_staff_session",
+                "default_permissions": (),
+                "indexes": [
+                    models.Index(fields=["company_id"], name="pk_staff_session_company_id"),
+                    models.Index(fields=["staff_id"], name="pk_staff_session_staff_id"),
+                ],
             },
         ),
     ]

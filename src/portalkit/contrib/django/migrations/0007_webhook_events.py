@@ -4,34 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portalkit', '0006_refunds_email_change_staff_sessions'),
+        ("portalkit", "0006_refunds_email_change_staff_sessions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WebhookEventRecord',
+            name="WebhookEventRecord",
             fields=[
-                ('id', models.TextField(primary_key=True, serialize=False)),
-                ('processor', models.TextField()),
-                ('received_at', models.DateTimeField()),
-                ('body', models.TextField()),
-                ('valid', models.BooleanField()),
-                ('event', models.JSONField(null=True)),
-                ('event_id', models.TextField()),
-                ('kind', models.TextField()),
-                ('outcome', models.TextField()),
-                ('exception', models.TextField()),
-                ('attempts', models.BigIntegerField()),
-                ('processed_at', models.DateTimeField(null=True)),
-                ('company_id', models.TextField()),
-                ('version', models.BigIntegerField()),
+                ("id", models.TextField(primary_key=True, serialize=False)),
+                ("processor", models.TextField()),
+                ("received_at", models.DateTimeField()),
+                ("body", models.TextField()),
+                ("valid", models.BooleanField()),
+                ("event", models.JSONField(null=True)),
+                ("event_id", models.TextField()),
+                ("kind", models.TextField()),
+                ("outcome", models.TextField()),
+                ("exception", models.TextField()),
+                ("attempts", models.BigIntegerField()),
+                ("processed_at", models.DateTimeField(null=True)),
+                ("company_id", models.TextField()),
+                ("version", models.BigIntegerField()),
             ],
             options={
-                'db_table': 'portalkit_webhook_event',
-                'default_permissions': (),
-                'indexes': [models.Index(fields=['company_id'], name='pk_webhook_event_company_id'), models.Index(fields=['outcome', 'received_at'], name='pk_webhook_event_outc_feb6308a'), models.Index(fields=['received_at'], name='pk_webhook_event_received_at')],
+                "db_table": "portalkit_webhook_event",
+                "default_permissions": (),
+                "indexes": [
+                    models.Index(fields=["company_id"], name="pk_webhook_event_company_id"),
+                    models.Index(fields=["outcome", "received_at"], name="pk_webhook_event_outc_feb6308a"),
+                    models.Index(fields=["received_at"], name="pk_webhook_event_received_at"),
+                ],
             },
         ),
     ]
