@@ -157,8 +157,8 @@ def test_browser_mfa_6_required_passkey_set_up_after_sign_up_then_signs_in_alone
     assert d.find_element(By.ID, "email").get_attribute("autocomplete") == "username webauthn"
     check_page(d, "login-passkey")
     shoot(d, shots, "login-passkey")
+    presence(d, authenticator, True)  # the person is there when the button asks (the autofill asked before)
     button.click()
-    presence(d, authenticator, True)
     wait_for_path(d, "/dashboard")
 
     # with her password she is asked for the passkey again, as the second step

@@ -91,18 +91,21 @@
     form.submit();  // the native submit: no second round through the handler below
   };
   var waiting = null;  // the conditional request's AbortController, while it waits
+  var pending = Promise.resolve();  // the conditional request: a new one starts once it let go
+  var pressed = false;  // a button was pressed: no conditional request starts after that
   var ceremony = function (form, mediation) {
     return options(form).then(function (o) {
       if (form.dataset.passkey === "create") {
         return navigator.credentials.create({ publicKey: creationOptions(o) });
       }
       var asked = { publicKey: requestOptions(o) };
-      if (mediation) {
-        waiting = new AbortController();
-        asked.mediation = mediation;
-        asked.signal = waiting.signal;
-      }
-      return navigator.credentials.get(asked);
+      if (!mediation) { return navigator.credentials.get(asked); }
+      if (pressed) { return null; }  // its options came back after the button was pressed
+      waiting = new AbortController();
+      asked.mediation = mediation;
+      asked.signal = waiting.signal;
+      pending = navigator.credentials.get(asked);
+      return pending;
     });
   };
 
@@ -114,9 +117,11 @@
       if (form.dataset.busy === "sent") { return; }
       if (form.reportValidity && !form.reportValidity()) { return; }
       say(form, "");
+      pressed = true;
       if (waiting) { waiting.abort(); waiting = null; }  // one request at a time: the button's wins
       if (button) { button.disabled = true; }
-      ceremony(form, null).then(function (credential) {
+      var released = pending.then(null, function () { return null; });  // the aborted request has ended
+      released.then(function () { return ceremony(form, null); }).then(function (credential) {
         if (!credential) { throw new Error(form.dataset.failed); }
         send(form, credential);
       }).catch(function (error) {
