@@ -136,16 +136,15 @@ class MailTemplates:
         blank = self._parts(name, language, {**shared, **holes})
         hole = re.compile(re.escape(mark) + r"(\d+)h")
 
+        def fill(part: str, ordered: list[str], as_html: bool) -> str:
+            return hole.sub(
+                lambda m: str(escape(ordered[int(m.group(1))]) if as_html else ordered[int(m.group(1))]), part
+            )
+
         def filled(values: Mapping[str, str]) -> tuple[str, str, str]:
             ordered = [values[key] for key in keys]
-
-            def fill(part: str, as_html: bool) -> str:
-                return hole.sub(
-                    lambda m: str(escape(ordered[int(m.group(1))]) if as_html else ordered[int(m.group(1))]), part
-                )
-
-            subject, text, html = (fill(part, as_html) for part, as_html in zip(blank, (False, False, True)))
-            return subject, text, html
+            subject, text, html = blank
+            return fill(subject, ordered, False), fill(text, ordered, False), fill(html, ordered, True)
 
         first_to, first_sender, first_values = recipients[0]
         first = self._parts(name, language, {**shared, **first_values})
