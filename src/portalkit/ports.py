@@ -58,6 +58,18 @@ class Not:
 Condition = In | AtLeast | Not
 
 
+def condition_kind(value: Any) -> str:
+    """The kind of a ``where`` value (a condition, ``None`` or a plain value): what a storage's
+    cached query shape is keyed on."""
+    if isinstance(value, In):
+        return "in"
+    if isinstance(value, AtLeast):
+        return "at_least"
+    if isinstance(value, Not):
+        return "not_null" if value.value is None else "not"
+    return "null" if value is None else "eq"
+
+
 @runtime_checkable
 class Storage(Protocol):
     """Record storage. Every portal operation runs inside one ``transaction()``.

@@ -34,7 +34,7 @@ from sqlalchemy.pool import StaticPool
 
 from ..errors import Conflict, StorageError
 from ..models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE
-from ..ports import AtLeast, In, Not
+from ..ports import AtLeast, In, Not, condition_kind
 from ..serialization import converter, from_primitive, unwrap_optional
 
 T = TypeVar("T")
@@ -233,7 +233,7 @@ class Mapping:
         (the conditions' names and kinds, the order, whether there is a cursor), then reused with
         new values, so SQLAlchemy neither rebuilds nor re-hashes it on every call (issue 25)."""
         shape = (
-            tuple((name, _kind(value)) for name, value in where.items()),
+            tuple((name, condition_kind(value)) for name, value in where.items()),
             tuple(order),
             descending,
             after is not None,
@@ -322,16 +322,6 @@ class Mapping:
             else:
                 found.append(column == self.column_value(name, value))
         return found
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, In):
-        return "in"
-    if isinstance(value, AtLeast):
-        return "at_least"
-    if isinstance(value, Not):
-        return "not_null" if value.value is None else "not"
-    return "null" if value is None else "eq"
 
 
 def _structurer(tp: Any) -> Any:

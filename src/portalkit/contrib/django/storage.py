@@ -24,7 +24,7 @@ from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.db.models import Model, Q
 
 from ...errors import Conflict, StorageError
-from ...ports import AtLeast, In, Not
+from ...ports import AtLeast, In, Not, condition_kind
 from ...serialization import from_primitive, to_primitive, unwrap_optional
 from .models import RECORD_MODELS
 
@@ -269,7 +269,7 @@ class _Reads:
         lock: bool = False,
     ) -> list[Any]:
         shape = (
-            tuple((name, _kind(value)) for name, value in where.items()),
+            tuple((name, condition_kind(value)) for name, value in where.items()),
             tuple(order),
             descending,
             after is not None,
@@ -353,16 +353,6 @@ class _Reads:
             if value is not None:
                 found[name] = structure(value)
         return self.cls(**found)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, In):
-        return "in"
-    if isinstance(value, AtLeast):
-        return "at_least"
-    if isinstance(value, Not):
-        return "not_null" if value.value is None else "not"
-    return "null" if value is None else "eq"
 
 
 def _plain(tp: Any) -> bool:
