@@ -307,19 +307,19 @@ def bench_lists(url: str, big: int, small: int, rounds: int, calls: int) -> dict
         "open proposals": select(
             Proposal,
             pro.c.archived.is_(False),
-            pro.c.status.in_(["Approved", "Delivered"]),
+            pro.c.status.in_(["approved", "delivered"]),
             pro.c.estimated_start >= NOW.date() - timedelta(days=window),
             order=("estimated_start", "number"),
         ),
         "work-in-process proposals": select(
-            Proposal, pro.c.archived.is_(False), pro.c.status == "In Production", order=("estimated_start", "number")
+            Proposal, pro.c.archived.is_(False), pro.c.status == "in_production", order=("estimated_start", "number")
         ),
-        "open issues": select(Issue, iss.c.status == "Open", order=("last_updated", "number"), descending=True),
-        "closed issues": select(Issue, iss.c.status == "Closed", order=("last_updated", "number"), descending=True),
+        "open issues": select(Issue, iss.c.status == "open", order=("last_updated", "number"), descending=True),
+        "closed issues": select(Issue, iss.c.status == "closed", order=("last_updated", "number"), descending=True),
         "reports": select(
             Report,
             rep.c.archived.is_(False),
-            rep.c.kind.in_(["Inspection report", "Service report"]),
+            rep.c.kind.in_(["inspection_report", "service_report"]),
             order=("performed_on",),
             descending=True,
         ),

@@ -2,6 +2,7 @@ import socket
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -328,3 +329,25 @@ def test_smtp_messages_encode_names_and_refuse_header_injection():
     assert parsed.get_body(("plain",)).get_content() == "Gracias ñ\n"
     with pytest.raises(ValueError):
         mailer.build(Mail(to=("a@b.co\r\nBcc: everyone@example.com",), subject="x", text="t"))
+
+
+def test_both_storages_classify_database_errors_with_one_function():
+    """Issue 22: ``errors.database_error`` is the one mapping of a driver's error, for
+    ``SqlStorage`` and ``DjangoStorage`` alike: lost races are conflicts (retried), the rest a
+    storage error naming only the driver's class, never its text."""
+    import sqlite3
+
+    import psycopg.errors
+
+    from portalkit.errors import Conflict, StorageError, database_error
+
+    assert type(database_error(sqlite3.IntegrityError("UNIQUE constraint failed: x"))) is Conflict
+    assert type(database_error(psycopg.errors.UniqueViolation("dup"))) is Conflict
+    assert type(database_error(psycopg.errors.SerializationFailure("x"))) is Conflict
+    assert type(database_error(psycopg.errors.DeadlockDetected("x"))) is Conflict
+    assert type(database_error(sqlite3.OperationalError("database is locked"))) is Conflict
+    leak = database_error(sqlite3.OperationalError("no such column: secret-value"))
+    assert type(leak) is StorageError and "secret-value" not in str(leak) and "OperationalError" in str(leak)
+    for module in ("adapters/sql.py", "contrib/django/storage.py"):
+        source = (Path(__file__).parent.parent / "src/portalkit" / module).read_text()
+        assert "database_error(" in source and "could not serialize" not in source and "_raw_delete" not in source

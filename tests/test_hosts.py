@@ -702,7 +702,7 @@ def test_pro_6_host_staff_see_the_signature_and_win_the_proposal(app, portal):
     assert image.content_type == "image/png" and image.get_data().startswith(b"\x89PNG")
     assert staff.get(page + "/pdf").get_data().startswith(b"%PDF")
     staff.post(page + "/status", {"status": "Won"}, page=page)
-    assert portal.storage.get(Proposal, proposal.id).status.value == "Won"
+    assert portal.storage.get(Proposal, proposal.id).status.value == "won"
     assert "Proposal P-502 is now Won." in staff.get(page).get_data(as_text=True)
     assert alice.get(page).status_code in (302, 303) and alice.get(page + "/signature").status_code in (302, 303)
 
@@ -753,7 +753,7 @@ def test_inv_9_host_staff_create_a_contact_with_invite_and_the_customer_signs_up
     )
     assert r.status_code == 303
     nia = portal.directory.contact_by_email("nia@example.com")
-    assert nia.portal_status.value == "Invited" and nia.property_ids == (commons.id,) and not nia.access.proposals
+    assert nia.portal_status.value == "invited" and nia.property_ids == (commons.id,) and not nia.access.proposals
     assert "Nia Park added and invited." in staff.get(path_of(r.location)).get_data(as_text=True)
     customer = _sign_up_from_mail(app, portal, "nia@example.com")
     assert "Oak Street Commons" in customer.get("/dashboard").get_data(as_text=True)

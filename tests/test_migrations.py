@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from portalkit.adapters.sql import METADATA, SqlStorage, make_engine, upgrade
-from portalkit.models import Contact, QuoteRequest
+from portalkit.models import Contact, PortalStatus, QuoteRequest
 
 
 def test_upgrade_from_first_revision_keeps_data(tmp_path):
@@ -24,12 +24,12 @@ def test_upgrade_from_first_revision_keeps_data(tmp_path):
     contact = storage.get(Contact, "c1")
     assert (
         contact.email,
-        contact.portal_status.value,
+        contact.portal_status,
         contact.credential_epoch,
         contact.receipts_opt_in,
         contact.processor_customer,
         contact.version,
-    ) == ("a@b.co", "Enrolled", 3, True, None, 4)
+    ) == ("a@b.co", PortalStatus.ENROLLED, 3, True, None, 4)
     assert storage.find(QuoteRequest) == []
 
 
@@ -98,3 +98,55 @@ def test_upgrade_to_0005_moves_files_out_of_rows_and_keeps_data(tmp_path, monkey
     assert store.get("default", attachment.file_key) == photo and attachment.size == len(photo)
     assert issue.attachment_bytes == len(photo) and store.get("default", proposal.signature.image_key) == ink
     assert (issue.company_id, str(invoice.due_date), invoice.archived) == ("default", "2026-02-04", False)
+
+
+def test_upgrade_to_0015_stores_stable_codes_and_downgrade_gives_labels_back(tmp_path):
+    """Issue 22: enum values stored as English labels become codes, read back as the same members."""
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+
+    from portalkit.adapters.sql import alembic_config
+    from portalkit.models import Issue, IssueStatus, Priority, Proposal, ProposalStatus
+
+    url = f"sqlite:///{tmp_path}/labels.sqlite3"
+    storage = SqlStorage(url)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    storage.insert(
+        Issue(
+            id="i1",
+            number=1,
+            property_id="p",
+            subject="s",
+            priority=Priority.HIGH,
+            status=IssueStatus.CLOSED,
+            created_at=at,
+            last_updated=at,
+        )
+    )
+    storage.insert(
+        Proposal(
+            id="pr1",
+            number="P-1",
+            property_id="p",
+            description="d",
+            status=ProposalStatus.IN_PRODUCTION,
+            estimated_start=date(2026, 2, 1),
+        )
+    )
+    command.downgrade(alembic_config(storage.engine), "0014")  # as a release before codes stored them
+    with storage.engine.connect() as conn:
+        assert tuple(conn.exec_driver_sql("SELECT priority, status FROM pk_issue").one()) == ("High", "Closed")
+        assert conn.exec_driver_sql("SELECT status FROM pk_proposal").scalar() == "In Production"
+    upgrade(storage.engine)
+    with storage.engine.connect() as conn:
+        assert tuple(conn.exec_driver_sql("SELECT priority, status FROM pk_issue").one()) == ("high", "closed")
+        assert conn.exec_driver_sql("SELECT status FROM pk_proposal").scalar() == "in_production"
+    issue, proposal = storage.get(Issue, "i1"), storage.get(Proposal, "pr1")
+    assert (issue.priority, issue.status, proposal.status) == (
+        Priority.HIGH,
+        IssueStatus.CLOSED,
+        ProposalStatus.IN_PRODUCTION,
+    )
+    assert ProposalStatus("In Production") is ProposalStatus.IN_PRODUCTION  # an old label still names its member
+    storage.dispose()

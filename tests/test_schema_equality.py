@@ -163,3 +163,35 @@ def test_the_data_steps_are_one_function_both_histories_call(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "[('i1', None, 0, 'a.png', 'acme')]" in done.stdout
+
+
+def test_django_0012_stores_stable_codes_and_its_reverse_gives_labels_back(tmp_path):
+    """Issue 22 on Django's history: the same ``code_changes`` step as Alembic's 0015, both ways."""
+    script = (
+        "import django; django.setup();"
+        "from datetime import UTC, datetime;"
+        "from django.core.management import call_command; from django.db import connection;"
+        "from portalkit.contrib.django.storage import DjangoStorage;"
+        "from portalkit.models import Issue, IssueStatus, Priority;"
+        "[call_command('migrate', app, verbosity=0, skip_checks=True) for app in ('contenttypes', 'auth', 'portalkit')];"
+        "at = datetime(2026, 1, 1, tzinfo=UTC);"
+        "DjangoStorage().insert(Issue(id='i1', number=1, property_id='p', subject='s', priority=Priority.HIGH,"
+        " status=IssueStatus.CLOSED, created_at=at, last_updated=at));"
+        "cur = connection.cursor(); rows = lambda: cur.execute('SELECT priority, status FROM portalkit_issue').fetchall();"
+        "call_command('migrate', 'portalkit', '0011', verbosity=0, skip_checks=True); print('back', rows());"
+        "call_command('migrate', 'portalkit', verbosity=0, skip_checks=True); print('forth', rows());"
+        "print('read', DjangoStorage().get(Issue, 'i1').priority)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "django_orm.settings",
+        "PORTALKIT_DJANGO_DB": str(tmp_path / "codes.sqlite3"),
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300, cwd=HERE
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "back [('High', 'Closed')]" in done.stdout
+    assert "forth [('high', 'closed')]" in done.stdout
+    assert "read Priority.HIGH" in done.stdout

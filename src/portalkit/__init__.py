@@ -34,6 +34,7 @@ from .errors import (
     TooManyAttempts,
     UnknownTokenError,
     ValidationError,
+    database_error,
 )
 from .events import (
     ContactEnrolled,
@@ -247,6 +248,7 @@ __all__ = [
     "ValidationError",
     "WebhookEvent",
     "__version__",
+    "database_error",
     "hookimpl",
     "sync",
 ]

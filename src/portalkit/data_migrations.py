@@ -36,3 +36,58 @@ def attachment_rows(owners: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+STABLE_CODES: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("contact", "portal_status", {"Not Enrolled": "not_enrolled", "Invited": "invited", "Enrolled": "enrolled"}),
+    (
+        "status_event",
+        "kind",
+        {
+            "invitation sent": "invitation_sent",
+            "link opened": "link_opened",
+            "password changed": "password_changed",
+            "email change requested": "email_change_requested",
+            "email changed": "email_changed",
+        },
+    ),
+    (
+        "staff_user",
+        "role",
+        {
+            "System Administrator": "system_administrator",
+            "Branch Administrator": "branch_administrator",
+            "Branch Manager": "branch_manager",
+            "Account Manager": "account_manager",
+        },
+    ),
+    ("report", "kind", {"Inspection report": "inspection_report", "Service report": "service_report"}),
+    (
+        "proposal",
+        "status",
+        {
+            "Approved": "approved",
+            "Delivered": "delivered",
+            "In Production": "in_production",
+            "Won": "won",
+            "Complete": "complete",
+            "Lost": "lost",
+        },
+    ),
+    ("issue", "priority", {"High": "high", "Medium": "medium", "Low": "low"}),
+    ("issue", "status", {"Open": "open", "Closed": "closed"}),
+)
+"""0015 (Alembic) / 0012 (Django): stored enum values become stable codes (issue 22). Each
+row is (table without its prefix, column, {English label it was stored as: code}); the words
+now live in ``portalkit.labels``. Written out here, not read from the enums, so this step
+means the same thing whatever the enums later become."""
+
+
+def code_changes(*, backwards: bool = False) -> list[tuple[str, str, str, str]]:
+    """(table without its prefix, column, stored value, value to store) for each change of
+    ``STABLE_CODES``; ``backwards`` gives the labels back (a downgrade)."""
+    return [
+        (table, column, *((new, old) if backwards else (old, new)))
+        for table, column, codes in STABLE_CODES
+        for old, new in codes.items()
+    ]

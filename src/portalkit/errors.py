@@ -167,3 +167,21 @@ class LoginsBusy(PortalError):
     def __init__(self, retry_after_seconds: int = 1):
         super().__init__()
         self.retry_after_seconds = retry_after_seconds
+
+
+_RETRYABLE_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock (PostgreSQL)
+_RETRYABLE_WORDS = ("could not serialize", "deadlock", "database is locked")
+
+
+def database_error(driver_error: BaseException) -> Conflict | StorageError:
+    """What a storage raises for an error of its database driver (DB-API), the same for every
+    storage (``SqlStorage`` gives its ``exc.orig``, ``DjangoStorage`` its ``exc.__cause__``): a
+    unique clash or a lost race (serialization failure, deadlock, a locked SQLite file) is a
+    ``Conflict``, which services retry; anything else a ``StorageError``, naming only the
+    driver's error class (never its text, which may hold values)."""
+    if any(cls.__name__ == "IntegrityError" for cls in type(driver_error).__mro__):
+        return Conflict("A record with the same key already exists.")
+    state = getattr(driver_error, "sqlstate", None) or getattr(driver_error, "pgcode", None)
+    if state in _RETRYABLE_STATES or any(word in str(driver_error) for word in _RETRYABLE_WORDS):
+        return Conflict()
+    return StorageError(f"Database error: {type(driver_error).__name__}")

@@ -1,7 +1,7 @@
 """What a customer reads for a status, method, priority, view or list filter, in the active language.
 
-Enum values that are already display text are marked for the catalogue where they are defined
-(``ProposalStatus.WON = N_("Won")``); the codes below get a label here.
+Every stored enum value is a stable code (``ProposalStatus.IN_PRODUCTION = "in_production"``);
+its words live here, once, marked for the catalogue, so rewording one never touches stored rows.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import enum
 
 from .i18n import N_, NP_, gettext, pgettext
 from .models import (
+    HistoryKind,
     InstalmentStatus,
     IssueStatus,
     JobStatus,
@@ -17,11 +18,42 @@ from .models import (
     PaymentMethod,
     PaymentStatus,
     PlanStatus,
+    PortalStatus,
+    Priority,
+    ProposalStatus,
+    ReportKind,
+    Role,
     VisitStatus,
 )
 from .visibility import SECTION_LABELS
 
 LABELS: dict[enum.Enum, str | tuple[str, str]] = {
+    PortalStatus.NOT_ENROLLED: N_("Not Enrolled"),
+    PortalStatus.INVITED: N_("Invited"),
+    PortalStatus.ENROLLED: N_("Enrolled"),
+    HistoryKind.INVITATION_SENT: N_("invitation sent"),
+    HistoryKind.LINK_OPENED: N_("link opened"),
+    HistoryKind.REGISTERED: N_("registered"),
+    HistoryKind.SUSPENDED: N_("suspended"),
+    HistoryKind.UNSUSPENDED: N_("unsuspended"),
+    HistoryKind.PASSWORD_CHANGED: N_("password changed"),
+    HistoryKind.EMAIL_CHANGE_REQUESTED: N_("email change requested"),
+    HistoryKind.EMAIL_CHANGED: N_("email changed"),
+    Role.SYSTEM_ADMINISTRATOR: N_("System Administrator"),
+    Role.BRANCH_ADMINISTRATOR: N_("Branch Administrator"),
+    Role.BRANCH_MANAGER: N_("Branch Manager"),
+    Role.ACCOUNT_MANAGER: N_("Account Manager"),
+    ReportKind.INSPECTION: N_("Inspection report"),
+    ReportKind.SERVICE: N_("Service report"),
+    ProposalStatus.APPROVED: N_("Approved"),
+    ProposalStatus.DELIVERED: N_("Delivered"),
+    ProposalStatus.IN_PRODUCTION: N_("In Production"),
+    ProposalStatus.WON: N_("Won"),
+    ProposalStatus.COMPLETE: N_("Complete"),
+    ProposalStatus.LOST: N_("Lost"),
+    Priority.HIGH: N_("High"),
+    Priority.MEDIUM: N_("Medium"),
+    Priority.LOW: N_("Low"),
     IssueStatus.OPEN: NP_("issue status", "Open"),
     IssueStatus.CLOSED: NP_("issue status", "Closed"),
     PaymentStatus.INITIATED: N_("started"),
@@ -60,6 +92,12 @@ LABELS: dict[enum.Enum, str | tuple[str, str]] = {
 }
 
 
+def english(member: enum.Enum) -> str:
+    """``member``'s label untranslated (a Django group's name, a log line)."""
+    text = LABELS.get(member, str(member.value))
+    return text[1] if isinstance(text, tuple) else text
+
+
 def label(member: enum.Enum) -> str:
     """``member`` as a customer reads it in the active language."""
     text = LABELS.get(member, str(member.value))
@@ -73,4 +111,4 @@ def method_name(method: PaymentMethod) -> str:
     return gettext("%(brand)s ending %(last4)s") % {"brand": brand or label(method.kind), "last4": method.last4}
 
 
-__all__ = ["LABELS", "label", "method_name"]
+__all__ = ["LABELS", "english", "label", "method_name"]

@@ -29,6 +29,7 @@ from jinja2 import (
 from markupsafe import Markup, escape
 
 from . import i18n, money
+from .labels import label
 from .local_time import local_day, local_time
 from .ports import Mail
 from .settings import Settings
@@ -91,6 +92,7 @@ class MailTemplates:
         self._env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
         self._env.filters["money"] = money.display
         self._env.filters["day"] = i18n.day
+        self._env.filters["label"] = label
         self._env.filters.update(local_day=local_day, local_time=local_time)
 
     def render(

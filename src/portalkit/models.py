@@ -15,8 +15,6 @@ from typing import Any
 
 import attrs
 
-from .i18n import N_
-
 DEFAULT_COMPANY = "default"
 
 
@@ -28,21 +26,37 @@ def _id_field() -> Any:
     return attrs.field(factory=new_id)
 
 
-class PortalStatus(enum.Enum):
-    NOT_ENROLLED = "Not Enrolled"
-    INVITED = "Invited"
-    ENROLLED = "Enrolled"
+class Coded(enum.Enum):
+    """An enum whose stored value is a stable code (``"not_enrolled"``, ``"in_production"``):
+    what people read is its label (``portalkit.labels``, in their language), so a change of
+    wording is never a data migration. The English label it was stored as before codes
+    (``"Not Enrolled"``, ``"In Production"``) still names its member, for hosts and old rows."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if isinstance(value, str):
+            code = "_".join(value.strip().lower().split())
+            for member in cls:
+                if member.value == code:
+                    return member
+        return None
 
 
-class HistoryKind(enum.Enum):
-    INVITATION_SENT = "invitation sent"
-    LINK_OPENED = "link opened"
+class PortalStatus(Coded):
+    NOT_ENROLLED = "not_enrolled"
+    INVITED = "invited"
+    ENROLLED = "enrolled"
+
+
+class HistoryKind(Coded):
+    INVITATION_SENT = "invitation_sent"
+    LINK_OPENED = "link_opened"
     REGISTERED = "registered"
     SUSPENDED = "suspended"
     UNSUSPENDED = "unsuspended"
-    PASSWORD_CHANGED = "password changed"
-    EMAIL_CHANGE_REQUESTED = "email change requested"
-    EMAIL_CHANGED = "email changed"
+    PASSWORD_CHANGED = "password_changed"
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_CHANGED = "email_changed"
 
 
 class Permission(enum.Enum):
@@ -57,30 +71,30 @@ class Permission(enum.Enum):
     MANAGE_JOBS = "manage_jobs"
 
 
-class Role(enum.Enum):
+class Role(Coded):
     """The default staff roles (the Aspire manual's); each one a set of permissions
     (``permissions.ROLE_PERMISSIONS``). Every one may send portal invitations (INV-2)."""
 
-    SYSTEM_ADMINISTRATOR = "System Administrator"
-    BRANCH_ADMINISTRATOR = "Branch Administrator"
-    BRANCH_MANAGER = "Branch Manager"
-    ACCOUNT_MANAGER = "Account Manager"
+    SYSTEM_ADMINISTRATOR = "system_administrator"
+    BRANCH_ADMINISTRATOR = "branch_administrator"
+    BRANCH_MANAGER = "branch_manager"
+    ACCOUNT_MANAGER = "account_manager"
 
 
-class ReportKind(enum.Enum):
+class ReportKind(Coded):
     """The documents of a visit (Inspect Point): each behind its own access flag (VIS-3)."""
 
-    INSPECTION = N_("Inspection report")
-    SERVICE = N_("Service report")
+    INSPECTION = "inspection_report"
+    SERVICE = "service_report"
 
 
-class ProposalStatus(enum.Enum):
-    APPROVED = N_("Approved")
-    DELIVERED = N_("Delivered")
-    IN_PRODUCTION = N_("In Production")
-    WON = N_("Won")
-    COMPLETE = N_("Complete")
-    LOST = N_("Lost")
+class ProposalStatus(Coded):
+    APPROVED = "approved"
+    DELIVERED = "delivered"
+    IN_PRODUCTION = "in_production"
+    WON = "won"
+    COMPLETE = "complete"
+    LOST = "lost"
 
 
 class PaymentStatus(enum.Enum):
@@ -103,15 +117,15 @@ class MethodKind(enum.Enum):
     ACH = "ach"
 
 
-class Priority(enum.Enum):
-    HIGH = N_("High")
-    MEDIUM = N_("Medium")
-    LOW = N_("Low")
+class Priority(Coded):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
 
 
-class IssueStatus(enum.Enum):
-    OPEN = "Open"
-    CLOSED = "Closed"
+class IssueStatus(Coded):
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 @attrs.frozen(kw_only=True)

@@ -29,6 +29,7 @@ from .errors import Conflict, InvalidTransition, NotFound, PermissionDenied, Val
 from .events import ProposalSigned, QuoteRequested, external_ids
 from .files import Files
 from .i18n import N_, _
+from .labels import label
 from .models import (
     Contact,
     Invoice,
@@ -448,7 +449,7 @@ class Proposals:
                 if proposal.status not in SIGNABLE:
                     raise InvalidTransition(
                         _("A proposal that is %(status)s can be viewed but not signed.")
-                        % {"status": _(proposal.status.value)}
+                        % {"status": label(proposal.status)}
                     )
                 optional = {s.id for s in proposal.services if s.optional}
                 if not set(selected) <= optional:

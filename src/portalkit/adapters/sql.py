@@ -32,7 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
-from ..errors import Conflict, StorageError
+from ..errors import Conflict, database_error
 from ..models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE
 from ..ports import AtLeast, In, Not, condition_kind
 from ..serialization import converter, from_primitive, unwrap_optional
@@ -496,12 +496,8 @@ class SqlStorage:
     def _errors() -> Iterator[None]:
         try:
             yield
-        except sa.exc.IntegrityError as exc:
-            raise Conflict("A record with the same key already exists.") from exc
         except sa.exc.DBAPIError as exc:
-            if "could not serialize" in str(exc) or "deadlock" in str(exc):
-                raise Conflict() from exc
-            raise StorageError(f"Database error: {type(exc.orig).__name__}") from exc
+            raise database_error(exc.orig) from exc
 
     # -- records --------------------------------------------------------------------------
     def get(self, cls: type[T], id: str) -> T | None:

@@ -9,11 +9,15 @@ E = TypeVar("E", bound=enum.Enum)
 
 
 def choice(enum_cls: type[E], value: str, default: Any = "first") -> Any:
-    """The member whose value or name is ``value``; else the first member (or ``default``)."""
+    """The member whose value or name is ``value`` (or, for a coded enum, the label it was stored
+    as before codes: a bookmarked ``?status=Open``); else the first member (or ``default``)."""
     for member in enum_cls:
         if member.value == value or member.name == value:
             return member
-    return next(iter(enum_cls)) if default == "first" else default
+    try:
+        return enum_cls(value)
+    except ValueError:
+        return next(iter(enum_cls)) if default == "first" else default
 
 
 def to_int(value: str) -> int:

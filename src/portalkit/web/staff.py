@@ -22,6 +22,7 @@ from ..errors import AuthenticationFailed, PortalError, SessionExpired, Validati
 from ..files import sniff
 from ..i18n import LANGUAGES, _
 from ..invitations import BulkResult
+from ..labels import label
 from ..models import (
     Access,
     Customer,
@@ -418,7 +419,7 @@ class StaffPages:
             if kind is None or not uploads:
                 raise ValidationError(_("Choose the kind of report and its PDF."), field="pdf")
             report = reports.add(staff, req.field("property"), kind, req.field("title"), day, uploads[0])
-            flash(req, f"{report.kind.value} \u201c{report.title}\u201d published.")
+            flash(req, f"{label(report.kind)} \u201c{report.title}\u201d published.")
             return Redirect("staff_reports")
         after = req.arg("after") or None
         return Page(
@@ -470,7 +471,7 @@ class StaffPages:
             )
         elif action == "cancel":
             payment = self.portal.payments.cancel(staff, id)
-            flash(req, f"The payment is {payment.status.value.replace('_', ' ')}.")
+            flash(req, f"The payment is {label(payment.status)}.")
         else:
             raise ValidationError(_("Unknown action."))
         return Redirect("staff_payments")
@@ -521,7 +522,7 @@ class StaffPages:
         if status is None:
             raise ValidationError(_("Choose a status."), field="status")
         proposal = self.portal.proposals.set_status(self.staff(req), id, status)
-        flash(req, f"Proposal {proposal.number} is now {proposal.status.value}.")
+        flash(req, f"Proposal {proposal.number} is now {label(proposal.status)}.")
         return Redirect("staff_proposal", {"id": id})
 
 

@@ -10,7 +10,8 @@ from .account import PropertyOut
 from .billing import InvoiceOut, PaymentOut
 from .common import Cursor, Day, FileLink, Id, Limit, Money, Time
 
-ProposalStatusName = Literal["Approved", "Delivered", "In Production", "Won", "Complete", "Lost"]
+ProposalStatusCode = Literal["approved", "delivered", "in_production", "won", "complete", "lost"]
+PriorityCode = Literal["high", "medium", "low"]
 VisitStatusCode = Literal["scheduled", "on_the_way", "in_progress", "completed", "canceled"]
 JobStatusCode = Literal["scheduled", "in_progress", "completed", "canceled"]
 
@@ -24,7 +25,7 @@ class ProposalOut:
     property_id: Id
     property_name: str
     description: str
-    status: ProposalStatusName
+    status: ProposalStatusCode
     estimated_start: Day
     cost: Money
     can_sign: bool
@@ -93,8 +94,8 @@ class IssueOut:
     number: int
     property_id: Id
     subject: str
-    priority: Literal["High", "Medium", "Low"]
-    status: Literal["Open", "Closed"]
+    priority: PriorityCode
+    status: Literal["open", "closed"]
     notes: str
     created_at: Time
     last_updated: Time
@@ -131,7 +132,7 @@ class NewIssue:
 
     property_id: Id
     subject: str
-    priority: Literal["High", "Medium", "Low"] = "Medium"
+    priority: PriorityCode = "medium"
     notes: str = ""
 
 

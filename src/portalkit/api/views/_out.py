@@ -143,7 +143,7 @@ def proposal(call: Call, p: Proposal, property_name: str) -> s.ProposalOut:
         property_id=p.property_id,
         property_name=property_name,
         description=p.description,
-        status=p.status.value,  # type: ignore[arg-type]
+        status=p.status.value,
         estimated_start=s.day(p.estimated_start),
         cost=s.money(p.cost),
         can_sign=can_sign(p),
@@ -159,7 +159,7 @@ def issue(i: Issue) -> s.IssueOut:
         number=i.number,
         property_id=i.property_id,
         subject=i.subject,
-        priority=i.priority.value,  # type: ignore[arg-type]
+        priority=i.priority.value,
         status=i.status.value,
         notes=i.notes,
         created_at=s.when(i.created_at),

@@ -42,7 +42,9 @@ class PortalkitConfig(AppConfig):
 
 
 def role_group_name(role: Any) -> str:
-    return f"Portal {role.value}"
+    from ...labels import english
+
+    return f"Portal {english(role)}"
 
 
 def create_role_groups(apps: Any = None, **_kwargs: Any) -> None:

@@ -20,10 +20,10 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
-from django.db import DatabaseError, IntegrityError, connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Model, Q
 
-from ...errors import Conflict, StorageError
+from ...errors import Conflict, database_error
 from ...ports import AtLeast, In, Not, condition_kind
 from ...serialization import from_primitive, to_primitive, unwrap_optional
 from .models import RECORD_MODELS
@@ -212,13 +212,13 @@ class DjangoStorage:
         ids = list(ids)
         with _errors(), transaction.atomic(using=self.using):
             for start in range(0, len(ids), CHUNK):
-                self._objects(cls).filter(pk__in=ids[start : start + CHUNK])._raw_delete(self.using)
+                self._objects(cls).filter(pk__in=ids[start : start + CHUNK]).delete()
 
     def truncate_all(self) -> None:
         """Empty every portal table (tests)."""
         with transaction.atomic(using=self.using):
             for cls in RECORD_MODELS:
-                self._objects(cls).all()._raw_delete(self.using)
+                self._objects(cls).all().delete()
 
 
 def _value(value: Any) -> Any:
@@ -370,9 +370,5 @@ def _structurer(tp: Any) -> Any:
 def _errors() -> Iterator[None]:
     try:
         yield
-    except IntegrityError as exc:
-        raise Conflict("A record with the same key already exists.") from exc
-    except DatabaseError as exc:
-        if "could not serialize" in str(exc) or "deadlock" in str(exc) or "locked" in str(exc):
-            raise Conflict() from exc
-        raise StorageError(f"Database error: {type(exc).__name__}") from exc
+    except DatabaseError as exc:  # Django's wrapper; the driver's own error is its cause
+        raise database_error(exc.__cause__ or exc) from exc
