@@ -243,7 +243,7 @@ def bench_lists(url: str, big: int, small: int, rounds: int, calls: int) -> dict
     import sqlalchemy as sa
 
     from portalkit.adapters.sql import SqlStorage
-    from portalkit.invoices import InvoiceFilter
+    from portalkit.billing import InvoiceFilter
     from portalkit.issues import IssueFilter
     from portalkit.proposals import ProposalFilter
 

@@ -206,7 +206,7 @@ def run(out: Path, palette: str, only: set[str]) -> list[Path]:
             WebDriverWait(d, 15).until(lambda _d: not _d.find_elements(By.ID, "link-form"))
 
         portal = demo_portal(work, url)
-        from portalkit.files import Upload
+        from portalkit._core.files import Upload
         from portalkit.models import Contact, Property, Proposal, ReportKind, StaffUser
 
         admin = portal.storage.find(StaffUser)[0]  # the demo's first administrator: every permission

@@ -12,10 +12,10 @@ from pypdf import PdfReader
 
 from portalkit import Mail, hookimpl
 from portalkit.adapters.smtp import SmtpMailer
+from portalkit.billing import LineItem
 from portalkit.events import InvitationSent
-from portalkit.invoices import LineItem
 from portalkit.models import OutboxMessage
-from portalkit.outbox import DEAD, PENDING, SENT
+from portalkit.notify import DEAD, PENDING, SENT
 
 
 class Collector(Message):
@@ -262,7 +262,7 @@ def test_lost_database_surfaces_as_storage_error():
 def test_outbox_message_claimed_by_a_crashed_dispatcher_is_sent_after_its_lease():
     import attrs
 
-    from portalkit.outbox import CLAIM_LEASE, SENDING
+    from portalkit.notify import CLAIM_LEASE, SENDING
 
     w = build_world()
     w.portal.dispatch_inline = False

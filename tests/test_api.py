@@ -29,9 +29,9 @@ from test_hosts import django_ready, enrol  # noqa: F401  (django_ready: a fixtu
 
 from examples.common.host import build_portal
 from portalkit import Access, ReportKind
+from portalkit._core.files import Upload
 from portalkit.adapters.payments import card_token
 from portalkit.api import OPERATIONS
-from portalkit.files import Upload
 from portalkit.models import Invoice, JobFile, LoginSession, Payment, PaymentMethod, Visit, VisitStatus
 
 PDF = b"%PDF-1.4\n%%EOF\n"

@@ -28,9 +28,9 @@ from openapi_spec_validator import validate
 from test_hosts import django_ready  # noqa: F401  (a fixture build_host asks for)
 
 from portalkit import Access, ReportKind
+from portalkit._core.files import Upload
 from portalkit.adapters.payments import card_token
 from portalkit.api import OPERATIONS
-from portalkit.files import Upload
 from portalkit.models import Contact, Visit, VisitStatus
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -196,7 +196,7 @@ def test_job_4_new_work_cannot_be_asked_for_on_another_customers_property(mem):
 
 # -- JOB-2: the calendar feed ------------------------------------------------------------------------
 def test_job_2_a_forged_or_foreign_purpose_token_opens_no_feed(mem):
-    from portalkit.tokens import CALENDAR, LOGIN_LINK, RESET, SESSION, TokenSigner
+    from portalkit._core.tokens import CALENDAR, LOGIN_LINK, RESET, SESSION, TokenSigner
 
     w = mem
     token = feed_token(w, w.alice)
@@ -500,7 +500,7 @@ def test_txt_1_a_premium_rate_number_is_refused(mem):
 
 
 def test_txt_1_odd_numbers_are_refused_or_kept_in_e164(mem):
-    from portalkit.phones import e164
+    from portalkit.directory import e164
 
     w = mem
     assert e164("(415) 555-2671") == NUMBER and e164("+1.415.555.2671") == NUMBER

@@ -15,6 +15,7 @@ import pytest
 from conftest import PASSWORD, build_world, invoice, signature_png
 
 from portalkit import Access, Permission, PortalConfig, ProposalStatus
+from portalkit._core.retry import ATTEMPTS, retry_on_conflict
 from portalkit.adapters.payments import card_token
 from portalkit.config import Branding, updated
 from portalkit.errors import (
@@ -31,7 +32,6 @@ from portalkit.errors import (
 )
 from portalkit.models import Contact, Customer, PortalStatus
 from portalkit.money import parse
-from portalkit.retry import ATTEMPTS, retry_on_conflict
 
 
 def signup_token(world, contact):

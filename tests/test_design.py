@@ -14,11 +14,11 @@ import pytest
 from conftest import PASSWORD, build_world, invoice
 
 from portalkit import Branding, Permission
+from portalkit._core.theme import FONT_STACKS, TEXT, UI, contrast, contrast_warnings, luminance, palette, readable
 from portalkit.adapters.payments import card_token
 from portalkit.errors import NotFound, PortalError, ValidationError
 from portalkit.models import Invoice, Payment, PaymentStatus, ProposalStatus
 from portalkit.proposals import check_signature_image, typed_signature_image
-from portalkit.theme import FONT_STACKS, TEXT, UI, contrast, contrast_warnings, luminance, palette, readable
 
 HEX = re.compile(r"#[0-9A-F]{6}")
 

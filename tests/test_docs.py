@@ -55,7 +55,7 @@ def test_every_hook_event_and_mail_is_documented():
 
     from portalkit import hookspecs
     from portalkit.events import EVENT_TYPES
-    from portalkit.mails import MAIL_NAMES
+    from portalkit.notify import MAIL_NAMES
 
     page = (ROOT / "docs" / "hooks.md").read_text()
     hooks = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("portalkit_")]
@@ -65,7 +65,7 @@ def test_every_hook_event_and_mail_is_documented():
 
 
 def test_every_mail_has_its_three_templates():
-    from portalkit.mails import MAIL_NAMES
+    from portalkit.notify import MAIL_NAMES
 
     folder = ROOT / "src" / "portalkit" / "mail_templates"
     for name in MAIL_NAMES:

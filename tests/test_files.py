@@ -4,8 +4,8 @@ import attrs
 import pytest
 
 from portalkit import IssueFilter, NotFound, Upload, ValidationError
+from portalkit._core.files import sniff
 from portalkit.adapters.files import LocalFileStore, file_key
-from portalkit.files import sniff
 from portalkit.models import Counter, Issue
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

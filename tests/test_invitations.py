@@ -245,7 +245,7 @@ def test_inv_3_a_bulk_send_renders_each_mail_as_if_alone_and_in_its_language(wor
 
 
 def test_render_each_falls_back_to_full_renders_when_a_template_transforms_a_value(world, tmp_path):
-    from portalkit.mails import MailTemplates
+    from portalkit.notify import MailTemplates
 
     folder = tmp_path / "mail"
     folder.mkdir()

@@ -25,11 +25,11 @@ from test_hosts import app, django_ready, enrol, portal, staff_browser  # noqa: 
 
 from portalkit import i18n, money
 from portalkit.adapters.payments import card_token
+from portalkit.billing import InvoiceFilter
 from portalkit.errors import NotFound, ValidationError
-from portalkit.invoices import InvoiceFilter
 from portalkit.labels import label
-from portalkit.mails import MAIL_NAMES
 from portalkit.models import Contact, Invoice, IssueStatus, PaymentMethod, Priority, Property, Proposal
+from portalkit.notify import MAIL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "src" / "portalkit" / "locale"
@@ -43,7 +43,11 @@ def marked_strings() -> set[tuple[str | None, str]]:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = set()
     for _file, _line, message, _comments, context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=KEYWORDS
+        str(ROOT),
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        directory_filter=lambda path: not Path(path).name.startswith("."),  # --ignore-dirs=".*": _core too
     ):
         found.add((context, message if isinstance(message, str) else message[0]))
     return found

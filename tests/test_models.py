@@ -5,6 +5,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portalkit._core.serialization import from_primitive, to_primitive
 from portalkit.models import (
     RECORD_TYPES,
     Attachment,
@@ -58,7 +59,6 @@ from portalkit.models import (
     VisitStatus,
     WebhookEvent,
 )
-from portalkit.serialization import from_primitive, to_primitive
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 SAMPLES = [
@@ -232,3 +232,19 @@ def test_money_is_never_a_float_in_primitives():
 def test_invoice_round_trip_property(amount, number):
     inv = Invoice(number=number, property_id="p", amount=amount, amount_due=amount, invoice_date=date(2026, 1, 1))
     assert from_primitive(json.loads(json.dumps(to_primitive(inv))), Invoice) == inv
+
+
+def test_string_kinds_are_enums_equal_to_their_codes():
+    """Issue 22: no string-typed kind beside real enums; a StrEnum still equals its stored code."""
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from portalkit.models import OutboxKind, OutboxMessage, OutboxStatus, VisitRequest, VisitRequestKind
+
+    message = OutboxMessage(dedup_key="k", kind="text", payload={}, created_at=datetime.now(UTC))
+    assert message.kind is OutboxKind.TEXT and message.status is OutboxStatus.PENDING and message.status == "pending"
+    with pytest.raises(ValueError):
+        OutboxMessage(dedup_key="k", kind="fax", payload={}, created_at=datetime.now(UTC))
+    request = VisitRequest(visit_id="v", contact_id="c", kind="cancel", reason="away", created_at=datetime.now(UTC))
+    assert request.kind is VisitRequestKind.CANCEL

@@ -15,9 +15,8 @@ from conftest import build_world
 from test_languages import _mail_samples
 
 from portalkit.adapters.texts import MemoryTextMessenger
-from portalkit.mails import MAIL_NAMES
 from portalkit.models import OutboxMessage
-from portalkit.notify import CONTACT_CHOICES, NOTICE_LABELS, POLICY, Address, Channel, Who
+from portalkit.notify import CONTACT_CHOICES, MAIL_NAMES, NOTICE_LABELS, POLICY, Address, Channel, Who
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "portalkit"
 NUMBER = "+14155552671"

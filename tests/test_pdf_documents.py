@@ -25,8 +25,8 @@ from portalkit import ProposalStatus
 from portalkit.adapters.payments import card_token
 from portalkit.adapters.pdf import contrast as pdf_contrast
 from portalkit.adapters.pdf import ink_on
+from portalkit.billing import LineItem
 from portalkit.config import Branding
-from portalkit.invoices import LineItem
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("pdftoppm") and shutil.which("pdftotext")), reason="needs poppler-utils (pdftoppm, pdftotext)"

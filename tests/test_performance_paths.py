@@ -18,12 +18,12 @@ from hosts import CUSTOMER_PASSWORD, Browser
 from test_hosts import app, django_ready, enrol, portal  # noqa: F401  (fixtures)
 from test_query_plans import Captured, explain
 
+from portalkit._core.throttle import PasswordGate
 from portalkit.adapters.sql import SqlStorage
 from portalkit.errors import AuthenticationFailed, LoginsBusy, TooManyAttempts
 from portalkit.models import LoginThrottle, OutboxMessage
-from portalkit.outbox import BATCH, SENDING, SENT
+from portalkit.notify import BATCH, SENDING, SENT
 from portalkit.ports import Mail, Not
-from portalkit.throttle import PasswordGate
 
 
 # -- password checks: a bounded number at once ----------------------------------------------------
@@ -107,7 +107,7 @@ def test_gate_slots_are_shared_by_the_processes_of_a_host(tmp_path):
             "-c",
             textwrap.dedent(f"""
         import sys, time
-        from portalkit.throttle import PasswordGate
+        from portalkit._core.throttle import PasswordGate
         with PasswordGate(1, queue=0, lock_dir={str(tmp_path)!r}).slot(12):
             print("held", flush=True)
             sys.stdin.readline()

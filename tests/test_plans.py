@@ -28,10 +28,10 @@ from hypothesis.stateful import (
 
 from portalkit import PaymentSettled, hookimpl
 from portalkit.adapters.payments import bank_token, card_token
+from portalkit.billing import PLAN_TRANSITIONS, digest, schedule, split
 from portalkit.errors import InvalidTransition, NotFound, PaymentPending, PermissionDenied, ValidationError
 from portalkit.events import PaymentPlanChanged
 from portalkit.models import Instalment, InstalmentStatus, Invoice, Payment, PaymentPlan, PlanConsent, PlanStatus
-from portalkit.plans import PLAN_TRANSITIONS, digest, schedule, split
 
 VISA = "4242 4242 4242 4242"
 DECLINED = "4000000000000002"

@@ -16,8 +16,8 @@ from conftest import build_world, invoice
 
 from portalkit.adapters.payments import card_token
 from portalkit.adapters.sql import SqlStorage
+from portalkit.billing import digest
 from portalkit.models import Instalment, InstalmentStatus, Invoice, Payment, PaymentPlan, PlanStatus
-from portalkit.plans import digest
 
 WORKER = textwrap.dedent("""
     import json, sys, time

@@ -23,7 +23,7 @@ from portalkit import Portal
 from portalkit.adapters.memory import FrozenClock, MemoryFileStore, MemoryMailer
 from portalkit.adapters.payments import FakeProcessor
 from portalkit.adapters.sql import SqlStorage
-from portalkit.invoices import InvoiceFilter
+from portalkit.billing import InvoiceFilter
 from portalkit.issues import IssueFilter
 from portalkit.models import (
     Contact,

@@ -135,7 +135,7 @@ def test_alembic_has_no_pending_model_change(tmp_path, flag):
 
 def test_the_data_steps_are_one_function_both_histories_call(tmp_path):
     """Django's 0003 moves inline files into rows with the same function Alembic's 0006 uses
-    (``portalkit.data_migrations``); here on a Django database migrated from 0002 with data."""
+    (``portalkit._core.data_migrations``); here on a Django database migrated from 0002 with data."""
     script = (
         "import django; django.setup();"
         "from django.core.management import call_command; from django.db import connection;"

@@ -18,10 +18,10 @@ from test_bad_input import snapshot
 
 from portalkit import PaymentSettled, hookimpl
 from portalkit.adapters.payments import card_token
+from portalkit.billing import checked, from_choice, suggestions
 from portalkit.config import PortalConfig
 from portalkit.errors import ValidationError
 from portalkit.models import Invoice, Payment
-from portalkit.tips import checked, from_choice, suggestions
 
 VISA = "4242 4242 4242 4242"
 

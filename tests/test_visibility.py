@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portalkit import Access, PortalStatus, Section
+from portalkit._core.visibility import invoice_visible, property_visible
 from portalkit.errors import NotFound, PermissionDenied
 from portalkit.models import Contact, Invoice, Property
-from portalkit.visibility import invoice_visible, property_visible
 
 
 def test_vis_1_nothing_until_enrolled_and_linked(world):

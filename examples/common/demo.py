@@ -13,8 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from portalkit import Permission, Portal, StaffUser, hookimpl
-from portalkit.permissions import require
+from portalkit import Permission, Portal, StaffUser, hookimpl, require
 
 SETTLE_PATH = "/demo/settle-payments"  # the hosts' own page; staff_payments_extra.html posts to it
 TEMPLATES = Path(__file__).with_name("templates")  # pages/staff_payments_extra.html

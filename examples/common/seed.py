@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from portalkit import Portal, ProposalStatus
-from portalkit.files import Upload
+from portalkit import Portal, ProposalStatus, Upload
 from portalkit.models import Customer, Technician
 
 # A small green square: the demo's "after" photo of a completed visit.

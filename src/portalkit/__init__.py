@@ -6,7 +6,18 @@ Everything a host touches is importable from here; the submodules are the implem
 from importlib.metadata import PackageNotFoundError, version
 
 from . import sync
-from .accounts import Session
+from ._core import moved as _moved
+from ._core.files import Upload
+from ._core.permissions import ROLE_PERMISSIONS, require
+from ._core.retry import retry_on_conflict
+from ._core.tenancy import CompanyStorage
+from ._core.theme import contrast_warnings, palette
+from ._core.visibility import Section
+from ._core.warnings import PortalkitDeprecationWarning
+from .accounts._accounts import Session
+from .accounts._invitations import BulkResult, Skipped
+from .billing._invoices import InvoiceFilter, InvoiceRow, LineItem
+from .billing._payments import Quote
 from .config import Branding, PortalConfig
 from .errors import (
     AccountSuspended,
@@ -53,11 +64,8 @@ from .events import (
     ProposalSigned,
     QuoteRequested,
 )
-from .files import Upload
 from .hookspecs import hookimpl
-from .invitations import BulkResult, Skipped
-from .invoices import InvoiceFilter, InvoiceRow, LineItem
-from .issues import IssueFilter
+from .issues._issues import IssueFilter
 from .models import (
     Access,
     Attachment,
@@ -71,6 +79,8 @@ from .models import (
     Issue,
     IssueStatus,
     MethodKind,
+    OutboxKind,
+    OutboxStatus,
     Payment,
     PaymentMethod,
     PaymentPlan,
@@ -94,10 +104,10 @@ from .models import (
     Signature,
     StaffUser,
     StatusEvent,
+    VisitRequestKind,
     WebhookEvent,
+    WebhookOutcome,
 )
-from .payments import Quote
-from .permissions import ROLE_PERMISSIONS
 from .plugins import AdapterPlugin
 from .portal import Portal
 from .ports import (
@@ -117,10 +127,17 @@ from .ports import (
     ProcessorEvent,
     Storage,
 )
-from .proposals import ProposalFilter, ProposalRow
-from .sync import HostContact, HostCustomer, HostInvoice, HostProperty, HostProposal, HostStaff, SyncBatch, SyncReport
-from .visibility import Section
-from .warnings import PortalkitDeprecationWarning
+from .proposals._proposals import ProposalFilter, ProposalRow
+from .sync._sync import (
+    HostContact,
+    HostCustomer,
+    HostInvoice,
+    HostProperty,
+    HostProposal,
+    HostStaff,
+    SyncBatch,
+    SyncReport,
+)
 
 DISTRIBUTION = "fieldportalkit"  # the name to install: pip install fieldportalkit (import portalkit)
 
@@ -145,6 +162,7 @@ __all__ = [
     "ChargeStatus",
     "Clock",
     "Comment",
+    "CompanyStorage",
     "ConfigurationError",
     "Conflict",
     "Contact",
@@ -183,6 +201,8 @@ __all__ = [
     "MissingPortalLinkError",
     "Not",
     "NotFound",
+    "OutboxKind",
+    "OutboxStatus",
     "Payment",
     "PaymentCanceled",
     "PaymentDisputed",
@@ -246,9 +266,17 @@ __all__ = [
     "UnknownTokenError",
     "Upload",
     "ValidationError",
+    "VisitRequestKind",
     "WebhookEvent",
+    "WebhookOutcome",
     "__version__",
+    "contrast_warnings",
     "database_error",
     "hookimpl",
+    "palette",
+    "require",
+    "retry_on_conflict",
     "sync",
 ]
+
+_moved.install()  # the modules moved into feature packages still import by their old names

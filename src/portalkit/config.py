@@ -212,9 +212,9 @@ class Branding:
 
     @property
     def palette(self) -> Any:
-        """The colours pages and mails show (``portalkit.theme.palette``): these, with every text
+        """The colours pages and mails show (``portalkit._core.theme.palette``): these, with every text
         colour moved just enough to be read at 4.5:1 on its background (a property, not a setting)."""
-        from .theme import palette
+        from ._core.theme import palette
 
         return palette(self)
 

@@ -76,7 +76,7 @@ def portalkit_template_dirs() -> list[str]:  # type: ignore[empty-body]
     """Return folders whose templates override portalkit's own, searched before the package's.
 
     Mail templates are looked up in ``<folder>/mail/<name>_subject.txt``, ``<name>.txt`` and
-    ``<name>.html`` (see ``portalkit.mails.MAIL_NAMES``).
+    ``<name>.html`` (see ``portalkit.notify.MAIL_NAMES``).
     """
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 
+from ._core.visibility import SECTION_LABELS
 from .i18n import N_, NP_, gettext, pgettext
 from .models import (
     HistoryKind,
@@ -25,7 +26,6 @@ from .models import (
     Role,
     VisitStatus,
 )
-from .visibility import SECTION_LABELS
 
 LABELS: dict[enum.Enum, str | tuple[str, str]] = {
     PortalStatus.NOT_ENROLLED: N_("Not Enrolled"),

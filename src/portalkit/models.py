@@ -98,7 +98,7 @@ class ProposalStatus(Coded):
 
 
 class PaymentStatus(enum.Enum):
-    """See the state machine in ``portalkit.payments`` and docs/payments.md."""
+    """See the state machine in ``portalkit.billing`` and docs/payments.md."""
 
     INITIATED = "initiated"
     REQUIRES_ACTION = "requires_action"
@@ -399,7 +399,7 @@ class AutopayConsent:
 
 
 class PlanStatus(enum.Enum):
-    """A payment plan's state (``portalkit.plans``, docs/payments.md):
+    """A payment plan's state (``portalkit.billing``, docs/payments.md):
 
     offered ──accept──▶ active ──every instalment paid──▶ completed
        │                  ├──customer revokes──▶ revoked
@@ -602,6 +602,38 @@ class VisitStatus(enum.Enum):
     CANCELED = "canceled"
 
 
+class VisitRequestKind(enum.StrEnum):
+    """What a contact asks of a visit. A ``StrEnum``: it equals its code (``== "cancel"``)."""
+
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+
+
+class OutboxKind(enum.StrEnum):
+    """What an outbox message carries: a mail, a text message, or an event for the host."""
+
+    MAIL = "mail"
+    TEXT = "text"
+    EVENT = "event"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a dispatcher, until its lease ends
+    SENT = "sent"
+    DEAD = "dead"  # every attempt failed
+
+
+class WebhookOutcome(enum.StrEnum):
+    """Where a received processor webhook went."""
+
+    RECEIVED = "received"
+    INVALID = "invalid"  # its signature, timestamp or body did not verify
+    APPLIED = "applied"
+    IGNORED = "ignored"  # a repeat, or about no payment of this portal
+    ERROR = "error"  # applying it failed: reprocessable
+
+
 @attrs.frozen(kw_only=True)
 class Job:
     """Work the company does at a property (Ascora's Jobs), made of visits; the host feeds it by
@@ -678,7 +710,7 @@ class VisitRequest:
     id: str = _id_field()
     visit_id: str
     contact_id: str
-    kind: str  # "reschedule" or "cancel"
+    kind: VisitRequestKind = attrs.field(converter=VisitRequestKind)
     reason: str
     preferred_times: str = ""
     created_at: datetime
@@ -801,7 +833,7 @@ class WebhookEvent:
     event: dict[str, Any] | None = None  # the verified ProcessorEvent
     event_id: str = ""
     kind: str = ""
-    outcome: str = "received"
+    outcome: WebhookOutcome = attrs.field(default=WebhookOutcome.RECEIVED, converter=WebhookOutcome)
     exception: str = ""
     attempts: int = 0
     processed_at: datetime | None = None
@@ -934,10 +966,10 @@ class OutboxMessage:
 
     id: str = _id_field()
     dedup_key: str
-    kind: str
+    kind: OutboxKind = attrs.field(converter=OutboxKind)
     payload: dict[str, Any]
     created_at: datetime
-    status: str = "pending"
+    status: OutboxStatus = attrs.field(default=OutboxStatus.PENDING, converter=OutboxStatus)
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str = ""

@@ -15,42 +15,42 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .accounts import Accounts
-from .autopay import Autopay
+from ._core.files import Files
+from ._core.paging import Page
+from ._core.permissions import require
+from ._core.tenancy import CompanyStorage
+from ._core.throttle import Throttle
+from ._core.tokens import TokenSigner
+from ._core.uow import UnitOfWork
+from ._core.visibility import Visibility
+from .accounts._accounts import Accounts
+from .accounts._email_change import EmailChanges
+from .accounts._invitations import Invitations
+from .accounts._staff_sessions import StaffSessions
+from .billing._autopay import Autopay
+from .billing._documents import Documents
+from .billing._invoices import Invoices
+from .billing._payments import Payments
+from .billing._plans import PaymentPlans
+from .billing._statements import Statements
+from .billing._webhooks import Webhooks
 from .config import PortalConfig
-from .directory import Directory
-from .documents import Documents
-from .email_change import EmailChanges
+from .directory._directory import Directory
+from .directory._phones import Phones
 from .errors import ConfigurationError
 from .events import Event
-from .files import Files
-from .invitations import Invitations
-from .invoices import Invoices
-from .issues import Issues
+from .issues._issues import Issues
 from .jobs import Jobs
-from .mails import MailTemplates
 from .models import OutboxMessage, Permission, StaffUser
 from .notify import Notifier, TextTemplates
-from .outbox import Outbox
-from .paging import Page
-from .payments import Payments
-from .permissions import require
-from .phones import Phones
-from .plans import PaymentPlans
+from .notify._mails import MailTemplates
+from .notify._outbox import Outbox
 from .ports import Clock, FileStore, Mailer, PaymentProcessor, PdfRenderer, Storage, TextMessenger
-from .proposals import Proposals
-from .reports import Reports
+from .proposals._proposals import Proposals
+from .reports._reports import Reports
 from .settings import Settings, checked_config
-from .staff_sessions import StaffSessions
-from .statements import Statements
-from .sync import Sync
-from .tenancy import CompanyStorage
-from .throttle import Throttle
-from .tokens import TokenSigner
+from .sync._sync import Sync
 from .twostep import TwoStep
-from .uow import UnitOfWork
-from .visibility import Visibility
-from .webhooks import Webhooks
 
 # The defaults are ordinary plugins (as datasette's are): a clock and a PDF renderer. Storage,
 # mail and payments have no default: a portal that silently kept records in memory or took fake
@@ -68,7 +68,7 @@ REQUIRED: dict[str, type] = {
 
 class Portal:
     """One company's customer portal (``config.company_id``); many companies' portals may share
-    one storage and one file store, each seeing only its own records (``portalkit.tenancy``).
+    one storage and one file store, each seeing only its own records (``portalkit._core.tenancy``).
 
     ``plugins`` are objects with ``@hookimpl`` methods (see :mod:`portalkit.hookspecs`); a
     hook name that matches no hookspec, or a required adapter that no plugin supplies, is a

@@ -21,12 +21,12 @@ from typing import Any
 
 import attrs
 
+from ._core.permissions import require
+from ._core.serialization import from_primitive, to_primitive
 from .config import DEPLOY_FIELDS, STAFF_FIELDS, PortalConfig
 from .errors import ValidationError
 from .models import Permission, SettingsRevision, StaffUser, StoredSettings
-from .permissions import require
 from .ports import Clock, Storage
-from .serialization import from_primitive, to_primitive
 
 log = logging.getLogger(__name__)
 _UNREAD = object()  # pinned, not read yet

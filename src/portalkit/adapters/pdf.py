@@ -2,7 +2,7 @@
 with the chosen optional services and the drawn signature, all in the company's colours with its
 logo, every page numbered ("Page 1 of 2").
 
-``context`` (built by :class:`portalkit.documents.Documents`) carries ``company_name``,
+``context`` (built by :class:`portalkit.billing.Documents`) carries ``company_name``,
 ``property_name``, ``branding`` (:class:`~portalkit.config.Branding`), ``logo`` (image bytes or
 ``None``) and, when known, ``portal_url``, ``domain`` and ``today``; for invoices ``lines``,
 ``terms``, ``bill_to`` (``name``, ``email``, ``customer``) and ``pay_url`` ("" when there is

@@ -32,10 +32,10 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
+from .._core.serialization import converter, from_primitive, unwrap_optional
 from ..errors import Conflict, database_error
 from ..models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE
 from ..ports import AtLeast, In, Not, condition_kind
-from ..serialization import converter, from_primitive, unwrap_optional
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -497,7 +497,7 @@ class SqlStorage:
         try:
             yield
         except sa.exc.DBAPIError as exc:
-            raise database_error(exc.orig) from exc
+            raise database_error(exc.orig or exc) from exc
 
     # -- records --------------------------------------------------------------------------
     def get(self, cls: type[T], id: str) -> T | None:

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .._core.paging import MAX_LIMIT, Page, limit_of
+from .._core.visibility import Section
+from ..billing._invoices import SUMMARY_LIMIT, InvoiceFilter
 from ..errors import NotFound
 from ..i18n import _
-from ..invoices import SUMMARY_LIMIT, InvoiceFilter
 from ..jobs import VisitRow
 from ..models import Contact, Invoice
-from ..paging import MAX_LIMIT, Page, limit_of
-from ..visibility import Section
 
 if TYPE_CHECKING:
     from ..portal import Portal

@@ -22,7 +22,7 @@ from .. import i18n
 from ..errors import PortalError, SessionExpired, ValidationError
 from ..i18n import _
 from ..models import Contact
-from ..proposals import MAX_SIGNATURE_BYTES
+from ..proposals._proposals import MAX_SIGNATURE_BYTES
 from ..web.customer import LANGUAGE, TOKEN
 from ..web.http import FileResponse
 from ..web.routes import ANONYMOUS, FILES, FORM, FORM_BODY, SIGNATURE, SMALL_BODY

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from ..files import Upload
+from .._core.files import Upload
 
 
 def _never() -> bool:

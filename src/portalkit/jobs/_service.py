@@ -20,10 +20,16 @@ from typing import Any
 import attrs
 
 from .. import inputs
-from ..directory import lookup
+from .._core.files import Files, Upload, sniff
+from .._core.paging import DEFAULT_LIMIT, Page, fetch
+from .._core.permissions import require
+from .._core.throttle import Throttle
+from .._core.tokens import CALENDAR, TokenSigner
+from .._core.uow import UnitOfWork
+from .._core.visibility import Section, Visibility, invoice_visible, job_visible, report_kinds
+from ..directory._directory import lookup
 from ..errors import Conflict, InvalidToken, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from ..events import JobRequested, VisitChanged, VisitChangeRequested, VisitRated, external_ids
-from ..files import Files, Upload, sniff
 from ..i18n import _
 from ..models import (
     Contact,
@@ -42,23 +48,18 @@ from ..models import (
     Visit,
     VisitRating,
     VisitRequest,
+    VisitRequestKind,
     VisitStatus,
 )
 from ..notify import Notifier
-from ..outbox import Outbox
-from ..paging import DEFAULT_LIMIT, Page, fetch
-from ..permissions import require
+from ..notify._outbox import Outbox
 from ..ports import AtLeast, In, Storage
 from ..settings import Settings
-from ..throttle import Throttle
-from ..tokens import CALENDAR, TokenSigner
-from ..uow import UnitOfWork
-from ..visibility import Section, Visibility, invoice_visible, job_visible, report_kinds
 from ._calendar import calendar_of
 
 MAX_TEXT = 2000
 OPEN_VISITS = frozenset({VisitStatus.SCHEDULED, VisitStatus.ON_THE_WAY, VisitStatus.IN_PROGRESS})
-REQUEST_KINDS = ("reschedule", "cancel")
+REQUEST_KINDS = tuple(VisitRequestKind)
 REQUESTS_PER_HOUR = 5  # a contact's reschedule, cancel and new-work requests: each one mails staff
 MAX_NAME = 100  # a technician's display name
 FEED_LIFETIME = timedelta(days=3650)  # a feed lives until revoked (its nonce moves on)
@@ -935,6 +936,6 @@ def _window(starts_at: object, ends_at: object) -> tuple[datetime, datetime]:
 
 
 def _zone_of(name: str) -> Any:
-    from ..local_time import zone
+    from .._core.local_time import zone
 
     return zone(name)

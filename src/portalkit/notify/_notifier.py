@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from .. import i18n
-from ..mails import MailTemplates
-from ..models import Contact, OutboxMessage, Property
-from ..outbox import Outbox
+from .._core.serialization import to_primitive
+from ..models import Contact, OutboxKind, OutboxMessage, Property
 from ..ports import Clock, Storage, TextMessage
-from ..serialization import to_primitive
 from ..settings import Settings
+from ._mails import MailTemplates
+from ._outbox import Outbox
 from ._policy import MAIL, POLICY, TEXT, Channel, Rule, Who
 from ._texts import TextTemplates
 
@@ -128,7 +128,7 @@ class Notifier:
             [
                 OutboxMessage(
                     dedup_key=f"{kind}:{key}:text",
-                    kind="text",
+                    kind=OutboxKind.TEXT,
                     payload=to_primitive(message),
                     created_at=self._clock.now(),
                 )
@@ -212,7 +212,7 @@ class Notifier:
         message = TextMessage(to=contact.phone, body=body)
         return OutboxMessage(
             dedup_key=dedup,
-            kind="text",
+            kind=OutboxKind.TEXT,
             payload=to_primitive(message),
             created_at=self._clock.now(),
             next_attempt_at=self.after_quiet_hours(contact),

@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
 
 from .. import i18n, money
-from ..local_time import local_day, local_time
+from .._core.local_time import local_day, local_time
 from ..settings import Settings
 
 MAX_TEXT = 640  # characters: four SMS segments at most

@@ -32,7 +32,9 @@ from ..models import (
     Invoice,
     InvoiceLine,
     MethodKind,
+    OutboxKind,
     OutboxMessage,
+    OutboxStatus,
     Payment,
     Permission,
     PortalStatus,
@@ -158,6 +160,15 @@ class StorageConformance:
         assert [r.id for r in storage.find(Contact, email=None)] == [a.id]
         assert [r.id for r in storage.find(Contact, customer_id="c1", email="b@x.co")] == [b.id]
         assert len(storage.find(Contact)) == 3
+
+    def test_kinds_and_statuses_come_back_as_their_enums(self, storage: Storage) -> None:
+        """Stored codes read back as members (issue 22), and a finder takes either."""
+        message = OutboxMessage(dedup_key="e1", kind="mail", payload={}, created_at=WHEN)
+        storage.insert(message)
+        [found] = storage.find(OutboxMessage, status=OutboxStatus.PENDING)
+        assert (found.kind, found.status) == (OutboxKind.MAIL, OutboxStatus.PENDING)
+        assert type(found.kind) is OutboxKind and type(found.status) is OutboxStatus
+        assert [m.id for m in storage.find(OutboxMessage, kind="mail")] == [message.id]
 
     def test_insert_refuses_duplicate_id_and_unique_values(self, storage: Storage) -> None:
         c = Contact(customer_id="c", first_name="Ab", last_name="A", email="same@x.co")

@@ -87,7 +87,7 @@ def make_portals(
 ) -> dict[str, Portal]:
     """Ready portals of several companies on ONE set of in-memory adapters (one storage, one
     mailer, one processor, one file store), as a multi-company host runs them: each sees only
-    its own records (``portalkit.tenancy``). ``config`` applies to every company."""
+    its own records (``portalkit._core.tenancy``). ``config`` applies to every company."""
     if not company_ids or len(set(company_ids)) != len(company_ids):
         raise ValueError("name each company once: make_portals('north', 'south')")
     adapters = InMemoryPlugin(clock=FrozenClock() if frozen_clock else None)

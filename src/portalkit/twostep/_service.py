@@ -28,8 +28,12 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .. import inputs
+from .._core.permissions import require
+from .._core.throttle import Throttle
+from .._core.tokens import SIGN_IN_STEP, TokenSigner
+from .._core.uow import UnitOfWork
 from ..config import PortalConfig
-from ..directory import lookup
+from ..directory._directory import lookup
 from ..errors import (
     AccountSuspended,
     AuthenticationFailed,
@@ -43,16 +47,12 @@ from ..errors import (
 from ..i18n import N_, _
 from ..models import AuthenticatorApp, Contact, Passkey, Permission, PortalStatus, RecoveryCode, SignInStep
 from ..notify import Notifier
-from ..permissions import require
 from ..ports import Clock, Storage
 from ..settings import Settings
-from ..throttle import Throttle
-from ..tokens import SIGN_IN_STEP, TokenSigner
-from ..uow import UnitOfWork
 from . import _app, _keys, _passkeys
 
 if TYPE_CHECKING:
-    from ..accounts import Accounts, Session
+    from ..accounts._accounts import Accounts, Session
 
 STEP_MINUTES = 10  # a second step (or setting one up) follows the password within this time
 CEREMONY_MINUTES = 5  # a passkey ceremony (sign-in, or adding one) is answered within this time

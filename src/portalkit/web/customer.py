@@ -10,16 +10,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .. import i18n, inputs, money
+from .._core.paging import MAX_LIMIT
+from .._core.visibility import Section
+from ..billing._invoices import InvoiceFilter, invoice_row
+from ..billing._payments import MAX_GROUP, OPEN, fee_applies
 from ..errors import AuthenticationFailed, InvalidWebhook, NotFound, SessionExpired, ValidationError
 from ..i18n import _
-from ..invoices import InvoiceFilter, invoice_row
-from ..issues import IssueFilter
+from ..issues._issues import IssueFilter
 from ..labels import label, method_name
 from ..models import Contact, Invoice, Payment, PaymentStatus, Priority
-from ..paging import MAX_LIMIT
-from ..payments import MAX_GROUP, OPEN, fee_applies
-from ..proposals import ProposalFilter, can_sign
-from ..visibility import Section
+from ..proposals._proposals import ProposalFilter, can_sign
 from .forms import choice
 from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result, attachment_response
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from ..files import Upload, typed_filename
+from .._core.files import Upload, typed_filename
 from ..models import Attachment, StaffUser
 
 

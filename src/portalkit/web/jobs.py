@@ -12,12 +12,12 @@ from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from .. import inputs
+from .._core.permissions import require
 from ..config import updated
 from ..errors import InvalidTransition, InvalidWebhook, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import Contact, JobStatus, Permission, StaffUser, Technician, VisitStatus
 from ..notify import CONTACT_CHOICES, NOTICE_LABELS, POLICY, Channel
-from ..permissions import require
 from .customer import flash
 from .forms import choice
 from .http import FileResponse, Page, PageRequest, Redirect, Reply, Result, file_response

@@ -12,13 +12,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .. import money, tips
+from .. import money
+from .._core.permissions import require
+from ..billing import _tips as tips
+from ..billing._plans import CUSTOMER_START_DAYS, INTERVALS, digest, schedule, split
 from ..config import MAX_PLAN_INSTALMENTS, PortalConfig, updated
 from ..errors import InvalidTransition, NotFound, PaymentPending, PermissionDenied, ValidationError
 from ..i18n import _
 from ..models import Contact, Permission, PlanStatus, StaffUser
-from ..permissions import require
-from ..plans import CUSTOMER_START_DAYS, INTERVALS, digest, schedule, split
 from .customer import flash
 from .forms import choice
 from .http import Page, PageRequest, Redirect, Result

@@ -24,6 +24,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, T
 from markupsafe import Markup
 
 from .. import i18n, money
+from .._core.files import MAX_LOGO_BYTES
+from .._core.local_time import local_date, local_day, local_time
 from ..config import HOSTNAME
 from ..errors import (
     AlreadySignedUp,
@@ -36,12 +38,10 @@ from ..errors import (
     SecondStepRequired,
     SessionExpired,
 )
-from ..files import MAX_LOGO_BYTES
 from ..i18n import _
 from ..labels import label, method_name
-from ..local_time import local_date, local_day, local_time
-from ..proposals import MAX_SIGNATURE_BYTES
-from ..reports import MAX_REPORT_BYTES
+from ..proposals._proposals import MAX_SIGNATURE_BYTES
+from ..reports._reports import MAX_REPORT_BYTES
 from .customer import FLASH, LANGUAGE, TOKEN, CustomerPages
 from .http import FileResponse, Page, PageRequest, Redirect, Result
 from .jobs import JobPages

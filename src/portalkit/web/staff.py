@@ -17,11 +17,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .. import inputs, money
+from .._core.files import sniff
+from .._core.permissions import require
+from .._core.theme import FONT_STACKS, contrast_warnings
+from .._core.tokens import LOGO
+from ..accounts._invitations import BulkResult
+from ..billing._payments import COLLECTED, OPEN
 from ..config import PortalConfig, updated
 from ..errors import AuthenticationFailed, PortalError, SessionExpired, ValidationError
-from ..files import sniff
 from ..i18n import LANGUAGES, _
-from ..invitations import BulkResult
 from ..labels import label
 from ..models import (
     Access,
@@ -36,10 +40,6 @@ from ..models import (
     ReportKind,
     StaffUser,
 )
-from ..payments import COLLECTED, OPEN
-from ..permissions import require
-from ..theme import FONT_STACKS, contrast_warnings
-from ..tokens import LOGO
 from .customer import flash
 from .forms import choice
 from .http import FileResponse, Page, PageRequest, Redirect, Result, attachment_response

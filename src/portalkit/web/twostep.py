@@ -23,7 +23,7 @@ from .customer import LANGUAGE, TOKEN, flash
 from .http import Page, PageRequest, Redirect, Reply, Result
 
 if TYPE_CHECKING:
-    from ..accounts import Session
+    from ..accounts._accounts import Session
     from ..portal import Portal
 
 PENDING = "portalkit_sign_in_step"

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from ..._core.visibility import Section, section_visible
+from ...billing._payments import fee_applies
 from ...config import PortalConfig
 from ...jobs import VisitRow
 from ...models import (
@@ -25,9 +27,7 @@ from ...models import (
     Visit,
     VisitStatus,
 )
-from ...payments import fee_applies
-from ...proposals import can_sign
-from ...visibility import Section, section_visible
+from ...proposals._proposals import can_sign
 from .. import shapes as s
 
 if TYPE_CHECKING:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from ...billing._invoices import InvoiceFilter
 from ...errors import ValidationError
 from ...i18n import _
-from ...invoices import InvoiceFilter
 from ...web.http import FileResponse
 from .. import shapes as s
 from ..core import Call

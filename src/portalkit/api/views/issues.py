@@ -3,7 +3,7 @@ and ``portal.reports``."""
 
 from __future__ import annotations
 
-from ...issues import IssueFilter
+from ...issues._issues import IssueFilter
 from ...models import Priority
 from ...web.http import FileResponse, attachment_response
 from .. import shapes as s

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ... import inputs
-from ...payments import RECENT_LIMIT
-from ...visibility import Section
+from ..._core.visibility import Section
+from ...billing._payments import RECENT_LIMIT
 from ...web.customer import LANGUAGE
 from .. import shapes as s
 from ..core import COOKIE, Call

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...errors import PortalError, ValidationError
 from ...i18n import _
 from ...models import Proposal
-from ...proposals import ProposalFilter
+from ...proposals._proposals import ProposalFilter
 from ...web.http import FileResponse
 from .. import shapes as s
 from ..core import Call

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...accounts import SESSION_LIFETIME, Session
+from ...accounts._accounts import SESSION_LIFETIME, Session
 from ...errors import ValidationError
 from ...i18n import _
 from ...web.customer import LANGUAGE, TOKEN

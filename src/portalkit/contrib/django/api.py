@@ -16,9 +16,9 @@ from django.middleware.csrf import CsrfViewMiddleware, get_token, rotate_token
 from django.urls import URLPattern, path
 from django.views.decorators.csrf import csrf_exempt
 
+from ..._core.files import Upload
 from ...api import API_PREFIX, BEARER, OPERATIONS, ApiRequest, ApiResponse, Operation, PortalApi
 from ...api.problems import problem
-from ...files import Upload
 from ...i18n import gettext
 from ...web.routes import SMALL_BODY
 from .conf import get_portal

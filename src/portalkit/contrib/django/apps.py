@@ -60,8 +60,8 @@ def create_role_groups(apps: Any = None, **_kwargs: Any) -> None:
     except LookupError:
         return
 
+    from ..._core.permissions import ROLE_PERMISSIONS
     from ...models import Role
-    from ...permissions import ROLE_PERMISSIONS
 
     known = {p.codename: p for p in DjangoPermission.objects.filter(content_type__app_label="portalkit")}
     for role in Role:

@@ -18,8 +18,8 @@ from typing import Any
 import attrs
 from django.db import models
 
+from ..._core.serialization import unwrap_optional
 from ...models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE, Permission
-from ...serialization import unwrap_optional
 
 LABELS = {
     Permission.SEND_PORTAL_INVITATION: "Send customer portal invitations",

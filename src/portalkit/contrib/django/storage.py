@@ -23,9 +23,9 @@ import attrs
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Model, Q
 
+from ..._core.serialization import from_primitive, to_primitive, unwrap_optional
 from ...errors import Conflict, database_error
 from ...ports import AtLeast, In, Not, condition_kind
-from ...serialization import from_primitive, to_primitive, unwrap_optional
 from .models import RECORD_MODELS
 
 T = TypeVar("T")

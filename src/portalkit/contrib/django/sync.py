@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from ...sync import SyncBatch
+from ...sync._sync import SyncBatch
 from .conf import get_portal
 
 log = logging.getLogger("portalkit.sync")

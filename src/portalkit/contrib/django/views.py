@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from markupsafe import Markup
 
+from ..._core.files import Upload
 from ...errors import PortalError
-from ...files import Upload
 from ...models import Permission, StaffUser
 from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Reply, Result
 from ...web.routes import SMALL_BODY

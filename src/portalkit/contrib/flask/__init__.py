@@ -40,8 +40,8 @@ from werkzeug.exceptions import LengthRequired, RequestEntityTooLarge
 from werkzeug.local import LocalProxy
 from wtforms.validators import ValidationError as CsrfInvalid
 
+from ..._core.files import Upload
 from ...errors import ConfigurationError, PortalError
-from ...files import Upload
 from ...models import Contact, StaffUser
 from ...portal import Portal
 from ...web import ROUTES, FileResponse, PageRequest, PortalWeb, Redirect, Reply, Result

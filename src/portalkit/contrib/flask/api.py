@@ -12,9 +12,9 @@ from flask import Blueprint, Flask, Response, request, session
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError as CsrfInvalid
 
+from ..._core.files import Upload
 from ...api import API_PREFIX, BEARER, OPERATIONS, ApiRequest, ApiResponse, PortalApi
 from ...api.problems import problem
-from ...files import Upload
 from ...i18n import gettext
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ Create Date: 2026-11-30 08:09:45
 from alembic import op
 import sqlalchemy as sa
 
-from portalkit.data_migrations import attachment_rows
+from portalkit._core.data_migrations import attachment_rows
 
 revision = "0006"
 down_revision = "0005"

@@ -4,7 +4,7 @@ A contact's portal status, a history entry's kind, a staff member's role, a repo
 proposal's status and an issue's priority and status were stored as their English labels
 ("Not Enrolled", "In Production"); they are now codes ("not_enrolled", "in_production") and
 their words live in portalkit.labels (issue 22). Data only: the step is
-portalkit.data_migrations.code_changes, the same one Django's 0012 takes.
+portalkit._core.data_migrations.code_changes, the same one Django's 0012 takes.
 
 Revision ID: 0015
 Revises: 0014
@@ -14,7 +14,7 @@ Create Date: 2026-12-17 09:00:00
 from alembic import op
 import sqlalchemy as sa
 
-from portalkit.data_migrations import code_changes
+from portalkit._core.data_migrations import code_changes
 
 
 revision = "0015"

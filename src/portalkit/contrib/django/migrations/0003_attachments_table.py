@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import migrations, models
 
-from portalkit.data_migrations import attachment_rows
+from portalkit._core.data_migrations import attachment_rows
 
 
 def files_into_rows(apps: Any, schema_editor: Any) -> None:

@@ -1,11 +1,11 @@
 """Stored enum values become stable codes ("Not Enrolled" → "not_enrolled"); their words live
-in portalkit.labels. The same step as Alembic's 0015: portalkit.data_migrations.code_changes."""
+in portalkit.labels. The same step as Alembic's 0015: portalkit._core.data_migrations.code_changes."""
 
 from typing import Any
 
 from django.db import migrations
 
-from portalkit.data_migrations import code_changes
+from portalkit._core.data_migrations import code_changes
 
 
 def _recode(apps: Any, *, backwards: bool) -> None:
