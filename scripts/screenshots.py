@@ -206,7 +206,7 @@ def run(out: Path, palette: str, only: set[str]) -> list[Path]:
             WebDriverWait(d, 15).until(lambda _d: not _d.find_elements(By.ID, "link-form"))
 
         portal = demo_portal(work, url)
-        from portalkit._core.files import Upload
+        from portalkit import Upload
         from portalkit.models import Contact, Property, Proposal, ReportKind, StaffUser
 
         admin = portal.storage.find(StaffUser)[0]  # the demo's first administrator: every permission
@@ -304,7 +304,7 @@ def run(out: Path, palette: str, only: set[str]) -> list[Path]:
         go(customer, f"/issues/new?property={commons.id}")
         shots.page(customer, "issue-new")
         fill(customer, "subject", "Sprinkler head broken by the gate")
-        Select(customer.find_element(By.NAME, "priority")).select_by_value("High")
+        Select(customer.find_element(By.NAME, "priority")).select_by_value("high")
         fill(customer, "notes", "Water runs onto the path every morning since Monday.")
         photo = work / "sprinkler.png"
         photo.write_bytes(_png())

@@ -255,10 +255,26 @@ def test_moved_modules_import_by_their_old_names_as_the_same_module():
         "    assert module is importlib.import_module(new), old\n"
         "    assert any(issubclass(w.category, DeprecationWarning) and old in str(w.message) for w in caught), old\n"
         "from portalkit.payments import Payments\n"
-        "import portalkit.billing\n"
+        "import portalkit, portalkit.billing\n"
         "assert Payments is portalkit.billing.Payments\n"
+        "assert portalkit.paging is importlib.import_module('portalkit._core.paging')\n"
         "print(len(MOVED))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout) >= 30
+
+
+def test_a_name_set_on_a_feature_package_is_set_where_its_code_reads_it(monkeypatch):
+    """``monkeypatch.setattr(portalkit.sync, "CHUNK", 2)`` reaches the code, as when ``sync`` was
+    one module; undone, both are back."""
+    import portalkit
+    import portalkit.sync
+    from portalkit.sync import _sync
+
+    before = _sync.CHUNK
+    monkeypatch.setattr(portalkit.sync, "CHUNK", 2)
+    assert _sync.CHUNK == 2 and portalkit.sync.CHUNK == 2
+    monkeypatch.undo()
+    assert _sync.CHUNK == before == portalkit.sync.CHUNK
+    assert portalkit.Page.__module__ == "portalkit._core.paging"  # what public signatures return

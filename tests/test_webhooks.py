@@ -5,6 +5,7 @@ actions on them and on the outbox; Django's own mail."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import invoice
@@ -166,6 +167,9 @@ def test_django_admin_processes_webhooks_again_and_sends_mail_again(django_porta
     assert portal.storage.get(OutboxMessage, dead.id).status == "pending"
     contacts = client.get("/admin/portalkit/contactrecord/")
     assert contacts.status_code == 200 and "alice@example.com" in contacts.content.decode()
+    cells = re.findall(r'<td class="field-status">([^<]*)</td>', contacts.content.decode())
+    assert cells and set(cells) <= {"Not Enrolled", "Invited", "Enrolled"}  # the words, not the stored codes
+    assert client.get("/admin/portalkit/contactrecord/?portal_status=not_enrolled").status_code == 200
     assert client.get("/admin/portalkit/contactrecord/add/").status_code == 403  # read-only
     assert (
         "password_hash"

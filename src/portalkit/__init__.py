@@ -3,15 +3,20 @@
 Everything a host touches is importable from here; the submodules are the implementation.
 """
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from . import sync
 from ._core import moved as _moved
 from ._core.files import Upload
+from ._core.paging import Page
 from ._core.permissions import ROLE_PERMISSIONS, require
 from ._core.retry import retry_on_conflict
+from ._core.serialization import from_primitive, to_primitive
+from ._core.signatures import SignatureCheck
 from ._core.tenancy import CompanyStorage
-from ._core.theme import contrast_warnings, palette
+from ._core.theme import FONT_STACKS, Palette, contrast, contrast_warnings, luminance, mix, palette, readable
 from ._core.visibility import Section
 from ._core.warnings import PortalkitDeprecationWarning
 from .accounts._accounts import Session
@@ -170,6 +175,7 @@ __all__ = [
     "Customer",
     "Event",
     "ExpiredToken",
+    "FONT_STACKS",
     "FileStore",
     "HostContact",
     "HostCustomer",
@@ -203,6 +209,8 @@ __all__ = [
     "NotFound",
     "OutboxKind",
     "OutboxStatus",
+    "Page",
+    "Palette",
     "Payment",
     "PaymentCanceled",
     "PaymentDisputed",
@@ -254,6 +262,7 @@ __all__ = [
     "SessionExpired",
     "SettingsRevision",
     "Signature",
+    "SignatureCheck",
     "Skipped",
     "StaffUser",
     "StatusEvent",
@@ -270,13 +279,27 @@ __all__ = [
     "WebhookEvent",
     "WebhookOutcome",
     "__version__",
+    "contrast",
     "contrast_warnings",
     "database_error",
+    "from_primitive",
     "hookimpl",
+    "luminance",
+    "mix",
     "palette",
+    "readable",
     "require",
     "retry_on_conflict",
     "sync",
+    "to_primitive",
 ]
 
 _moved.install()  # the modules moved into feature packages still import by their old names
+
+
+def __getattr__(name: str) -> Any:
+    """``portalkit.payments`` and the other moved modules as attributes of the package too, as
+    when ``portal`` imported them all (deprecated: the import warns)."""
+    if f"{__name__}.{name}" in _moved.MOVED:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -68,7 +68,7 @@ REQUIRED: dict[str, type] = {
 
 class Portal:
     """One company's customer portal (``config.company_id``); many companies' portals may share
-    one storage and one file store, each seeing only its own records (``portalkit._core.tenancy``).
+    one storage and one file store, each seeing only its own records (``portalkit.CompanyStorage``).
 
     ``plugins`` are objects with ``@hookimpl`` methods (see :mod:`portalkit.hookspecs`); a
     hook name that matches no hookspec, or a required adapter that no plugin supplies, is a

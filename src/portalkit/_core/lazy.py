@@ -9,14 +9,36 @@ directory) import without cycles.
 from __future__ import annotations
 
 import importlib
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
+
+
+class FeaturePackage(types.ModuleType):
+    """A feature package: setting one of its public names (a test's ``monkeypatch``) sets it in
+    the private module whose code reads it, too, as it did when the feature was one module."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        home = self.__dict__.get("_homes", {}).get(name)
+        if home is not None:
+            setattr(importlib.import_module(f"{self.__name__}.{home}"), name, value)
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        home = self.__dict__.get("_homes", {}).get(name)
+        if home is not None:
+            delattr(importlib.import_module(f"{self.__name__}.{home}"), name)
+        if name in self.__dict__:
+            super().__delattr__(name)
 
 
 def exports(package: str, where: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` for ``package``, whose public name ``n`` lives in its private
     module ``where[n]``."""
-    namespace = importlib.import_module(package).__dict__
+    module = importlib.import_module(package)
+    namespace = module.__dict__
+    namespace["_homes"] = dict(where)
+    module.__class__ = FeaturePackage
 
     def __getattr__(name: str) -> Any:
         module = where.get(name)

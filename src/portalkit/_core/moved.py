@@ -12,6 +12,8 @@ import sys
 import types
 import warnings
 
+from .warnings import PortalkitDeprecationWarning
+
 MOVED = {
     "portalkit.autopay": "portalkit.billing._autopay",
     "portalkit.data_migrations": "portalkit._core.data_migrations",
@@ -65,7 +67,9 @@ class MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         new = MOVED[module.__name__]
         home = new.rsplit("._", 1)[0]  # portalkit.billing; portalkit for the private foundation
         warnings.warn(
-            f"{module.__name__} moved: import its names from {home} (CHANGES.md)", DeprecationWarning, stacklevel=2
+            f"{module.__name__} moved into {new}, which is private: import its public names from {home} (CHANGES.md)",
+            PortalkitDeprecationWarning,
+            stacklevel=2,
         )
         sys.modules[module.__name__] = importlib.import_module(new)  # the import system returns this one
 

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 from ..ports import Storage
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("portalkit.uow")  # its name before the move (issue 22): hosts filter and alert on it
 
 
 class UnitOfWork:

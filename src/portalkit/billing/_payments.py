@@ -86,7 +86,7 @@ from ..ports import (
 from ..settings import Settings
 from . import _tips as tips
 
-log = logging.getLogger(__package__)  # the feature's public name, not its private module
+log = logging.getLogger("portalkit.payments")  # its name before the move (issue 22): hosts filter and alert on it
 S = PaymentStatus
 OPEN = frozenset({S.INITIATED, S.REQUIRES_ACTION, S.PROCESSING})  # hold the invoice's pending block
 COLLECTED = frozenset({S.SETTLED, S.PARTIALLY_REFUNDED})  # money received, refundable

@@ -77,7 +77,7 @@ from ..settings import Settings
 from ._autopay import payer_of
 from ._payments import Payments, fee_applies
 
-log = logging.getLogger(__package__)  # the feature's public name, not its private module
+log = logging.getLogger("portalkit.plans")  # its name before the move (issue 22): hosts filter and alert on it
 P, I = PlanStatus, InstalmentStatus  # noqa: E741 - the tables below read as P.ACTIVE, I.DUE
 INTERVALS = ("weekly", "biweekly", "monthly")
 CUSTOMER_START_DAYS = 30  # a customer's own plan starts within this many days

@@ -27,7 +27,7 @@ from ..events import EVENT_TYPES, Event
 from ..models import OutboxKind, OutboxMessage, OutboxStatus
 from ..ports import Clock, Mail, Mailer, Not, Storage, TextMessage, TextMessenger
 
-log = logging.getLogger(__package__)  # the feature's public name, not its private module
+log = logging.getLogger("portalkit.outbox")  # its name before the move (issue 22): hosts filter and alert on it
 
 PENDING, SENDING, SENT, DEAD = OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.DEAD
 STATUSES = (PENDING, SENDING, SENT, DEAD)

@@ -12,7 +12,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from ...models import Contact, OutboxMessage, WebhookEvent
+from ...labels import english
+from ...models import Contact, OutboxMessage, PortalStatus, WebhookEvent
 from .conf import get_portal
 from .models import RECORD_MODELS
 
@@ -39,6 +40,19 @@ class _ReadOnly(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).filter(company_id=get_portal().settings.company_id)
+
+
+class PortalStatusFilter(admin.SimpleListFilter):
+    """Contacts by portal status, named by its words ("Not Enrolled"), not its stored code."""
+
+    title = "portal status"
+    parameter_name = "portal_status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(status.value, english(status)) for status in PortalStatus]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(portal_status=self.value()) if self.value() else queryset
 
 
 @admin.register(RECORD_MODELS[WebhookEvent])
@@ -80,8 +94,12 @@ class OutboxMessageAdmin(_ReadOnly):
 @admin.register(RECORD_MODELS[Contact])
 class ContactAdmin(_ReadOnly):
     permission = "manage_contacts"
-    list_display = ("first_name", "last_name", "email", "portal_status", "suspended", "archived", "external_id")
-    list_filter = ("portal_status", "suspended", "archived")
+    list_display = ("first_name", "last_name", "email", "status", "suspended", "archived", "external_id")
+    list_filter = (PortalStatusFilter, "suspended", "archived")
     search_fields = ("email", "last_name", "first_name", "external_id")
     ordering = ("last_name", "first_name")
     exclude = ("password_hash",)
+
+    @admin.display(description="Portal status", ordering="portal_status")
+    def status(self, record: Any) -> str:
+        return english(PortalStatus(record.portal_status))
