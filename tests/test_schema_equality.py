@@ -152,17 +152,22 @@ def test_the_data_steps_are_one_function_both_histories_call(tmp_path):
         "cur.execute('SELECT issue_id, comment_id, position, filename, company_id FROM portalkit_attachment');"
         "print(cur.fetchall())"
     )
+    assert "[('i1', None, 0, 'a.png', 'acme')]" in run_on_django(script, tmp_path / "data.sqlite3")
+
+
+def run_on_django(script: str, database: Path) -> str:
+    """What ``script`` prints, run with the test Django project on the SQLite file ``database``."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "django_orm.settings",
-        "PORTALKIT_DJANGO_DB": str(tmp_path / "data.sqlite3"),
+        "PORTALKIT_DJANGO_DB": str(database),
         "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300, cwd=HERE
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "[('i1', None, 0, 'a.png', 'acme')]" in done.stdout
+    return done.stdout
 
 
 def test_django_0012_stores_stable_codes_and_its_reverse_gives_labels_back(tmp_path):
@@ -182,16 +187,7 @@ def test_django_0012_stores_stable_codes_and_its_reverse_gives_labels_back(tmp_p
         "call_command('migrate', 'portalkit', verbosity=0, skip_checks=True); print('forth', rows());"
         "print('read', DjangoStorage().get(Issue, 'i1').priority)"
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "django_orm.settings",
-        "PORTALKIT_DJANGO_DB": str(tmp_path / "codes.sqlite3"),
-        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300, cwd=HERE
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "back [('High', 'Closed')]" in done.stdout
-    assert "forth [('high', 'closed')]" in done.stdout
-    assert "read Priority.HIGH" in done.stdout
+    printed = run_on_django(script, tmp_path / "codes.sqlite3")
+    assert "back [('High', 'Closed')]" in printed
+    assert "forth [('high', 'closed')]" in printed
+    assert "read Priority.HIGH" in printed
