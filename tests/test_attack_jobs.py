@@ -451,7 +451,7 @@ def test_txt_1_wrong_codes_are_counted_and_the_code_dies_after_five(site):
 
 
 def test_txt_1_a_code_works_once_for_its_own_number_and_its_own_contact_within_ten_minutes(mem, monkeypatch):
-    from portalkit import phones
+    from portalkit.directory import _phones as phones
 
     w = mem
     codes = iter([111111, 222222, 333333, 444444])
