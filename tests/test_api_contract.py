@@ -191,6 +191,8 @@ def test_api_1_every_operation_answers_as_the_document_says(host):
     issue = made.json()
     [photo] = issue["files"]
     assert alice.get(photo["url"].removeprefix("/portal/api/v1")).data == PNG
+    label = alice.post("/issues", {"property_id": commons, "subject": "Old client", "priority": "High"})
+    assert label.status == 422 and "priority" in label.data.decode()  # the API speaks codes (issue 22)
     json_issue = alice.post("/issues", {"property_id": commons, "subject": "Gate squeaks", "notes": "north side"})
     assert json_issue.status == 201 and json_issue.json()["issue"]["priority"] == "medium"
     comment = alice.post(f"/issues/{issue['issue']['id']}/comments", {"text": "Still leaking"})
