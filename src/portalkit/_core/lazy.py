@@ -1,4 +1,4 @@
-"""A feature package's public names, loaded when first used (PEP 562).
+"""A feature package's public names, loaded when first used.
 
 A package's ``__init__`` names what it exports and the private module each name lives in; the
 module is imported on first access. So importing one of a package's modules does not import all
@@ -10,45 +10,50 @@ from __future__ import annotations
 
 import importlib
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 
 class FeaturePackage(types.ModuleType):
-    """A feature package: setting one of its public names (a test's ``monkeypatch``) sets it in
-    the private module whose code reads it, too, as it did when the feature was one module."""
+    """A feature package whose public names live in its private modules (``_homes``: name →
+    module). A name is loaded from its module when first read; setting one (a test's
+    ``monkeypatch``) sets it in that module too, where the code reads it, as it did when the
+    feature was one module."""
+
+    _homes: dict[str, str]
+
+    def _home(self, name: str) -> types.ModuleType | None:
+        home = self.__dict__.get("_homes", {}).get(name)
+        return None if home is None else importlib.import_module(f"{self.__name__}.{home}")
+
+    def __getattr__(self, name: str) -> Any:
+        home = self._home(name)
+        if home is None:
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+        value = getattr(home, name)
+        self.__dict__[name] = value
+        return value
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._homes)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        home = self.__dict__.get("_homes", {}).get(name)
+        home = self._home(name)
         if home is not None:
-            setattr(importlib.import_module(f"{self.__name__}.{home}"), name, value)
+            setattr(home, name, value)
         super().__setattr__(name, value)
 
     def __delattr__(self, name: str) -> None:
-        home = self.__dict__.get("_homes", {}).get(name)
+        home = self._home(name)
         if home is not None:
-            delattr(importlib.import_module(f"{self.__name__}.{home}"), name)
+            delattr(home, name)
         if name in self.__dict__:
             super().__delattr__(name)
 
 
-def exports(package: str, where: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``(__getattr__, __dir__)`` for ``package``, whose public name ``n`` lives in its private
-    module ``where[n]``."""
+def exports(package: str, homes: Mapping[str, str]) -> None:
+    """Make ``package`` a ``FeaturePackage`` whose public name ``n`` lives in its private
+    module ``homes[n]``."""
     module = importlib.import_module(package)
-    namespace = module.__dict__
-    namespace["_homes"] = dict(where)
+    module.__dict__["_homes"] = dict(homes)
     module.__class__ = FeaturePackage
-
-    def __getattr__(name: str) -> Any:
-        module = where.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{module}"), name)
-        namespace[name] = value
-        return value
-
-    def __dir__() -> list[str]:
-        return sorted(where)
-
-    return __getattr__, __dir__

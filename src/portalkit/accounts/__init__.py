@@ -52,7 +52,7 @@ __all__ = [
     "TOO_MANY_LINKS",
 ]
 
-__getattr__, __dir__ = exports(
+exports(
     __name__,
     {
         "Accounts": "_accounts",

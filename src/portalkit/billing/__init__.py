@@ -186,7 +186,7 @@ __all__ = [
     "suggestions",
 ]
 
-__getattr__, __dir__ = exports(
+exports(
     __name__,
     {
         "InvoiceFilter": "_invoices",

@@ -45,7 +45,7 @@ __all__ = [
     "normalise_email",
 ]
 
-__getattr__, __dir__ = exports(
+exports(
     __name__,
     {
         "Directory": "_directory",

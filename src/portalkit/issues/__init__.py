@@ -24,7 +24,7 @@ __all__ = [
     "StaffIssue",
 ]
 
-__getattr__, __dir__ = exports(
+exports(
     __name__,
     {
         "IssueFilter": "_issues",

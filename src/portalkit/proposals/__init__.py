@@ -48,7 +48,7 @@ __all__ = [
     "typed_signature_image",
 ]
 
-__getattr__, __dir__ = exports(
+exports(
     __name__,
     {
         "MAX_SIGNATURE_BYTES": "_proposals",

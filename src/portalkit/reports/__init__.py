@@ -24,7 +24,7 @@ __all__ = [
     "StaffReport",
 ]
 
-__getattr__, __dir__ = exports(
+exports(
     __name__,
     {
         "FORM_PROPERTIES": "_reports",

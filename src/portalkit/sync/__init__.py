@@ -59,7 +59,7 @@ __all__ = [
     "SyncTotals",
 ]
 
-__getattr__, __dir__ = exports(
+exports(
     __name__,
     {
         "AFTER_CHUNKS": "_sync",
