@@ -198,26 +198,8 @@ def test_pages_and_api_reach_no_storage_processor_or_transaction():
     assert offenders == []
 
 
-PUBLIC_MODULES = {
-    "__init__",
-    "models",
-    "errors",
-    "ports",
-    "hookspecs",
-    "events",
-    "inputs",
-    "money",
-    "i18n",
-    "labels",
-    "config",
-    "settings",
-    "clock",
-    "portal",
-    "plugins",
-    "worker",
-}
-PACKAGES = {"_core", "accounts", "twostep", "directory", "billing", "proposals", "issues", "reports", "jobs", "sync"}
-PACKAGES |= {"notify", "web", "api", "contrib", "adapters", "testing"}
+PUBLIC_MODULES = (FOUNDATION - {"_core"}) | (ROOT - {""}) | {"__init__", "worker"}  # the flat modules
+PACKAGES = SERVICES | INTERFACES | {"_core", "notify", "contrib", "adapters", "testing"}
 
 
 def test_features_live_in_packages_and_the_flat_modules_left_are_the_small_core():
