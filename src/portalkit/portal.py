@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,16 @@ class Portal:
 
     def _emit(self, event: Event) -> None:
         self.hook.portalkit_event(event=event)
+
+    @contextmanager
+    def page_scope(self) -> Iterator[None]:
+        """One request's scope (the pages and the API open it around each handler): the
+        company's settings read once, the properties a contact can see read once, and every
+        read outside a transaction on one connection when the storage offers ``reading()``
+        (the shipped SQL storage does; issue 25). Nothing outlives the block."""
+        reading = getattr(self.shared_storage, "reading", None)
+        with (reading() if reading is not None else nullcontext()), self.settings.pinned(), self.visibility.request():
+            yield
 
     @property
     def config(self) -> PortalConfig:

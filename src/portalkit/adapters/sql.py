@@ -480,7 +480,7 @@ class SqlStorage:
         """The connection for a read: the transaction's, or outside one a connection in
         autocommit (each statement its own snapshot): no BEGIN and COMMIT around a single
         SELECT, two round trips fewer on PostgreSQL for every read of a page (issue 25)."""
-        conn = getattr(self._local, "conn", None)
+        conn = getattr(self._local, "conn", None) or getattr(self._local, "reader", None)
         if conn is not None:
             yield conn
             return
@@ -489,6 +489,25 @@ class SqlStorage:
             try:
                 yield conn
             finally:
+                conn.info["portalkit_read"] = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One page's reads on one connection (``Portal.page_scope`` opens it): outside a
+        transaction every read in the block uses it, in autocommit, instead of taking a
+        connection from the pool (and, on PostgreSQL, pinging it) for each one (issue 25). A
+        transaction inside the block still takes its own. SQLite in memory, one connection
+        shared by every thread, keeps taking turns per statement."""
+        if self._serial is not None or getattr(self._local, "reader", None) is not None:
+            yield
+            return
+        with self._errors(), self._reader.connect() as conn:
+            conn.info["portalkit_read"] = True
+            self._local.reader = conn
+            try:
+                yield
+            finally:
+                self._local.reader = None
                 conn.info["portalkit_read"] = False
 
     @staticmethod

@@ -171,7 +171,7 @@ class PortalApi:
             )
         client = self.client(req.headers)
         try:
-            with self.portal.settings.pinned():
+            with self.portal.page_scope():
                 token = self._token(req, client)
                 call = Call(
                     self.portal, self.activity, req, client, token, None, dict(params), cookie_name=self.cookie_name

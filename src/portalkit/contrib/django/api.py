@@ -125,7 +125,7 @@ def api_view(request: HttpRequest, api_path: str, **params: Any) -> HttpResponse
         csrf_token=lambda: get_token(request),
         native=request,
     )
-    with get_portal().settings.pinned():
+    with get_portal().page_scope():
         return _reply(portal_api.handle(op.id, req, **params), request)
 
 
