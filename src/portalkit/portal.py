@@ -245,7 +245,7 @@ class Portal:
         read outside a transaction on one connection when the storage offers ``reading()``
         (the shipped SQL storage does; issue 25). Nothing outlives the block."""
         reading = getattr(self.shared_storage, "reading", None)
-        with (reading() if reading is not None else nullcontext()), self.settings.pinned(), self.visibility.request():
+        with reading() if reading is not None else nullcontext(), self.settings.pinned(), self.visibility.request():
             yield
 
     @property
