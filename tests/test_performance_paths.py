@@ -479,3 +479,68 @@ def test_templates_are_compiled_once():
     web = PortalWeb(w.portal)
     assert web.env.auto_reload is False
     assert web.env.get_template("message.html") is web.env.get_template("message.html")
+
+
+# -- a block's reads on one connection (SqlStorage.reading, opened by Settings.pinned) ---------------
+def _checkouts(storage) -> list[object]:
+    from sqlalchemy import event
+
+    taken: list[object] = []
+    event.listen(storage.engine, "checkout", lambda *_a: taken.append(1))
+    return taken
+
+
+def test_a_pinned_blocks_reads_share_one_connection(sql_world):
+    """A request's reads outside transactions take one connection from the pool, not one each;
+    it goes back when the block ends, and a block whose reads are all in a transaction takes
+    none."""
+    w = sql_world
+    w.alice = w.enrol(w.alice)
+    storage = w.portal.shared_storage
+    taken = _checkouts(storage)
+    with w.portal.page_scope():
+        w.portal.visibility.properties(w.alice)
+        w.portal.invoices.list(w.alice, w.prop.id)
+        w.portal.directory.contact(w.bob.id)
+        w.portal.proposals.list(w.alice, w.prop.id)
+    assert len(taken) == 1
+    assert storage.engine.pool.checkedout() == 0
+    taken.clear()
+    with w.portal.settings.pinned(), w.portal.storage.transaction():
+        w.portal.directory.contact(w.bob.id)
+    assert len(taken) == 1  # the transaction's own
+
+
+def test_reads_after_a_write_in_the_block_see_it(sql_world):
+    """The block's connection reads in autocommit: what a transaction inside the block (or
+    another thread) committed is what the next read sees."""
+    w = sql_world
+    with w.portal.page_scope():
+        before = w.portal.directory.contact(w.bob.id)
+        w.portal.directory.update_contact(w.staff, w.bob.id, first_name="Robert")
+        assert w.portal.directory.contact(w.bob.id).first_name == "Robert" != before.first_name
+        other = threading.Thread(target=lambda: w.portal.directory.update_contact(w.staff, w.bob.id, last_name="Stein"))
+        other.start()
+        other.join()
+        assert w.portal.directory.contact(w.bob.id).last_name == "Stein"
+
+
+def test_a_failed_read_in_the_block_gives_its_connection_back(sql_world, monkeypatch):
+    """A database error on the block's connection is the storage's typed error, and the next
+    read takes a fresh connection: one bad read does not spoil the rest of the request."""
+    import sqlalchemy as sa
+
+    from portalkit.errors import StorageError
+
+    w = sql_world
+    storage = w.portal.shared_storage
+    with w.portal.page_scope():
+        w.portal.directory.contact(w.bob.id)
+        with storage._read() as conn:
+            held = conn
+        with pytest.raises(StorageError):
+            with storage._read() as conn:
+                conn.execute(sa.text("SELECT * FROM no_such_table"))
+        assert held.closed
+        assert w.portal.directory.contact(w.bob.id).id == w.bob.id
+    assert storage.engine.pool.checkedout() == 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -241,11 +241,10 @@ class Portal:
     @contextmanager
     def page_scope(self) -> Iterator[None]:
         """One request's scope (the pages and the API open it around each handler): the
-        company's settings read once, the properties a contact can see read once, and every
-        read outside a transaction on one connection when the storage offers ``reading()``
-        (the shipped SQL storage does; issue 25). Nothing outlives the block."""
-        reading = getattr(self.shared_storage, "reading", None)
-        with reading() if reading is not None else nullcontext(), self.settings.pinned(), self.visibility.request():
+        company's settings read once and the request's reads on one connection
+        (``Settings.pinned``), and the properties a contact can see read once
+        (``Visibility.request``). Nothing outlives the block."""
+        with self.settings.pinned(), self.visibility.request():
             yield
 
     @property

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import attrs
@@ -53,13 +53,17 @@ class Settings:
     @contextmanager
     def pinned(self) -> Iterator[None]:
         """Read the settings once, when first needed, and use them until the block ends (nested
-        blocks share them). Lazy, so the read joins the first transaction that needs them."""
+        blocks share them). Lazy, so the read joins the first transaction that needs them. The
+        block's reads outside transactions share one connection where the storage can
+        (``reading()``: a request's or an operation's reads, issue 25)."""
         if getattr(self._local, "config", None) is not None:
             yield
             return
+        reading = getattr(self._storage, "reading", None)
         self._local.config = _UNREAD
         try:
-            yield
+            with reading() if reading is not None else nullcontext():
+                yield
         finally:
             self._local.config = None
 

@@ -10,7 +10,7 @@ The worker that serves all companies uses the shared storage underneath.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 import attrs
@@ -37,6 +37,11 @@ class CompanyStorage:
 
     def transaction(self) -> AbstractContextManager[None]:
         return self.shared.transaction()
+
+    def reading(self) -> AbstractContextManager[None]:
+        """The shared storage's ``reading()`` (a block's reads on one connection), if it has one."""
+        reading = getattr(self.shared, "reading", None)
+        return reading() if reading is not None else nullcontext()
 
     def _own(self, record: T | None) -> T | None:
         return record if record is not None and getattr(record, "company_id") == self.company_id else None

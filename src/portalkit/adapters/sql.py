@@ -408,6 +408,29 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     return engine
 
 
+class _HeldReader:
+    """The connection of a ``SqlStorage.reading()`` block, taken from the pool at its first read."""
+
+    def __init__(self) -> None:
+        self._conn: sa.Connection | None = None
+
+    def connection(self, engine: sa.Engine) -> sa.Connection:
+        if self._conn is None:
+            try:
+                conn = engine.connect()
+            except sa.exc.DBAPIError as exc:
+                raise database_error(exc.orig or exc) from exc
+            conn.info["portalkit_read"] = True
+            self._conn = conn
+        return self._conn
+
+    def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.info["portalkit_read"] = False
+            conn.close()
+
+
 class SqlStorage:
     """The :class:`portalkit.ports.Storage` on a SQL database.
 
@@ -477,12 +500,20 @@ class SqlStorage:
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
-        """The connection for a read: the transaction's, or outside one a connection in
-        autocommit (each statement its own snapshot): no BEGIN and COMMIT around a single
-        SELECT, two round trips fewer on PostgreSQL for every read of a page (issue 25)."""
-        conn = getattr(self._local, "conn", None) or getattr(self._local, "reader", None)
+        """The connection for a read: the transaction's; inside ``reading()`` the block's; else
+        a connection in autocommit (each statement its own snapshot): no BEGIN and COMMIT around
+        a single SELECT, two round trips fewer on PostgreSQL for every read of a page (issue 25)."""
+        conn = getattr(self._local, "conn", None)
         if conn is not None:
             yield conn
+            return
+        held: _HeldReader | None = getattr(self._local, "reader", None)
+        if held is not None:
+            try:
+                yield held.connection(self._reader)
+            except sa.exc.DBAPIError as exc:
+                held.release()  # the next read takes a fresh connection
+                raise database_error(exc.orig or exc) from exc
             return
         with self._turn(), self._errors(), self._reader.connect() as conn:
             conn.info["portalkit_read"] = True
@@ -493,22 +524,22 @@ class SqlStorage:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """One page's reads on one connection (``Portal.page_scope`` opens it): outside a
-        transaction every read in the block uses it, in autocommit, instead of taking a
-        connection from the pool (and, on PostgreSQL, pinging it) for each one (issue 25). A
-        transaction inside the block still takes its own. SQLite in memory, one connection
-        shared by every thread, keeps taking turns per statement."""
+        """A block's reads on one connection (the settings' ``pinned()`` opens it, so a page, a
+        list or a payment): outside a transaction every read in the block uses it, in
+        autocommit, instead of taking a connection from the pool (and, on PostgreSQL, pinging
+        it) for each one (issue 25). It is taken at the block's first such read, so a block
+        whose reads are all in transactions takes none; a transaction still takes its own.
+        SQLite in memory, one connection shared by every thread, keeps taking turns per
+        statement."""
         if self._serial is not None or getattr(self._local, "reader", None) is not None:
             yield
             return
-        with self._errors(), self._reader.connect() as conn:
-            conn.info["portalkit_read"] = True
-            self._local.reader = conn
-            try:
-                yield
-            finally:
-                self._local.reader = None
-                conn.info["portalkit_read"] = False
+        held = self._local.reader = _HeldReader()
+        try:
+            yield
+        finally:
+            self._local.reader = None
+            held.release()
 
     @staticmethod
     @contextmanager

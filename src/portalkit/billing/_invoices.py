@@ -118,6 +118,15 @@ class Summary:
     pay_property: Property | None
 
 
+@attrs.frozen
+class _OpenRead:
+    """The contact's open invoices as ``Invoices._read_open`` read them (by due date, number and
+    id, each kind's page), and the properties whose page stopped at ``SUMMARY_LIMIT``."""
+
+    found: list[Invoice]
+    cut_short: frozenset[str]
+
+
 class Invoices:
     def __init__(
         self,
@@ -246,7 +255,57 @@ class Invoices:
         read them (``visibility.properties``)."""
         config = self._settings.current
         props = self._visibility.properties(contact) if properties is None else list(properties)
-        invoices, more = self._open_invoices(contact, props, config)
+        return self._summary(contact, props, self._read_open(contact, props), property_id, config)
+
+    def overview(
+        self,
+        contact: Contact,
+        property_id: str,
+        which: InvoiceFilter = InvoiceFilter.OPEN,
+        *,
+        after: str | None = None,
+        properties: Sequence[Property] | None = None,
+    ) -> tuple[Summary, Page[InvoiceRow]]:
+        """``(summary(...), list(...))``: the dashboard's summary and its list of one property's
+        invoices. The open invoices are read once when the list is their first page (the
+        summary's read holds all of that property's, and the list is the same rows in the same
+        order), else the list is read as ``list`` reads it (issue 25)."""
+        with self._settings.pinned():
+            config = self._settings.current
+            props = self._visibility.properties(contact) if properties is None else list(properties)
+            read = self._read_open(contact, props)
+            summary = self._summary(contact, props, read, property_id, config)
+            which = inputs.member(which, InvoiceFilter, "filter")
+            first = after is None and which is InvoiceFilter.OPEN
+            rows = self._first_open_page(contact, property_id, read, config) if first else None
+            if rows is None:
+                rows = self.list(contact, property_id, which, after=after)
+            return summary, rows
+
+    def _first_open_page(
+        self, contact: Contact, property_id: str, read: _OpenRead, config: PortalConfig
+    ) -> Page[InvoiceRow] | None:
+        """``list(contact, property_id)``'s first page from the summary's read, if that read
+        holds every open invoice of the property the list would show (else ``None``)."""
+        self._visibility.require_section(contact, Section.INVOICES)
+        prop = self._visibility.require_property(contact, property_id)
+        if prop.id in read.cut_short:
+            return None
+        rows = [i for i in read.found if i.property_id == prop.id]  # in the list's order already
+        payable = config.electronic_payment_enabled
+        shown = rows[:DEFAULT_LIMIT]
+        following = shown[-1].id if len(rows) > DEFAULT_LIMIT else None
+        return Page(tuple(invoice_row(i, payable) for i in shown), following)
+
+    def _summary(
+        self,
+        contact: Contact,
+        props: Sequence[Property],
+        read: _OpenRead,
+        property_id: str | None,
+        config: PortalConfig,
+    ) -> Summary:
+        invoices, more = self._visible_open(contact, props, read, config), bool(read.cut_short)
         today = self._clock.now().date()
         overdue = [i for i in invoices if i.due_date < today]
         upcoming = [i for i in invoices if i.due_date >= today]
@@ -264,17 +323,14 @@ class Invoices:
             pay_property=next((p for p in props if target and p.id == target.property_id), None),
         )
 
-    def _open_invoices(
-        self, contact: Contact, properties: Sequence[Property], config: PortalConfig
-    ) -> tuple[builtins.list[Invoice], bool]:
-        """The contact's open invoices on ``properties`` by due date (VIS-2), at most
-        ``SUMMARY_LIMIT`` of each kind (all of a property's, those billed to them), two bounded
-        reads in the indexes' order; and whether there were more."""
-        by_id = {p.id: p for p in properties}
+    def _read_open(self, contact: Contact, properties: Sequence[Property]) -> _OpenRead:
+        """The contact's open invoices on ``properties`` (VIS-2): all of a property's where they
+        are its primary or billing contact, else those billed to them; at most ``SUMMARY_LIMIT``
+        of each kind, two bounded reads in the indexes' order (due date, number, id)."""
         own = [p.id for p in properties if contact.id in (p.primary_contact_id, p.billing_contact_id)]
         others = [p.id for p in properties if p.id not in own]
         found: builtins.list[Invoice] = []
-        more = False
+        cut_short: set[str] = set()
         kinds: tuple[tuple[builtins.list[str], dict[str, Any]], ...] = (
             (own, {}),
             (others, {"billing_contact_id": contact.id}),
@@ -290,14 +346,23 @@ class Invoices:
                     archived=False,
                     **where,
                 )
-                more = more or len(page) > SUMMARY_LIMIT
+                if len(page) > SUMMARY_LIMIT:
+                    cut_short.update(ids)
                 found += page[:SUMMARY_LIMIT]
+        return _OpenRead(found, frozenset(cut_short))
+
+    @staticmethod
+    def _visible_open(
+        contact: Contact, properties: Sequence[Property], read: _OpenRead, config: PortalConfig
+    ) -> builtins.list[Invoice]:
+        """Of what ``_read_open`` read, the invoices the summary adds up, by due date."""
+        by_id = {p.id: p for p in properties}
         shown = [
             i
-            for i in found
+            for i in read.found
             if i.property_id in by_id and i.is_open and invoice_visible(contact, i, by_id[i.property_id], config)
         ]
-        return sorted(shown, key=lambda i: (i.due_date, i.number)), more
+        return sorted(shown, key=lambda i: (i.due_date, i.number))
 
     def lines(self, contact: Contact, invoice_id: str) -> builtins.list[InvoiceLine]:
         """The invoice's lines, in order."""

@@ -93,6 +93,7 @@ COLLECTED = frozenset({S.SETTLED, S.PARTIALLY_REFUNDED})  # money received, refu
 FAILURE_NOTICE_DAYS = 30
 MAX_GROUP = 50  # invoices paid in one go (pay_many)
 RECENT_LIMIT = 6  # payments under the dashboard's "Recent activity"
+ACTIVITY_READ = 20  # the contact's latest payments the dashboard reads for both (Payments.activity)
 TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     S.INITIATED: frozenset({S.REQUIRES_ACTION, S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
     S.REQUIRES_ACTION: frozenset({S.PROCESSING, S.SETTLED, S.FAILED, S.CANCELED}),
@@ -292,6 +293,8 @@ class Payments:
     def _saved_customer(self, contact: Contact) -> str:
         """The contact's processor customer, made and saved now if it has none (the hosted form
         and a charge need one)."""
+        if contact.processor_customer:  # saved once and never changed: nothing to read or save
+            return contact.processor_customer
         customer = self._customer(contact)
         with self._uow():
             current = lookup(self._storage, Contact, contact.id)
@@ -396,7 +399,8 @@ class Payments:
         (TIP-*, where the company takes tips) is charged with it, never part of the invoice's
         amount and never under a fee."""
         with self._settings.pinned():  # one read of the settings, inside the first transaction
-            value = tips.checked(tip, money.parse(amount), self._settings.current)
+            paid = money.parse(amount)  # a bad amount is refused before the settings are read
+            value = tips.checked(tip, paid, self._settings.current) if tips.given(tip) else tips.ZERO
             return self._pay(contact, invoice_id, method_id, amount, idempotency_key, tip=value)
 
     def pay_many(
@@ -1037,9 +1041,45 @@ class Payments:
         if not section_visible(contact, Section.INVOICES, self._settings.current):
             return []
         since = self._clock.now() - timedelta(days=FAILURE_NOTICE_DAYS)
-        failed = self._storage.find(
+        return self._unresolved(self._failed_since(contact, since), since)
+
+    def recent(
+        self, contact: Contact, *, limit: int = RECENT_LIMIT, properties: Iterable[Property] | None = None
+    ) -> list[tuple[Payment, Invoice]]:
+        """The dashboard's "recent activity": the contact's latest ``limit`` payments, newest
+        first, those on invoices they still see (VIS-2), each with its invoice; none while the
+        invoices view is hidden from them (VIS-3, VIS-4). ``properties``: the contact's, when
+        the page has read them (``visibility.properties``)."""
+        if not section_visible(contact, Section.INVOICES, self._settings.current):
+            return []
+        found = self._storage.page(Payment, order=("created_at",), limit=limit, descending=True, contact_id=contact.id)
+        return self._with_invoices(contact, found, properties)
+
+    def activity(
+        self, contact: Contact, *, limit: int = RECENT_LIMIT, properties: Iterable[Property] | None = None
+    ) -> tuple[list[tuple[Payment, Invoice]], list[tuple[Payment, Invoice]]]:
+        """``(failures(contact), recent(contact))``, the dashboard's two views of the contact's
+        payments, from one read where it can: their latest ``ACTIVITY_READ`` payments, which on
+        most dashboards hold every payment of the failure window; the window is read on its own
+        only when they may not (issue 25)."""
+        if not section_visible(contact, Section.INVOICES, self._settings.current):
+            return [], []
+        since = self._clock.now() - timedelta(days=FAILURE_NOTICE_DAYS)
+        size = max(limit, ACTIVITY_READ)
+        latest = self._storage.page(Payment, order=("created_at",), limit=size, descending=True, contact_id=contact.id)
+        if len(latest) < size or latest[-1].created_at < since:  # the whole window is in what was read
+            failed = [p for p in latest if p.status in (S.FAILED, S.RETURNED) and p.created_at >= since]
+        else:
+            failed = self._failed_since(contact, since)
+        return self._unresolved(failed, since), self._with_invoices(contact, latest[:limit], properties)
+
+    def _failed_since(self, contact: Contact, since: datetime) -> list[Payment]:
+        return self._storage.find(
             Payment, contact_id=contact.id, status=In([S.FAILED, S.RETURNED]), created_at=AtLeast(since)
         )
+
+    def _unresolved(self, failed: list[Payment], since: datetime) -> list[tuple[Payment, Invoice]]:
+        """Of ``failed``, newest first, those on invoices still open and not paid again since."""
         if not failed:
             return []
         invoices = self._storage.get_many(Invoice, {p.invoice_id for p in failed})
@@ -1052,18 +1092,11 @@ class Payments:
                 shown.append((payment, invoice))
         return shown
 
-    def recent(
-        self, contact: Contact, *, limit: int = RECENT_LIMIT, properties: Iterable[Property] | None = None
+    def _with_invoices(
+        self, contact: Contact, payments: list[Payment], properties: Iterable[Property] | None
     ) -> list[tuple[Payment, Invoice]]:
-        """The dashboard's "recent activity": the contact's latest ``limit`` payments, newest
-        first, those on invoices they still see (VIS-2), each with its invoice; none while the
-        invoices view is hidden from them (VIS-3, VIS-4). ``properties``: the contact's, when
-        the page has read them (``visibility.properties``)."""
-        if not section_visible(contact, Section.INVOICES, self._settings.current):
-            return []
-        found = self._storage.page(Payment, order=("created_at",), limit=limit, descending=True, contact_id=contact.id)
-        shown = self._shown_invoices(contact, found, properties)
-        return [(p, shown[p.invoice_id]) for p in found if p.invoice_id in shown]
+        shown = self._shown_invoices(contact, payments, properties) if payments else {}
+        return [(p, shown[p.invoice_id]) for p in payments if p.invoice_id in shown]
 
     def contact_payments(
         self, contact: Contact, *, after: str | None = None, limit: object = DEFAULT_LIMIT

@@ -23,11 +23,16 @@ NONE, CUSTOM = "none", "custom"
 ZERO = Decimal("0.00")
 
 
+def given(value: object) -> bool:
+    """Whether the customer entered a tip at all (``None`` and blank text are no tip)."""
+    return not (value is None or (isinstance(value, str) and not value.strip()))
+
+
 def checked(value: object, base: Decimal, config: PortalConfig) -> Decimal:
     """The tip ``value`` (text, Decimal or int; ``None`` or "" for none) on a payment of
     ``base``, checked: never negative, at most two decimals, at most ``tip_max_percent`` of
     ``base``, and only where the company takes tips."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if not given(value):
         return ZERO
     try:
         tip = money.parse(value, field="tip")

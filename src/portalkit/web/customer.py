@@ -230,12 +230,13 @@ class CustomerPages:
         properties = vis.properties(contact)
         sections = vis.dashboard_sections(contact)
         today = self.portal.clock.now().date()
+        failures, activity = self.portal.payments.activity(contact, properties=properties)
         base = {
             "contact": contact,
             "properties": properties,
             "sections": sections,
             "today": today,
-            "failures": self.portal.payments.failures(contact),
+            "failures": failures,
             "active": "dashboard",
             "plans": self.portal.plans.for_contact(contact),  # payment plans offered or running (PLN-*)
             "visits": self.portal.jobs.visits(contact, limit=5, properties=properties),
@@ -244,19 +245,16 @@ class CustomerPages:
             return Page("dashboard.html", base)
         prop = next((p for p in properties if p.id == req.arg("property")), properties[0])
         view = next((s for s in sections if s.value == req.arg("view")), sections[0])
-        summary = (
-            self.portal.invoices.summary(contact, property_id=prop.id, properties=properties)
-            if Section.INVOICES in sections
-            else None
-        )
         ctx: dict[str, Any]
         after = req.arg("after") or None
-        if view is Section.INVOICES:
+        summary = None
+        if view is Section.INVOICES:  # the summary and the list: one read of the open invoices
             which_i = choice(InvoiceFilter, req.arg("filter"))
+            summary, rows = self.portal.invoices.overview(contact, prop.id, which_i, after=after, properties=properties)
             ctx = {
                 "filters": list(InvoiceFilter),
                 "which": which_i,
-                "rows": self.portal.invoices.list(contact, prop.id, which_i, after=after),
+                "rows": rows,
                 "sees_all_invoices": contact.id in (prop.primary_contact_id, prop.billing_contact_id),
             }
         elif view is Section.PROPOSALS:
@@ -275,6 +273,8 @@ class CustomerPages:
                 "which": which_s,
                 "rows": self.portal.issues.list(contact, prop.id, which_s, after=after),
             }
+        if summary is None and Section.INVOICES in sections:
+            summary = self.portal.invoices.summary(contact, property_id=prop.id, properties=properties)
         return Page(
             "dashboard.html",
             {
@@ -284,7 +284,7 @@ class CustomerPages:
                 "paged": after is not None,
                 "payments_on": self.portal.config.electronic_payment_enabled,
                 "summary": summary,
-                "activity": self.portal.payments.recent(contact, properties=properties),
+                "activity": activity,
                 **ctx,
             },
         )
