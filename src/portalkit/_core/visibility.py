@@ -63,15 +63,21 @@ def active(contact: Contact) -> bool:
 
 
 def section_visible(contact: Contact, section: Section, config: PortalConfig) -> bool:
-    """VIS-3 and VIS-4: the contact's access flag and the config's show toggle."""
-    shown = {
-        Section.INVOICES: config.show_invoices and contact.access.invoices,
-        Section.PROPOSALS: config.show_proposals and contact.access.proposals,
-        Section.ISSUES: config.show_issues and contact.access.issues,
-        Section.REPORTS: config.show_reports and bool(report_kinds(contact)),
-        Section.JOBS: config.show_jobs and contact.access.jobs,
-    }
-    return active(contact) and shown[section]
+    """VIS-3 and VIS-4: the contact's access flag and the config's show toggle (only the
+    section's own: a list checks this once per row it could show)."""
+    if not active(contact):
+        return False
+    if section is Section.INVOICES:
+        return config.show_invoices and contact.access.invoices
+    if section is Section.PROPOSALS:
+        return config.show_proposals and contact.access.proposals
+    if section is Section.ISSUES:
+        return config.show_issues and contact.access.issues
+    if section is Section.REPORTS:
+        return config.show_reports and bool(report_kinds(contact))
+    if section is Section.JOBS:
+        return config.show_jobs and contact.access.jobs
+    raise KeyError(section)
 
 
 def property_visible(contact: Contact, prop: Property) -> bool:

@@ -177,6 +177,7 @@ class PortalWeb(CustomerPages, StaffPages, JobPages, PlanPages, TwoStepPages):
             auto_reload=os.environ.get("PORTALKIT_TEMPLATE_RELOAD") == "1",
         )
         self._url_shapes: dict[tuple[Any, ...], tuple[str, ...]] = {}
+        self._static_urls: dict[tuple[str, str], str] = {}
         self.env.policies["ext.i18n.trimmed"] = True
         self.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
         # the same "new style" gettext, called directly rather than through the template's context
@@ -335,8 +336,9 @@ class PortalWeb(CustomerPages, StaffPages, JobPages, PlanPages, TwoStepPages):
         themselves: a page of 50 invoices builds its "Pay" link once, not 50 times (issue 25).
         Only plain values (letters, digits, ``-._~``: ids, ``1``), which every framework writes
         as they are, are filled in; anything else, and anything new, goes to the framework. The
-        shapes are kept per mount point (the framework's URL of the dashboard, built once per
-        page), so a host that serves the portal under two prefixes gets each one's URLs."""
+        shapes, and the static files' URLs, are kept per mount point (the framework's URL of the
+        dashboard, built once per page), so a host that serves the portal under two prefixes
+        gets each one's URLs."""
         shapes = self._url_shapes
         mount = url("dashboard")
 
@@ -356,12 +358,16 @@ class PortalWeb(CustomerPages, StaffPages, JobPages, PlanPages, TwoStepPages):
                 shape = shapes[key] = tuple(pieces)
             return "".join(piece if k % 2 == 0 else values[int(piece)] for k, piece in enumerate(shape))
 
-        built: dict[str, str] = {}
+        statics = self._static_urls
 
-        def static_file(name: str) -> str:
-            if name not in built:
-                built[name] = static(name)
-            return built[name]
+        def static_file(name: str) -> str:  # asked once per mount point and file
+            key = (mount, name)
+            found = statics.get(key)
+            if found is None:
+                if len(statics) > 4096:
+                    statics.clear()
+                found = statics[key] = static(name)
+            return found
 
         return fast, static_file
 
