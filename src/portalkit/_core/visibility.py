@@ -155,9 +155,15 @@ class Visibility:
         return self._storage.get(cls, record_id) if inputs.is_identifier(record_id) else None
 
     def require_property(self, contact: Contact, property_id: str) -> Property:
+        """VIS-1: the property, if the contact sees it. Inside a page's scope the contact's
+        properties are read once, all of them, and answer every later check of the page."""
         seen = getattr(self._local, "seen", None)
-        known: dict[str, Property] | None = seen.get((contact.id, contact.version)) if seen else None
-        if known is not None and property_id in known:  # visible to this contact on this page already
+        if seen is not None:
+            if (contact.id, contact.version) not in seen:
+                self.properties(contact)  # remembered for the page
+            known: dict[str, Property] = seen.get((contact.id, contact.version), {})
+            if property_id not in known:
+                raise NotFound(_("No such property."))
             return known[property_id]
         prop = self._get(Property, property_id)
         if prop is None or not property_visible(contact, prop):

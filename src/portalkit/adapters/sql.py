@@ -328,7 +328,13 @@ def _structurer(tp: Any) -> Any:
     """How a stored value of type ``tp`` (not None) becomes the field's value: an enum from its
     value, anything else as cattrs structures it."""
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp
+        members = {member.value: member for member in tp}
+
+        def member(value: Any) -> Any:  # a dictionary lookup; anything else (an old label) as the enum reads it
+            found = members.get(value)
+            return found if found is not None else tp(value)
+
+        return member
     return lambda value: from_primitive(value, tp)
 
 
