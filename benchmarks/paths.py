@@ -1036,6 +1036,9 @@ def bench_web(host: str, db_url: str, seconds: float, rounds: int, workers: int 
     )
     if "ready" not in setup.stdout:
         raise RuntimeError(setup.stderr[-3000:])
+    # the server's log goes to a file: a pipe nobody reads fills up with Django's "Too Many
+    # Requests" warnings (one per 429 of the login storm) and then blocks every worker that logs
+    server_log = (tmp / "server.log").open("wb")
     server = subprocess.Popen(
         [
             sys.executable,
@@ -1054,7 +1057,7 @@ def bench_web(host: str, db_url: str, seconds: float, rounds: int, workers: int 
         env=env,
         cwd=tmp,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=server_log,
         start_new_session=True,
     )
     try:
@@ -1142,6 +1145,7 @@ def bench_web(host: str, db_url: str, seconds: float, rounds: int, workers: int 
             },
         }
     finally:
+        server_log.close()
         os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=20)
