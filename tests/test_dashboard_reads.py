@@ -136,6 +136,8 @@ def test_the_dashboards_invoice_view_reads_the_open_invoices_once(storage):
     assert sum(" FROM pk_payment " in s for s in reads) == 1
     rows = page.context["rows"]
     assert len(rows) == 50 and rows == w.portal.invoices.list(w.alice, w.prop.id)
+    summary, first = w.portal.invoices.overview(w.alice, w.prop.id, properties=[w.other_prop])
+    assert first == w.portal.invoices.list(w.alice, w.prop.id)  # the property was not in the read
     with mock.patch.object(_invoices, "SUMMARY_LIMIT", 60):  # cut short: the list reads on its own
         summary, first = w.portal.invoices.overview(w.alice, w.prop.id)
         assert summary.more and first == w.portal.invoices.list(w.alice, w.prop.id)

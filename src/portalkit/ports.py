@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -88,6 +88,10 @@ class Storage(Protocol):
       with ``skip_existing``, silently skips records whose id or unique value is taken;
       ``update_many`` is ``update`` for a batch of one type: all of them, or ``Conflict``;
       ``delete_many`` removes the records of those ids that exist.
+
+    A storage may also offer ``reading()``: a context in which reads outside transactions share
+    one connection (``portalkit.adapters.sql.SqlStorage`` does); ``reading(storage)`` opens it
+    where there is one.
     """
 
     def transaction(self) -> AbstractContextManager[None]: ...
@@ -109,6 +113,13 @@ class Storage(Protocol):
     def update(self, record: T) -> T: ...
     def update_many(self, records: list[T]) -> list[T]: ...
     def delete_many(self, cls: type, ids: Iterable[str]) -> None: ...
+
+
+def reading(storage: object) -> AbstractContextManager[None]:
+    """``storage.reading()`` where the storage offers it (a block's reads on one connection),
+    else nothing."""
+    opened = getattr(storage, "reading", None)
+    return opened() if opened is not None else nullcontext()
 
 
 @runtime_checkable

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
@@ -26,7 +26,7 @@ from ._core.serialization import from_primitive, to_primitive
 from .config import DEPLOY_FIELDS, STAFF_FIELDS, PortalConfig
 from .errors import ValidationError
 from .models import Permission, SettingsRevision, StaffUser, StoredSettings
-from .ports import Clock, Storage
+from .ports import Clock, Storage, reading
 
 log = logging.getLogger(__name__)
 _UNREAD = object()  # pinned, not read yet
@@ -59,10 +59,9 @@ class Settings:
         if getattr(self._local, "config", None) is not None:
             yield
             return
-        reading = getattr(self._storage, "reading", None)
         self._local.config = _UNREAD
         try:
-            with reading() if reading is not None else nullcontext():
+            with reading(self._storage):
                 yield
         finally:
             self._local.config = None

@@ -16,7 +16,7 @@ import attrs
 from .. import inputs
 from ..errors import NotFound
 from ..i18n import _
-from ..ports import AtLeast, In, Not, Storage
+from ..ports import AtLeast, In, Not, Storage, reading
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -93,11 +93,12 @@ def fetch(
     their list) is ``NotFound``, as a wrong id is everywhere else."""
     size = limit_of(limit)
     start = None
-    if after is not None:
-        start = storage.get(cls, after) if inputs.is_identifier(after) else None
-        if start is None or not matches(start, where):
-            raise NotFound(_("This page of the list is no longer there; start from the first page."))
-    records = storage.page(cls, order=order, limit=size + 1, descending=descending, after=start, **where)
+    with reading(storage):  # the cursor's read and the page's on one connection
+        if after is not None:
+            start = storage.get(cls, after) if inputs.is_identifier(after) else None
+            if start is None or not matches(start, where):
+                raise NotFound(_("This page of the list is no longer there; start from the first page."))
+        records = storage.page(cls, order=order, limit=size + 1, descending=descending, after=start, **where)
     shown = records[:size]
     following = getattr(shown[-1], "id") if len(records) > size else None
     convert: Callable[[R], Any] = row or (lambda r: r)

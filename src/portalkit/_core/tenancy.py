@@ -10,14 +10,14 @@ The worker that serves all companies uses the shared storage underneath.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import attrs
 
 from ..errors import Conflict, ValidationError
 from ..inputs import is_identifier
-from ..ports import Storage
+from ..ports import Storage, reading
 
 T = TypeVar("T")
 
@@ -40,8 +40,7 @@ class CompanyStorage:
 
     def reading(self) -> AbstractContextManager[None]:
         """The shared storage's ``reading()`` (a block's reads on one connection), if it has one."""
-        reading = getattr(self.shared, "reading", None)
-        return reading() if reading is not None else nullcontext()
+        return reading(self.shared)
 
     def _own(self, record: T | None) -> T | None:
         return record if record is not None and getattr(record, "company_id") == self.company_id else None

@@ -277,19 +277,24 @@ class Invoices:
             summary = self._summary(contact, props, read, property_id, config)
             which = inputs.member(which, InvoiceFilter, "filter")
             first = after is None and which is InvoiceFilter.OPEN
-            rows = self._first_open_page(contact, property_id, read, config) if first else None
+            rows = self._first_open_page(contact, property_id, props, read, config) if first else None
             if rows is None:
                 rows = self.list(contact, property_id, which, after=after)
             return summary, rows
 
     def _first_open_page(
-        self, contact: Contact, property_id: str, read: _OpenRead, config: PortalConfig
+        self,
+        contact: Contact,
+        property_id: str,
+        props: Sequence[Property],
+        read: _OpenRead,
+        config: PortalConfig,
     ) -> Page[InvoiceRow] | None:
         """``list(contact, property_id)``'s first page from the summary's read, if that read
         holds every open invoice of the property the list would show (else ``None``)."""
         self._visibility.require_section(contact, Section.INVOICES)
         prop = self._visibility.require_property(contact, property_id)
-        if prop.id in read.cut_short:
+        if prop.id in read.cut_short or prop not in props:  # not read whole, or not read at all
             return None
         rows = [i for i in read.found if i.property_id == prop.id]  # in the list's order already
         payable = config.electronic_payment_enabled
