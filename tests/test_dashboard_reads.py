@@ -142,3 +142,16 @@ def test_the_dashboards_invoice_view_reads_the_open_invoices_once(storage):
         summary, first = w.portal.invoices.overview(w.alice, w.prop.id)
         assert summary.more and first == w.portal.invoices.list(w.alice, w.prop.id)
     assert _payments.ACTIVITY_READ >= _payments.RECENT_LIMIT
+
+
+def test_icon_takes_its_classes_as_the_macro_did():
+    """Host templates written for the old macro call ``icon("x", class="...")``."""
+    from jinja2 import Environment
+
+    from portalkit.web.ui import icon
+
+    env = Environment(autoescape=True)
+    env.globals["icon"] = icon
+    written = env.from_string('{{ icon("pin", class="icon--large") }}').render()
+    assert written == icon("pin", "icon--large") and 'class="icon icon--large"' in written
+    assert 'class="icon &lt;b&gt;"' in icon("pin", "<b>")

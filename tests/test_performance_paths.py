@@ -545,3 +545,59 @@ def test_a_failed_read_in_the_block_gives_its_connection_back(sql_world, monkeyp
         assert held.closed
         assert w.portal.directory.contact(w.bob.id).id == w.bob.id
     assert storage.engine.pool.checkedout() == 0
+
+
+def test_a_thread_holds_one_connection_at_a_time_reads_then_writes(tmp_path):
+    """A write inside a reading block gives the block's connection back first: as many threads
+    as the pool has connections can each read, write and read again at once, without one of
+    them waiting for a second connection (a pool of 4, 4 threads, a timeout of 2 s)."""
+    from sqlalchemy import event
+
+    from portalkit.adapters.sql import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path}/pool.sqlite3", pool_size=4, max_overflow=0, pool_timeout=2)
+    storage = SqlStorage(f"sqlite:///{tmp_path}/pool.sqlite3", engine=engine)
+    w = build_world(storage)
+    held, peak, errors = [0], [0], []
+    lock = threading.Lock()
+
+    def out(*_a):
+        with lock:
+            held[0] += 1
+            peak[0] = max(peak[0], held[0])
+
+    def back(*_a):
+        with lock:
+            held[0] -= 1
+
+    event.listen(engine, "checkout", out)
+    event.listen(engine, "checkin", back)
+    start = threading.Barrier(4)
+
+    def request(n: int) -> None:
+        try:
+            start.wait()
+            with w.portal.page_scope():
+                w.portal.directory.contact(w.bob.id)
+                w.portal.directory.update_contact(w.staff, w.bob.id, first_name="Bob" + "by"[: n % 2 + 1])
+                w.portal.directory.contact(w.bob.id)
+        except Exception as exc:  # every failure is reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not [e for e in errors if "Conflict" not in type(e).__name__], errors
+    assert peak[0] <= 4 and engine.pool.checkedout() == 0
+
+
+def test_vis_1_a_property_id_of_the_wrong_shape_is_not_found_inside_a_page(world):
+    from portalkit.errors import NotFound
+
+    world.alice = world.enrol(world.alice)
+    with world.portal.page_scope():
+        for bad in (["x"], {"a": 1}, None, 7):
+            with pytest.raises(NotFound):
+                world.portal.visibility.require_property(world.alice, bad)

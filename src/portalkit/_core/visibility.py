@@ -162,7 +162,7 @@ class Visibility:
             if (contact.id, contact.version) not in seen:
                 self.properties(contact)  # remembered for the page
             known: dict[str, Property] = seen.get((contact.id, contact.version), {})
-            if property_id not in known:
+            if not isinstance(property_id, str) or property_id not in known:
                 raise NotFound(_("No such property."))
             return known[property_id]
         prop = self._get(Property, property_id)

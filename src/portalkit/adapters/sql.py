@@ -474,6 +474,7 @@ class SqlStorage:
         if getattr(self._local, "conn", None) is not None:
             yield
             return
+        self._give_back_reader()
         with self._turn(), self._errors():
             with self.engine.connect() as conn:
                 conn.info["portalkit_write"] = True
@@ -501,8 +502,17 @@ class SqlStorage:
         if conn is not None:
             yield conn
             return
+        self._give_back_reader()
         with self._turn(), self._errors(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    def _give_back_reader(self) -> None:
+        """A thread holds one pooled connection at a time: a ``reading()`` block's connection
+        goes back to the pool before a write takes one (its next read takes one again), so
+        requests that read and then write never wait on each other for a second connection."""
+        held: _HeldReader | None = getattr(self._local, "reader", None)
+        if held is not None:
+            held.release()
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
@@ -534,8 +544,8 @@ class SqlStorage:
         list or a payment): outside a transaction every read in the block uses it, in
         autocommit, instead of taking a connection from the pool (and, on PostgreSQL, pinging
         it) for each one (issue 25). It is taken at the block's first such read, so a block
-        whose reads are all in transactions takes none; a transaction still takes its own.
-        SQLite in memory, one connection shared by every thread, keeps taking turns per
+        whose reads are all in transactions takes none. A transaction (or a write) gives it back
+        to the pool first and takes its own: a thread never holds two. SQLite in memory, one connection shared by every thread, keeps taking turns per
         statement."""
         if self._serial is not None or getattr(self._local, "reader", None) is not None:
             yield

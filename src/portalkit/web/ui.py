@@ -51,11 +51,17 @@ ICON_PATHS = {
 }
 
 
+def icon(name: str, class_: str = "", **named: str) -> Markup:
+    """The icon ``name`` as inline SVG (hidden from screen readers: the text beside it says what
+    it is); ``class`` (as the macro took it: ``icon("x", class="icon--large")``) or the second
+    argument adds CSS classes."""
+    return _icon(name, named.get("class", class_))
+
+
 @lru_cache(maxsize=256)
-def icon(name: str, class_: str = "") -> Markup:
-    """The icon ``name`` as inline SVG (hidden from screen readers: the text beside it says what it is)."""
+def _icon(name: str, classes: str) -> Markup:
     return Markup(
-        f'<svg class="icon {escape(class_)}" viewBox="0 0 24 24" aria-hidden="true" focusable="false">'
+        f'<svg class="icon {escape(classes)}" viewBox="0 0 24 24" aria-hidden="true" focusable="false">'
         f"{ICON_PATHS.get(name, '')}</svg>"
     )
 
