@@ -99,6 +99,13 @@ def fetch(
             if start is None or not matches(start, where):
                 raise NotFound(_("This page of the list is no longer there; start from the first page."))
         records = storage.page(cls, order=order, limit=size + 1, descending=descending, after=start, **where)
+    return page_of(records, size, row)
+
+
+def page_of(records: Sequence[R], size: int, row: Callable[[R], T] | None = None) -> Page[T]:
+    """The page of the first ``size`` of ``records`` (read in the list's order, one more than
+    ``size`` if there are more), each turned by ``row``; ``next_after`` is the last one shown
+    when more were read."""
     shown = records[:size]
     following = getattr(shown[-1], "id") if len(records) > size else None
     convert: Callable[[R], Any] = row or (lambda r: r)

@@ -421,13 +421,9 @@ class _HeldReader:
         self._conn: sa.Connection | None = None
 
     def connection(self, engine: sa.Engine) -> sa.Connection:
-        if self._conn is None:
-            try:
-                conn = engine.connect()
-            except sa.exc.DBAPIError as exc:
-                raise database_error(exc.orig or exc) from exc
-            conn.info["portalkit_read"] = True
-            self._conn = conn
+        if self._conn is None:  # a failure to connect is mapped where the read is (SqlStorage._read)
+            self._conn = engine.connect()
+            self._conn.info["portalkit_read"] = True
         return self._conn
 
     def release(self) -> None:
@@ -545,8 +541,8 @@ class SqlStorage:
         autocommit, instead of taking a connection from the pool (and, on PostgreSQL, pinging
         it) for each one (issue 25). It is taken at the block's first such read, so a block
         whose reads are all in transactions takes none. A transaction (or a write) gives it back
-        to the pool first and takes its own: a thread never holds two. SQLite in memory, one connection shared by every thread, keeps taking turns per
-        statement."""
+        to the pool first and takes its own: a thread never holds two. SQLite in memory, one
+        connection shared by every thread, keeps taking turns per statement."""
         if self._serial is not None or getattr(self._local, "reader", None) is not None:
             yield
             return

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from .. import inputs, money
-from .._core.paging import DEFAULT_LIMIT, Page, fetch
+from .._core.paging import DEFAULT_LIMIT, Page, fetch, page_of
 from .._core.permissions import require
 from .._core.uow import UnitOfWork
 from .._core.visibility import Section, Visibility, invoice_visible
@@ -296,11 +296,9 @@ class Invoices:
         prop = self._visibility.require_property(contact, property_id)
         if prop.id in read.cut_short or prop not in props:  # not read whole, or not read at all
             return None
-        rows = [i for i in read.found if i.property_id == prop.id]  # in the list's order already
         payable = config.electronic_payment_enabled
-        shown = rows[:DEFAULT_LIMIT]
-        following = shown[-1].id if len(rows) > DEFAULT_LIMIT else None
-        return Page(tuple(invoice_row(i, payable) for i in shown), following)
+        rows = [i for i in read.found if i.property_id == prop.id]  # in the list's order already
+        return page_of(rows, DEFAULT_LIMIT, lambda i: invoice_row(i, payable))
 
     def _summary(
         self,
