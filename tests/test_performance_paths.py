@@ -21,7 +21,7 @@ from test_query_plans import Captured, explain
 from portalkit._core.throttle import PasswordGate
 from portalkit.adapters.sql import SqlStorage
 from portalkit.errors import AuthenticationFailed, LoginsBusy, TooManyAttempts
-from portalkit.models import LoginThrottle, OutboxMessage
+from portalkit.models import LoginThrottle, OutboxKind, OutboxMessage, OutboxStatus
 from portalkit.notify import BATCH, SENDING, SENT
 from portalkit.ports import Mail, Not
 
@@ -601,3 +601,30 @@ def test_vis_1_a_property_id_of_the_wrong_shape_is_not_found_inside_a_page(world
         for bad in (["x"], {"a": 1}, None, 7):
             with pytest.raises(NotFound):
                 world.portal.visibility.require_property(world.alice, bad)
+
+
+# -- records read from SQL ------------------------------------------------------------------------
+def test_records_read_from_sql_are_the_records_their_constructors_make(sql_world):
+    """A record read is made by filling its slots when its constructor would do nothing else
+    (issue 25): the same record as the constructor's — equal, frozen, evolvable,
+    every field there. A type whose constructor converts values (the outbox's) is made by it."""
+    from test_models import SAMPLES
+
+    from portalkit.testing.conformance import samples
+
+    storage = sql_world.portal.storage
+    originals = [*SAMPLES, *samples()]
+    for record in originals:
+        with storage.transaction():
+            storage.insert(record)
+    for record in originals:
+        read = storage.get(type(record), record.id)
+        assert read == record
+        assert attrs.asdict(read, recurse=False) == attrs.asdict(record, recurse=False)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            read.id = "other"
+        assert attrs.evolve(read, version=read.version + 1).version == record.version + 1
+    with storage.transaction():
+        storage.insert(OutboxMessage(dedup_key="conv", kind="mail", payload={}, created_at=sql_world.clock.now()))
+    (read,) = storage.find(OutboxMessage, dedup_key="conv")
+    assert read.kind is OutboxKind.MAIL and read.status is OutboxStatus.PENDING
