@@ -248,3 +248,38 @@ def test_string_kinds_are_enums_equal_to_their_codes():
         OutboxMessage(dedup_key="k", kind="fax", payload={}, created_at=datetime.now(UTC))
     request = VisitRequest(visit_id="v", contact_id="c", kind="cancel", reason="away", created_at=datetime.now(UTC))
     assert request.kind is VisitRequestKind.CANCEL
+
+
+def test_record_maker_fills_slots_only_where_the_constructor_would_do_no_more():
+    """Issue 25: storages make records by filling their slots; a class whose constructor
+    validates, converts or caches its hash is still made by its constructor."""
+    import attrs
+    import pytest
+
+    from portalkit._core.serialization import record_maker
+
+    @attrs.frozen(kw_only=True)
+    class Plain:
+        a: int
+        b: str
+
+    @attrs.frozen
+    class Checked:
+        a: int = attrs.field(validator=attrs.validators.gt(0))
+
+    @attrs.frozen
+    class Converted:
+        a: int = attrs.field(converter=int)
+
+    @attrs.frozen(cache_hash=True)
+    class Hashed:
+        a: int
+
+    made = record_maker(Plain, ["a", "b"])((1, "x"))
+    assert made == Plain(a=1, b="x") and hash(made) == hash(Plain(a=1, b="x"))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made.a = 2  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        record_maker(Checked, ["a"])((0,))
+    assert record_maker(Converted, ["a"])(("7",)).a == 7
+    assert hash(record_maker(Hashed, ["a"])((3,))) == hash(Hashed(3))

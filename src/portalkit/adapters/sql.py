@@ -18,7 +18,6 @@ import enum
 import hashlib
 import re
 import threading
-import types
 import typing
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
-from .._core.serialization import converter, from_primitive, unwrap_optional
+from .._core.serialization import converter, from_primitive, record_maker, unwrap_optional
 from ..errors import Conflict, database_error
 from ..models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE
 from ..ports import AtLeast, In, Not, condition_kind
@@ -149,9 +148,8 @@ class Mapping:
     partial_nulls: frozenset[str] = frozenset()  # columns whose IS NULL rows have a partial index
     select_one: Any = attrs.field(init=False)
     _names: tuple[str, ...] = attrs.field(init=False)
-    _structured: tuple[tuple[str, Any], ...] = attrs.field(init=False)
-    _structured_at: tuple[tuple[int, Any], ...] = attrs.field(init=False)
-    _slot_setters: tuple[Any, ...] | None = attrs.field(init=False)
+    _structured: tuple[tuple[int, Any], ...] = attrs.field(init=False)  # (column's position, structurer)
+    _make: Any = attrs.field(init=False)
     _unstructured: tuple[tuple[str, Any], ...] = attrs.field(init=False)
     _queries: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict)
     select_many: Any = attrs.field(init=False)
@@ -167,15 +165,12 @@ class Mapping:
             self,
             "_structured",
             tuple(
-                (name, _structurer(unwrap_optional(hints[name])[0])) for name in self._names if name not in self.native
+                (at, _structurer(unwrap_optional(hints[name])[0]))
+                for at, name in enumerate(self._names)
+                if name not in self.native
             ),
         )
-        object.__setattr__(
-            self,
-            "_structured_at",
-            tuple((self._names.index(name), structure) for name, structure in self._structured),
-        )
-        object.__setattr__(self, "_slot_setters", _slot_setters(self.cls, self._names))
+        object.__setattr__(self, "_make", record_maker(self.cls, self._names))
         object.__setattr__(
             self,
             "_unstructured",
@@ -213,24 +208,15 @@ class Mapping:
     def from_row(self, row: Any) -> Any:
         """The record of a row of ``select(table)`` (its columns in the fields' order): native
         values as the column types read them, the others (enums, JSON) structured field by
-        field, then the class itself; what ``from_primitive`` of the whole row gives, at a
-        third of its cost (issue 25: turning rows into records was most of a list's time)."""
-        if self._slot_setters is None:
-            values = dict(zip(self._names, row))
-            for name, structure in self._structured:
-                value = values[name]
-                if value is not None:
-                    values[name] = structure(value)
-            return self.cls(**values)
-        if self._structured_at:
+        field, then the record made (``record_maker``); what ``from_primitive`` of the whole
+        row gives, at a fraction of its cost (issue 25: turning rows into records was most of a
+        list's time)."""
+        if self._structured:
             row = list(row)
-            for at, structure in self._structured_at:
+            for at, structure in self._structured:
                 if row[at] is not None:
                     row[at] = structure(row[at])
-        record = _new_object(self.cls)
-        for set_slot, value in zip(self._slot_setters, row):
-            set_slot(record, value)
-        return record
+        return self._make(row)
 
     def column_value(self, name: str, value: Any) -> Any:
         if name in self.native:
@@ -341,30 +327,6 @@ class Mapping:
             else:
                 found.append(column == self.column_value(name, value))
         return found
-
-
-_new_object = object.__new__
-
-
-def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Any, ...] | None:
-    """The slots' own setters of ``names``, when filling them is all ``cls(**values)`` does:
-    an attrs class with slots and nothing else (no validator, converter, hook or hash cache),
-    its fields exactly ``names``. A frozen class's ``__init__`` sets each field through
-    ``object.__setattr__``; setting the slots directly makes a record in a quarter of the time
-    (issue 25: a list of 50 invoices spent a third of its time in their constructors)."""
-    fields = attrs.fields(cls)
-    plain = (
-        tuple(f.name for f in fields) == names
-        and all(f.init and f.validator is None and f.converter is None for f in fields)
-        and not any(hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__"))
-        and set(getattr(cls, "__slots__", ())) <= {*names, "__weakref__"}
-    )
-    if not plain:
-        return None
-    setters = [getattr(cls, name, None) for name in names]
-    if not all(isinstance(s, types.MemberDescriptorType) for s in setters):
-        return None
-    return tuple(s.__set__ for s in setters)  # type: ignore[union-attr]
 
 
 def _structurer(tp: Any) -> Any:

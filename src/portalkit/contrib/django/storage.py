@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import typing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,7 +23,7 @@ import attrs
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Model, Q
 
-from ..._core.serialization import from_primitive, to_primitive, unwrap_optional
+from ..._core.serialization import from_primitive, record_maker, to_primitive, unwrap_optional
 from ...errors import Conflict, database_error
 from ...ports import AtLeast, In, Not, condition_kind
 from .models import RECORD_MODELS
@@ -250,11 +250,12 @@ class _Reads:
             if found:
                 self.converters.append((n, found))
         hints = typing.get_type_hints(cls)
-        self.structured = [
-            (name, _structurer(unwrap_optional(hints[name])[0]))
-            for name in self.names
+        self.structured = [  # (column's position, structurer)
+            (n, _structurer(unwrap_optional(hints[name])[0]))
+            for n, name in enumerate(self.names)
             if not _plain(unwrap_optional(hints[name])[0])
         ]
+        self.make: Callable[[Sequence[Any]], Any] = record_maker(cls, self.names)
         self.queries: dict[tuple[Any, ...], str] = {}
 
     def run(
@@ -347,12 +348,10 @@ class _Reads:
             for converter, col in converters:
                 value = converter(value, col, connection)
             values[n] = value
-        found = dict(zip(self.names, values))
-        for name, structure in self.structured:
-            value = found[name]
-            if value is not None:
-                found[name] = structure(value)
-        return self.cls(**found)
+        for n, structure in self.structured:
+            if values[n] is not None:
+                values[n] = structure(values[n])
+        return self.make(values)
 
 
 def _plain(tp: Any) -> bool:
