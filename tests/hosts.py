@@ -13,6 +13,8 @@ import attrs
 
 os.environ.setdefault("PORTALKIT_INSTANCE", tempfile.mkdtemp(prefix="portalkit-hosts-"))  # before examples load
 
+from storages import sqlite_storage
+
 from examples.common.host import STAFF_EMAIL, build_portal
 
 SECRET = "host-test-secret-0123456789abcdef"
@@ -24,9 +26,8 @@ _CURRENT: dict[str, object] = {}
 
 
 def demo_portal(tmp_path, base_url="http://localhost/portal", storage=None):
-    return build_portal(
-        f"sqlite:///{tmp_path}/host.sqlite3", base_url=base_url, secret=SECRET, bcrypt_rounds=4, storage=storage
-    )
+    storage = storage or sqlite_storage(tmp_path / "host.sqlite3")
+    return build_portal(base_url=base_url, secret=SECRET, bcrypt_rounds=4, storage=storage)
 
 
 def current_portal():
