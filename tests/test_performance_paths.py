@@ -512,6 +512,20 @@ def test_a_pinned_blocks_reads_share_one_connection(sql_world):
     assert len(taken) == 1  # the transaction's own
 
 
+def test_a_customer_list_alone_takes_one_connection(sql_world):
+    """A list called outside a page (the API's building block, a host's own view) reads the
+    settings, the property and its page on one connection."""
+    w = sql_world
+    w.alice = w.enrol(w.alice)
+    storage = w.portal.shared_storage
+    p = w.portal
+    for read in (p.invoices.list, p.proposals.list, p.issues.list, p.reports.list):
+        taken = _checkouts(storage)
+        read(w.alice, w.prop.id)
+        assert len(taken) == 1, read
+        assert storage.engine.pool.checkedout() == 0
+
+
 def test_reads_after_a_write_in_the_block_see_it(sql_world):
     """The block's connection reads in autocommit: what a transaction inside the block (or
     another thread) committed is what the next read sees."""

@@ -161,17 +161,23 @@ class Issues:
     ) -> Page[Issue]:
         """ISS-1: Open or Closed issues of one property, most recently updated first; one page."""
         vis = self._visibility
-        with self._settings.pinned():
+        with self._settings.pinned():  # the checks' reads and the page's on one connection
             vis.require_section(contact, Section.ISSUES)
             prop = vis.require_property(contact, property_id)
-        which = inputs.member(which, IssueFilter, "filter")
-        status = IssueStatus.OPEN if which is IssueFilter.OPEN else IssueStatus.CLOSED
-        where: dict[str, Any] = {"property_id": prop.id, "status": status}
-        if contact.main_contact_only:  # VIS-6
-            where["main_contact_id"] = contact.id
-        return fetch(
-            self._storage, Issue, order=("last_updated", "number"), descending=True, after=after, limit=limit, **where
-        )
+            which = inputs.member(which, IssueFilter, "filter")
+            status = IssueStatus.OPEN if which is IssueFilter.OPEN else IssueStatus.CLOSED
+            where: dict[str, Any] = {"property_id": prop.id, "status": status}
+            if contact.main_contact_only:  # VIS-6
+                where["main_contact_id"] = contact.id
+            return fetch(
+                self._storage,
+                Issue,
+                order=("last_updated", "number"),
+                descending=True,
+                after=after,
+                limit=limit,
+                **where,
+            )
 
     def get(self, contact: Contact, issue_id: str) -> Issue:
         return self._visibility.require_job(contact, Issue, issue_id, Section.ISSUES)[0]

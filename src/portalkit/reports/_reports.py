@@ -130,20 +130,20 @@ class Reports:
         self, contact: Contact, property_id: str, *, after: str | None = None, limit: int = DEFAULT_LIMIT
     ) -> Page[Report]:
         """VIS-3: the property's reports of the kinds the contact may see, latest visit first."""
-        with self._settings.pinned():
+        with self._settings.pinned():  # the checks' reads and the page's on one connection
             self._visibility.require_section(contact, Section.REPORTS)
             prop = self._visibility.require_property(contact, property_id)
-        return fetch(
-            self._storage,
-            Report,
-            order=("performed_on",),
-            descending=True,
-            after=after,
-            limit=limit,
-            property_id=prop.id,
-            archived=False,
-            kind=In(sorted(report_kinds(contact), key=str)),
-        )
+            return fetch(
+                self._storage,
+                Report,
+                order=("performed_on",),
+                descending=True,
+                after=after,
+                limit=limit,
+                property_id=prop.id,
+                archived=False,
+                kind=In(sorted(report_kinds(contact), key=str)),
+            )
 
     def pdf(self, contact: Contact, report_id: str) -> bytes:
         """A report's PDF, when the contact may see its property and its kind (VIS-3)."""
