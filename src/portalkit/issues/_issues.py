@@ -169,15 +169,7 @@ class Issues:
             where: dict[str, Any] = {"property_id": prop.id, "status": status}
             if contact.main_contact_only:  # VIS-6
                 where["main_contact_id"] = contact.id
-            return fetch(
-                self._storage,
-                Issue,
-                order=("last_updated", "number"),
-                descending=True,
-                after=after,
-                limit=limit,
-                **where,
-            )
+            return self._latest_first(after, limit, **where)
 
     def get(self, contact: Contact, issue_id: str) -> Issue:
         return self._visibility.require_job(contact, Issue, issue_id, Section.ISSUES)[0]
@@ -333,15 +325,12 @@ class Issues:
     ) -> Page[Issue]:
         """Every issue in ``status``, most recently updated first, for the staff's work list; one page."""
         require(staff, Permission.MANAGE_ISSUES, self._settings.company_id)
-        status = inputs.member(status, IssueStatus, "status")
+        return self._latest_first(after, limit, status=inputs.member(status, IssueStatus, "status"))
+
+    def _latest_first(self, after: str | None, limit: int, **where: Any) -> Page[Issue]:
+        """A page of the issues ``where`` says, most recently updated first (ISS-1)."""
         return fetch(
-            self._storage,
-            Issue,
-            order=("last_updated", "number"),
-            descending=True,
-            after=after,
-            limit=limit,
-            status=status,
+            self._storage, Issue, order=("last_updated", "number"), descending=True, after=after, limit=limit, **where
         )
 
     def staff_list(
