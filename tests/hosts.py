@@ -26,7 +26,7 @@ _CURRENT: dict[str, object] = {}
 
 
 def demo_portal(tmp_path, base_url="http://localhost/portal", storage=None):
-    storage = storage or sqlite_storage(tmp_path / "host.sqlite3")
+    storage = sqlite_storage(tmp_path / "host.sqlite3") if storage is None else storage
     return build_portal(base_url=base_url, secret=SECRET, bcrypt_rounds=4, storage=storage)
 
 

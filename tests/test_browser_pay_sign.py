@@ -176,11 +176,11 @@ def set_palette(d, url: str, colours: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize(("host", "palette"), [("flask", "light"), ("django", "dark")], indirect=["host"])
-def test_browser_every_page_passes_axe_with_a_light_and_a_dark_palette(host, browser, tmp_path, palette):
+def test_browser_every_page_passes_axe_on_each_host_in_a_light_or_a_dark_palette(host, browser, tmp_path, palette):
     """Every customer and staff page, in the company's colours: pale ones a designer might pick
-    (white text on yellow) or a dark theme. axe-core (colour contrast included) finds nothing.
-    Each host walks every page once, each in one palette: the pages are the same package's
-    templates on both, and the palette changes only their colours."""
+    (white text on yellow) on the Flask host, a dark theme on the Django host. axe-core (colour
+    contrast included) finds nothing. Each host walks every page once: the pages are the same
+    package's templates on both, and the palette changes only their colours."""
     kind, url = host
     d = browser
     set_palette(d, url, LIGHT if palette == "light" else DARK)

@@ -62,37 +62,48 @@ def unwrap_optional(tp: Any) -> tuple[Any, bool]:
 def record_maker(cls: type[T], names: Sequence[str]) -> Callable[[Sequence[Any]], T]:
     """How a storage makes a ``cls`` from its field values in ``names`` order.
 
-    ``cls(**values)`` in general. When that is all the constructor would do, an attrs class
-    with slots whose fields are exactly ``names`` and have no validator, converter or hook,
-    the record's slots are filled directly: a frozen class's ``__init__`` sets every field
-    through ``object.__setattr__``, and filling the slots costs a quarter of it (issue 25: a
-    list of 50 invoices spent a third of its time in their constructors)."""
+    ``cls(**values)`` in general (``construct``). When that is all the constructor would do
+    (``fill_slots``): an attrs class with slots and attrs' own ``__init__``, whose fields are
+    exactly ``names``, have no validator or converter, and whose only other slot is
+    ``__weakref__`` (no hash cache), without pre- or post-init hooks, the record's slots are
+    filled directly: a frozen class's ``__init__`` sets every field through
+    ``object.__setattr__``, and filling the slots costs a quarter of it (issue 25: a list of 50
+    invoices spent a third of its time in their constructors)."""
     names = tuple(names)
     setters = _slot_setters(cls, names)
     if setters is None:
-        return lambda values: cls(**dict(zip(names, values)))
-    new = object.__new__
 
-    def make(values: Sequence[Any]) -> T:
+        def construct(values: Sequence[Any]) -> T:
+            return cls(**dict(zip(names, values, strict=True)))
+
+        return construct
+    new, count = object.__new__, len(setters)
+
+    def fill_slots(values: Sequence[Any]) -> T:
+        if len(values) != count:
+            raise TypeError(f"{cls.__name__} takes {count} values, not {len(values)}")
         record = new(cls)
         for set_slot, value in zip(setters, values):
             set_slot(record, value)
         return record
 
-    return make
+    return fill_slots
 
 
 def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...] | None:
     """The slots' own setters of ``names``, or ``None`` when the constructor does more than
-    fill them (or the class has other slots, such as a hash cache)."""
-    if not attrs.has(cls):
+    fill them."""
+    if not attrs.has(cls) or "__slots__" not in cls.__dict__ or cls.__new__ is not object.__new__:
         return None
+    init = getattr(cls.__init__, "__code__", None)
     fields = attrs.fields(cls)
     plain = (
-        tuple(f.name for f in fields) == names
+        init is not None
+        and init.co_filename.startswith("<attrs generated")
+        and tuple(f.name for f in fields) == names
         and all(f.init and f.validator is None and f.converter is None for f in fields)
         and not any(hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__"))
-        and set(cls.__dict__.get("__slots__", ())) <= {*names, "__weakref__"}
+        and set(cls.__dict__["__slots__"]) <= {*names, "__weakref__"}
     )
     slots = [getattr(cls, name, None) for name in names] if plain else []
     if not plain or not all(isinstance(slot, types.MemberDescriptorType) for slot in slots):

@@ -328,7 +328,8 @@ class Issues:
         return self._latest_first(after, limit, status=inputs.member(status, IssueStatus, "status"))
 
     def _latest_first(self, after: str | None, limit: int, **where: Any) -> Page[Issue]:
-        """A page of the issues ``where`` says, most recently updated first (ISS-1)."""
+        """A page of the issues ``where`` says, most recently updated first: the customer's list
+        (ISS-1) and the staff's."""
         return fetch(
             self._storage, Issue, order=("last_updated", "number"), descending=True, after=after, limit=limit, **where
         )

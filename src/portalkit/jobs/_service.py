@@ -150,12 +150,13 @@ class Jobs:
         self, contact: Contact, property_id: str, *, after: str | None = None, limit: int = DEFAULT_LIMIT
     ) -> Page[Job]:
         """The property's jobs the contact may see (VIS-6), newest first; one page."""
-        self._visibility.require_section(contact, Section.JOBS)
-        prop = self._visibility.require_property(contact, property_id)
-        where: dict[str, Any] = {"property_id": prop.id, "archived": False}
-        if contact.main_contact_only:
-            where["main_contact_id"] = contact.id
-        return fetch(self._storage, Job, order=("created_at",), descending=True, after=after, limit=limit, **where)
+        with self._settings.pinned():  # the settings read once; the checks and the page on one connection
+            self._visibility.require_section(contact, Section.JOBS)
+            prop = self._visibility.require_property(contact, property_id)
+            where: dict[str, Any] = {"property_id": prop.id, "archived": False}
+            if contact.main_contact_only:
+                where["main_contact_id"] = contact.id
+            return fetch(self._storage, Job, order=("created_at",), descending=True, after=after, limit=limit, **where)
 
     def visits(
         self,
@@ -169,6 +170,17 @@ class Jobs:
         """The contact's upcoming (earliest first) or past (latest first) visits, of one property
         or all theirs: the dashboard's "next visit" and the Jobs view's lists. ``properties``:
         the contact's (``visibility.properties``), when the caller has read them already."""
+        with self._settings.pinned():  # the settings read once; every read on one connection
+            return self._visits(contact, property_id, upcoming, limit, properties)
+
+    def _visits(
+        self,
+        contact: Contact,
+        property_id: str | None,
+        upcoming: bool,
+        limit: int,
+        properties: Iterable[Property] | None,
+    ) -> list[VisitRow]:
         config = self._settings.current
         if not self._visibility.section_shown(contact, Section.JOBS):
             return []
