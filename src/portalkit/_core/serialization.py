@@ -9,7 +9,7 @@ import base64
 import enum
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -59,8 +59,24 @@ def unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def record_maker(cls: type[T], names: Sequence[str]) -> Callable[[Sequence[Any]], T]:
-    """How a storage makes a ``cls`` from its field values in ``names`` order.
+def structurer(tp: Any) -> Callable[[Any], Any]:
+    """How a stored value of type ``tp`` (not None) becomes the field's value: an enum from its
+    value (a dictionary lookup; anything else, such as an old label, as the enum reads it),
+    anything else as cattrs structures it."""
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        members = {member.value: member for member in tp}
+
+        def member(value: Any) -> Any:
+            found = members.get(value)
+            return found if found is not None else tp(value)
+
+        return member
+    return lambda value: from_primitive(value, tp)
+
+
+def record_maker(cls: type[T], names: Sequence[str], stored: Iterable[str] = ()) -> Callable[[Sequence[Any]], T]:
+    """How a storage makes a ``cls`` from its field values in ``names`` order, the values of the
+    fields named in ``stored`` (enums, JSON) as stored, structured first (``structurer``).
 
     ``cls(**values)`` in general (``construct``). When that is all the constructor would do
     (``fill_slots``): an attrs class with slots and attrs' own ``__init__``, whose fields are
@@ -69,7 +85,26 @@ def record_maker(cls: type[T], names: Sequence[str]) -> Callable[[Sequence[Any]]
     filled directly: a frozen class's ``__init__`` sets every field through
     ``object.__setattr__``, and filling the slots costs a quarter of it (issue 25: a list of 50
     invoices spent a third of its time in their constructors)."""
-    names = tuple(names)
+    names, stored = tuple(names), set(stored)
+    hints = typing.get_type_hints(cls)
+    structured = tuple(
+        (at, structurer(unwrap_optional(hints[name])[0])) for at, name in enumerate(names) if name in stored
+    )
+    make = _maker(cls, names)
+    if not structured:
+        return make
+
+    def structure_then_make(values: Sequence[Any]) -> T:
+        values = list(values)
+        for at, structure in structured:
+            if values[at] is not None:
+                values[at] = structure(values[at])
+        return make(values)
+
+    return structure_then_make
+
+
+def _maker(cls: type[T], names: tuple[str, ...]) -> Callable[[Sequence[Any]], T]:
     setters = _slot_setters(cls, names)
     if setters is None:
 
@@ -105,7 +140,9 @@ def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any
         and not any(hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__"))
         and set(cls.__dict__["__slots__"]) <= {*names, "__weakref__"}
     )
-    slots = [getattr(cls, name, None) for name in names] if plain else []
-    if not plain or not all(isinstance(slot, types.MemberDescriptorType) for slot in slots):
+    if not plain:
+        return None
+    slots = [getattr(cls, name, None) for name in names]
+    if not all(isinstance(slot, types.MemberDescriptorType) for slot in slots):
         return None
     return tuple(slot.__set__ for slot in slots)  # type: ignore[union-attr]

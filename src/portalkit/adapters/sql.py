@@ -32,7 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
-from .._core.serialization import converter, from_primitive, record_maker, unwrap_optional
+from .._core.serialization import converter, record_maker, unwrap_optional
 from ..errors import Conflict, database_error
 from ..models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE
 from ..ports import AtLeast, In, Not, condition_kind
@@ -148,7 +148,6 @@ class Mapping:
     partial_nulls: frozenset[str] = frozenset()  # columns whose IS NULL rows have a partial index
     select_one: Any = attrs.field(init=False)
     _names: tuple[str, ...] = attrs.field(init=False)
-    _structured: tuple[tuple[int, Any], ...] = attrs.field(init=False)  # (column's position, structurer)
     _make: Any = attrs.field(init=False)
     _unstructured: tuple[tuple[str, Any], ...] = attrs.field(init=False)
     _queries: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict)
@@ -161,16 +160,8 @@ class Mapping:
         object.__setattr__(self, "select_many", sa.select(t).where(t.c.id.in_(sa.bindparam("ids", expanding=True))))
         object.__setattr__(self, "_names", tuple(c.name for c in t.c))
         hints = typing.get_type_hints(self.cls)
-        object.__setattr__(
-            self,
-            "_structured",
-            tuple(
-                (at, _structurer(unwrap_optional(hints[name])[0]))
-                for at, name in enumerate(self._names)
-                if name not in self.native
-            ),
-        )
-        object.__setattr__(self, "_make", record_maker(self.cls, self._names))
+        stored = [name for name in self._names if name not in self.native]
+        object.__setattr__(self, "_make", record_maker(self.cls, self._names, stored))
         object.__setattr__(
             self,
             "_unstructured",
@@ -211,11 +202,6 @@ class Mapping:
         field, then the record made (``record_maker``); what ``from_primitive`` of the whole
         row gives, at a fraction of its cost (issue 25: turning rows into records was most of a
         list's time)."""
-        if self._structured:
-            row = list(row)
-            for at, structure in self._structured:
-                if row[at] is not None:
-                    row[at] = structure(row[at])
         return self._make(row)
 
     def column_value(self, name: str, value: Any) -> Any:
@@ -327,20 +313,6 @@ class Mapping:
             else:
                 found.append(column == self.column_value(name, value))
         return found
-
-
-def _structurer(tp: Any) -> Any:
-    """How a stored value of type ``tp`` (not None) becomes the field's value: an enum from its
-    value, anything else as cattrs structures it."""
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        members = {member.value: member for member in tp}
-
-        def member(value: Any) -> Any:  # a dictionary lookup; anything else (an old label) as the enum reads it
-            found = members.get(value)
-            return found if found is not None else tp(value)
-
-        return member
-    return lambda value: from_primitive(value, tp)
 
 
 def _unstructurer(tp: Any) -> Any:

@@ -250,12 +250,8 @@ class _Reads:
             if found:
                 self.converters.append((n, found))
         hints = typing.get_type_hints(cls)
-        self.structured = [  # (column's position, structurer)
-            (n, _structurer(unwrap_optional(hints[name])[0]))
-            for n, name in enumerate(self.names)
-            if not _plain(unwrap_optional(hints[name])[0])
-        ]
-        self.make: Callable[[Sequence[Any]], Any] = record_maker(cls, self.names)
+        stored = [name for name in self.names if not _plain(unwrap_optional(hints[name])[0])]
+        self.make: Callable[[Sequence[Any]], Any] = record_maker(cls, self.names, stored)
         self.queries: dict[tuple[Any, ...], str] = {}
 
     def run(
@@ -348,21 +344,12 @@ class _Reads:
             for converter, col in converters:
                 value = converter(value, col, connection)
             values[n] = value
-        for n, structure in self.structured:
-            if values[n] is not None:
-                values[n] = structure(values[n])
         return self.make(values)
 
 
 def _plain(tp: Any) -> bool:
     """A type a field's own column gives back as it is (no enum, no JSON)."""
     return tp in (str, bool, int, Decimal, date, datetime)
-
-
-def _structurer(tp: Any) -> Any:
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp
-    return lambda value: from_primitive(value, tp)
 
 
 @contextmanager
