@@ -514,7 +514,8 @@ def test_a_pinned_blocks_reads_share_one_connection(sql_world):
 
 def test_a_customer_list_alone_takes_one_connection(sql_world):
     """A list called outside a page (the API's building block, a host's own view) reads the
-    settings, the property and its page on one connection; so do the jobs and the visits."""
+    settings, the property and its page on one connection; so do the jobs, the visits and the
+    payment history."""
     w = sql_world
     w.alice = w.enrol(w.alice)
     storage = w.portal.shared_storage
@@ -524,6 +525,9 @@ def test_a_customer_list_alone_takes_one_connection(sql_world):
         read(w.alice, w.prop.id)
         assert len(taken) == 1, read
         assert storage.engine.pool.checkedout() == 0
+    taken = _checkouts(storage)
+    p.payments.contact_payments(w.alice)  # the payment history: its payments and their invoices
+    assert len(taken) == 1
 
 
 def test_reads_after_a_write_in_the_block_see_it(sql_world):

@@ -1104,17 +1104,18 @@ class Payments:
         """The contact's own payments, newest first, on invoices they still see (VIS-2, VIS-3);
         one page, and the invoices they are on. A page may hold fewer than ``limit`` when some
         were on invoices no longer shown; ``next_after`` still continues it."""
-        self._visibility.require_section(contact, Section.INVOICES)
-        page: Page[Payment] = fetch(
-            self._storage,
-            Payment,
-            order=("created_at",),
-            descending=True,
-            after=after,
-            limit=limit,
-            contact_id=contact.id,
-        )
-        shown = self._shown_invoices(contact, page, None)
+        with self._settings.pinned():  # the settings read once; every read on one connection
+            self._visibility.require_section(contact, Section.INVOICES)
+            page: Page[Payment] = fetch(
+                self._storage,
+                Payment,
+                order=("created_at",),
+                descending=True,
+                after=after,
+                limit=limit,
+                contact_id=contact.id,
+            )
+            shown = self._shown_invoices(contact, page, None)
         return Page(tuple(p for p in page if p.invoice_id in shown), page.next_after), shown
 
     def _shown_invoices(
