@@ -22,10 +22,10 @@ def all_pages(fetch, limit):
         after = page.next_after
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 60), st.booleans()), max_size=25), st.integers(1, 7))
-def test_pay_1_paging_through_invoices_shows_each_once_in_order(rows, limit):
-    w = build_world()
+ROWS = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 60), st.booleans()), max_size=25)
+
+
+def _pages_of_invoices_show_each_once_in_order(w, rows, limit):
     w.alice = w.enrol(w.alice)
     for n, (day, net, paid) in enumerate(rows):
         w.portal.invoices.add(
@@ -45,6 +45,47 @@ def test_pay_1_paging_through_invoices_shows_each_once_in_order(rows, limit):
         expected = [i.id for i in sorted(filter(keep, stored), key=key, reverse=reverse)]
         shown = all_pages(lambda **kw: w.portal.invoices.list(w.alice, w.prop.id, which, **kw), limit)
         assert [r.invoice.id for r in shown] == expected
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ROWS, st.integers(1, 7))
+def test_pay_1_paging_through_invoices_shows_each_once_in_order(rows, limit):
+    _pages_of_invoices_show_each_once_in_order(build_world(), rows, limit)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ROWS, st.integers(1, 7))
+def test_pay_1_paging_on_postgresql_seeking_each_cursor_by_its_id_shows_each_once_in_order(pg_storage, rows, limit):
+    """On PostgreSQL a deep page reads its cursor's position in the page's own statement
+    (``SqlStorage.seek_page``, issue 25): the same pages as reading the cursor first."""
+    pg_storage.truncate_all()
+    _pages_of_invoices_show_each_once_in_order(build_world(pg_storage), rows, limit)
+
+
+def test_vis_2_a_deep_page_is_one_read_and_a_cursor_of_another_company_or_list_is_not_found(world):
+    """A cursor is an id of a record of the same list: another company's record, or one of this
+    company outside the list, is ``NotFound``; the list's last record as a cursor is an empty
+    last page. On PostgreSQL a deep page is one statement (the cursor's position read in it)."""
+    w = world
+    w.alice = w.enrol(w.alice)
+    mine = [w.portal.invoices.add(w.staff, w.prop.id, f"A-{n}", "10.00", date(2026, 1, 1 + n)) for n in range(3)]
+    paid = w.portal.invoices.add(w.staff, w.prop.id, "P-1", "10.00", date(2026, 1, 9), amount_due="0.00")
+    other = build_world(w.portal.storage.shared, company_id="other-company")
+    foreign = other.portal.invoices.add(other.staff, other.prop.id, "A-9", "10.00", date(2026, 1, 1))
+    shared = w.portal.storage.shared
+    counted = getattr(shared, "statements", 0)
+    first = w.portal.invoices.list(w.alice, w.prop.id, limit=1)
+    assert [r.invoice.id for r in first] == [mine[0].id]
+    counted, first_reads = getattr(shared, "statements", 0), getattr(shared, "statements", 0) - counted
+    second = w.portal.invoices.list(w.alice, w.prop.id, after=first.next_after, limit=1)
+    if getattr(shared, "dialect", None) == "postgresql":  # the page's read, no read of its cursor before it
+        assert shared.statements - counted == first_reads
+    assert [r.invoice.id for r in second] == [mine[1].id]
+    last = w.portal.invoices.list(w.alice, w.prop.id, after=mine[2].id, limit=1)
+    assert list(last) == [] and last.next_after is None
+    for cursor in (foreign.id, paid.id, "no-such-invoice"):
+        with pytest.raises(NotFound):
+            w.portal.invoices.list(w.alice, w.prop.id, after=cursor, limit=1)
 
 
 def test_paging_of_staff_lists(world):

@@ -544,6 +544,70 @@ def test_reads_after_a_write_in_the_block_see_it(sql_world):
         assert w.portal.directory.contact(w.bob.id).last_name == "Stein"
 
 
+def test_pay_a_blocks_transactions_run_on_its_connection_on_postgresql(sql_world):
+    """On PostgreSQL a block's transactions run on the block's connection, out of autocommit only
+    for the transaction (issue 25): ``pay()`` (a transaction, the processor's call, a second
+    transaction) takes one connection from the pool, and one ping, not two. A transaction that
+    fails rolls back and the block reads on in autocommit, seeing what others commit. SQLite's
+    writers take a connection of their own (BEGIN IMMEDIATE), as before."""
+    from conftest import invoice
+
+    from portalkit.adapters.payments import card_token
+    from portalkit.models import Contact
+
+    w = sql_world
+    w.alice = w.enrol(w.alice)
+    card = w.portal.payments.add_method(w.alice, card_token("4242424242424242", 12, 2030))
+    bill = invoice(w, "INV-9", "300.00")
+    storage = w.portal.shared_storage
+    postgres = storage.dialect == "postgresql"
+    taken = _checkouts(storage)
+    paid = w.portal.payments.pay(w.alice, bill.id, card.id, "100.00", "one-connection")
+    assert paid.status.value in ("processing", "succeeded")
+    if postgres:
+        assert len(taken) == 1
+    assert storage.engine.pool.checkedout() == 0
+    taken.clear()
+    with w.portal.page_scope():
+        bob = w.portal.directory.contact(w.bob.id)
+        with pytest.raises(RuntimeError), w.portal.storage.transaction():
+            w.portal.storage.update(attrs.evolve(bob, first_name="Never"))
+            raise RuntimeError("refused after the write")
+        assert w.portal.directory.contact(w.bob.id).first_name == bob.first_name  # rolled back
+        w.portal.directory.update_contact(w.staff, w.bob.id, first_name="Robert")
+        other = threading.Thread(target=lambda: w.portal.directory.update_contact(w.staff, w.bob.id, last_name="Stein"))
+        other.start()
+        other.join()
+        now = w.portal.directory.contact(w.bob.id)
+        assert (now.first_name, now.last_name) == ("Robert", "Stein")  # autocommit again: a fresh snapshot
+        if postgres:
+            with storage._read() as conn:
+                assert conn.connection.dbapi_connection.autocommit
+    if postgres:
+        assert len(taken) == 2  # the block's, and the other thread's
+    assert storage.engine.pool.checkedout() == 0
+    assert storage.get(Contact, w.bob.id).first_name == "Robert"
+
+
+def test_a_database_error_in_a_blocks_transaction_gives_its_connection_back(sql_world):
+    """A transaction on the block's connection that the database fails is the storage's typed
+    error; the connection goes back to the pool and the block's next read takes a fresh one."""
+    import sqlalchemy as sa
+
+    from portalkit.errors import StorageError
+
+    w = sql_world
+    storage = w.portal.shared_storage
+    with w.portal.page_scope():
+        w.portal.directory.contact(w.bob.id)
+        with pytest.raises(StorageError), w.portal.storage.transaction(), storage._conn() as conn:
+            conn.execute(sa.text("SELECT * FROM no_such_table"))
+        assert w.portal.directory.contact(w.bob.id).id == w.bob.id
+        w.portal.directory.update_contact(w.staff, w.bob.id, first_name="Robert")
+        assert w.portal.directory.contact(w.bob.id).first_name == "Robert"
+    assert storage.engine.pool.checkedout() == 0
+
+
 def test_a_failed_read_in_the_block_gives_its_connection_back(sql_world, monkeypatch):
     """A database error on the block's connection is the storage's typed error, and the next
     read takes a fresh connection: one bad read does not spoil the rest of the request."""

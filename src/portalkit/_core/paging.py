@@ -92,14 +92,35 @@ def fetch(
     list (of this company, matching ``where``: an invoice the contact cannot see is no cursor of
     their list) is ``NotFound``, as a wrong id is everywhere else."""
     size = limit_of(limit)
-    start = None
     with reading(storage):  # the cursor's read and the page's on one connection
-        if after is not None:
-            start = storage.get(cls, after) if inputs.is_identifier(after) else None
-            if start is None or not matches(start, where):
-                raise NotFound(_("This page of the list is no longer there; start from the first page."))
-        records = storage.page(cls, order=order, limit=size + 1, descending=descending, after=start, **where)
+        if after is None:
+            records = storage.page(cls, order=order, limit=size + 1, descending=descending, **where)
+        else:
+            records = _after(storage, cls, after, order=order, limit=size + 1, descending=descending, where=where)
     return page_of(records, size, row)
+
+
+def _after(
+    storage: Storage, cls: type[R], after: str, *, order: Sequence[str], limit: int, descending: bool, where: Any
+) -> list[R]:
+    """The records after the cursor ``after``: in one read where the storage seeks to a cursor
+    given by its id (``seek_page``), else the cursor's record read, then the page after it. The
+    cursor is read when the seek finds nothing too, to tell the list's end from an id that is no
+    record of the list (``NotFound``)."""
+    if not inputs.is_identifier(after):
+        raise NotFound(_("This page of the list is no longer there; start from the first page."))
+    seek = getattr(storage, "seek_page", None)
+    found: list[R] | None = None
+    if seek is not None:
+        found = seek(cls, after, order=order, limit=limit, descending=descending, **where)
+        if found:
+            return found
+    start = storage.get(cls, after)
+    if start is None or not matches(start, where):
+        raise NotFound(_("This page of the list is no longer there; start from the first page."))
+    if found is not None:  # sought, and the list ends at the cursor
+        return found
+    return storage.page(cls, order=order, limit=limit, descending=descending, after=start, **where)
 
 
 def page_of(records: Sequence[R], size: int, row: Callable[[R], T] | None = None) -> Page[T]:

@@ -79,6 +79,26 @@ class CompanyStorage:
             company_id=self.company_id,
         )
 
+    def seek_page(
+        self,
+        cls: type[T],
+        after_id: str,
+        *,
+        order: Sequence[str],
+        limit: int,
+        descending: bool = False,
+        **where: Any,
+    ) -> list[T] | None:
+        """The shared storage's ``seek_page`` (the page after a cursor given by its id, in one
+        read) within the company; ``None`` when it has none (``paging.fetch``)."""
+        seek = getattr(self.shared, "seek_page", None)
+        if seek is None:
+            return None
+        found: list[T] | None = seek(
+            cls, after_id, order=order, limit=limit, descending=descending, **where, company_id=self.company_id
+        )
+        return found
+
     def insert(self, record: T) -> T:
         return self.shared.insert(self._stamped(record))
 

@@ -217,17 +217,22 @@ class Mapping:
         order: Sequence[str] = (),
         descending: bool = False,
         after: Any = None,
+        after_id: str | None = None,
         limit: int | None = None,
         lock: bool = False,
     ) -> tuple[Any, dict[str, Any]]:
         """``select(table)`` for ``find`` and ``page``, with its parameters: built once per shape
         (the conditions' names and kinds, the order, whether there is a cursor), then reused with
-        new values, so SQLAlchemy neither rebuilds nor re-hashes it on every call (issue 25)."""
+        new values, so SQLAlchemy neither rebuilds nor re-hashes it on every call (issue 25).
+
+        The cursor is a record (``after``) or only its id (``after_id``): then its position is
+        read by the statement itself, each key a sub-select of the cursor's row under the same
+        conditions (a cursor that is not in the list reads NULL and matches nothing)."""
         shape = (
             tuple((name, condition_kind(value)) for name, value in where.items()),
             tuple(order),
             descending,
-            after is not None,
+            "record" if after is not None else "id" if after_id is not None else None,
             limit is not None,
             lock,
             sqlite,
@@ -244,6 +249,8 @@ class Mapping:
         keys = [*order, "id"] if order or limit is not None else []
         if after is not None:
             params.update({f"a_{n}": self.column_value(k, getattr(after, k)) for n, k in enumerate(keys)})
+        if after_id is not None:
+            params["after_id"] = after_id
         if limit is not None:
             params["limit"] = limit
         statement = self._queries.get(shape)
@@ -251,8 +258,14 @@ class Mapping:
             t = self.table
             statement = sa.select(t).where(*self._conditions(shape[0], sqlite))
             columns = [t.c[k] for k in keys]
-            if after is not None:
-                last = sa.tuple_(*(sa.bindparam(f"a_{n}", type_=c.type) for n, c in enumerate(columns)))
+            if after is not None or after_id is not None:
+                if after is not None:
+                    last = sa.tuple_(*(sa.bindparam(f"a_{n}", type_=c.type) for n, c in enumerate(columns)))
+                else:
+                    row = t.alias("cursor_row")  # an alias: the same table, not the outer row
+                    cursor = sa.bindparam("after_id", type_=t.c.id.type)
+                    mine = [row.c.id == cursor, *self._conditions(shape[0], sqlite, row)]
+                    last = sa.tuple_(*(sa.select(row.c[k]).where(*mine).scalar_subquery() for k in keys[:-1]), cursor)
                 position = sa.tuple_(*columns)
                 statement = statement.where(position < last if descending else position > last)
             if columns:
@@ -266,10 +279,10 @@ class Mapping:
             self._queries[shape] = statement
         return statement, params
 
-    def _conditions(self, shape: tuple[tuple[str, str], ...], sqlite: bool) -> list[Any]:
+    def _conditions(self, shape: tuple[tuple[str, str], ...], sqlite: bool, table: Any = None) -> list[Any]:
         found: list[Any] = []
         for name, kind in shape:
-            column = self.table.c[name]
+            column = (self.table if table is None else table).c[name]
             value = sa.bindparam("w_" + name, type_=column.type)
             if kind == "in":
                 found.append(column.in_(sa.bindparam("w_" + name, expanding=True, type_=column.type)))
@@ -447,6 +460,11 @@ class SqlStorage:
         if getattr(self._local, "conn", None) is not None:
             yield
             return
+        held: _HeldReader | None = getattr(self._local, "reader", None)
+        if held is not None and not self._sqlite:
+            with self._held_transaction(held):
+                yield
+            return
         self._give_back_reader()
         with self._turn(), self._errors():
             with self.engine.connect() as conn:
@@ -462,6 +480,28 @@ class SqlStorage:
                     conn.info["portalkit_write"] = False
 
     @contextmanager
+    def _held_transaction(self, held: _HeldReader) -> Iterator[None]:
+        """A transaction inside a ``reading()`` block on PostgreSQL, on the block's connection
+        (taken now if the block has none yet): out of autocommit for the transaction, back in it
+        after. A block's reads and transactions take one connection from the pool, and one ping
+        (``pay()``'s two transactions took two, issue 25). A database error gives the connection
+        back to the pool; the block's next read or transaction takes a fresh one."""
+        with self._errors():
+            conn = held.connection(self._reader)
+        try:
+            conn.commit()  # the reads' transaction: in autocommit, nothing is sent
+            conn.execution_options(isolation_level=conn.default_isolation_level)
+            conn.info["portalkit_write"] = True
+            with self._errors(), conn.begin():
+                self._local.conn = conn
+                try:
+                    yield
+                finally:
+                    self._local.conn = None
+        finally:
+            _back_to_reading(held, conn)
+
+    @contextmanager
     def _turn(self) -> Iterator[None]:
         if self._serial is None:
             yield
@@ -475,14 +515,20 @@ class SqlStorage:
         if conn is not None:
             yield conn
             return
+        held: _HeldReader | None = getattr(self._local, "reader", None)
+        if held is not None and not self._sqlite:  # a write alone in a block: on the block's connection
+            with self._held_transaction(held):
+                yield self._local.conn
+            return
         self._give_back_reader()
         with self._turn(), self._errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     def _give_back_reader(self) -> None:
-        """A thread holds one pooled connection at a time: a ``reading()`` block's connection
-        goes back to the pool before a write takes one (its next read takes one again), so
-        requests that read and then write never wait on each other for a second connection."""
+        """A thread holds one pooled connection at a time: on SQLite a ``reading()`` block's
+        connection goes back to the pool before a write takes one (its next read takes one
+        again), so requests that read and then write never wait on each other for a second
+        connection (on PostgreSQL the write runs on the block's connection)."""
         held: _HeldReader | None = getattr(self._local, "reader", None)
         if held is not None:
             held.release()
@@ -517,9 +563,12 @@ class SqlStorage:
         list or a payment): outside a transaction every read in the block uses it, in
         autocommit, instead of taking a connection from the pool (and, on PostgreSQL, pinging
         it) for each one (issue 25). It is taken at the block's first such read, so a block
-        whose reads are all in transactions takes none. A transaction (or a write) gives it back
-        to the pool first and takes its own: a thread never holds two. SQLite in memory, one
-        connection shared by every thread, keeps taking turns per statement."""
+        whose reads are all in transactions takes none. On PostgreSQL the block's transactions
+        (and writes) run on it too, out of autocommit while they last (``_held_transaction``:
+        one checkout and one ping for a page that reads and writes, or for ``pay()``). On
+        SQLite a transaction gives it back to the pool first and takes its own (its writers
+        BEGIN IMMEDIATE). Either way a thread never holds two. SQLite in memory, one connection
+        shared by every thread, keeps taking turns per statement."""
         if self._serial is not None or getattr(self._local, "reader", None) is not None:
             yield
             return
@@ -593,6 +642,33 @@ class SqlStorage:
             rows = conn.execute(statement, params).all()
         return [m.from_row(r) for r in rows]
 
+    def seek_page(
+        self,
+        cls: type[T],
+        after_id: str,
+        *,
+        order: Sequence[str],
+        limit: int,
+        descending: bool = False,
+        **where: Any,
+    ) -> list[T] | None:
+        """The page after the record ``after_id`` in one statement: the statement reads the
+        cursor's position itself (``Mapping.query``), so a deep page is one round trip, not the
+        cursor's read and then the page's (issue 25). ``[]`` when the list ends there or when
+        ``after_id`` is no record of the list (the caller tells which apart). ``None`` (the
+        caller reads the cursor, then the page) on SQLite, where a read is no round trip and the
+        planner seeks only to a position given as values, and where the cursor's values are
+        needed first: an ascending page bounded below on its first key (``_implied_by_cursor``)."""
+        if self._sqlite or (not descending and isinstance(where.get([*order, "id"][0]), AtLeast)):
+            return None
+        m = MAPPINGS[cls]
+        statement, params = m.query(
+            where, self._sqlite, order=order, descending=descending, after_id=after_id, limit=limit
+        )
+        with self._read() as conn:
+            rows = conn.execute(statement, params).all()
+        return [m.from_row(r) for r in rows]
+
     def insert(self, record: Any) -> Any:
         self.insert_many([record])
         return record
@@ -643,6 +719,19 @@ class SqlStorage:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _back_to_reading(held: _HeldReader, conn: sa.Connection) -> None:
+    """A ``reading()`` block's connection after a transaction on it: in autocommit again for the
+    block's reads, or, when the database failed it, given back to the pool."""
+    conn.info["portalkit_write"] = False
+    if not conn.invalidated and not conn.closed:
+        try:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            return
+        except sa.exc.SQLAlchemyError:
+            pass
+    held.release()
 
 
 def _implied_by_cursor(where: dict[str, Any], first: str, after: Any, descending: bool) -> dict[str, Any]:
