@@ -466,18 +466,22 @@ class SqlStorage:
                 yield
             return
         self._give_back_reader()
-        with self._turn(), self._errors():
-            with self.engine.connect() as conn:
-                conn.info["portalkit_write"] = True
+        with self._turn(), self._errors(), self.engine.connect() as conn, self._transaction_on(conn):
+            yield
+
+    @contextmanager
+    def _transaction_on(self, conn: sa.Connection) -> Iterator[None]:
+        """A transaction on ``conn``, the thread's until it ends (reads and writes join it)."""
+        conn.info["portalkit_write"] = True
+        try:
+            with conn.begin():
+                self._local.conn = conn
                 try:
-                    with conn.begin():
-                        self._local.conn = conn
-                        try:
-                            yield
-                        finally:
-                            self._local.conn = None
+                    yield
                 finally:
-                    conn.info["portalkit_write"] = False
+                    self._local.conn = None
+        finally:
+            conn.info["portalkit_write"] = False
 
     @contextmanager
     def _held_transaction(self, held: _HeldReader) -> Iterator[None]:
@@ -491,13 +495,8 @@ class SqlStorage:
         try:
             conn.commit()  # the reads' transaction: in autocommit, nothing is sent
             conn.execution_options(isolation_level=conn.default_isolation_level)
-            conn.info["portalkit_write"] = True
-            with self._errors(), conn.begin():
-                self._local.conn = conn
-                try:
-                    yield
-                finally:
-                    self._local.conn = None
+            with self._errors(), self._transaction_on(conn):
+                yield
         finally:
             _back_to_reading(held, conn)
 
@@ -724,7 +723,6 @@ class SqlStorage:
 def _back_to_reading(held: _HeldReader, conn: sa.Connection) -> None:
     """A ``reading()`` block's connection after a transaction on it: in autocommit again for the
     block's reads, or, when the database failed it, given back to the pool."""
-    conn.info["portalkit_write"] = False
     if not conn.invalidated and not conn.closed:
         try:
             conn.execution_options(isolation_level="AUTOCOMMIT")
