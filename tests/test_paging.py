@@ -106,3 +106,28 @@ def test_a_bad_page_position_or_size_is_refused(enrolled):
     for bad in (0, 201, "10", 2.5, True):
         with pytest.raises(ValidationError):
             w.portal.issues.list(w.alice, w.prop.id, limit=bad)
+
+
+def test_a_cursor_is_found_only_in_its_list_whatever_the_order_and_conditions(world):
+    """The cursor's own row is read under the list's conditions: with no order keys, an id of
+    another company or no record's id seeks nothing (and ``fetch`` says ``NotFound``); a record
+    whose value is missing matches no ``Not``, as SQL says (``ports.satisfies``)."""
+    from portalkit._core.paging import fetch, matches
+    from portalkit.models import Contact
+    from portalkit.ports import Not
+
+    w = world
+    storage = w.portal.storage
+    other = build_world(storage.shared, company_id="other-company")
+    for cursor in (other.alice.id, "0", "zzzz"):
+        with pytest.raises(NotFound):
+            fetch(storage, Contact, order=(), after=cursor, limit=5)
+    assert [c.id for c in fetch(storage, Contact, order=(), after=w.alice.id, limit=50)] == sorted(
+        c.id for c in storage.find(Contact) if c.id > w.alice.id
+    )
+    paid = w.portal.invoices.add(w.staff, w.prop.id, "P-1", "10.00", date(2026, 1, 9), amount_due="0.00")
+    unpaid = w.portal.invoices.add(w.staff, w.prop.id, "U-1", "10.00", date(2026, 1, 9))
+    assert matches(paid, {"paid_on": Not(date(1999, 1, 1))})
+    assert not matches(unpaid, {"paid_on": Not(date(1999, 1, 1))})
+    with pytest.raises(NotFound):
+        fetch(storage, Invoice, order=("number",), after=unpaid.id, limit=5, paid_on=Not(date(1999, 1, 1)))

@@ -608,6 +608,69 @@ def test_a_database_error_in_a_blocks_transaction_gives_its_connection_back(sql_
     assert storage.engine.pool.checkedout() == 0
 
 
+def _kill_other_backends(storage) -> int:
+    """Every other session of the test database ended by the server, as a restart would."""
+    import sqlalchemy as sa
+
+    killer = sa.create_engine(storage.engine.url, poolclass=sa.pool.NullPool)
+    with killer.connect() as conn:
+        ended = conn.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    killer.dispose()
+    return int(ended or 0)
+
+
+def test_a_charge_is_recorded_when_the_database_dropped_the_connection_during_it(pg_storage):
+    """``pay()`` holds its block's connection across the processor's charge (one connection for
+    both transactions). A connection idle that long is pinged before its next use and replaced
+    when the server dropped it (a restart, a failover): the charge's outcome is written, as it
+    was when the second transaction took a connection of its own."""
+    from conftest import invoice
+
+    from portalkit.adapters.payments import FakeProcessor, card_token
+    from portalkit.models import Payment
+
+    class DroppingProcessor(FakeProcessor):
+        def charge(self, request):
+            assert _kill_other_backends(pg_storage) >= 1
+            time.sleep(0.1)  # a charge over the network
+            return super().charge(request)
+
+    pg_storage.truncate_all()
+    w = build_world(pg_storage, processor=DroppingProcessor())
+    w.alice = w.enrol(w.alice)
+    card = w.portal.payments.add_method(w.alice, card_token("4242424242424242", 12, 2030))
+    bill = invoice(w, "INV-7", "300.00")
+    paid = w.portal.payments.pay(w.alice, bill.id, card.id, "100.00", "dropped-during-charge")
+    assert paid.status.value in ("processing", "succeeded")
+    assert pg_storage.get(Payment, paid.id).status == paid.status
+    assert pg_storage.engine.pool.checkedout() == 0
+
+
+def test_a_connection_dropped_inside_a_blocks_transaction_is_the_storages_error(pg_storage):
+    """The server ending the block's connection inside a transaction is ``StorageError`` (no
+    driver error, no connection details), the transaction's writes are gone, and the block's
+    next read takes a fresh connection."""
+    from portalkit.errors import StorageError
+    from portalkit.models import Contact
+
+    pg_storage.truncate_all()
+    w = build_world(pg_storage)
+    with w.portal.page_scope():
+        bob = w.portal.directory.contact(w.bob.id)
+        with pytest.raises(StorageError), w.portal.storage.transaction():
+            w.portal.storage.update(attrs.evolve(bob, first_name="Never"))
+            _kill_other_backends(pg_storage)
+            w.portal.directory.contact(w.bob.id)
+        assert w.portal.directory.contact(w.bob.id).first_name == bob.first_name
+    assert pg_storage.get(Contact, w.bob.id).first_name == bob.first_name
+    assert pg_storage.engine.pool.checkedout() == 0
+
+
 def test_a_failed_read_in_the_block_gives_its_connection_back(sql_world, monkeypatch):
     """A database error on the block's connection is the storage's typed error, and the next
     read takes a fresh connection: one bad read does not spoil the rest of the request."""

@@ -70,6 +70,18 @@ def condition_kind(value: Any) -> str:
     return "null" if value is None else "eq"
 
 
+def satisfies(value: Any, wanted: Any) -> bool:
+    """Whether a stored ``value`` meets one ``find`` condition as SQL applies it: ``In``,
+    ``AtLeast`` and ``Not`` never match a missing value; ``None`` is IS NULL."""
+    if isinstance(wanted, In):
+        return value in wanted.values
+    if isinstance(wanted, AtLeast):
+        return value is not None and value >= wanted.value
+    if isinstance(wanted, Not):
+        return value is not None and value != wanted.value
+    return bool(value == wanted)
+
+
 @runtime_checkable
 class Storage(Protocol):
     """Record storage. Every portal operation runs inside one ``transaction()``.

@@ -16,7 +16,7 @@ import attrs
 from .. import inputs
 from ..errors import NotFound
 from ..i18n import _
-from ..ports import AtLeast, In, Not, Storage, reading
+from ..ports import Storage, reading, satisfies
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -56,19 +56,7 @@ class Page(Sequence[T], Generic[T]):
 
 def matches(record: Any, where: dict[str, Any]) -> bool:
     """Whether ``record`` is one ``find(**where)`` would return."""
-    for name, wanted in where.items():
-        value = getattr(record, name)
-        if isinstance(wanted, In):
-            ok = value in wanted.values
-        elif isinstance(wanted, AtLeast):
-            ok = value is not None and value >= wanted.value
-        elif isinstance(wanted, Not):
-            ok = value != wanted.value
-        else:
-            ok = value == wanted
-        if not ok:
-            return False
-    return True
+    return all(satisfies(getattr(record, name), wanted) for name, wanted in where.items())
 
 
 def limit_of(limit: object) -> int:

@@ -13,7 +13,7 @@ import attrs
 
 from ..errors import Conflict
 from ..models import UNIQUE
-from ..ports import AtLeast, In, Mail, Not
+from ..ports import Mail, satisfies
 from .files import file_key
 
 T = TypeVar("T")
@@ -65,7 +65,7 @@ class MemoryStorage:
 
     def find(self, cls: type[T], **where: Any) -> list[T]:
         with self._lock:
-            return [r for r in self._rows(cls).values() if all(_matches(getattr(r, k), v) for k, v in where.items())]
+            return [r for r in self._rows(cls).values() if all(satisfies(getattr(r, k), v) for k, v in where.items())]
 
     supports_skip_locked = True  # one writer at a time: nothing is ever locked by another
 
@@ -158,17 +158,6 @@ class MemoryStorage:
             rows[record.id] = stored
             self._index(stored, current)
             return stored
-
-
-def _matches(value: Any, wanted: Any) -> bool:
-    """``find``'s conditions, as the SQL storage applies them (a missing value matches no ``Not``)."""
-    if isinstance(wanted, In):
-        return value in wanted.values
-    if isinstance(wanted, AtLeast):
-        return value is not None and value >= wanted.value
-    if isinstance(wanted, Not):
-        return value is not None and value != wanted.value
-    return bool(value == wanted)
 
 
 def _sortable(value: Any) -> Any:

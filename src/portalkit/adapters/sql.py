@@ -18,6 +18,7 @@ import enum
 import hashlib
 import re
 import threading
+import time
 import typing
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -265,7 +266,7 @@ class Mapping:
                     row = t.alias("cursor_row")  # an alias: the same table, not the outer row
                     cursor = sa.bindparam("after_id", type_=t.c.id.type)
                     mine = [row.c.id == cursor, *self._conditions(shape[0], sqlite, row)]
-                    last = sa.tuple_(*(sa.select(row.c[k]).where(*mine).scalar_subquery() for k in keys[:-1]), cursor)
+                    last = sa.tuple_(*(sa.select(row.c[k]).where(*mine).scalar_subquery() for k in keys))
                 position = sa.tuple_(*columns)
                 statement = statement.where(position < last if descending else position > last)
             if columns:
@@ -404,23 +405,56 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     return engine
 
 
+IDLE_PING_SECONDS = 0.05  # a held connection idle longer is pinged before its next use
+
+
 class _HeldReader:
-    """The connection of a ``SqlStorage.reading()`` block, taken from the pool at its first read."""
+    """The connection of a ``SqlStorage.reading()`` block, taken from the pool at its first read.
+
+    The pool pings a connection when it hands it out (``pool_pre_ping``); a block holds its
+    connection between statements. One idle longer than ``IDLE_PING_SECONDS`` — longer than a
+    page's own work between two reads; something outside came in between, such as the
+    processor's charge between ``pay()``'s two transactions — is pinged again before its next
+    use, and replaced when the database no longer answers on it (a restart, a failover), so the
+    write after a charge finds a live connection as it did with one of its own."""
 
     def __init__(self) -> None:
         self._conn: sa.Connection | None = None
+        self._used = 0.0
 
     def connection(self, engine: sa.Engine) -> sa.Connection:
+        conn = self._conn
+        if conn is not None and time.monotonic() - self._used > IDLE_PING_SECONDS and not _answers(conn):
+            self.release()
         if self._conn is None:  # a failure to connect is mapped where the read is (SqlStorage._read)
             self._conn = engine.connect()
             self._conn.info["portalkit_read"] = True
+        self._used = time.monotonic()
         return self._conn
 
     def release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            conn.info["portalkit_read"] = False
+            if not conn.invalidated:  # an invalidated connection's info would reconnect it
+                conn.info["portalkit_read"] = False
             conn.close()
+
+
+def _answers(conn: sa.Connection) -> bool:
+    """Whether the database still answers on ``conn`` (the pool's own ping; SQLite always
+    does); a connection that does not is invalidated, so the pool drops it."""
+    if conn.invalidated or conn.closed:
+        return False
+    if conn.dialect.name == "sqlite":
+        return True
+    try:
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is None or not conn.dialect.do_ping(dbapi):
+            raise ConnectionError("no answer")
+    except Exception:  # any failure: the connection is not trusted again
+        conn.invalidate()
+        return False
+    return True
 
 
 class SqlStorage:
@@ -481,22 +515,26 @@ class SqlStorage:
                 finally:
                     self._local.conn = None
         finally:
-            conn.info["portalkit_write"] = False
+            if not conn.invalidated:  # an invalidated connection's info would reconnect it
+                conn.info["portalkit_write"] = False
 
     @contextmanager
     def _held_transaction(self, held: _HeldReader) -> Iterator[None]:
         """A transaction inside a ``reading()`` block on PostgreSQL, on the block's connection
         (taken now if the block has none yet): out of autocommit for the transaction, back in it
         after. A block's reads and transactions take one connection from the pool, and one ping
-        (``pay()``'s two transactions took two, issue 25). A database error gives the connection
-        back to the pool; the block's next read or transaction takes a fresh one."""
+        (``pay()``'s two transactions around an instant charge took two, issue 25; a charge
+        over the network leaves the connection idle long enough to be pinged again,
+        ``_HeldReader``). A database error gives the connection back to the pool; the block's
+        next read or transaction takes a fresh one."""
         with self._errors():
             conn = held.connection(self._reader)
         try:
-            conn.commit()  # the reads' transaction: in autocommit, nothing is sent
-            conn.execution_options(isolation_level=conn.default_isolation_level)
-            with self._errors(), self._transaction_on(conn):
-                yield
+            with self._errors():
+                conn.commit()  # the reads' transaction: in autocommit, nothing is sent
+                conn.execution_options(isolation_level=conn.default_isolation_level)
+                with self._transaction_on(conn):
+                    yield
         finally:
             _back_to_reading(held, conn)
 
@@ -728,7 +766,7 @@ def _back_to_reading(held: _HeldReader, conn: sa.Connection) -> None:
             conn.execution_options(isolation_level="AUTOCOMMIT")
             return
         except sa.exc.SQLAlchemyError:
-            pass
+            conn.invalidate()
     held.release()
 
 
