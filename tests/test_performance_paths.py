@@ -394,11 +394,21 @@ def test_the_dashboard_reads_its_properties_once(tmp_path):
     assert len([s for s in statements if "FROM pk_property" in s]) == 1, statements
 
 
+def test_the_dashboard_reads_the_settings_the_session_and_its_contact_in_one_statement(tmp_path):
+    """The sign-in check's three records (``ports.expect``): one statement, then the page's
+    lists (properties, payments, plans, visits, open invoices): 6 in all, 8 before."""
+    statements = _dashboard_statements(tmp_path)
+    first = statements[0]
+    assert all(f" {table} AS " in first for table in ("pk_stored_settings", "pk_login_session", "pk_contact"))
+    assert not any("pk_login_session" in s or "FROM pk_contact" in s for s in statements[1:]), statements
+    assert len(statements) == 6, statements
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 25's target: the dashboard reads 9 statements (settings, login session, contact, "
-    "properties, payments, plans, visits, their jobs, open invoices); 3 needs reads that join records "
-    "of several kinds, which the storage port does not offer",
+    reason="issue 25's target: the dashboard reads 6 statements (the settings, the login session and "
+    "its contact in one; properties, payments, plans, visits, open invoices); 3 needs lists of several "
+    "kinds in one statement, which the storage port does not offer",
 )
 def test_the_dashboard_reads_in_three_statements(tmp_path):
     assert len(_dashboard_statements(tmp_path)) <= 3
@@ -669,6 +679,92 @@ def test_a_connection_dropped_inside_a_blocks_transaction_is_the_storages_error(
         assert w.portal.directory.contact(w.bob.id).first_name == bob.first_name
     assert pg_storage.get(Contact, w.bob.id).first_name == bob.first_name
     assert pg_storage.engine.pool.checkedout() == 0
+
+
+# -- records read together (ports.expect) ----------------------------------------------------------------
+def test_expected_records_are_read_in_one_statement_each_taken_once_and_forgotten_at_a_write(sql_world):
+    """``expect`` inside a block: the first ``get`` of one reads them all in one statement (by
+    id, or by the id in an earlier one's field); each later ``get`` takes its record once; a
+    record that is not there is ``None``; another company's is ``None`` to this company; a write
+    or a transaction's edge forgets what was read ahead, and outside a block nothing is kept."""
+    from portalkit.models import Contact, Property, StoredSettings
+    from portalkit.ports import Ref, expect
+
+    w = sql_world
+    shared, mine = w.portal.shared_storage, w.portal.storage
+    other = build_world(shared, company_id="other-company")
+    wanted = [(Property, w.prop.id), (Contact, Ref(0, "primary_contact_id")), (Property, other.prop.id)]
+    wanted += [(StoredSettings, "no-such-company")]
+    with mine.reading():
+        before = shared.statements
+        expect(mine, wanted)
+        assert shared.statements == before  # nothing read until one is asked for
+        prop = mine.get(Property, w.prop.id)
+        assert shared.statements == before + 1
+        assert mine.get(Contact, prop.primary_contact_id) == shared.get(Contact, w.alice.id) != None  # noqa: E711
+        assert mine.get(Property, other.prop.id) is None  # read, and not this company's
+        assert mine.get(StoredSettings, "no-such-company") is None
+        counted = shared.statements
+        assert mine.get(Property, w.prop.id) == prop  # taken once: read again
+        assert shared.statements == counted + 1
+        expect(mine, wanted)
+        mine.get(Property, w.prop.id)
+        w.portal.directory.update_contact(w.staff, w.alice.id, first_name="Alicia")  # a write: forgotten
+        assert mine.get(Contact, w.alice.id).first_name == "Alicia"
+        expect(mine, wanted)
+        with mine.transaction():
+            assert mine.get(Property, w.prop.id) == prop  # read in the transaction, not before it
+        counted = shared.statements
+        mine.get(Contact, w.alice.id)
+        assert shared.statements == counted + 1  # the transaction's reads ahead ended with it
+    expect(mine, wanted)  # outside a block: nothing remembered
+    counted = shared.statements
+    mine.get(Property, w.prop.id)
+    mine.get(Contact, w.alice.id)
+    assert shared.statements == counted + 2
+
+
+def test_a_customer_list_alone_reads_the_settings_and_its_property_in_one_statement(sql_world):
+    """A list called outside a page reads the settings and the property together, then its page:
+    2 statements (3 before); inside a page, where both are known, only its page."""
+    w = sql_world
+    w.alice = w.enrol(w.alice)
+    shared, p = w.portal.shared_storage, w.portal
+    for read in (p.invoices.list, p.proposals.list, p.issues.list, p.reports.list):
+        counted = shared.statements
+        read(w.alice, w.prop.id)
+        assert shared.statements - counted == 2, read
+    with p.page_scope():
+        p.visibility.properties(w.alice)
+        p.settings.current  # noqa: B018
+        for read in (p.invoices.list, p.proposals.list, p.issues.list, p.reports.list):
+            counted = shared.statements
+            read(w.alice, w.prop.id)
+            assert shared.statements - counted == 1, read
+
+
+def test_pay_reads_its_method_the_settings_the_invoice_and_its_property_in_one_statement(sql_world):
+    """``pay()``: one read of what it checks, inside its transaction, then its writes: 4
+    statements (7 before); a paid invoice or another contact's method is still refused."""
+    from conftest import invoice
+
+    from portalkit.adapters.payments import card_token
+    from portalkit.errors import NotFound
+
+    w = sql_world
+    w.alice, w.bob = w.enrol(w.alice), w.enrol(w.bob)
+    card = w.portal.payments.add_method(w.alice, card_token("4242424242424242", 12, 2030))
+    bobs = w.portal.payments.add_method(w.bob, card_token("4242424242424242", 12, 2030))
+    bill = invoice(w, "INV-8", "300.00")
+    w.alice = w.portal.directory.contact(w.alice.id)  # with the processor's customer saved by add_method
+    shared = w.portal.shared_storage
+    counted = shared.statements
+    paid = w.portal.payments.pay(w.alice, bill.id, card.id, "100.00", "one-read")
+    assert paid.status.value in ("processing", "succeeded")
+    assert shared.statements - counted == 4
+    other = invoice(w, "INV-9", "300.00")
+    with pytest.raises(NotFound):
+        w.portal.payments.pay(w.alice, other.id, bobs.id, "100.00", "not-hers")
 
 
 def test_a_failed_read_in_the_block_gives_its_connection_back(sql_world, monkeypatch):

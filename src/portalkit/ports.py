@@ -127,6 +127,26 @@ class Storage(Protocol):
     def delete_many(self, cls: type, ids: Iterable[str]) -> None: ...
 
 
+@attrs.frozen
+class Ref:
+    """In ``expect``: the id held in ``field`` of the record expected at ``index`` (a login
+    session's contact, an invoice's property)."""
+
+    index: int
+    field: str
+
+
+def expect(storage: object, wanted: Sequence[tuple[type, str | Ref]]) -> None:
+    """Tell a storage which records by id (or by a ``Ref`` to an earlier one's field) the block
+    is about to ``get``, where it can read them together: the first ``get`` of any of them reads
+    them all in one statement, and each later ``get`` of one of them takes the record read then,
+    once. A storage that cannot is not told (each is read by its own ``get``). Nothing is read
+    unless one of them is asked for, so a caller may expect what it might not need."""
+    told = getattr(storage, "expect", None)
+    if told is not None and wanted:
+        told(list(wanted))
+
+
 def reading(storage: object) -> AbstractContextManager[None]:
     """``storage.reading()`` where the storage offers it (a block's reads on one connection),
     else nothing."""

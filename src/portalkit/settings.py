@@ -50,6 +50,12 @@ class Settings:
             pinned = self._local.config = self._read()
         return pinned
 
+    def expected(self) -> list[tuple[type, str]]:
+        """The settings' record for ``ports.expect`` when ``current`` would read it next (not
+        pinned, or pinned and not read yet), so it is read with the records a block reads first."""
+        pinned = getattr(self._local, "config", None)
+        return [(StoredSettings, self.company_id)] if pinned is None or pinned is _UNREAD else []
+
     @contextmanager
     def pinned(self) -> Iterator[None]:
         """Read the settings once, when first needed, and use them until the block ends (nested

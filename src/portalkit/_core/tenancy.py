@@ -17,7 +17,7 @@ import attrs
 
 from ..errors import Conflict, ValidationError
 from ..inputs import is_identifier
-from ..ports import Storage, reading
+from ..ports import Ref, Storage, expect, reading
 
 T = TypeVar("T")
 
@@ -78,6 +78,11 @@ class CompanyStorage:
             **where,
             company_id=self.company_id,
         )
+
+    def expect(self, wanted: list[tuple[type, str | Ref]]) -> None:
+        """``ports.expect`` on the shared storage; what is read is still the company's or
+        ``None`` to ``get``."""
+        expect(self.shared, wanted)
 
     def seek_page(
         self,

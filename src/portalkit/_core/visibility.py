@@ -18,7 +18,7 @@ from ..config import PortalConfig
 from ..errors import NotFound, PermissionDenied
 from ..i18n import N_, _
 from ..models import Contact, Invoice, Issue, Job, PortalStatus, Property, Proposal, ReportKind
-from ..ports import Storage
+from ..ports import Storage, expect
 from ..settings import Settings
 
 J = TypeVar("J", Proposal, Issue, Job)
@@ -169,6 +169,15 @@ class Visibility:
         if prop is None or not property_visible(contact, prop):
             raise NotFound(_("No such property."))
         return prop
+
+    def require_list(self, contact: Contact, section: Section, property_id: str) -> Property:
+        """A property's list of ``section``: the view shown to the contact (VIS-3, VIS-4) and the
+        property theirs (VIS-1). Outside a page's scope the settings (if not read yet) and the
+        property are read in one statement (``ports.expect``, issue 25)."""
+        if getattr(self._local, "seen", None) is None and inputs.is_identifier(property_id):
+            expect(self._storage, [*self._settings.expected(), (Property, property_id)])
+        self.require_section(contact, section)
+        return self.require_property(contact, property_id)
 
     def require_invoice(self, contact: Contact, invoice_id: str) -> tuple[Invoice, Property]:
         invoice = self._get(Invoice, invoice_id)

@@ -33,7 +33,7 @@ from ..i18n import N_, _
 from ..models import Contact, HistoryKind, LoginSession, PortalStatus
 from ..notify import Address, Notifier
 from ..notify._outbox import Outbox
-from ..ports import Clock, Storage
+from ..ports import Clock, Ref, Storage, expect
 from ..settings import Settings
 from ._email_change import EmailChanges
 from ._invitations import Invitations
@@ -191,6 +191,8 @@ class Accounts:
             session_id, epoch = self._signer.verify(SESSION, token, SESSION_LIFETIME)
         except InvalidToken as exc:
             raise SessionExpired() from exc
+        ahead = self._settings.expected()  # the settings, the session and its contact: one read
+        expect(self._storage, [*ahead, (LoginSession, session_id), (Contact, Ref(len(ahead), "contact_id"))])
         self._require_enabled()
         login = self._storage.get(LoginSession, session_id)
         contact = self._storage.get(Contact, login.contact_id) if login else None

@@ -36,7 +36,7 @@ from sqlalchemy.pool import StaticPool
 from .._core.serialization import converter, record_maker, unwrap_optional
 from ..errors import Conflict, database_error
 from ..models import INDEXED, NULL_INDEXED, RECORD_TYPES, UNIQUE
-from ..ports import AtLeast, In, Not, condition_kind
+from ..ports import AtLeast, In, Not, Ref, condition_kind
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -149,6 +149,7 @@ class Mapping:
     partial_nulls: frozenset[str] = frozenset()  # columns whose IS NULL rows have a partial index
     select_one: Any = attrs.field(init=False)
     _names: tuple[str, ...] = attrs.field(init=False)
+    id_at: int = attrs.field(init=False)  # where the id is in a row
     _make: Any = attrs.field(init=False)
     _unstructured: tuple[tuple[str, Any], ...] = attrs.field(init=False)
     _queries: dict[tuple[Any, ...], Any] = attrs.field(init=False, factory=dict)
@@ -160,6 +161,7 @@ class Mapping:
         object.__setattr__(self, "select_one", sa.select(t).where(t.c.id == sa.bindparam("id")))
         object.__setattr__(self, "select_many", sa.select(t).where(t.c.id.in_(sa.bindparam("ids", expanding=True))))
         object.__setattr__(self, "_names", tuple(c.name for c in t.c))
+        object.__setattr__(self, "id_at", self._names.index("id"))
         hints = typing.get_type_hints(self.cls)
         stored = [name for name in self._names if name not in self.native]
         object.__setattr__(self, "_make", record_maker(self.cls, self._names, stored))
@@ -369,6 +371,8 @@ def build_metadata() -> tuple[sa.MetaData, dict[type, Mapping]]:
 
 
 METADATA, MAPPINGS = build_metadata()
+_TOGETHER: dict[tuple[Any, ...], Any] = {}  # SqlStorage.expect's statements, one per shape
+_NOT_AHEAD = object()  # a get that was not read ahead
 
 
 # -- the storage -----------------------------------------------------------------------------
@@ -505,8 +509,10 @@ class SqlStorage:
 
     @contextmanager
     def _transaction_on(self, conn: sa.Connection) -> Iterator[None]:
-        """A transaction on ``conn``, the thread's until it ends (reads and writes join it)."""
+        """A transaction on ``conn``, the thread's until it ends (reads and writes join it);
+        what was read ahead before it is not used in it, nor what was read ahead in it after."""
         conn.info["portalkit_write"] = True
+        self._forget_expected()
         try:
             with conn.begin():
                 self._local.conn = conn
@@ -515,6 +521,7 @@ class SqlStorage:
                 finally:
                     self._local.conn = None
         finally:
+            self._forget_expected()
             if not conn.invalidated:  # an invalidated connection's info would reconnect it
                 conn.info["portalkit_write"] = False
 
@@ -613,6 +620,7 @@ class SqlStorage:
         try:
             yield
         finally:
+            self._forget_expected()
             self._local.reader = None
             held.release()
 
@@ -626,6 +634,10 @@ class SqlStorage:
 
     # -- records --------------------------------------------------------------------------
     def get(self, cls: type[T], id: str) -> T | None:
+        ahead = self._read_ahead(cls, id)
+        if ahead is not _NOT_AHEAD:
+            found: T | None = ahead
+            return found
         m = MAPPINGS[cls]
         with self._read() as conn:
             row = conn.execute(m.select_one, {"id": id}).first()
@@ -679,6 +691,71 @@ class SqlStorage:
             rows = conn.execute(statement, params).all()
         return [m.from_row(r) for r in rows]
 
+    # -- records expected together (ports.expect) --------------------------------------------------
+    def expect(self, wanted: list[tuple[type, str | Ref]]) -> None:
+        """``ports.expect`` inside a block (``reading()`` or a transaction): the first ``get`` of
+        one of ``wanted`` reads them all in one statement, a LEFT JOIN of each record's row by
+        its id (or by the id in a field of an earlier one, ``Ref``) to a one-row base, and each
+        later ``get`` of one of them takes it, once (issue 25: a list alone read the settings and
+        its property in two statements, ``pay()`` four records in four, a page's sign-in three).
+        Forgotten at any write and at the block's or transaction's edge, so nothing read ahead
+        outlives what could have changed it. Outside a block nothing is remembered."""
+        for n, (cls, key) in enumerate(wanted):
+            if isinstance(key, Ref) and not (
+                0 <= key.index < n and key.field in MAPPINGS[wanted[key.index][0]].table.c
+            ):
+                raise ValueError(f"{key} does not name a field of an earlier record")
+            if cls not in MAPPINGS:
+                raise ValueError(f"{cls.__name__} is no record type")
+        if getattr(self._local, "conn", None) is None and getattr(self._local, "reader", None) is None:
+            return
+        self._local.expected = wanted
+        self._local.ahead = None
+
+    def _forget_expected(self) -> None:
+        self._local.expected = self._local.ahead = None
+
+    def _read_ahead(self, cls: type, id: str) -> Any:
+        """The record ``get`` would read, when it was expected (read now with the others, at the
+        first ``get`` of one of them); ``_NOT_AHEAD`` otherwise."""
+        expected = getattr(self._local, "expected", None)
+        if expected is not None and any(c is cls and k == id for c, k in expected):
+            self._local.expected = None
+            self._local.ahead = self._read_together(expected)
+        ahead: dict[tuple[type, str], Any] | None = getattr(self._local, "ahead", None)
+        return _NOT_AHEAD if not ahead else ahead.pop((cls, id), _NOT_AHEAD)
+
+    def _read_together(self, wanted: list[tuple[type, str | Ref]]) -> dict[tuple[type, str], Any]:
+        shape = tuple((cls, (key.index, key.field) if isinstance(key, Ref) else None) for cls, key in wanted)
+        statement = _TOGETHER.get(shape)
+        if statement is None:
+            joined: Any = sa.select(sa.literal(1).label("one")).subquery("base")
+            aliases: list[Any] = []
+            for n, (cls, ref) in enumerate(shape):
+                alias = MAPPINGS[cls].table.alias(f"r{n}")
+                by = aliases[ref[0]].c[ref[1]] if ref else sa.bindparam(f"k{n}", type_=alias.c.id.type)
+                joined = joined.outerjoin(alias, alias.c.id == by)
+                aliases.append(alias)
+            statement = sa.select(*aliases).select_from(joined)
+            if len(_TOGETHER) > 256:
+                _TOGETHER.clear()
+            _TOGETHER[shape] = statement
+        params = {f"k{n}": key for n, (_cls, key) in enumerate(wanted) if not isinstance(key, Ref)}
+        with self._read() as conn:
+            found = conn.execute(statement, params).one()
+        read: dict[tuple[type, str], Any] = {}
+        start = 0
+        for cls, key in wanted:
+            m = MAPPINGS[cls]
+            values = found[start : start + len(m.table.c)]
+            start += len(m.table.c)
+            id = values[m.id_at]
+            if id is not None:
+                read[(cls, id)] = m.from_row(values)
+            elif not isinstance(key, Ref):
+                read[(cls, key)] = None  # no such record: ``get`` would say None too
+        return read
+
     def seek_page(
         self,
         cls: type[T],
@@ -711,6 +788,7 @@ class SqlStorage:
         return record
 
     def insert_many(self, records: Iterable[Any], *, skip_existing: bool = False) -> None:
+        self._forget_expected()
         by_type: dict[type, list[dict[str, Any]]] = {}
         for record in records:
             by_type.setdefault(type(record), []).append(MAPPINGS[type(record)].to_row(record))
@@ -723,6 +801,7 @@ class SqlStorage:
 
     def update_many(self, records: list[Any]) -> list[Any]:
         """Compare-and-swap every record, in one round trip where the driver counts rows per batch."""
+        self._forget_expected()
         if not records:
             return []
         m = MAPPINGS[type(records[0])]
@@ -742,6 +821,7 @@ class SqlStorage:
         return stored
 
     def delete_many(self, cls: type, ids: Iterable[str]) -> None:
+        self._forget_expected()
         t, ids = MAPPINGS[cls].table, list(ids)
         with self._conn() as conn, self._errors():
             for start in range(0, len(ids), 500):

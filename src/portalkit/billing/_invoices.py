@@ -208,9 +208,7 @@ class Invoices:
         """PAY-1: Open (by due date), Paid in last 6 months or All paid (latest paid first), for
         one property; one page of it (``paging``)."""
         with self._settings.pinned():
-            vis = self._visibility
-            vis.require_section(contact, Section.INVOICES)
-            prop = vis.require_property(contact, property_id)
+            prop = self._visibility.require_list(contact, Section.INVOICES, property_id)
             which = inputs.member(which, InvoiceFilter, "filter")
             where: dict[str, Any] = {"property_id": prop.id, "archived": False}
             if contact.id not in (prop.primary_contact_id, prop.billing_contact_id):

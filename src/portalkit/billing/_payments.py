@@ -81,7 +81,9 @@ from ..ports import (
     MethodDetails,
     PaymentProcessor,
     ProcessorEvent,
+    Ref,
     Storage,
+    expect,
 )
 from ..settings import Settings
 from . import _tips as tips
@@ -537,6 +539,7 @@ class Payments:
             with self._uow():  # a refusal in here (bad amount, paid invoice, ...) rolls everything back
                 if check is not None:
                     check()
+                self._expect_payable(method_id, invoice_id)
                 method = self._own_method(contact, method_id)
                 invoice = self._payable(contact, invoice_id)  # fresh, inside the transaction
                 customer = not autopay_attempt and instalment_id is None  # the pay page or the API, not the worker
@@ -608,6 +611,14 @@ class Payments:
         if payment.contact_id != contact.id or payment.invoice_id != invoice_id:
             raise ValidationError(_("That idempotency key belongs to another payment."), field="idempotency_key")
         return payment
+
+    def _expect_payable(self, method_id: object, invoice_id: object) -> None:
+        """The method, the settings (if not read yet), the invoice and its property, read in one
+        statement at the first of their reads, inside the payment's transaction (``ports.expect``,
+        issue 25: four statements before)."""
+        if inputs.is_identifier(method_id) and inputs.is_identifier(invoice_id):
+            ahead = [(PaymentMethod, method_id), *self._settings.expected(), (Invoice, invoice_id)]
+            expect(self._storage, [*ahead, (Property, Ref(len(ahead) - 1, "property_id"))])
 
     def _payable(self, contact: Contact, invoice_id: str) -> Invoice:
         self._require_payments(contact)

@@ -162,8 +162,7 @@ class Issues:
         """ISS-1: Open or Closed issues of one property, most recently updated first; one page."""
         vis = self._visibility
         with self._settings.pinned():  # the checks' reads and the page's on one connection
-            vis.require_section(contact, Section.ISSUES)
-            prop = vis.require_property(contact, property_id)
+            prop = vis.require_list(contact, Section.ISSUES, property_id)
             which = inputs.member(which, IssueFilter, "filter")
             status = IssueStatus.OPEN if which is IssueFilter.OPEN else IssueStatus.CLOSED
             where: dict[str, Any] = {"property_id": prop.id, "status": status}

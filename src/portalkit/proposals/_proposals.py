@@ -361,20 +361,18 @@ class Proposals:
     ) -> Page[ProposalRow]:
         """PRO-1: Open (not won, start within the window) or Work-In-Process, by start date; one page."""
         with self._settings.pinned():
-            return self._list(contact, property_id, which, after, limit, self._settings.current)
+            prop = self._visibility.require_list(contact, Section.PROPOSALS, property_id)
+            return self._list(contact, prop, which, after, limit, self._settings.current)
 
     def _list(
         self,
         contact: Contact,
-        property_id: str,
+        prop: Property,
         which: ProposalFilter,
         after: str | None,
         limit: int,
         config: PortalConfig,
     ) -> Page[ProposalRow]:
-        vis = self._visibility
-        vis.require_section(contact, Section.PROPOSALS)
-        prop = vis.require_property(contact, property_id)
         where: dict[str, Any] = {"property_id": prop.id, "archived": False}
         if inputs.member(which, ProposalFilter, "filter") is ProposalFilter.OPEN:
             earliest = self._clock.now().date() - timedelta(days=config.proposal_window_days)

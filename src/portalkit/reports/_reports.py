@@ -131,8 +131,7 @@ class Reports:
     ) -> Page[Report]:
         """VIS-3: the property's reports of the kinds the contact may see, latest visit first."""
         with self._settings.pinned():  # the checks' reads and the page's on one connection
-            self._visibility.require_section(contact, Section.REPORTS)
-            prop = self._visibility.require_property(contact, property_id)
+            prop = self._visibility.require_list(contact, Section.REPORTS, property_id)
             return fetch(
                 self._storage,
                 Report,
