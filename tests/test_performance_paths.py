@@ -683,10 +683,13 @@ def test_a_connection_dropped_inside_a_blocks_transaction_is_the_storages_error(
 
 # -- records read together (ports.expect) ----------------------------------------------------------------
 def test_expected_records_are_read_in_one_statement_each_taken_once_and_forgotten_at_a_write(sql_world):
-    """``expect`` inside a block: the first ``get`` of one reads them all in one statement (by
-    id, or by the id in an earlier one's field); each later ``get`` takes its record once; a
-    record that is not there is ``None``; another company's is ``None`` to this company; a write
-    or a transaction's edge forgets what was read ahead, and outside a block nothing is kept."""
+    """``with expect(...)`` inside a block: the first ``get`` of one reads them all in one
+    statement (by id, or by the id in an earlier one's field); each later ``get`` takes its
+    record once; a record that is not there is ``None``; another company's is ``None`` to this
+    company. The ``with`` block's end (an error included), a write or a transaction's edge
+    forgets what was read ahead; outside a block, or with an id that is no string, nothing is
+    kept; a ``Ref`` must name a text field of an earlier record."""
+    from portalkit.errors import PortalError
     from portalkit.models import Contact, Property, StoredSettings
     from portalkit.ports import Ref, expect
 
@@ -695,33 +698,49 @@ def test_expected_records_are_read_in_one_statement_each_taken_once_and_forgotte
     other = build_world(shared, company_id="other-company")
     wanted = [(Property, w.prop.id), (Contact, Ref(0, "primary_contact_id")), (Property, other.prop.id)]
     wanted += [(StoredSettings, "no-such-company")]
-    with mine.reading():
+
+    def reads(*calls) -> int:
         before = shared.statements
-        expect(mine, wanted)
-        assert shared.statements == before  # nothing read until one is asked for
-        prop = mine.get(Property, w.prop.id)
-        assert shared.statements == before + 1
-        assert mine.get(Contact, prop.primary_contact_id) == shared.get(Contact, w.alice.id) != None  # noqa: E711
-        assert mine.get(Property, other.prop.id) is None  # read, and not this company's
-        assert mine.get(StoredSettings, "no-such-company") is None
-        counted = shared.statements
-        assert mine.get(Property, w.prop.id) == prop  # taken once: read again
-        assert shared.statements == counted + 1
-        expect(mine, wanted)
-        mine.get(Property, w.prop.id)
-        w.portal.directory.update_contact(w.staff, w.alice.id, first_name="Alicia")  # a write: forgotten
-        assert mine.get(Contact, w.alice.id).first_name == "Alicia"
-        expect(mine, wanted)
-        with mine.transaction():
-            assert mine.get(Property, w.prop.id) == prop  # read in the transaction, not before it
-        counted = shared.statements
-        mine.get(Contact, w.alice.id)
-        assert shared.statements == counted + 1  # the transaction's reads ahead ended with it
-    expect(mine, wanted)  # outside a block: nothing remembered
-    counted = shared.statements
-    mine.get(Property, w.prop.id)
-    mine.get(Contact, w.alice.id)
-    assert shared.statements == counted + 2
+        for call in calls:
+            call()
+        return shared.statements - before
+
+    with mine.reading():
+        with expect(mine, wanted):
+            assert reads() == 0  # nothing read until one is asked for
+            prop = mine.get(Property, w.prop.id)
+            assert (
+                reads(
+                    lambda: mine.get(Contact, prop.primary_contact_id) == shared.get(Contact, w.alice.id) != None,  # noqa: E711
+                )
+                == 1
+            )  # the shared storage's own get reads; the company's took the one read ahead
+            assert mine.get(Property, other.prop.id) is None  # read, and not this company's
+            assert mine.get(StoredSettings, "no-such-company") is None
+            assert reads(lambda: mine.get(Property, w.prop.id)) == 1  # taken once: read again
+        with pytest.raises(PortalError), expect(mine, wanted):
+            mine.get(Property, w.prop.id)
+            raise PortalError("refused before the contact was taken")
+        w.portal.directory.update_contact(w.staff, w.alice.id, last_name="Later")
+        assert mine.get(Contact, w.alice.id).last_name == "Later"  # the block's end forgot it
+        with expect(mine, wanted):
+            mine.get(Property, w.prop.id)
+            w.portal.directory.update_contact(w.staff, w.alice.id, first_name="Alicia")  # a write: forgotten
+            assert mine.get(Contact, w.alice.id).first_name == "Alicia"
+        with mine.transaction(), expect(mine, wanted):  # expected inside the transaction: read in it
+            assert reads(lambda: mine.get(Property, w.prop.id), lambda: mine.get(Contact, w.alice.id)) == 1
+        with expect(mine, wanted), mine.transaction():  # expected before it: not used in it
+            assert reads(lambda: mine.get(Property, w.prop.id), lambda: mine.get(Contact, w.alice.id)) == 2
+        with expect(mine, wanted):
+            mine.get(Property, w.prop.id)
+            with mine.transaction():
+                assert reads(lambda: mine.get(Contact, w.alice.id)) == 1  # not what was read before it
+        with expect(mine, [(Property, ["not", "an", "id"]), (Property, w.prop.id)]):
+            assert reads(lambda: mine.get(Property, w.prop.id)) == 1
+        with pytest.raises(ValueError), expect(mine, [(Property, w.prop.id), (Contact, Ref(0, "version"))]):
+            pass
+    with expect(mine, wanted):  # outside a block: nothing remembered
+        assert reads(lambda: mine.get(Property, w.prop.id), lambda: mine.get(Contact, w.alice.id)) == 2
 
 
 def test_a_customer_list_alone_reads_the_settings_and_its_property_in_one_statement(sql_world):

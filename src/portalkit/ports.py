@@ -136,15 +136,15 @@ class Ref:
     field: str
 
 
-def expect(storage: object, wanted: Sequence[tuple[type, str | Ref]]) -> None:
-    """Tell a storage which records by id (or by a ``Ref`` to an earlier one's field) the block
-    is about to ``get``, where it can read them together: the first ``get`` of any of them reads
-    them all in one statement, and each later ``get`` of one of them takes the record read then,
-    once. A storage that cannot is not told (each is read by its own ``get``). Nothing is read
-    unless one of them is asked for, so a caller may expect what it might not need."""
+def expect(storage: object, wanted: Sequence[tuple[type, str | Ref]]) -> AbstractContextManager[None]:
+    """``with expect(storage, wanted):`` tells a storage which records by id (or by a ``Ref`` to
+    an earlier one's field) the ``with`` block is about to ``get``, where it can read them
+    together: the first ``get`` of any of them reads them all in one statement, and each later
+    ``get`` of one of them takes the record read then, once; what is not taken is forgotten when
+    the block ends. A storage that cannot is not told (each is read by its own ``get``). Nothing
+    is read unless one of them is asked for, so a caller may expect what it might not need."""
     told = getattr(storage, "expect", None)
-    if told is not None and wanted:
-        told(list(wanted))
+    return told(list(wanted)) if told is not None and wanted else nullcontext()
 
 
 def reading(storage: object) -> AbstractContextManager[None]:

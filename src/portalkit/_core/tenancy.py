@@ -79,10 +79,10 @@ class CompanyStorage:
             company_id=self.company_id,
         )
 
-    def expect(self, wanted: list[tuple[type, str | Ref]]) -> None:
+    def expect(self, wanted: list[tuple[type, str | Ref]]) -> AbstractContextManager[None]:
         """``ports.expect`` on the shared storage; what is read is still the company's or
         ``None`` to ``get``."""
-        expect(self.shared, wanted)
+        return expect(self.shared, wanted)
 
     def seek_page(
         self,

@@ -174,10 +174,12 @@ class Visibility:
         """A property's list of ``section``: the view shown to the contact (VIS-3, VIS-4) and the
         property theirs (VIS-1). Outside a page's scope the settings (if not read yet) and the
         property are read in one statement (``ports.expect``, issue 25)."""
+        wanted: list[tuple[type, str]] = []
         if getattr(self._local, "seen", None) is None and inputs.is_identifier(property_id):
-            expect(self._storage, [*self._settings.expected(), (Property, property_id)])
-        self.require_section(contact, section)
-        return self.require_property(contact, property_id)
+            wanted = [*self._settings.expected(), (Property, property_id)]
+        with expect(self._storage, wanted):
+            self.require_section(contact, section)
+            return self.require_property(contact, property_id)
 
     def require_invoice(self, contact: Contact, invoice_id: str) -> tuple[Invoice, Property]:
         invoice = self._get(Invoice, invoice_id)

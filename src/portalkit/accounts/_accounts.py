@@ -192,10 +192,10 @@ class Accounts:
         except InvalidToken as exc:
             raise SessionExpired() from exc
         ahead = self._settings.expected()  # the settings, the session and its contact: one read
-        expect(self._storage, [*ahead, (LoginSession, session_id), (Contact, Ref(len(ahead), "contact_id"))])
-        self._require_enabled()
-        login = self._storage.get(LoginSession, session_id)
-        contact = self._storage.get(Contact, login.contact_id) if login else None
+        with expect(self._storage, [*ahead, (LoginSession, session_id), (Contact, Ref(len(ahead), "contact_id"))]):
+            self._require_enabled()
+            login = self._storage.get(LoginSession, session_id)
+            contact = self._storage.get(Contact, login.contact_id) if login else None
         if (
             contact is None
             or contact.credential_epoch != epoch

@@ -692,25 +692,35 @@ class SqlStorage:
         return [m.from_row(r) for r in rows]
 
     # -- records expected together (ports.expect) --------------------------------------------------
-    def expect(self, wanted: list[tuple[type, str | Ref]]) -> None:
-        """``ports.expect`` inside a block (``reading()`` or a transaction): the first ``get`` of
-        one of ``wanted`` reads them all in one statement, a LEFT JOIN of each record's row by
-        its id (or by the id in a field of an earlier one, ``Ref``) to a one-row base, and each
-        later ``get`` of one of them takes it, once (issue 25: a list alone read the settings and
-        its property in two statements, ``pay()`` four records in four, a page's sign-in three).
-        Forgotten at any write and at the block's or transaction's edge, so nothing read ahead
-        outlives what could have changed it. Outside a block nothing is remembered."""
+    @contextmanager
+    def expect(self, wanted: list[tuple[type, str | Ref]]) -> Iterator[None]:
+        """``ports.expect`` inside a block (``reading()`` or a transaction), for the ``with``
+        block it opens: the first ``get`` of one of ``wanted`` reads them all in one statement,
+        a LEFT JOIN of each record's row by its id (or by the id in a text field of an earlier
+        one, ``Ref``) to a one-row base, and each later ``get`` of one of them takes it, once
+        (issue 25: a list alone read the settings and its property in two statements, ``pay()``
+        four records in four, a page's sign-in three). What was read ahead and not taken is
+        forgotten when the ``with`` block ends (an error in it included), at any write and at a
+        transaction's edge, so nothing read ahead outlives the few lines that asked for it.
+        Outside a block, or with an id that is no string, nothing is remembered."""
         for n, (cls, key) in enumerate(wanted):
-            if isinstance(key, Ref) and not (
-                0 <= key.index < n and key.field in MAPPINGS[wanted[key.index][0]].table.c
-            ):
-                raise ValueError(f"{key} does not name a field of an earlier record")
             if cls not in MAPPINGS:
                 raise ValueError(f"{cls.__name__} is no record type")
-        if getattr(self._local, "conn", None) is None and getattr(self._local, "reader", None) is None:
+            if isinstance(key, Ref) and not (
+                0 <= key.index < n
+                and key.field in MAPPINGS[wanted[key.index][0]].table.c
+                and isinstance(MAPPINGS[wanted[key.index][0]].table.c[key.field].type, sa.Text)
+            ):
+                raise ValueError(f"{key} does not name a text field of an earlier record")
+        in_block = getattr(self._local, "conn", None) is not None or getattr(self._local, "reader", None) is not None
+        if not in_block or not all(isinstance(key, (str, Ref)) for _cls, key in wanted):
+            yield
             return
-        self._local.expected = wanted
-        self._local.ahead = None
+        self._local.expected, self._local.ahead = wanted, None
+        try:
+            yield
+        finally:
+            self._forget_expected()
 
     def _forget_expected(self) -> None:
         self._local.expected = self._local.ahead = None
@@ -830,6 +840,7 @@ class SqlStorage:
     # -- maintenance ----------------------------------------------------------------------
     def truncate_all(self) -> None:
         """Empty every table (tests)."""
+        self._forget_expected()
         with self.transaction(), self._conn() as conn:
             for table in reversed(METADATA.sorted_tables):
                 conn.execute(table.delete())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -539,9 +540,9 @@ class Payments:
             with self._uow():  # a refusal in here (bad amount, paid invoice, ...) rolls everything back
                 if check is not None:
                     check()
-                self._expect_payable(method_id, invoice_id)
-                method = self._own_method(contact, method_id)
-                invoice = self._payable(contact, invoice_id)  # fresh, inside the transaction
+                with self._expect_payable(method_id, invoice_id):
+                    method = self._own_method(contact, method_id)
+                    invoice = self._payable(contact, invoice_id)  # fresh, inside the transaction
                 customer = not autopay_attempt and instalment_id is None  # the pay page or the API, not the worker
                 quote = self._quote(invoice, method, value, by_customer=customer)  # no overpaying a changed invoice
                 payment = self._storage.insert(
@@ -612,13 +613,17 @@ class Payments:
             raise ValidationError(_("That idempotency key belongs to another payment."), field="idempotency_key")
         return payment
 
-    def _expect_payable(self, method_id: object, invoice_id: object) -> None:
+    def _expect_payable(self, method_id: object, invoice_id: object) -> AbstractContextManager[None]:
         """The method, the settings (if not read yet), the invoice and its property, read in one
         statement at the first of their reads, inside the payment's transaction (``ports.expect``,
         issue 25: four statements before)."""
-        if inputs.is_identifier(method_id) and inputs.is_identifier(invoice_id):
-            ahead = [(PaymentMethod, method_id), *self._settings.expected(), (Invoice, invoice_id)]
-            expect(self._storage, [*ahead, (Property, Ref(len(ahead) - 1, "property_id"))])
+        if not (isinstance(method_id, str) and inputs.is_identifier(method_id)) or not (
+            isinstance(invoice_id, str) and inputs.is_identifier(invoice_id)
+        ):
+            return nullcontext()
+        ahead: list[tuple[type, str | Ref]] = [(PaymentMethod, method_id), *self._settings.expected()]
+        ahead.append((Invoice, invoice_id))
+        return expect(self._storage, [*ahead, (Property, Ref(len(ahead) - 1, "property_id"))])
 
     def _payable(self, contact: Contact, invoice_id: str) -> Invoice:
         self._require_payments(contact)
