@@ -736,6 +736,8 @@ class SqlStorage:
         return _NOT_AHEAD if not ahead else ahead.pop((cls, id), _NOT_AHEAD)
 
     def _read_together(self, wanted: list[tuple[type, str | Ref]]) -> dict[tuple[type, str], Any]:
+        """The expected records by (type, id), in one statement: each one's row LEFT JOINed by
+        its id to a one-row base; a row that is not there is ``None`` (under the id asked for)."""
         shape = tuple((cls, (key.index, key.field) if isinstance(key, Ref) else None) for cls, key in wanted)
         statement = _TOGETHER.get(shape)
         if statement is None:
