@@ -95,15 +95,15 @@ def _after(
     given by its id (``seek_page``), else the cursor's record read, then the page after it. The
     cursor is read when the seek finds nothing too, to tell the list's end from an id that is no
     record of the list (``NotFound``)."""
-    if not inputs.is_identifier(after):
-        raise NotFound(_("This page of the list is no longer there; start from the first page."))
     seek = getattr(storage, "seek_page", None)
     found: list[R] | None = None
-    if seek is not None:
-        found = seek(cls, after, order=order, limit=limit, descending=descending, **where)
-        if found:
-            return found
-    start = storage.get(cls, after)
+    start = None
+    if inputs.is_identifier(after):
+        if seek is not None:
+            found = seek(cls, after, order=order, limit=limit, descending=descending, **where)
+            if found:
+                return found
+        start = storage.get(cls, after)
     if start is None or not matches(start, where):
         raise NotFound(_("This page of the list is no longer there; start from the first page."))
     if found is not None:  # sought, and the list ends at the cursor

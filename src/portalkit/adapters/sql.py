@@ -261,14 +261,15 @@ class Mapping:
             t = self.table
             statement = sa.select(t).where(*self._conditions(shape[0], sqlite))
             columns = [t.c[k] for k in keys]
-            if after is not None or after_id is not None:
-                if after is not None:
-                    last = sa.tuple_(*(sa.bindparam(f"a_{n}", type_=c.type) for n, c in enumerate(columns)))
-                else:
-                    row = t.alias("cursor_row")  # an alias: the same table, not the outer row
-                    cursor = sa.bindparam("after_id", type_=t.c.id.type)
-                    mine = [row.c.id == cursor, *self._conditions(shape[0], sqlite, row)]
-                    last = sa.tuple_(*(sa.select(row.c[k]).where(*mine).scalar_subquery() for k in keys))
+            last = None
+            if after is not None:
+                last = sa.tuple_(*(sa.bindparam(f"a_{n}", type_=c.type) for n, c in enumerate(columns)))
+            elif after_id is not None:
+                row = t.alias("cursor_row")  # an alias: the same table, not the outer row
+                cursor = sa.bindparam("after_id", type_=t.c.id.type)
+                mine = [row.c.id == cursor, *self._conditions(shape[0], sqlite, row)]
+                last = sa.tuple_(*(sa.select(row.c[k]).where(*mine).scalar_subquery() for k in keys))
+            if last is not None:
                 position = sa.tuple_(*columns)
                 statement = statement.where(position < last if descending else position > last)
             if columns:
@@ -498,14 +499,19 @@ class SqlStorage:
         if getattr(self._local, "conn", None) is not None:
             yield
             return
-        held: _HeldReader | None = getattr(self._local, "reader", None)
-        if held is not None and not self._sqlite:
+        held = self._block_connection()
+        if held is not None:
             with self._held_transaction(held):
                 yield
             return
         self._give_back_reader()
         with self._turn(), self._errors(), self.engine.connect() as conn, self._transaction_on(conn):
             yield
+
+    def _block_connection(self) -> _HeldReader | None:
+        """The ``reading()`` block's connection, where the block's transactions and writes run
+        on it too (PostgreSQL; SQLite's writers take a connection of their own)."""
+        return None if self._sqlite else getattr(self._local, "reader", None)
 
     @contextmanager
     def _transaction_on(self, conn: sa.Connection) -> Iterator[None]:
@@ -555,12 +561,15 @@ class SqlStorage:
 
     @contextmanager
     def _conn(self) -> Iterator[sa.Connection]:
+        """The connection every write runs on: the transaction's, else a transaction of its own.
+        A write forgets what was read ahead (``expect``): nothing read before it is taken after."""
+        self._forget_expected()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             yield conn
             return
-        held: _HeldReader | None = getattr(self._local, "reader", None)
-        if held is not None and not self._sqlite:  # a write alone in a block: on the block's connection
+        held = self._block_connection()
+        if held is not None:  # a write alone in a block: on the block's connection
             with self._held_transaction(held):
                 yield self._local.conn
             return
@@ -652,12 +661,16 @@ class SqlStorage:
                     found[record.id] = record
         return found
 
-    def find(self, cls: type[T], **where: Any) -> list[T]:
-        m = MAPPINGS[cls]
-        statement, params = m.query(where, self._sqlite)
+    def _records(self, m: Mapping, statement: Any, params: dict[str, Any]) -> list[Any]:
+        """The records of the rows ``statement`` reads (``find``, ``page``, ``seek_page``)."""
         with self._read() as conn:
             rows = conn.execute(statement, params).all()
         return [m.from_row(r) for r in rows]
+
+    def find(self, cls: type[T], **where: Any) -> list[T]:
+        m = MAPPINGS[cls]
+        statement, params = m.query(where, self._sqlite)
+        return self._records(m, statement, params)
 
     supports_skip_locked = True  # page(..., skip_locked=True): see page
 
@@ -687,9 +700,7 @@ class SqlStorage:
             limit=limit,
             lock=skip_locked and self.dialect == "postgresql",
         )
-        with self._read() as conn:
-            rows = conn.execute(statement, params).all()
-        return [m.from_row(r) for r in rows]
+        return self._records(m, statement, params)
 
     # -- records expected together (ports.expect) --------------------------------------------------
     @contextmanager
@@ -791,16 +802,13 @@ class SqlStorage:
         statement, params = m.query(
             where, self._sqlite, order=order, descending=descending, after_id=after_id, limit=limit
         )
-        with self._read() as conn:
-            rows = conn.execute(statement, params).all()
-        return [m.from_row(r) for r in rows]
+        return self._records(m, statement, params)
 
     def insert(self, record: Any) -> Any:
         self.insert_many([record])
         return record
 
     def insert_many(self, records: Iterable[Any], *, skip_existing: bool = False) -> None:
-        self._forget_expected()
         by_type: dict[type, list[dict[str, Any]]] = {}
         for record in records:
             by_type.setdefault(type(record), []).append(MAPPINGS[type(record)].to_row(record))
@@ -813,7 +821,6 @@ class SqlStorage:
 
     def update_many(self, records: list[Any]) -> list[Any]:
         """Compare-and-swap every record, in one round trip where the driver counts rows per batch."""
-        self._forget_expected()
         if not records:
             return []
         m = MAPPINGS[type(records[0])]
@@ -833,7 +840,6 @@ class SqlStorage:
         return stored
 
     def delete_many(self, cls: type, ids: Iterable[str]) -> None:
-        self._forget_expected()
         t, ids = MAPPINGS[cls].table, list(ids)
         with self._conn() as conn, self._errors():
             for start in range(0, len(ids), 500):
@@ -842,7 +848,6 @@ class SqlStorage:
     # -- maintenance ----------------------------------------------------------------------
     def truncate_all(self) -> None:
         """Empty every table (tests)."""
-        self._forget_expected()
         with self.transaction(), self._conn() as conn:
             for table in reversed(METADATA.sorted_tables):
                 conn.execute(table.delete())

@@ -617,9 +617,7 @@ class Payments:
         """The method, the settings (if not read yet), the invoice and its property, read in one
         statement at the first of their reads, inside the payment's transaction (``ports.expect``,
         issue 25: four statements before)."""
-        if not (isinstance(method_id, str) and inputs.is_identifier(method_id)) or not (
-            isinstance(invoice_id, str) and inputs.is_identifier(invoice_id)
-        ):
+        if not inputs.is_identifier(method_id) or not inputs.is_identifier(invoice_id):
             return nullcontext()
         ahead: list[tuple[type, str | Ref]] = [(PaymentMethod, method_id), *self._settings.expected()]
         ahead.append((Invoice, invoice_id))
